@@ -1,0 +1,3 @@
+from cftui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,102 @@
+"""The `cftui` command line.
+
+Each area registers its own subcommands (``cli/core.py``, ``cli/webhooks.py``,
+``cli/angor.py``, ``cli/dashboard.py``); this module builds the parser, loads
+config lazily, and turns every :class:`~cftui.errors.CftuiError` into one line
+on stderr and an exit code (see README, "Exit codes"). Tracebacks only with
+``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from cftui import __version__, logs
+from cftui import config as config_mod
+from cftui.errors import CftuiError, ExitCode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Context:
+    """What every command handler gets: resolved paths and the (lazily read) config."""
+
+    args: argparse.Namespace
+    paths: config_mod.Paths
+    debug: bool = False
+    log_file: object = field(default=None)
+
+    @cached_property
+    def config(self) -> config_mod.Config:
+        config = config_mod.load(self.paths.config)
+        for store in config.btcpay:
+            logs.redact(
+                store.api_key.reveal() if store.api_key else None,
+                store.webhook_secret.reveal() if store.webhook_secret else None,
+            )
+        return config
+
+    def open_store(self):
+        from cftui.store.db import open_database
+
+        return open_database(self.paths.db)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cftui",
+        description="A terminal dashboard for Bitcoin crowdfunding: BTCPay Server stores, live webhooks and Angor projects.",
+        epilog="Run `cftui demo` to try it with no account anywhere. Docs: README.md.",
+    )
+    parser.add_argument("--version", action="version", version=f"cftui {__version__}")
+    parser.add_argument("--config", metavar="PATH", help="config file (default: XDG config dir; env CFTUI_CONFIG)")
+    parser.add_argument("--db", metavar="PATH", help="store file (default: XDG data dir; env CFTUI_DB)")
+    parser.add_argument("--debug", action="store_true", help="log debug detail and show tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    export = sub.add_parser("export", help="export invoices, webhook deliveries or Angor projects")
+    export_sub = export.add_subparsers(dest="export_what", metavar="WHAT", required=True)
+
+    from cftui.cli import angor, core, dashboard, webhooks
+
+    for module in (dashboard, core, webhooks, angor):
+        module.register(sub, export_sub)
+    dashboard.add_ui_flags(parser)
+    parser.set_defaults(func=dashboard.run_dashboard)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    paths = config_mod.resolve_paths(args.config, args.db)
+    log_file = logs.setup(paths.log_dir, debug=args.debug)
+    ctx = Context(args=args, paths=paths, debug=args.debug, log_file=log_file)
+    try:
+        return int(args.func(ctx, args) or 0)
+    except CftuiError as exc:
+        log.warning("%s", exc)
+        print(f"cftui: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cftui: interrupted.", file=sys.stderr)
+        return ExitCode.INTERRUPTED
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as exc:  # a bug: one line for users, the traceback in the log
+        log.exception("unexpected error")
+        if args.debug:
+            traceback.print_exc()
+        where = f" Details are in {log_file}." if log_file else ""
+        print(
+            f"cftui: unexpected error: {type(exc).__name__}: {logs.scrub(str(exc))}.{where} "
+            "Run again with --debug to see the traceback.",
+            file=sys.stderr,
+        )
+        return ExitCode.FAILURE

@@ -1,0 +1,7 @@
+"""`cftui` subcommands: angor (placeholder)."""
+
+from __future__ import annotations
+
+
+def register(sub, export_sub) -> None:
+    pass

@@ -1,0 +1,514 @@
+"""Typed, layered configuration.
+
+Layers, later wins: built-in defaults, the TOML file, environment variables,
+command-line flags. Paths follow XDG through platformdirs:
+
+* config: ``user_config_path("cftui")/config.toml``, or ``--config`` / ``CFTUI_CONFIG``
+* data:   ``user_data_path("cftui")/cftui.sqlite3``, or ``--db`` / ``CFTUI_DB``
+* logs:   ``user_log_path("cftui")/cftui.log`` (rotated), or ``CFTUI_LOG_DIR``
+
+Validation is strict: an unknown key or a wrong type is one clear error that
+names the key and the file. Secrets (API keys, webhook secrets) are held in
+:class:`Secret`, whose ``str``/``repr`` are masked, so they cannot leak into a
+log line, a screen or an error message by accident.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_args, get_origin, get_type_hints
+from urllib.parse import urlparse
+
+import platformdirs
+
+from cftui.errors import ConfigError
+
+APP_NAME = "cftui"
+ENV_CONFIG = "CFTUI_CONFIG"
+ENV_DB = "CFTUI_DB"
+ENV_LOG_DIR = "CFTUI_LOG_DIR"
+
+NETWORKS = ("Main", "Angornet")
+
+# The Angor app's own defaults (angor CONTRACT.md §1.1 and §3.1).
+ANGOR_DEFAULT_RELAYS = {
+    "Main": [
+        "wss://relay.angor.io",
+        "wss://relay2.angor.io",
+        "wss://relay.damus.io",
+        "wss://nos.lol",
+        "wss://nostr-01.yakihonne.com",
+        "wss://nostr-02.yakihonne.com",
+    ],
+    "Angornet": ["wss://relay.angor.io", "wss://relay2.angor.io"],
+}
+ANGOR_DEFAULT_INDEXER = {
+    "Main": "https://fulcrum.angor.online",
+    "Angornet": "https://signet.angor.online",
+}
+
+
+class Secret:
+    """A secret string that never prints itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def masked(self) -> str:
+        return mask(self._value)
+
+    def __str__(self) -> str:
+        return self.masked
+
+    def __repr__(self) -> str:
+        return f"Secret({self.masked})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def mask(value: str | None) -> str:
+    """Show that a secret is set without showing it: '••••••••' plus its length class."""
+    if not value:
+        return "(not set)"
+    return "•" * 8
+
+
+# ---------------------------------------------------------------- sections
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    """One BTCPay Server store (``[[btcpay]]``)."""
+
+    name: str
+    url: str
+    store_id: str
+    api_key: Secret | None = None
+    api_key_env: str | None = None
+    api_key_file: str | None = None
+    webhook_secret: Secret | None = None
+    # Set by `cftui webhook register`; used to read BTCPay's own delivery list.
+    webhook_id: str | None = None
+    verify_tls: bool = True
+    timeout: int = 30
+
+    def resolve_api_key(self) -> Secret | None:
+        """The key from ``api_key``, else the env var, else the file."""
+        if self.api_key:
+            return self.api_key
+        if self.api_key_env:
+            value = os.environ.get(self.api_key_env, "").strip()
+            return Secret(value) if value else None
+        if self.api_key_file:
+            path = Path(self.api_key_file).expanduser()
+            try:
+                value = path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(
+                    f"Store '{self.name}': cannot read api_key_file {path}: {exc.strerror}.",
+                    hint="Fix the path or use api_key / api_key_env.",
+                ) from None
+            return Secret(value) if value else None
+        return None
+
+    def require_api_key(self) -> Secret:
+        key = self.resolve_api_key()
+        if not key:
+            where = (
+                f"environment variable {self.api_key_env} is empty"
+                if self.api_key_env
+                else "no api_key, api_key_env or api_key_file is set"
+            )
+            raise ConfigError(
+                f"Store '{self.name}' has no API key ({where}).",
+                hint="Create one in BTCPay under Account > API Keys (see README) and set it.",
+            )
+        return key
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    interval: int = 300  # seconds between automatic syncs
+    page_size: int = 200  # invoices per Greenfield request (`take`)
+    overlap: int = 3600  # seconds re-read behind the newest invoice kept
+    concurrency: int = 8  # payment-method requests in flight (servers < 2.3.6)
+    retry_budget: int = 60  # seconds of retries before a request is reported failed
+
+
+@dataclass(frozen=True)
+class WebhooksConfig:
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8765
+    max_body_bytes: int = 1_048_576
+    read_timeout: int = 10  # seconds a client may take to send its request
+    rejected_retention: int = 10_000  # rejected requests kept; accepted are all kept
+    rate_limit: int = 60  # rejected requests a minute from one address before 429
+
+
+@dataclass(frozen=True)
+class AngorConfig:
+    enabled: bool = False
+    network: str = "Main"
+    relays: tuple[str, ...] = ()
+    indexer_url: str = ""
+    # Where on-chain stats come from when the Angor indexer API is not served:
+    # an esplora-style API (defaults to indexer_url).
+    esplora_url: str = ""
+    timeout: int = 10
+
+    @property
+    def effective_relays(self) -> tuple[str, ...]:
+        return self.relays or tuple(ANGOR_DEFAULT_RELAYS[self.network])
+
+    @property
+    def effective_indexer_url(self) -> str:
+        return (self.indexer_url or ANGOR_DEFAULT_INDEXER[self.network]).rstrip("/")
+
+    @property
+    def effective_esplora_url(self) -> str:
+        return (self.esplora_url or self.effective_indexer_url).rstrip("/")
+
+
+@dataclass(frozen=True)
+class UIConfig:
+    theme: str = "textual-dark"
+    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
+    bell: bool = False  # ring the terminal bell on a new settled invoice
+    mouse: bool = True
+    chart: str = "braille"  # or "block" for fonts without braille
+    page_size: int = 200  # invoice rows the table holds at once
+
+
+@dataclass(frozen=True)
+class Config:
+    btcpay: tuple[StoreConfig, ...] = ()
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
+    angor: AngorConfig = field(default_factory=AngorConfig)
+    ui: UIConfig = field(default_factory=UIConfig)
+    # Where this config came from (None for the built-in defaults).
+    path: Path | None = None
+
+    def store(self, name: str) -> StoreConfig:
+        for store in self.btcpay:
+            if store.name == name:
+                return store
+        known = ", ".join(s.name for s in self.btcpay) or "none configured"
+        raise ConfigError(f"No store named '{name}' (stores: {known}).")
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.btcpay and not self.angor.enabled
+
+
+# ---------------------------------------------------------------- paths
+
+
+@dataclass(frozen=True)
+class Paths:
+    config: Path
+    db: Path
+    log_dir: Path
+
+    @property
+    def log_file(self) -> Path:
+        return self.log_dir / "cftui.log"
+
+
+def resolve_paths(config: str | os.PathLike | None = None, db: str | os.PathLike | None = None) -> Paths:
+    """Flags beat environment variables, which beat the XDG defaults."""
+    config_path = config or os.environ.get(ENV_CONFIG) or platformdirs.user_config_path(APP_NAME) / "config.toml"
+    db_path = db or os.environ.get(ENV_DB) or platformdirs.user_data_path(APP_NAME) / "cftui.sqlite3"
+    log_dir = os.environ.get(ENV_LOG_DIR) or platformdirs.user_log_path(APP_NAME)
+    return Paths(Path(config_path).expanduser(), Path(db_path).expanduser(), Path(log_dir).expanduser())
+
+
+# ---------------------------------------------------------------- loading
+
+_SECRET_KEYS = {"api_key", "webhook_secret"}
+
+
+def load(path: Path, *, missing_ok: bool = True) -> Config:
+    """Read and validate ``path``. A missing file gives the defaults (if allowed)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if missing_ok:
+            return Config(path=None)
+        raise ConfigError(f"No config file at {path}.", hint="Run `cftui config init` to write one.") from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read {path}: {exc.strerror}.") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}.") from None
+    return from_dict(data, source=path)
+
+
+def from_dict(data: dict[str, Any], *, source: Path | None = None) -> Config:
+    where = str(source) if source else "config"
+    known = {"btcpay", "sync", "webhooks", "angor", "ui"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown key '{key}' (expected one of: {', '.join(sorted(known))}).")
+    stores_raw = data.get("btcpay", [])
+    if not isinstance(stores_raw, list):
+        raise ConfigError(f"{where}: 'btcpay' must be an array of tables ([[btcpay]]).")
+    stores = tuple(_build(StoreConfig, item, f"btcpay[{i}]", where) for i, item in enumerate(stores_raw))
+    names = [s.name for s in stores]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"{where}: two stores are named '{name}'; names must be unique.")
+    config = Config(
+        btcpay=stores,
+        sync=_build(SyncConfig, data.get("sync", {}), "sync", where),
+        webhooks=_build(WebhooksConfig, data.get("webhooks", {}), "webhooks", where),
+        angor=_build(AngorConfig, data.get("angor", {}), "angor", where),
+        ui=_build(UIConfig, data.get("ui", {}), "ui", where),
+        path=source,
+    )
+    _check_values(config, where)
+    return config
+
+
+def _build(cls: type, raw: Any, section: str, where: str) -> Any:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: '{section}' must be a table.")
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            raise ConfigError(
+                f"{where}: unknown key '{section}.{key}' (expected one of: {', '.join(sorted(fields))})."
+            )
+        values[key] = _coerce(value, hints[key], f"{section}.{key}", where)
+    for name, f in fields.items():
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and name not in values:
+            raise ConfigError(f"{where}: '{section}' needs '{name}'.")
+    return cls(**values)
+
+
+def _coerce(value: Any, hint: Any, key: str, where: str) -> Any:
+    origin = get_origin(hint)
+    args = get_args(hint)
+    if origin is not None and type(None) in args:  # Optional[X]
+        inner = next(a for a in args if a is not type(None))
+        return _coerce(value, inner, key, where)
+    if hint is Secret:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: '{key}' must be a string.")
+        return Secret(value)
+    if origin is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: '{key}' must be an array of strings.")
+        return tuple(value)
+    if origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{where}: '{key}' must be a table of strings.")
+        return dict(value)
+    expected = {bool: "true or false", int: "an integer", str: "a string"}[hint]
+    ok = isinstance(value, hint) and not (hint is int and isinstance(value, bool))
+    if not ok:
+        raise ConfigError(f"{where}: '{key}' must be {expected}, not {type(value).__name__} {value!r}.")
+    return value
+
+
+def _check_values(config: Config, where: str) -> None:
+    for i, store in enumerate(config.btcpay):
+        if not store.name or "/" in store.name or store.name.strip() != store.name:
+            raise ConfigError(f"{where}: 'btcpay[{i}].name' must be a non-empty name without '/' or spaces at the ends.")
+        parsed = urlparse(store.url)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ConfigError(f"{where}: 'btcpay[{i}].url' must be an http(s) URL, not {store.url!r}.")
+        if not store.store_id:
+            raise ConfigError(f"{where}: 'btcpay[{i}].store_id' is empty.")
+        given = [k for k in ("api_key", "api_key_env", "api_key_file") if getattr(store, k)]
+        if len(given) > 1:
+            raise ConfigError(f"{where}: store '{store.name}' sets {' and '.join(given)}; set only one.")
+    positive = [
+        ("sync.interval", config.sync.interval),
+        ("sync.page_size", config.sync.page_size),
+        ("sync.concurrency", config.sync.concurrency),
+        ("webhooks.port", config.webhooks.port),
+        ("webhooks.max_body_bytes", config.webhooks.max_body_bytes),
+        ("ui.page_size", config.ui.page_size),
+    ]
+    for key, value in positive:
+        if value <= 0:
+            raise ConfigError(f"{where}: '{key}' must be greater than 0, not {value}.")
+    if config.sync.page_size > 1000:
+        raise ConfigError(f"{where}: 'sync.page_size' must be at most 1000, not {config.sync.page_size}.")
+    if config.angor.network not in NETWORKS:
+        raise ConfigError(f"{where}: 'angor.network' must be one of {', '.join(NETWORKS)}, not {config.angor.network!r}.")
+    if config.ui.chart not in ("braille", "block"):
+        raise ConfigError(f"{where}: 'ui.chart' must be \"braille\" or \"block\", not {config.ui.chart!r}.")
+
+
+# ---------------------------------------------------------------- writing
+
+
+def to_dict(config: Config, *, reveal: bool) -> dict[str, Any]:
+    """The config as TOML-ready data; secrets revealed only when writing the file."""
+
+    def section(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if value is None:
+                continue
+            if isinstance(value, Secret):
+                value = value.reveal() if reveal else value.masked
+            elif isinstance(value, tuple):
+                value = list(value)
+            out[f.name] = value
+        return out
+
+    data: dict[str, Any] = {}
+    if config.btcpay:
+        data["btcpay"] = [section(s) for s in config.btcpay]
+    for name in ("sync", "webhooks", "angor", "ui"):
+        data[name] = section(getattr(config, name))
+    return data
+
+
+def save(config: Config, path: Path) -> None:
+    """Write ``config`` to ``path`` (mode 0600), keeping the user's comments.
+
+    The file is written to a temporary sibling and renamed over the old one,
+    so a crash never leaves half a config.
+    """
+    import tomlkit
+
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8")) if path.exists() else tomlkit.document()
+    except (OSError, tomlkit.exceptions.TOMLKitError):
+        document = tomlkit.document()
+    data = to_dict(config, reveal=True)
+    defaults = to_dict(Config(), reveal=True)
+    for key in list(document.keys()):
+        if key not in data:
+            del document[key]
+    if "btcpay" in data:
+        array = tomlkit.aot()
+        for store in data["btcpay"]:
+            array.append(tomlkit.item(store))
+        document["btcpay"] = array
+    for name in ("sync", "webhooks", "angor", "ui"):
+        values = data[name]
+        if name not in document and values == defaults[name]:
+            continue
+        table = document.get(name)
+        if table is None:
+            table = tomlkit.table()
+            document[name] = table
+        for key in list(table.keys()):
+            if key not in values:
+                del table[key]
+        for key, value in values.items():
+            if table.get(key) != value:
+                table[key] = value
+    write_private(path, tomlkit.dumps(document))
+
+
+def write_private(path: Path, text: str) -> None:
+    """Atomically write a file only its owner can read (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def masked_text(config: Config) -> str:
+    """The config as TOML with every secret masked (for `cftui config show`)."""
+    import tomlkit
+
+    return tomlkit.dumps(to_dict(config, reveal=False))
+
+
+STARTER = """\
+# cftui configuration. Every key is documented in the README.
+# This file holds secrets: keep it private (cftui writes it with mode 0600).
+
+# One [[btcpay]] table per BTCPay Server store.
+# [[btcpay]]
+# name = "main"                       # used in the UI, the CLI and the webhook URL /webhook/main
+# url = "https://btcpay.example.com"
+# store_id = "9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776"
+# api_key = "..."                     # or api_key_env = "BTCPAY_KEY", or api_key_file = "~/.btcpay-key"
+# webhook_secret = "..."              # set by `cftui webhook register`, or copy it from BTCPay
+# verify_tls = true
+# timeout = 30                        # seconds per request
+
+[sync]
+interval = 300        # seconds between automatic syncs
+page_size = 200       # invoices per request (1-1000)
+overlap = 3600        # seconds re-read behind the newest invoice kept
+concurrency = 8       # parallel payment-method requests on BTCPay < 2.3.6
+retry_budget = 60     # seconds to keep retrying 429/5xx/timeouts
+
+[webhooks]
+enabled = false
+host = "127.0.0.1"    # loopback; use an SSH tunnel to reach it from BTCPay
+port = 8765
+
+[angor]
+enabled = false
+network = "Main"      # or "Angornet"
+# relays = ["wss://relay.angor.io", "wss://relay2.angor.io"]
+# indexer_url = "https://fulcrum.angor.online"
+
+[ui]
+theme = "textual-dark"  # any Textual theme; ansi-dark / ansi-light use your terminal's colours
+bell = false            # ring the terminal bell on a newly settled invoice
+mouse = true
+chart = "braille"       # or "block" if your font lacks braille
+
+[ui.keymap]
+# binding id = "keys", e.g.
+# sync_now = "ctrl+r"
+"""
+
+
+def write_starter(path: Path) -> None:
+    if path.exists():
+        raise ConfigError(f"{path} already exists; not overwriting it.", hint="Edit it, or remove it first.")
+    write_private(path, STARTER)
+
+
+def with_store(config: Config, store: StoreConfig) -> Config:
+    """A copy of ``config`` with ``store`` added or replaced (matched by name)."""
+    stores = [s for s in config.btcpay if s.name != store.name]
+    index = next((i for i, s in enumerate(config.btcpay) if s.name == store.name), len(stores))
+    stores.insert(index, store)
+    return dataclasses.replace(config, btcpay=tuple(stores))

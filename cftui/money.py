@@ -1,0 +1,112 @@
+"""Exact money.
+
+Bitcoin is kept as integer satoshis; fiat as exact decimals. The store keeps
+every amount twice: the decimal text as the server wrote it (for display) and
+an integer in units of 1e-8 ("e8") so SQL can add amounts exactly. Floats are
+never used for money anywhere in cftui.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, Decimal, InvalidOperation
+
+SATS_PER_BTC = 100_000_000
+E8 = Decimal(100_000_000)
+# Largest value an e8 integer may hold in a signed 64-bit column, with room
+# for sums of many such values.
+_MAX_E8_ABS = 10**17
+
+
+class AmountError(ValueError):
+    """A value that is not an exact decimal amount."""
+
+
+def parse_decimal(value: object, *, field: str = "amount") -> Decimal:
+    """Read a contract amount: a decimal string (BTCPay also accepts numbers).
+
+    Floats are refused: a float has already lost exactness before we see it.
+    """
+    if isinstance(value, bool) or value is None:
+        raise AmountError(f"{field} is {value!r}, not a decimal")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        # json.loads(parse_float=Decimal) is used everywhere, so a float here
+        # means a caller bypassed it.
+        raise AmountError(f"{field} is a float ({value!r}); amounts must be exact")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            raise AmountError(f"{field} is empty")
+        try:
+            result = Decimal(text)
+        except InvalidOperation:
+            raise AmountError(f"{field} {value!r} is not a decimal") from None
+    else:
+        raise AmountError(f"{field} has type {type(value).__name__}, not a decimal string")
+    if not result.is_finite():
+        raise AmountError(f"{field} {value!r} is not a finite decimal")
+    return result
+
+
+def to_e8(value: Decimal, *, field: str = "amount") -> int:
+    """Decimal to integer units of 1e-8, refusing any loss of precision."""
+    scaled = value * E8
+    integral = scaled.to_integral_value(rounding=ROUND_DOWN)
+    if scaled != integral:
+        raise AmountError(f"{field} {value} has more than 8 decimal places")
+    result = int(integral)
+    if abs(result) > _MAX_E8_ABS:
+        raise AmountError(f"{field} {value} is out of range")
+    return result
+
+
+def btc_to_sats(value: object, *, field: str = "amount") -> int:
+    """A BTC decimal string (on-chain or Lightning) to integer satoshis, exactly.
+
+    Lightning values can carry millisatoshi precision (11 decimals); a value
+    that is not a whole number of satoshis is refused rather than rounded.
+    """
+    return to_e8(parse_decimal(value, field=field), field=field)
+
+
+def e8_to_decimal(units: int) -> Decimal:
+    return Decimal(units) / E8
+
+
+def format_sats(sats: int) -> str:
+    """12345678 -> '12,345,678 sat'."""
+    return f"{sats:,} sat"
+
+
+def format_btc(sats: int) -> str:
+    """Satoshis as BTC with all 8 decimals: 12345678 -> '0.12345678 BTC'."""
+    sign = "-" if sats < 0 else ""
+    whole, frac = divmod(abs(sats), SATS_PER_BTC)
+    return f"{sign}{whole:,}.{frac:08d} BTC"
+
+
+# ISO 4217 minor units for display; unknown currencies show 2 decimals.
+_MINOR_UNITS = {
+    "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "TWD": 2,
+    "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3,
+    "BTC": 8, "LTC": 8, "SATS": 0,
+}
+
+
+def currency_places(currency: str) -> int:
+    return _MINOR_UNITS.get(currency.upper(), 2)
+
+
+def format_fiat(value: Decimal, currency: str) -> str:
+    """Exact decimal as '1,234.50 USD'. Quantizes for display only, and never
+    hides precision: a value with more places than the currency keeps them."""
+    quantum = Decimal(1).scaleb(-currency_places(currency))
+    shown = value.quantize(quantum) if value == value.quantize(quantum) else value
+    return f"{shown:,} {currency}"
+
+
+def format_e8(units: int, currency: str) -> str:
+    return format_fiat(e8_to_decimal(units), currency)

@@ -1,0 +1,1 @@
+"""The per-user SQLite store (Peewee models, migrations, shared queries)."""

@@ -1,0 +1,104 @@
+"""Opening the store, and schema migrations.
+
+This module is the one place that knows the store is SQLite: pragmas (WAL, a
+busy timeout, foreign keys) and the file's permissions. The models and
+queries are portable; on PostgreSQL ``open_database`` would build a
+``PostgresqlDatabase`` and the migrations below run unchanged through
+``playhouse.migrate``'s ``PostgresqlMigrator``.
+
+Schema versions (``meta.schema_version``):
+
+1. core: stores, invoices, payment methods, payments, apps, day stats, sync state
+2. webhook deliveries
+3. Angor projects, stages, investments, profiles
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from peewee import Database, SqliteDatabase
+from playhouse.migrate import SchemaMigrator
+
+from cftui.errors import DataError
+from cftui.store.angor_models import ANGOR_MODELS
+from cftui.store.models import CORE_MODELS, Meta, database
+from cftui.store.webhook_models import WEBHOOK_MODELS
+
+log = logging.getLogger(__name__)
+
+ALL_MODELS = [*CORE_MODELS, *WEBHOOK_MODELS, *ANGOR_MODELS]
+
+# --- SQLite-specific settings: the only SQLite-only code in the store. ---
+SQLITE_PRAGMAS = {
+    "journal_mode": "wal",  # readers (the UI) never block the writer (sync)
+    "busy_timeout": 10_000,  # ms to wait for a lock before failing
+    "foreign_keys": 1,
+    "synchronous": "normal",  # safe with WAL: a crash loses at most the last commit
+    "cache_size": -32_000,  # 32 MB page cache
+}
+
+
+def _migrate_1(db: Database, migrator: SchemaMigrator) -> None:
+    db.create_tables(CORE_MODELS, safe=True)
+
+
+def _migrate_2(db: Database, migrator: SchemaMigrator) -> None:
+    db.create_tables(WEBHOOK_MODELS, safe=True)
+
+
+def _migrate_3(db: Database, migrator: SchemaMigrator) -> None:
+    db.create_tables(ANGOR_MODELS, safe=True)
+
+
+MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [_migrate_1, _migrate_2, _migrate_3]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
+    """Open (creating if needed) the store at ``path`` and bring its schema up to date.
+
+    ``path`` may be ``":memory:"`` for throwaway use. The models are bound to
+    the returned database through the ``database`` proxy.
+    """
+    if str(path) != ":memory:":
+        file = Path(path)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        if not file.exists():
+            # The store holds buyer emails and metadata: owner-only.
+            file.touch(mode=0o600)
+    db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    database.initialize(db)
+    db.connect(reuse_if_open=True)
+    if migrate:
+        upgrade(db)
+    return db
+
+
+def schema_version(db: Database) -> int:
+    if not db.table_exists(Meta._meta.table_name):
+        return 0
+    row = Meta.get_or_none(Meta.key == "schema_version")
+    return int(row.value) if row else 0
+
+
+def upgrade(db: Database) -> int:
+    """Run every migration newer than the database's version; return the new version."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise DataError(
+            f"The store was written by a newer cftui (schema {current}, this one knows {SCHEMA_VERSION}).",
+            hint="Upgrade cftui, or use another --db.",
+        )
+    migrator = SchemaMigrator.from_database(db)
+    for version in range(current + 1, SCHEMA_VERSION + 1):
+        with db.atomic():
+            MIGRATIONS[version - 1](db, migrator)
+            Meta.insert(key="schema_version", value=str(version)).on_conflict(
+                conflict_target=[Meta.key], update={Meta.value: str(version)}
+            ).execute()
+        log.info("store schema upgraded to version %d", version)
+    return SCHEMA_VERSION

@@ -1,0 +1,255 @@
+"""Peewee models for the core: stores, invoices, payments, apps, sync state.
+
+Rules every model here follows (and ``tests/test_store_schema.py`` checks):
+
+* Money is exact. Bitcoin in integer satoshis (``*_sats``); fiat as the
+  decimal text the server sent (``amount``) plus an integer in units of 1e-8
+  (``amount_e8``) so SQL sums are exact. No float field, no REAL column.
+* Times are UTC unix seconds in integer columns (``*_time``), or milliseconds
+  where order within a second matters (``*_ms``).
+* Portable: nothing here is SQLite-only, so the same models run on
+  PostgreSQL. SQLite specifics live in ``cftui/store/db.py`` alone.
+
+All models bind to :data:`database`, a proxy that ``db.open_database`` points
+at a real database.
+"""
+
+from __future__ import annotations
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Meta(BaseModel):
+    """Key/value facts about the database itself (the schema version)."""
+
+    key = CharField(primary_key=True)
+    value = TextField()
+
+
+class Store(BaseModel):
+    """A configured BTCPay store. ``name`` is the config name, ``store_id`` BTCPay's id."""
+
+    name = CharField(unique=True)
+    url = TextField()
+    store_id = CharField()
+    server_version = CharField(null=True)
+    added_time = BigIntegerField()
+
+
+class Invoice(BaseModel):
+    store = ForeignKeyField(Store, backref="invoices", on_delete="CASCADE")
+    invoice_id = CharField()
+    status = CharField()  # New | Processing | Settled | Expired | Invalid
+    additional_status = CharField()  # None | PaidPartial | PaidLate | PaidOver | Marked
+    type = CharField()  # Standard | TopUp
+    currency = CharField()
+    amount = CharField()  # decimal text, as the server wrote it
+    amount_e8 = BigIntegerField()  # amount × 1e8, exact
+    paid_amount = CharField(null=True)  # decimal text (servers >= 2.1.2)
+    paid_e8 = BigIntegerField(null=True)
+    # BTC actually paid, summed over payment methods from `paymentMethodPaid`
+    # (never `totalPaid`, which double-counts). Null until payment methods
+    # have been read for this invoice.
+    btc_paid_sats = BigIntegerField(null=True)
+    created_time = BigIntegerField()
+    expiration_time = BigIntegerField()
+    monitoring_time = BigIntegerField()
+    archived = BooleanField(default=False)
+    order_id = CharField(null=True)
+    buyer_email = CharField(null=True)
+    item_code = CharField(null=True)
+    item_desc = TextField(null=True)
+    checkout_link = TextField(null=True)
+    metadata = TextField()  # the raw metadata object, JSON text
+    app_id = CharField(null=True)  # crowdfund app this invoice belongs to
+    synced_time = BigIntegerField()  # when this row was last written from the server
+
+    class Meta:
+        indexes = (
+            (("store", "invoice_id"), True),
+            # Newest-first lists and keyset paging: (created_time, id).
+            (("store", "created_time", "id"), False),
+            (("created_time", "id"), False),
+            # KPIs: status and currency sums over a date range, index-only.
+            (("status", "currency", "created_time", "amount_e8", "btc_paid_sats"), False),
+            (("invoice_id",), False),
+            (("order_id",), False),
+            (("buyer_email",), False),
+            (("app_id", "status"), False),
+        )
+
+
+class InvoicePaymentMethod(BaseModel):
+    """One payment method of an invoice (``BTC-CHAIN``, ``BTC-LN``, ...)."""
+
+    invoice = ForeignKeyField(Invoice, backref="payment_methods", on_delete="CASCADE")
+    method = CharField()
+    currency = CharField()
+    destination = TextField(null=True)
+    payment_link = TextField(null=True)
+    rate = CharField(null=True)  # invoice currency per 1 unit of `currency`, decimal text
+    amount_sats = BigIntegerField(null=True)  # `amount` in sats (for BTC methods)
+    paid_sats = BigIntegerField()  # `paymentMethodPaid`
+    due_sats = BigIntegerField(null=True)  # negative when overpaid
+    fee_sats = BigIntegerField(null=True)  # `paymentMethodFee`
+    activated = BooleanField(default=True)
+
+    class Meta:
+        indexes = ((("invoice", "method"), True),)
+
+
+class Payment(BaseModel):
+    """One payment. On-chain ``payment_id`` is ``txid-vout``; Lightning, the payment hash."""
+
+    invoice = ForeignKeyField(Invoice, backref="payments", on_delete="CASCADE")
+    method = CharField()
+    payment_id = CharField()
+    value_sats = BigIntegerField()
+    fee_sats = BigIntegerField(default=0)
+    status = CharField()  # Invalid | Processing | Settled
+    received_time = BigIntegerField()
+    destination = TextField(null=True)
+
+    class Meta:
+        indexes = ((("invoice", "method", "payment_id"), True),)
+
+    @property
+    def txid(self) -> str | None:
+        if self.method.endswith("CHAIN") and "-" in self.payment_id:
+            return self.payment_id.rsplit("-", 1)[0]
+        return None
+
+    @property
+    def vout(self) -> int | None:
+        if self.method.endswith("CHAIN") and "-" in self.payment_id:
+            tail = self.payment_id.rsplit("-", 1)[1]
+            return int(tail) if tail.isdigit() else None
+        return None
+
+
+class CrowdfundApp(BaseModel):
+    store = ForeignKeyField(Store, backref="apps", on_delete="CASCADE")
+    app_id = CharField()
+    name = CharField()
+    title = TextField(null=True)
+    app_type = CharField()
+    archived = BooleanField(default=False)
+    enabled = BooleanField(default=True)
+    target_currency = CharField(null=True)
+    target_amount = CharField(null=True)  # decimal text (a JSON number upstream)
+    target_e8 = BigIntegerField(null=True)
+    start_time = BigIntegerField(null=True)
+    end_time = BigIntegerField(null=True)
+    created_time = BigIntegerField(null=True)
+    synced_time = BigIntegerField()
+
+    class Meta:
+        indexes = ((("store", "app_id"), True),)
+
+
+class InvoiceDayStat(BaseModel):
+    """Daily roll-up of invoices, kept exact by the upsert that changes them.
+
+    KPIs over long ranges add these rows (a few per day) instead of scanning
+    a million invoices; partial days at a range's edges are read from the
+    invoices themselves, so every figure stays exact.
+    """
+
+    store = ForeignKeyField(Store, on_delete="CASCADE")
+    day = BigIntegerField()  # unix seconds of 00:00 UTC
+    status = CharField()
+    additional_status = CharField()
+    currency = CharField()
+    count = BigIntegerField(default=0)
+    amount_e8 = BigIntegerField(default=0)
+    paid_e8 = BigIntegerField(default=0)
+    btc_paid_sats = BigIntegerField(default=0)
+
+    class Meta:
+        indexes = ((("store", "day", "status", "additional_status", "currency"), True),)
+
+
+class SyncState(BaseModel):
+    """Progress and health of one sync source (``btcpay:<store name>``, ``angor``).
+
+    A backfill walks newest-first with ``scan_end_time`` pinned and commits
+    ``scan_offset`` with every page, so a killed process resumes where it was.
+    """
+
+    source = CharField(primary_key=True)
+    running = BooleanField(default=False)
+    last_started_time = BigIntegerField(null=True)
+    last_success_time = BigIntegerField(null=True)
+    last_error = TextField(null=True)
+    last_error_time = BigIntegerField(null=True)
+    backfill_done = BooleanField(default=False)
+    scan_end_time = BigIntegerField(null=True)
+    scan_offset = IntegerField(default=0)
+    newest_seen_time = BigIntegerField(null=True)  # created_time (or Nostr created_at) high-water mark
+    last_result = TextField(null=True)  # JSON summary of the last run
+
+
+class PendingInvoice(BaseModel):
+    """An invoice to re-fetch on the next sync (a webhook arrived while the API was down)."""
+
+    store = ForeignKeyField(Store, on_delete="CASCADE")
+    invoice_id = CharField()
+    reason = TextField()
+    queued_time = BigIntegerField()
+
+    class Meta:
+        indexes = ((("store", "invoice_id"), True),)
+
+
+CORE_MODELS = [
+    Meta,
+    Store,
+    Invoice,
+    InvoicePaymentMethod,
+    Payment,
+    CrowdfundApp,
+    InvoiceDayStat,
+    SyncState,
+    PendingInvoice,
+]
+
+FINAL_STATUSES = ("Settled", "Expired", "Invalid")
+OPEN_STATUSES = ("New", "Processing")
+ALL_STATUSES = ("New", "Processing", "Settled", "Expired", "Invalid")
+ADDITIONAL_STATUSES = ("None", "PaidPartial", "PaidLate", "PaidOver", "Marked")
+
+__all__ = [
+    "database",
+    "BaseModel",
+    "Meta",
+    "Store",
+    "Invoice",
+    "InvoicePaymentMethod",
+    "Payment",
+    "CrowdfundApp",
+    "InvoiceDayStat",
+    "SyncState",
+    "PendingInvoice",
+    "CORE_MODELS",
+    "FINAL_STATUSES",
+    "OPEN_STATUSES",
+    "ALL_STATUSES",
+    "ADDITIONAL_STATUSES",
+]

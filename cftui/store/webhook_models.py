@@ -1,0 +1,46 @@
+"""Webhook deliveries: every request the receiver got, accepted or rejected."""
+
+from __future__ import annotations
+
+from peewee import BigIntegerField, BlobField, BooleanField, CharField, IntegerField, TextField
+
+from cftui.store.models import BaseModel
+
+# Verdicts, as exported (`cftui export deliveries`) and shown in the log.
+VERIFIED = "verified"
+BAD_SIGNATURE = "bad_signature"
+MALFORMED = "malformed"
+TOO_LARGE = "too_large"
+UNKNOWN_STORE = "unknown_store"
+DUPLICATE = "duplicate"
+RATE_LIMITED = "rate_limited"
+VERDICTS = (VERIFIED, BAD_SIGNATURE, MALFORMED, TOO_LARGE, UNKNOWN_STORE, DUPLICATE, RATE_LIMITED)
+ACCEPTED_VERDICTS = (VERIFIED, DUPLICATE)
+
+
+class WebhookDelivery(BaseModel):
+    received_ms = BigIntegerField(index=True)  # UTC unix milliseconds
+    remote = CharField()  # client address
+    method = CharField(default="POST")
+    path = TextField()
+    store_name = CharField(null=True)  # from the URL; null when it named no known store
+    signature = TextField(null=True)  # the BTCPay-Sig header as received
+    headers = TextField()  # JSON object of the request headers (no secrets are sent in them)
+    body = BlobField(null=True)  # raw bytes as received (bounded for rejected requests)
+    body_size = IntegerField(default=0)
+    verdict = CharField(index=True)
+    reason = TextField(null=True)
+    http_status = IntegerField()
+    delivery_id = CharField(null=True, index=True)
+    original_delivery_id = CharField(null=True, index=True)
+    webhook_id = CharField(null=True)
+    is_redelivery = BooleanField(default=False)
+    event_type = CharField(null=True, index=True)
+    event_time = BigIntegerField(null=True)  # envelope `timestamp`, unix s
+    invoice_id = CharField(null=True)
+    # True for the one delivery per originalDeliveryId that was acted on.
+    processed = BooleanField(default=False)
+    process_result = TextField(null=True)  # what processing did, or why it is queued
+
+
+WEBHOOK_MODELS = [WebhookDelivery]

@@ -1,0 +1,52 @@
+"""The headless core never imports Textual; only cftui.ui does."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "cftui"
+UI = PACKAGE / "ui"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_core_modules_do_not_import_textual_or_the_ui():
+    offenders = []
+    core_files = [p for p in PACKAGE.rglob("*.py") if UI not in p.parents]
+    assert len(core_files) > 10  # the walk found the core
+    for path in core_files:
+        for name in _imports(path):
+            if name == "textual" or name.startswith("textual.") or name.startswith("cftui.ui"):
+                # cli/dashboard.py may start the UI, but only lazily inside a function.
+                offenders.append(f"{path.relative_to(PACKAGE.parent)} imports {name}")
+    allowed = {o for o in offenders if o.startswith("cftui/cli/dashboard.py") or o.startswith("cftui/cli/core.py")}
+    # Lazy imports in those two CLI entry points are checked at run time below.
+    assert sorted(set(offenders) - allowed) == []
+
+
+def test_importing_the_core_loads_no_textual():
+    code = (
+        "import sys\n"
+        "import cftui.config, cftui.store.db, cftui.store.models, cftui.cli\n"
+        "import cftui.btcpay, cftui.sync, cftui.sim, cftui.webhooks, cftui.angor\n"
+        "import pkgutil, importlib, cftui\n"
+        "for m in pkgutil.walk_packages(cftui.__path__, 'cftui.'):\n"
+        "    if not m.name.startswith('cftui.ui') and m.name != 'cftui.__main__':\n"
+        "        importlib.import_module(m.name)\n"
+        "bad = sorted(n for n in sys.modules if n == 'textual' or n.startswith('textual.') or n.startswith('cftui.ui'))\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
