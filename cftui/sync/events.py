@@ -1,0 +1,86 @@
+"""What a sync reports while it runs and when it ends.
+
+Every source (a BTCPay store, Angor) reports through the same types, so the
+CLI draws one progress bar and the dashboard one status line for all of them.
+A reporter is any callable taking a :class:`SyncEvent`; it may be called from
+a worker thread, so it must be thread-safe (``App.post_message`` is).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStarted:
+    source: str  # "btcpay:<store name>" or "angor"
+    mode: str  # "backfill" | "incremental"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncProgress:
+    source: str
+    fetched: int  # records read so far in this run
+    total: int | None  # when known
+    message: str = ""
+
+
+@dataclass(slots=True)
+class SyncResult:
+    source: str
+    fetched: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: Counter = field(default_factory=Counter)  # reason -> count
+    duration: float = 0.0  # seconds
+    error: str | None = None  # one clear sentence when the run failed
+    newly_settled: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    def summary(self) -> str:
+        text = (
+            f"{self.source}: fetched {self.fetched}, new {self.new}, updated {self.updated}, "
+            f"skipped {self.skipped_total} in {self.duration:.1f} s"
+        )
+        if self.skipped:
+            text += " (" + "; ".join(f"{n}× {reason}" for reason, n in self.skipped.most_common(3)) + ")"
+        if self.error:
+            text += f" — failed: {self.error}"
+        return text
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "fetched": self.fetched,
+                "new": self.new,
+                "updated": self.updated,
+                "unchanged": self.unchanged,
+                "skipped": dict(self.skipped),
+                "duration": round(self.duration, 3),
+                "error": self.error,
+            }
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SyncFinished:
+    result: SyncResult
+
+
+SyncEvent = SyncStarted | SyncProgress | SyncFinished
+Reporter = Callable[[SyncEvent], None]
+
+
+def ignore(event: SyncEvent) -> None:
+    """A reporter that drops everything."""
