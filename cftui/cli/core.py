@@ -1,7 +1,252 @@
-"""`cftui` subcommands: core (placeholder)."""
+"""Core subcommands: `config`, `sync`, `export invoices`, `doctor`, `demo`."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from cftui import clock
+from cftui import config as config_mod
+from cftui.errors import CftuiError, ConfigError, ExitCode
+
+EXPORT_FORMATS = ("csv", "json")
+
 
 def register(sub, export_sub) -> None:
-    pass
+    config = sub.add_parser("config", help="show, create or locate the config file")
+    config_sub = config.add_subparsers(dest="config_cmd", metavar="ACTION", required=True)
+    config_sub.add_parser("show", help="print the config with every secret masked").set_defaults(func=cmd_config_show)
+    config_sub.add_parser("init", help="write a commented starter config (0600)").set_defaults(func=cmd_config_init)
+    config_sub.add_parser("path", help="print the config, store and log paths in use").set_defaults(func=cmd_config_path)
+
+    sync = sub.add_parser("sync", help="pull invoices (and Angor projects) into the store")
+    sync.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
+    sync.add_argument("--source", metavar="SRC", choices=("btcpay", "angor", "all"), default="all",
+                      help="btcpay, angor or all (default)")
+    sync.add_argument("--once", action="store_true", help="sync once and exit (default: every [sync] interval until ctrl+c)")
+    sync.set_defaults(func=cmd_sync)
+
+    invoices = export_sub.add_parser("invoices", help="invoices as CSV or JSON")
+    invoices.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    invoices.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
+    invoices.add_argument("--status", metavar="S", nargs="+", help="only these statuses (New Processing Settled Expired Invalid)")
+    invoices.add_argument("--since", metavar="DATE", help="created on or after (YYYY-MM-DD or ISO-8601, UTC)")
+    invoices.add_argument("--until", metavar="DATE", help="created before (YYYY-MM-DD or ISO-8601, UTC)")
+    invoices.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
+    invoices.set_defaults(func=cmd_export_invoices)
+
+    doctor = sub.add_parser("doctor", help="check each store: reachable, version, key, permissions")
+    doctor.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
+    doctor.set_defaults(func=cmd_doctor)
+
+    demo = sub.add_parser("demo", help="the dashboard on a built-in BTCPay/Angor simulator (no account needed)")
+    demo.add_argument("--invoices", type=int, default=3000, metavar="N", help="invoices per simulated store (default 3000)")
+    demo.add_argument("--headless", action="store_true", help="sync the demo and print a summary instead of opening the dashboard")
+    demo.set_defaults(func=cmd_demo)
+
+
+# ---------------------------------------------------------------- config
+
+
+def cmd_config_show(ctx, args) -> int:
+    config = ctx.config
+    if config.path is None:
+        print(f"# No config file at {ctx.paths.config}; these are the defaults. Run `cftui config init`.")
+    else:
+        print(f"# {config.path} (secrets masked)")
+    print(config_mod.masked_text(config), end="")
+    return ExitCode.OK
+
+
+def cmd_config_init(ctx, args) -> int:
+    config_mod.write_starter(ctx.paths.config)
+    print(f"Wrote {ctx.paths.config} (mode 0600). Add a [[btcpay]] store, then run `cftui doctor`.")
+    return ExitCode.OK
+
+
+def cmd_config_path(ctx, args) -> int:
+    paths = ctx.paths
+    rows = [
+        ("config", paths.config, "CFTUI_CONFIG or --config"),
+        ("store", paths.db, "CFTUI_DB or --db"),
+        ("logs", paths.log_file, "CFTUI_LOG_DIR"),
+    ]
+    for name, path, override in rows:
+        state = "exists" if Path(path).exists() else "missing"
+        print(f"{name:<7} {path}  ({state}; override with {override})")
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------- sync
+
+
+def _selected_sources(config: config_mod.Config, stores: list[str] | None, source: str) -> list[str]:
+    from cftui.sync.service import sources
+
+    available = sources(config)
+    if stores:
+        for name in stores:
+            config.store(name)  # raises a clear error for an unknown name
+        chosen = [f"btcpay:{name}" for name in stores]
+    else:
+        chosen = [s for s in available if source == "all" or s.split(":")[0] == source]
+    if source == "angor" and not config.angor.enabled:
+        raise ConfigError("Angor is disabled.", hint="Set enabled = true under [angor] in the config.")
+    if not chosen:
+        raise ConfigError(
+            f"Nothing to sync: no stores in {ctx_config_name(config)}.",
+            hint="Add a [[btcpay]] store (`cftui config init` writes a starter), or try `cftui demo`.",
+        )
+    return chosen
+
+
+def ctx_config_name(config: config_mod.Config) -> str:
+    return str(config.path) if config.path else "the config (no file yet)"
+
+
+def _run_sources(config: config_mod.Config, chosen: list[str], *, quiet: bool = False) -> list:
+    """Sync each source once, with a progress bar per source; return the results."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from cftui.sync.events import SyncFinished, SyncProgress
+    from cftui.sync.service import run_sync
+
+    console = Console(stderr=True)
+    results = []
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False, disable=quiet or not console.is_terminal,
+    ) as progress:
+        for source in chosen:
+            task = progress.add_task(source, total=None)
+
+            def report(event, task=task):
+                if isinstance(event, SyncProgress):
+                    progress.update(task, completed=event.fetched, total=event.total)
+                elif isinstance(event, SyncFinished):
+                    progress.update(task, total=event.result.fetched or 1, completed=event.result.fetched or 1)
+
+            result = run_sync(source, config, reporter=report)
+            results.append(result)
+    for result in results:
+        print(result.summary(), file=sys.stderr if result.error else sys.stdout)
+    return results
+
+
+def cmd_sync(ctx, args) -> int:
+    config = ctx.config
+    chosen = _selected_sources(config, args.store, args.source)
+    ctx.open_store()
+    if args.once:
+        results = _run_sources(config, chosen)
+        return ExitCode.OK if all(r.ok for r in results) else ExitCode.UNREACHABLE
+    print(f"Syncing {', '.join(chosen)} every {config.sync.interval} s; ctrl+c to stop.", file=sys.stderr)
+    while True:
+        _run_sources(config, chosen)
+        time.sleep(config.sync.interval)
+
+
+# ---------------------------------------------------------------- export
+
+
+@contextmanager
+def open_output(target: str | None, default: Path):
+    """Yield (stream, shown_path). '-' is stdout; a file is written whole or not at all."""
+    if target == "-":
+        yield sys.stdout, None
+        return
+    path = Path(target) if target else default
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+            yield handle, path
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _date_arg(value: str | None, flag: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return clock.parse_date(value)
+    except ValueError as exc:
+        raise CftuiError(f"{flag}: {exc}.") from None
+
+
+def cmd_export_invoices(ctx, args) -> int:
+    from cftui.export import default_export_path, export_invoices
+    from cftui.store.models import ALL_STATUSES, Store
+    from cftui.store.queries import InvoiceFilter
+
+    ctx.open_store()
+    store_ids: tuple[int, ...] = ()
+    if args.store:
+        rows = {s.name: s.id for s in Store.select()}
+        missing = [n for n in args.store if n not in rows]
+        if missing:
+            raise CftuiError(f"No synced store named {', '.join(missing)}.", hint="Run `cftui sync` first, or check the name.")
+        store_ids = tuple(rows[n] for n in args.store)
+    statuses: tuple[str, ...] = ()
+    if args.status:
+        by_lower = {s.lower(): s for s in ALL_STATUSES}
+        unknown = [s for s in args.status if s.lower() not in by_lower]
+        if unknown:
+            # BTCPay itself silently ignores unknown statuses; we refuse them instead.
+            raise CftuiError(f"Unknown status {', '.join(unknown)}.", hint=f"Use {', '.join(ALL_STATUSES)}.")
+        statuses = tuple(by_lower[s.lower()] for s in args.status)
+    filt = InvoiceFilter(
+        stores=store_ids, statuses=statuses,
+        since=_date_arg(args.since, "--since"), until=_date_arg(args.until, "--until"),
+    )
+    with open_output(args.output, default_export_path("invoices", args.format)) as (stream, path):
+        count = export_invoices(filt, args.format, stream)
+    if path is not None:
+        print(f"Exported {count} invoices to {path}")
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------- doctor
+
+
+def cmd_doctor(ctx, args) -> int:
+    from cftui.btcpay.doctor import check_store, format_report
+
+    config = ctx.config
+    stores = [config.store(n) for n in args.store] if args.store else list(config.btcpay)
+    if not stores:
+        raise ConfigError(
+            f"No stores to check in {ctx_config_name(config)}.",
+            hint="Add a [[btcpay]] store (`cftui config init` writes a starter), or try `cftui demo`.",
+        )
+    healthy = True
+    for store in stores:
+        report = asyncio.run(check_store(store))
+        print(format_report(report))
+        healthy = healthy and report.ok
+    return ExitCode.OK if healthy else ExitCode.AUTH
+
+
+# ---------------------------------------------------------------- demo
+
+
+def cmd_demo(ctx, args) -> int:
+    from cftui.demo import Demo
+
+    db_path = Path(args.db) if getattr(args, "db", None) else ctx.paths.db.with_name("demo.sqlite3")
+    with Demo(db_path=db_path, invoices=args.invoices) as demo:
+        if args.headless:
+            results = _run_sources(demo.config, list(demo.sources()))
+            print(f"Demo store: {db_path}")
+            return ExitCode.OK if all(r.ok for r in results) else ExitCode.UNREACHABLE
+        from cftui.cli.dashboard import run_app
+
+        demo_paths = config_mod.Paths(config=demo.config_path, db=db_path, log_dir=ctx.paths.log_dir)
+        return run_app(demo.config, demo_paths, demo=True, theme=args.theme, mouse=not args.no_mouse)
+
