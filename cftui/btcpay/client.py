@@ -1,0 +1,316 @@
+"""An async client for the BTCPay Server Greenfield API (read side).
+
+One instance talks to one server with one API key::
+
+    async with GreenfieldClient(url, key, store_name="main") as client:
+        page = await client.list_invoices(store_id, skip=0, take=1000)
+
+Facts it relies on (contract §0-§3, §6, §9):
+
+* JSON is parsed with ``parse_float=Decimal``: amounts are decimal strings,
+  and the few JSON numbers (crowdfund ``targetAmount``, metadata values) stay
+  exact.
+* ``take`` is always sent: without it the server returns every invoice.
+* 429, 5xx, 408, timeouts and dropped connections are retried with
+  exponential backoff and jitter, honouring ``Retry-After``, within a total
+  time budget; then :class:`~cftui.errors.UnreachableError`. Everything else
+  is one clear error from :mod:`cftui.btcpay.errors`.
+* The API key lives in the ``Authorization`` header only; no message or log
+  line contains it.
+
+Webhook-management calls live in a separate module and reuse
+:meth:`GreenfieldClient._request`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import random
+import time
+from decimal import Decimal
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from cftui import __version__, clock
+from cftui.btcpay.errors import error_for
+from cftui.config import Secret
+from cftui.errors import DataError, UnreachableError
+
+log = logging.getLogger(__name__)
+
+USER_AGENT = f"cftui/{__version__}"
+# First retry after ~0.25 s, doubling up to 8 s (times a jitter factor).
+BACKOFF_BASE = 0.25
+BACKOFF_CAP = 8.0
+
+
+def is_retryable_status(status: int) -> bool:
+    return status in (408, 429) or 500 <= status <= 599
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds to wait: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(int(text))
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - clock.now())
+
+
+def parse_version(text: str | None) -> tuple[int, ...]:
+    """'2.3.6' -> (2, 3, 6); '1.13.0-rc1' -> (1, 13, 0); unknown -> ()."""
+    parts: list[int] = []
+    for piece in (text or "").split("."):
+        digits = ""
+        for char in piece:
+            if not char.isdigit():
+                break
+            digits += char
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
+
+
+def _q(segment: str) -> str:
+    return quote(segment, safe="")
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+class GreenfieldClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: Secret | None,
+        *,
+        verify: bool = True,
+        timeout: float = 30,
+        retry_budget: float = 60,
+        store_name: str = "?",
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.store_name = store_name
+        self.retry_budget = retry_budget
+        self._jitter = random.Random()
+        headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+        if api_key:
+            headers["Authorization"] = f"token {api_key.reveal()}"
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            headers=headers,
+            verify=verify,
+            timeout=httpx.Timeout(timeout),
+            transport=transport,
+            follow_redirects=False,
+        )
+
+    async def __aenter__(self) -> GreenfieldClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # ------------------------------------------------------------ transport
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | list[tuple[str, Any]] | None = None,
+        json: Any = None,
+        what: str | None = None,
+    ) -> Any:
+        """Send one request (retrying transient failures) and return the parsed JSON body.
+
+        ``what`` describes the request in error messages ("listing invoices").
+        """
+        response = await self._send(method, path, params=params, json_body=json, what=what or f"{method} {path}")
+        return self._decode(response, what or f"{method} {path}")
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | list[tuple[str, Any]] | None,
+        json_body: Any,
+        what: str,
+    ) -> httpx.Response:
+        deadline = time.monotonic() + self.retry_budget
+        attempt = 0
+        while True:
+            attempt += 1
+            retry_after: float | None = None
+            try:
+                response = await self._http.request(method, path, params=params, json=json_body)
+            except httpx.TransportError as exc:
+                if _is_certificate_error(exc):
+                    # Retrying cannot fix an untrusted certificate.
+                    raise UnreachableError(
+                        f"The TLS certificate of BTCPay store '{self.store_name}' at {self.base_url} is not trusted.",
+                        hint="Fix the server's certificate, or set verify_tls = false for a self-signed test server.",
+                    ) from None
+                # Timeouts, refused or dropped connections, broken responses.
+                failure = _describe_transport_error(exc)
+            else:
+                status = response.status_code
+                if status < 400:
+                    return response
+                if not is_retryable_status(status):
+                    raise error_for(status, _json_or_none(response), store=self.store_name, what=what)
+                failure = f"HTTP {status}"
+                retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            wait = self._backoff(attempt)
+            if retry_after is not None:
+                wait = max(wait, retry_after)
+            remaining = deadline - time.monotonic()
+            if wait > remaining:
+                raise UnreachableError(
+                    f"Cannot reach BTCPay store '{self.store_name}' at {self.base_url} while {what} "
+                    f"({failure}, {attempt} attempt{'s' if attempt > 1 else ''} in {self.retry_budget:g} s).",
+                    hint="Check the url and that the server is up; the next sync tries again.",
+                )
+            log.info("store %s: %s failed (%s); retry %d in %.2f s", self.store_name, what, failure, attempt, wait)
+            await asyncio.sleep(wait)
+
+    def _backoff(self, attempt: int) -> float:
+        # "Equal jitter": half fixed, half random, so retries from many
+        # clients spread out but never collapse to zero wait.
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
+
+    def _decode(self, response: httpx.Response, what: str) -> Any:
+        if not response.content:
+            return None
+        try:
+            return json.loads(response.content, parse_float=Decimal)
+        except ValueError:
+            raise DataError(
+                f"BTCPay store '{self.store_name}' sent a response that is not JSON while {what}.",
+                hint="Check that the url points at BTCPay Server itself, not a proxy error page.",
+            ) from None
+
+    # ------------------------------------------------------------ server
+
+    async def health(self) -> dict[str, Any]:
+        return await self._request("GET", "/api/v1/health", what="checking health")
+
+    async def server_info(self) -> dict[str, Any]:
+        return await self._request("GET", "/api/v1/server/info", what="reading the server info")
+
+    async def server_version(self) -> tuple[int, ...]:
+        info = await self.server_info()
+        return parse_version(info.get("version") if isinstance(info, dict) else None)
+
+    async def current_key(self) -> dict[str, Any]:
+        """``{apiKey, label, permissions: [...]}`` of the key in use."""
+        return await self._request("GET", "/api/v1/api-keys/current", what="reading the API key's permissions")
+
+    # ------------------------------------------------------------ invoices
+
+    async def list_invoices(
+        self,
+        store_id: str,
+        *,
+        skip: int = 0,
+        take: int,
+        start_date: int | None = None,
+        end_date: int | None = None,
+        include_payment_methods: bool = False,
+        include_archived: bool = True,
+        text_search: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """One page of invoices, newest first (contract §2.1).
+
+        ``take`` is required on purpose: the server has no default page size.
+        """
+        params: dict[str, Any] = {"skip": skip, "take": take, "includeArchived": _bool(include_archived)}
+        if start_date is not None:
+            params["startDate"] = int(start_date)
+        if end_date is not None:
+            params["endDate"] = int(end_date)
+        if include_payment_methods:
+            params["includePaymentMethods"] = "true"
+        if text_search:
+            params["textSearch"] = text_search
+        page = await self._request(
+            "GET", f"/api/v1/stores/{_q(store_id)}/invoices", params=params, what="listing invoices"
+        )
+        if not isinstance(page, list):
+            raise DataError(f"BTCPay store '{self.store_name}' answered the invoice list with something other than a list.")
+        return page
+
+    async def get_invoice(
+        self, store_id: str, invoice_id: str, *, include_payment_methods: bool = False
+    ) -> dict[str, Any]:
+        params = {"includePaymentMethods": "true"} if include_payment_methods else None
+        return await self._request(
+            "GET",
+            f"/api/v1/stores/{_q(store_id)}/invoices/{_q(invoice_id)}",
+            params=params,
+            what=f"reading invoice {invoice_id}",
+        )
+
+    async def payment_methods(self, store_id: str, invoice_id: str) -> list[dict[str, Any]]:
+        result = await self._request(
+            "GET",
+            f"/api/v1/stores/{_q(store_id)}/invoices/{_q(invoice_id)}/payment-methods",
+            what=f"reading the payment methods of invoice {invoice_id}",
+        )
+        if not isinstance(result, list):
+            raise DataError(
+                f"BTCPay store '{self.store_name}' answered the payment methods of invoice {invoice_id} "
+                "with something other than a list."
+            )
+        return result
+
+    # ------------------------------------------------------------ apps
+
+    async def list_apps(self, store_id: str) -> list[dict[str, Any]]:
+        """Apps of the store, archived included (needs ``canmodifystoresettings``)."""
+        result = await self._request("GET", f"/api/v1/stores/{_q(store_id)}/apps", what="listing apps")
+        return result if isinstance(result, list) else []
+
+    async def crowdfund_app(self, app_id: str) -> dict[str, Any]:
+        return await self._request(
+            "GET", f"/api/v1/apps/crowdfund/{_q(app_id)}", what=f"reading crowdfund app {app_id}"
+        )
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content, parse_float=Decimal) if response.content else None
+    except ValueError:
+        return None
+
+
+def _is_certificate_error(exc: httpx.TransportError) -> bool:
+    return isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc)
+
+
+def _describe_transport_error(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or host unreachable"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection dropped mid-response"
+    return f"network error: {type(exc).__name__}"
