@@ -18,6 +18,7 @@ class AngorProject(BaseModel):
     founder_recovery_key = CharField(null=True)
     nostr_pubkey = CharField()
     event_id = CharField()  # the Nostr event we read ProjectInfo from
+    event_pubkey = CharField()  # its author (should equal nostr_pubkey)
     event_kind = IntegerField()
     event_created = BigIntegerField()
     onchain_event_id = CharField(null=True)  # nostrEventId committed on-chain

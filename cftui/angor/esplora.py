@@ -1,0 +1,196 @@
+"""Funding read straight from the chain through an esplora-style API (CONTRACT.md §4, §5).
+
+All of a project's transactions touch its address: the creation tx (10001
+sats + ``OP_RETURN <founderKey 33B> <keyType 2B> <nostrEventId 32B>``) and
+every investment (the 1 % fee + ``OP_RETURN <investorKey 33B> [...]`` + one
+taproot output per stage). "Raised" here is the sum of the stage outputs, i.e.
+net of the fee (the app's and hub's figure); investors are distinct investor
+keys. Stage spends are classified exactly by the executed tapscript: the
+founder leaf begins with a push of the founder's x-only key; a 4-item witness
+is the recovery (penalty) path; anything else is the investor's own exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from cftui.angor.http import get_json
+
+RAISED_SOURCE = "esplora"
+MAX_TXS = 1000  # the app's cap on an address history
+CONCURRENCY = 8
+
+
+@dataclass(slots=True)
+class OnchainInvestment:
+    txid: str
+    investor_key: str
+    is_seeder: bool
+    stage_values: list[int]  # sats per stage output, in stage order
+    block_height: int | None
+    time: int | None
+
+    @property
+    def amount_sats(self) -> int:
+        return sum(self.stage_values)
+
+
+@dataclass(slots=True)
+class OnchainProject:
+    creation_txid: str | None = None
+    created_block: int | None = None
+    founder_key: str | None = None
+    nostr_event_id: str | None = None
+    investments: list[OnchainInvestment] = field(default_factory=list)
+    founder_spent_sats: int = 0
+    stage_spent_sats: dict[int, int] = field(default_factory=dict)  # stage index -> taken by the founder
+    penalties_sats: int = 0
+    penalties_count: int = 0
+
+    @property
+    def raised_sats(self) -> int:
+        return sum(i.amount_sats for i in self.investments)
+
+    @property
+    def investor_count(self) -> int:
+        return len({i.investor_key for i in self.investments})
+
+    def stage_sats(self, index: int) -> int:
+        return sum(i.stage_values[index] for i in self.investments if index < len(i.stage_values))
+
+
+def op_return_pushes(script_hex: str) -> list[bytes] | None:
+    """The data pushes of an ``OP_RETURN`` script, or ``None`` if it is not one."""
+    try:
+        script = bytes.fromhex(script_hex)
+    except ValueError:
+        return None
+    if not script or script[0] != 0x6A:
+        return None
+    pushes, i = [], 1
+    while i < len(script):
+        op = script[i]
+        if 1 <= op <= 0x4B:
+            size, i = op, i + 1
+        elif op == 0x4C and i + 1 < len(script):
+            size, i = script[i + 1], i + 2
+        else:
+            return None
+        if i + size > len(script):
+            return None
+        pushes.append(script[i : i + size])
+        i += size
+    return pushes
+
+
+def _pays(vout: dict[str, Any], address: str) -> bool:
+    return vout.get("scriptpubkey_address") == address
+
+
+def read_creation(tx: dict[str, Any], address: str) -> tuple[str, str] | None:
+    """(founderKey, nostrEventId) if ``tx`` creates the project at ``address``."""
+    vouts = tx.get("vout") or []
+    if len(vouts) < 2 or not _pays(vouts[0], address):
+        return None
+    pushes = op_return_pushes(vouts[1].get("scriptpubkey", ""))
+    if not pushes or [len(p) for p in pushes] != [33, 2, 32]:
+        return None
+    return pushes[0].hex(), pushes[2].hex()
+
+
+def read_investment(tx: dict[str, Any], address: str) -> OnchainInvestment | None:
+    vouts = tx.get("vout") or []
+    if len(vouts) < 3 or not _pays(vouts[0], address):
+        return None
+    pushes = op_return_pushes(vouts[1].get("scriptpubkey", ""))
+    if not pushes or len(pushes[0]) != 33 or (len(pushes) > 1 and len(pushes[1]) == 2):
+        return None
+    stages = []
+    for vout in vouts[2:]:
+        if vout.get("scriptpubkey_type") != "v1_p2tr":
+            break  # change follows the stage outputs
+        stages.append(int(vout.get("value", 0)))
+    status = tx.get("status") or {}
+    return OnchainInvestment(
+        txid=tx["txid"],
+        investor_key=pushes[0].hex(),
+        is_seeder=any(len(p) == 32 for p in pushes[1:]),
+        stage_values=stages,
+        block_height=status.get("block_height"),
+        time=status.get("block_time"),
+    )
+
+
+class Esplora:
+    def __init__(self, base_url: str, client: httpx.AsyncClient) -> None:
+        self.base = base_url.rstrip("/") + "/api/v1"
+        self.client = client
+        self._limit = asyncio.Semaphore(CONCURRENCY)
+
+    async def _get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        async with self._limit:
+            answer = await get_json(self.client, self.base + path, params)
+        return answer[0] if answer else None
+
+    async def address_txs(self, address: str) -> list[dict[str, Any]]:
+        """The address's history, newest first, paged with ``after_txid`` until an empty page."""
+        txs: dict[str, dict[str, Any]] = {}
+        params: dict[str, Any] | None = None
+        while len(txs) < MAX_TXS:
+            page = await self._get(f"/address/{address}/txs", params) or []
+            fresh = [tx for tx in page if isinstance(tx, dict) and tx.get("txid") not in txs]
+            if not fresh:
+                break
+            txs.update((tx["txid"], tx) for tx in fresh)
+            params = {"after_txid": fresh[-1]["txid"]}
+        return list(txs.values())
+
+    async def project(self, address: str) -> OnchainProject:
+        result = OnchainProject()
+        for tx in reversed(await self.address_txs(address)):  # oldest first
+            created = read_creation(tx, address)
+            if created and result.creation_txid is None:
+                result.creation_txid = tx["txid"]
+                result.created_block = (tx.get("status") or {}).get("block_height")
+                result.founder_key, result.nostr_event_id = created
+                continue
+            investment = read_investment(tx, address)
+            if investment:
+                result.investments.append(investment)
+        if result.founder_key:
+            await self._classify_spends(result)
+        return result
+
+    async def _classify_spends(self, project: OnchainProject) -> None:
+        founder_leaf = "20" + project.founder_key[2:]  # push of the founder's x-only key
+        spending: dict[str, dict[str, Any] | None] = {}
+        penalty_txs: set[str] = set()
+        outspends = await asyncio.gather(*(self._get(f"/tx/{i.txid}/outspends") for i in project.investments))
+        for investment, spends in zip(project.investments, outspends, strict=True):
+            for stage, value in enumerate(investment.stage_values):
+                spend = (spends or [])[stage + 2] if spends and len(spends) > stage + 2 else None
+                if not spend or not spend.get("spent") or not spend.get("txid"):
+                    continue
+                txid = spend["txid"]
+                if txid not in spending:
+                    spending[txid] = await self._get(f"/tx/{txid}")
+                witness = _witness(spending[txid], investment.txid, stage + 2)
+                if len(witness) >= 2 and witness[-2].startswith(founder_leaf):
+                    project.founder_spent_sats += value
+                    project.stage_spent_sats[stage] = project.stage_spent_sats.get(stage, 0) + value
+                elif len(witness) == 4:
+                    project.penalties_sats += value
+                    penalty_txs.add(txid)
+        project.penalties_count = len(penalty_txs)
+
+
+def _witness(tx: dict[str, Any] | None, prev_txid: str, prev_vout: int) -> list[str]:
+    """The witness of the input of ``tx`` that spends ``prev_txid:prev_vout``."""
+    for vin in (tx or {}).get("vin") or []:
+        if vin.get("txid") == prev_txid and vin.get("vout") == prev_vout:
+            return list(vin.get("witness") or [])
+    return []

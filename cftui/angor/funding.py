@@ -1,0 +1,86 @@
+"""A project's funding figures, from either source, in one shape.
+
+* ``indexer``: the Angor indexer API. On the mempool fork "raised" is gross
+  (fee output × 100); on blockcore-indexer it is the stage sum (net of the
+  1 % fee). Stage amounts are the raised figure split by the stage
+  percentages (remainder in the last stage); per-stage founder spends are unknown.
+* ``esplora``: read from the chain; raised is the sum of the stage outputs
+  (net of the fee), stage amounts and founder spends are exact per stage.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
+
+from cftui.angor import esplora, indexer
+from cftui.angor.projectinfo import ProjectInfo
+
+
+@dataclass
+class Funding:
+    source: str  # indexer.RAISED_SOURCE | esplora.RAISED_SOURCE
+    raised_sats: int = 0
+    investor_count: int = 0
+    founder_spent_sats: int = 0
+    penalties_sats: int = 0
+    penalties_count: int = 0
+    stage_sats: list[int] = field(default_factory=list)
+    stage_spent_sats: list[int] = field(default_factory=list)
+    investments: list[dict[str, Any]] = field(default_factory=list)  # AngorInvestment columns
+
+
+def split_by_percent(total: int, info: ProjectInfo) -> list[int]:
+    """``total`` sats shared by the stage percentages, floor each, remainder to the last (as the app does)."""
+    if not info.stages:
+        return []
+    parts = [int((Decimal(total) * s.percent / 100).to_integral_value(ROUND_FLOOR)) for s in info.stages[:-1]]
+    return [*parts, total - sum(parts)]
+
+
+def from_indexer(
+    stats: indexer.IndexerStats | None, investments: list[indexer.IndexedInvestment], info: ProjectInfo
+) -> Funding:
+    raised = stats.amount_invested_sats if stats else sum(i.amount_sats for i in investments)
+    # [M] counts investment txs, not investors: count distinct keys when the list is there.
+    investors = len({i.investor_key for i in investments}) if investments else (stats.investor_count if stats else 0)
+    return Funding(
+        source=indexer.RAISED_SOURCE,
+        raised_sats=raised,
+        investor_count=investors,
+        founder_spent_sats=stats.founder_spent_sats if stats else 0,
+        penalties_sats=stats.penalties_sats if stats else 0,
+        penalties_count=stats.penalties_count if stats else 0,
+        stage_sats=split_by_percent(raised, info),
+        stage_spent_sats=[0] * len(info.stages),
+        investments=[
+            {"investor_key": i.investor_key, "txid": i.txid, "amount_sats": i.amount_sats, "is_seeder": i.is_seeder,
+             "block_height": None, "time": None}
+            for i in investments
+        ],
+    )
+
+
+def from_esplora(chain: esplora.OnchainProject, info: ProjectInfo) -> Funding:
+    return Funding(
+        source=esplora.RAISED_SOURCE,
+        raised_sats=chain.raised_sats,
+        investor_count=chain.investor_count,
+        founder_spent_sats=chain.founder_spent_sats,
+        penalties_sats=chain.penalties_sats,
+        penalties_count=chain.penalties_count,
+        stage_sats=[chain.stage_sats(i) for i in range(len(info.stages))],
+        stage_spent_sats=[chain.stage_spent_sats.get(i, 0) for i in range(len(info.stages))],
+        investments=[
+            {
+                "investor_key": i.investor_key,
+                "txid": i.txid,
+                "amount_sats": i.amount_sats,
+                "is_seeder": i.is_seeder,
+                "block_height": i.block_height,
+                "time": i.time,
+            }
+            for i in chain.investments
+        ],
+    )

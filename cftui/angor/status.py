@@ -1,0 +1,73 @@
+"""Project status, days left and stage release — one rule, stated here.
+
+The rule is the Angor app's (Avalonia model, CONTRACT.md §4.4,
+``FullProjectExtensions.cs``): compared by UTC calendar day,
+
+* today < start            -> ``upcoming``
+* start <= today < end     -> ``funding``
+* today >= end, raised < target -> ``failed``
+* today >= end, raised >= target -> the app's "Succeeded", which we split by
+  the stage timeline (a stage is released once its release date has passed,
+  the app's "withdrawable" test in ``ProjectStatistics.cs``):
+  no stage released -> ``funded``; some -> ``active``; all -> ``completed``.
+
+Fund/Subscribe projects have no end date (values <= 0 read as none) and no
+fixed stages: their window stays open until the expiry date ("Open Ended" in
+the app), and past it they are ``completed`` if anyone invested (a target of
+0 means "no target") and ``failed`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+DAY = 86_400
+STATUSES = ("upcoming", "funding", "funded", "failed", "active", "completed")
+
+
+def _day(ts: int) -> int:
+    return ts // DAY
+
+
+def window_end(end_time: int | None, expiry_time: int | None) -> int | None:
+    return end_time or expiry_time
+
+
+def target_met(raised_sats: int, target_sats: int) -> bool:
+    return raised_sats >= target_sats if target_sats > 0 else raised_sats > 0
+
+
+def is_released(release_time: int, now: int) -> bool:
+    return release_time <= now
+
+
+def project_status(
+    *,
+    now: int,
+    start_time: int | None,
+    end_time: int | None,
+    expiry_time: int | None,
+    target_sats: int,
+    raised_sats: int,
+    stage_release_times: Sequence[int],
+) -> str:
+    today = _day(now)
+    if start_time is not None and today < _day(start_time):
+        return "upcoming"
+    end = window_end(end_time, expiry_time)
+    if end is None or today < _day(end):
+        return "funding"
+    if not target_met(raised_sats, target_sats):
+        return "failed"
+    released = sum(is_released(t, now) for t in stage_release_times)
+    if not stage_release_times or released == len(stage_release_times):
+        return "completed"
+    return "active" if released else "funded"
+
+
+def days_left(*, now: int, end_time: int | None, expiry_time: int | None) -> int | None:
+    """Whole days (rounded up) until the funding window closes; ``None`` once closed or when it has no end."""
+    end = window_end(end_time, expiry_time)
+    if end is None or now >= end:
+        return None
+    return -(-(end - now) // DAY)

@@ -1,0 +1,116 @@
+"""Writing Angor projects and profiles to the store, each project in one transaction.
+
+A project row, its stages and its investments change together or not at all,
+so a sync killed halfway leaves every project either as it was or as it is now.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from peewee import fn
+
+from cftui.angor.profiles import Profile
+from cftui.angor.status import is_released, project_status
+from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
+from cftui.store.models import database
+
+# Columns that change on every sync without the project changing.
+_VOLATILE = {"synced_time", "stats_time"}
+
+
+@dataclass
+class ProjectRecord:
+    project: dict[str, Any]  # AngorProject columns
+    stages: list[dict[str, Any]] = field(default_factory=list)  # AngorStage columns without `project`
+    investments: list[dict[str, Any]] = field(default_factory=list)  # AngorInvestment columns without `project`
+
+
+def _snapshot(project_id: str) -> tuple[dict[str, Any], list[tuple], list[tuple]] | None:
+    row = AngorProject.get_or_none(AngorProject.project_id == project_id)
+    if row is None:
+        return None
+    columns = {name: getattr(row, name) for name in AngorProject._meta.fields if name not in _VOLATILE}
+    stages = sorted(tuple(sorted((k, v) for k, v in s.__data__.items() if k not in ("id", "project"))) for s in row.stages)
+    investments = sorted(
+        tuple(sorted((k, v) for k, v in i.__data__.items() if k not in ("id", "project"))) for i in row.investments
+    )
+    return columns, stages, investments
+
+
+def _same(before: tuple[dict[str, Any], list[tuple], list[tuple]], record: ProjectRecord) -> bool:
+    columns, stages, investments = before
+    if any(columns.get(k) != v for k, v in record.project.items() if k not in _VOLATILE):
+        return False
+    return stages == sorted(tuple(sorted(s.items())) for s in record.stages) and investments == sorted(
+        tuple(sorted(i.items())) for i in record.investments
+    )
+
+
+def upsert(record: ProjectRecord) -> str:
+    """Store ``record``; return ``"new"``, ``"updated"`` or ``"unchanged"``."""
+    project_id = record.project["project_id"]
+    with database.atomic():
+        before = _snapshot(project_id)
+        if before is not None and _same(before, record):
+            AngorProject.update(synced_time=record.project["synced_time"]).where(
+                AngorProject.project_id == project_id
+            ).execute()
+            return "unchanged"
+        if before is None:
+            AngorProject.insert(**record.project).execute()
+        else:
+            AngorProject.update(**record.project).where(AngorProject.project_id == project_id).execute()
+        AngorStage.delete().where(AngorStage.project == project_id).execute()
+        AngorInvestment.delete().where(AngorInvestment.project == project_id).execute()
+        if record.stages:
+            AngorStage.insert_many([{**s, "project": project_id} for s in record.stages]).execute()
+        if record.investments:
+            AngorInvestment.insert_many([{**i, "project": project_id} for i in record.investments]).execute()
+    return "new" if before is None else "updated"
+
+
+def upsert_profile(profile: Profile) -> None:
+    """Merge ``profile`` into the stored one; a document missing from this read keeps its stored value."""
+    with database.atomic():
+        row = AngorProfile.get_or_none(AngorProfile.pubkey == profile.pubkey)
+        if row is None:
+            AngorProfile.insert(pubkey=profile.pubkey, event_created=profile.event_created, **profile.values).execute()
+        else:
+            AngorProfile.update(event_created=max(row.event_created, profile.event_created), **profile.values).where(
+                AngorProfile.pubkey == profile.pubkey
+            ).execute()
+
+
+def refresh_statuses(now: int) -> int:
+    """Recompute status and stage release from what is stored (time moves even offline); return rows changed."""
+    changed = 0
+    with database.atomic():
+        for project in AngorProject.select():
+            stages = list(project.stages)
+            status = project_status(
+                now=now,
+                start_time=project.start_time,
+                end_time=project.end_time,
+                expiry_time=project.expiry_time,
+                target_sats=project.target_sats,
+                raised_sats=project.raised_sats,
+                stage_release_times=[s.release_time for s in stages],
+            )
+            if status != project.status:
+                changed += AngorProject.update(status=status).where(AngorProject.project_id == project.project_id).execute()
+            for stage in stages:
+                if stage.released != is_released(stage.release_time, now):
+                    stage.released = not stage.released
+                    stage.save(only=[AngorStage.released])
+    return changed
+
+
+def profile_name(pubkey: str) -> str | None:
+    row = AngorProfile.get_or_none(AngorProfile.pubkey == pubkey)
+    return (row.display_name or row.name) if row else None
+
+
+def newest_event_time(network: str) -> int | None:
+    return AngorProject.select(fn.MAX(AngorProject.event_created)).where(AngorProject.network == network).scalar()
