@@ -1,7 +1,353 @@
-"""`cftui` subcommands: webhooks (placeholder)."""
+"""Webhook subcommands: `listen`, `daemon`, `webhook register|send|replay|deliveries`, `export deliveries`."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from cftui import clock
+from cftui import config as config_mod
+from cftui.errors import CftuiError, ConfigError, ExitCode, UnreachableError
+
+EXPORT_FORMATS = ("csv", "json")
+
 
 def register(sub, export_sub) -> None:
-    pass
+    listen = sub.add_parser("listen", help="receive BTCPay webhooks and print one line per delivery")
+    _receiver_flags(listen)
+    listen.set_defaults(func=cmd_listen)
+
+    daemon = sub.add_parser("daemon", help="webhook receiver plus periodic sync, headless (for a server)")
+    _receiver_flags(daemon)
+    daemon.set_defaults(func=cmd_daemon)
+
+    webhook = sub.add_parser("webhook", help="register, send or replay BTCPay webhooks")
+    webhook_sub = webhook.add_subparsers(dest="webhook_cmd", metavar="ACTION", required=True)
+
+    reg = webhook_sub.add_parser("register", help="create a webhook in BTCPay and save its secret in the config")
+    reg.add_argument("--store", metavar="NAME", required=True, help="configured store name")
+    reg.add_argument("--url", required=True, help="where BTCPay should POST (must reach this receiver)")
+    reg.add_argument("--event", metavar="TYPE", action="append", help="only this event type (repeatable; default: all)")
+    reg.set_defaults(func=cmd_register)
+
+    send = webhook_sub.add_parser("send", help="send a delivery signed exactly as BTCPay signs it")
+    send.add_argument("--store", metavar="NAME", required=True, help="configured store (its secret signs the body)")
+    send.add_argument("--type", default="InvoiceSettled", help="event type (default InvoiceSettled)")
+    send.add_argument("--invoice", metavar="ID", help="invoice id (default: the store's newest synced invoice)")
+    send.add_argument("--url", help="target URL (default: this machine's receiver for the store)")
+    send.add_argument("--bad-signature", action="store_true", help="sign with a wrong secret (expect 401)")
+    send.set_defaults(func=cmd_send)
+
+    replay = webhook_sub.add_parser("replay", help="send a recorded delivery again, byte for byte")
+    replay.add_argument("delivery_id", metavar="DELIVERY_ID", help="BTCPay deliveryId (or #ROW for a log row)")
+    replay.add_argument("--url", help="target URL (default: the path it first arrived at, on this receiver)")
+    replay.set_defaults(func=cmd_replay)
+
+    deliveries = webhook_sub.add_parser("deliveries", help="BTCPay's own delivery list beside what we received")
+    deliveries.add_argument("--store", metavar="NAME", required=True)
+    deliveries.add_argument("--count", type=int, default=50, help="newest N deliveries (default 50)")
+    deliveries.set_defaults(func=cmd_deliveries)
+
+    export = export_sub.add_parser("deliveries", help="recorded webhook requests as CSV or JSON")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    export.add_argument("--store", metavar="NAME", help="only this store")
+    export.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
+    export.set_defaults(func=cmd_export_deliveries)
+
+
+def _receiver_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", help="address to bind (default [webhooks] host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default [webhooks] port, 8765)")
+
+
+def _receiver_config(ctx, args) -> config_mod.Config:
+    config = ctx.config
+    if not config.btcpay:
+        raise ConfigError(
+            "No stores configured, so there is nothing to receive webhooks for.",
+            hint="Add a [[btcpay]] store with a webhook_secret (`cftui config init` writes a starter).",
+        )
+    webhooks = config.webhooks
+    if args.host:
+        webhooks = replace(webhooks, host=args.host)
+    if args.port is not None:
+        webhooks = replace(webhooks, port=args.port)
+    return replace(config, webhooks=webhooks)
+
+
+def _run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
+    """Run ``main(stop)`` with ``stop`` set on SIGINT or SIGTERM (a clean shutdown either way)."""
+
+    async def runner() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await main(stop)
+
+    asyncio.run(runner())
+
+
+# ---------------------------------------------------------------- listen / daemon
+
+
+def _line(text: str) -> None:
+    print(text, flush=True)
+
+
+def format_delivery(notice) -> str:
+    """One `listen` line: time, HTTP status, verdict, store, event, invoice, delivery id (or why rejected)."""
+    when = clock.to_datetime(notice.received_ms / 1000).strftime("%H:%M:%S")
+    parts = [when, f"{notice.http_status}", f"{notice.verdict:<13}", notice.store_name or "-"]
+    if notice.event_type:
+        parts.append(notice.event_type)
+    if notice.invoice_id:
+        parts.append(f"invoice={notice.invoice_id}")
+    if notice.delivery_id:
+        redelivery = f" (redelivery of {notice.original_delivery_id})" if notice.is_redelivery else ""
+        parts.append(f"delivery={notice.delivery_id}{redelivery}")
+    if notice.verdict not in ("verified",) and notice.reason:
+        parts.append(f"— {notice.reason} [{notice.remote} {notice.path}]")
+    return "  ".join(parts)
+
+
+def format_processed(notice) -> str:
+    return f"         ↳ invoice {notice.invoice_id} ({notice.store_name}): {notice.result}"
+
+
+def _print_urls(url: str, config: config_mod.Config) -> None:
+    from cftui.webhooks.receiver import webhook_url
+
+    _line(f"Listening for BTCPay webhooks on {url} (ctrl+c to stop)")
+    for store in config.btcpay:
+        secret = "" if store.webhook_secret else "   (no webhook_secret: deliveries will be rejected)"
+        _line(f"  {store.name}: POST {webhook_url(url, store.name)}{secret}")
+    if len(config.btcpay) == 1:
+        _line(f"  (POST {url}/webhook works too: one store is configured)")
+
+
+def cmd_listen(ctx, args) -> int:
+    from cftui.webhooks.receiver import WebhookReceiver
+
+    config = _receiver_config(ctx, args)
+    ctx.open_store()
+
+    async def main(stop: asyncio.Event) -> None:
+        receiver = WebhookReceiver(
+            config,
+            on_delivery=lambda n: _line(format_delivery(n)),
+            on_processed=lambda n: _line(format_processed(n)),
+        )
+        _print_urls(await receiver.start(), config)
+        try:
+            await stop.wait()
+        finally:
+            await receiver.stop()
+        _line("Stopped.")
+
+    _run_until_signal(main)
+    return ExitCode.OK
+
+
+def cmd_daemon(ctx, args) -> int:
+    from cftui.webhooks.daemon import run_daemon
+
+    config = _receiver_config(ctx, args)
+    ctx.open_store()
+
+    async def main(stop: asyncio.Event) -> None:
+        await run_daemon(
+            config,
+            stop,
+            on_started=lambda url: _print_urls(url, config),
+            on_delivery=lambda n: _line(format_delivery(n)),
+            on_processed=lambda n: _line(format_processed(n)),
+            on_sync=lambda result: _line(f"sync {result.summary()}"),
+        )
+        _line("Stopped.")
+
+    _run_until_signal(main)
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------- register
+
+
+def cmd_register(ctx, args) -> int:
+    from cftui.btcpay.client import GreenfieldClient
+    from cftui.btcpay.webhooks_api import create_webhook
+
+    config = ctx.config
+    store = config.store(args.store)
+    if config.path is None:
+        raise ConfigError(
+            f"No config file at {ctx.paths.config} to save the webhook secret in.",
+            hint="Run `cftui config init` and add the store first.",
+        )
+
+    async def create() -> dict:
+        async with GreenfieldClient(
+            store.url, store.require_api_key(), verify=store.verify_tls, timeout=store.timeout, store_name=store.name
+        ) as client:
+            return await create_webhook(client, store.store_id, args.url, events=args.event)
+
+    created = asyncio.run(create())
+    replaced = bool(store.webhook_secret)
+    updated = replace(store, webhook_secret=config_mod.Secret(created["secret"]), webhook_id=created["id"])
+    config_mod.save(config_mod.with_store(config, updated), config.path)
+    events = ", ".join(args.event) if args.event else "every event"
+    print(f"Registered webhook {created['id']} on store '{store.name}' for {events}, posting to {args.url}.")
+    print(f"Its secret is saved in {config.path} (mode 0600); BTCPay will not show it again.")
+    if replaced:
+        print("The store's previous webhook_secret was replaced: deliveries signed with it will now be rejected.")
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------- send / replay
+
+
+def _local_url(config: config_mod.Config, path: str) -> str:
+    host = config.webhooks.host
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"  # a wildcard bind is reached through loopback
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{config.webhooks.port}{path}"
+
+
+async def _post(url: str, body: bytes, signature: str | None):
+    import aiohttp
+
+    from cftui.webhooks.sending import post_delivery
+
+    async with aiohttp.ClientSession() as session:
+        return await post_delivery(session, url, body, signature, timeout=30)
+
+
+def _newest_invoice(store_name: str) -> str | None:
+    from cftui.store.models import Invoice, Store
+
+    row = (
+        Invoice.select(Invoice.invoice_id)
+        .join(Store)
+        .where(Store.name == store_name)
+        .order_by(Invoice.created_time.desc())
+        .first()
+    )
+    return row.invoice_id if row else None
+
+
+def _report(result, url: str, what: str) -> None:
+    if result.status is None:
+        raise UnreachableError(f"Could not deliver {what} to {url}: {result.text}.",
+                               hint="Is `cftui listen` (or the dashboard with [webhooks] enabled) running?")
+    print(f"{what} → {url}: HTTP {result.status} {result.text.strip()}")
+
+
+def cmd_send(ctx, args) -> int:
+    import secrets as random_ids
+
+    from cftui.webhooks import signing
+    from cftui.webhooks.envelope import INVOICE_EVENT_FIELDS, OTHER_EVENT_TYPES
+    from cftui.webhooks.receiver import PATH_PREFIX
+    from cftui.webhooks.sample import sample_delivery
+
+    config = ctx.config
+    store = config.store(args.store)
+    if not store.webhook_secret and not args.bad_signature:
+        raise ConfigError(
+            f"Store '{store.name}' has no webhook_secret to sign with.",
+            hint="Run `cftui webhook register`, or set webhook_secret under its [[btcpay]] table.",
+        )
+    if args.type not in INVOICE_EVENT_FIELDS and args.type not in OTHER_EVENT_TYPES:
+        print(f"Note: {args.type} is not an event type BTCPay documents; sending it anyway.", file=sys.stderr)
+    invoice_id = args.invoice
+    if invoice_id is None and args.type in INVOICE_EVENT_FIELDS:
+        ctx.open_store()
+        invoice_id = _newest_invoice(store.name) or f"cftui-test-{random_ids.token_hex(4)}"
+    body = sample_delivery(
+        args.type,
+        store_id=store.store_id,
+        webhook_id=store.webhook_id or "cftui-test-webhook",
+        timestamp=clock.now_s(),
+        invoice_id=invoice_id,
+    )
+    secret = store.webhook_secret.reveal() if store.webhook_secret else ""
+    if args.bad_signature:
+        secret = secret + "-wrong"
+    url = args.url or _local_url(config, f"{PATH_PREFIX}/{store.name}")
+    result = asyncio.run(_post(url, body, signing.sign(secret, body)))
+    invoice = f" for invoice {invoice_id}" if invoice_id and args.type in INVOICE_EVENT_FIELDS else ""
+    _report(result, url, f"{args.type}{invoice}")
+    expected = result.status == 401 if args.bad_signature else result.ok
+    return ExitCode.OK if expected else ExitCode.FAILURE
+
+
+def cmd_replay(ctx, args) -> int:
+    from cftui.store.webhook_models import WebhookDelivery
+
+    ctx.open_store()
+    key = args.delivery_id
+    if key.startswith("#") and key[1:].isdigit():
+        row = WebhookDelivery.get_or_none(WebhookDelivery.id == int(key[1:]))
+    else:
+        row = WebhookDelivery.select().where(WebhookDelivery.delivery_id == key).order_by(WebhookDelivery.id).first()
+    if row is None:
+        raise CftuiError(f"No recorded delivery {key}.", hint="List them with `cftui export deliveries -o -`.")
+    body = bytes(row.body) if row.body is not None else b""
+    if len(body) != row.body_size:
+        raise CftuiError(
+            f"Delivery {key} cannot be replayed byte for byte: only {len(body)} of its {row.body_size} body bytes "
+            "were kept (rejected requests keep a bounded body)."
+        )
+    url = args.url or _local_url(ctx.config, row.path)
+    result = asyncio.run(_post(url, body, row.signature))
+    _report(result, url, f"replay of {key} ({row.event_type or 'unknown type'}, {len(body)} bytes)")
+    return ExitCode.OK if result.ok else ExitCode.FAILURE
+
+
+# ---------------------------------------------------------------- BTCPay's view
+
+
+def cmd_deliveries(ctx, args) -> int:
+    from cftui.webhooks.btcpay_view import btcpay_deliveries, compare
+
+    store = ctx.config.store(args.store)
+    listed = asyncio.run(btcpay_deliveries(store, count=args.count))
+    ctx.open_store()
+    rows = compare(store.name, listed)
+    if not rows:
+        print(f"BTCPay lists no deliveries for webhook {store.webhook_id} of store '{store.name}'.")
+        return ExitCode.OK
+    print(f"{'delivery':<26} {'sent (UTC)':<20} {'BTCPay says':<12} {'code':>4}  {'lag':>5}  we recorded")
+    for row in rows:
+        sent = clock.iso(row.delivery_time or row.timestamp) or "-"
+        ours = row.our_verdict or "NEVER RECEIVED"
+        lag = f"{row.lag_s}s" if row.lag_s is not None else "-"
+        flag = "  <-- missed" if row.missed else ""
+        print(f"{row.delivery_id:<26} {sent:<20} {row.btcpay_status:<12} {row.http_code or '-':>4}  {lag:>5}  {ours}{flag}")
+    missed = sum(1 for r in rows if r.missed)
+    print(f"{len(rows)} deliveries; {missed} never reached this receiver.")
+    return ExitCode.OK
+
+
+# ---------------------------------------------------------------- export
+
+
+def cmd_export_deliveries(ctx, args) -> int:
+    from cftui.cli.core import open_output
+    from cftui.webhooks.export import export_deliveries
+
+    ctx.open_store()
+    default = Path(f"cftui-deliveries-{datetime.now().strftime('%Y%m%d-%H%M%S')}.{args.format}")
+    with open_output(args.output, default) as (stream, path):
+        count = export_deliveries(stream, args.format, store=args.store)
+    if path is not None:
+        print(f"Exported {count} deliveries to {path}")
+    return ExitCode.OK

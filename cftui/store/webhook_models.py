@@ -43,4 +43,18 @@ class WebhookDelivery(BaseModel):
     process_result = TextField(null=True)  # what processing did, or why it is queued
 
 
+# Idempotency, enforced by the database itself: one `verified` row per
+# originalDeliveryId and store, so a delivery that arrives on several
+# connections at once (or at two receivers sharing the store) is claimed once;
+# the losers are recorded as `duplicate`.
+WebhookDelivery.add_index(
+    WebhookDelivery.index(
+        WebhookDelivery.store_name,
+        WebhookDelivery.original_delivery_id,
+        unique=True,
+        where=(WebhookDelivery.verdict == VERIFIED),
+        name="webhook_delivery_one_claim",
+    )
+)
+
 WEBHOOK_MODELS = [WebhookDelivery]

@@ -1,0 +1,61 @@
+"""`cftui daemon`: the webhook receiver plus the periodic sync, headless.
+
+For a node box: the webhooks bring changes in within a second, and the sync
+(every ``[sync] interval``) stays the source of truth, fetching anything a
+webhook missed and every invoice a webhook queued while BTCPay was down.
+Stops cleanly when ``stop`` is set (the CLI sets it on SIGTERM or ctrl+c):
+a running sync is cancelled between pages, queued writes are committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable
+from contextlib import suppress
+
+from cftui.config import Config
+from cftui.sync.events import SyncResult
+from cftui.webhooks.notices import OnDelivery, OnProcessed
+from cftui.webhooks.receiver import WebhookReceiver
+
+log = logging.getLogger(__name__)
+
+
+async def run_daemon(
+    config: Config,
+    stop: asyncio.Event,
+    *,
+    on_started: Callable[[str], None] | None = None,
+    on_delivery: OnDelivery | None = None,
+    on_processed: OnProcessed | None = None,
+    on_sync: Callable[[SyncResult], None] | None = None,
+) -> None:
+    from cftui.sync.service import run_sync_async, sources
+
+    receiver = WebhookReceiver(config, on_delivery=on_delivery, on_processed=on_processed)
+    url = await receiver.start()
+    if on_started is not None:
+        on_started(url)
+    cancel = threading.Event()
+
+    async def cancel_on_stop() -> None:
+        await stop.wait()
+        cancel.set()
+
+    watcher = asyncio.create_task(cancel_on_stop())
+    try:
+        while not stop.is_set():
+            for source in sources(config):
+                if stop.is_set():
+                    break
+                result = await run_sync_async(source, config, cancel=cancel)
+                log.info("daemon sync: %s", result.summary())
+                if on_sync is not None:
+                    on_sync(result)
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), config.sync.interval)
+    finally:
+        watcher.cancel()
+        await receiver.stop()

@@ -1,0 +1,344 @@
+"""The webhook receiver: an aiohttp server on the host's event loop.
+
+``POST /webhook/<store name>`` (or ``POST /webhook`` when exactly one store
+is configured) is checked in this order, cheapest first, and answered:
+
+* address over the rejection limit -> 429 (body not read)
+* unknown path or store -> 404; other methods -> 405
+* ``Content-Length`` over ``max_body_bytes``, or a body that grows past it -> 413 (not read further)
+* a client that has not sent its whole body within ``read_timeout`` -> 408, connection closed
+* missing or wrong ``BTCPay-Sig`` over the raw bytes -> 401
+* not JSON, or envelope fields missing -> 400
+* otherwise the delivery is committed to the store, then answered 200 at
+  once; the slow part (fetching the invoice) runs after, in the background.
+
+Every request is recorded (see :mod:`cftui.webhooks.recorder`). A delivery
+is acted on once per ``originalDeliveryId``, enforced by a unique index, so
+redeliveries and the same delivery on many connections are recorded as
+``duplicate``. ``GET /health`` reports uptime and counts for monitoring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+
+from cftui import clock
+from cftui.config import Config, StoreConfig
+from cftui.errors import ConfigError
+from cftui.store.webhook_models import (
+    ACCEPTED_VERDICTS,
+    BAD_SIGNATURE,
+    DUPLICATE,
+    MALFORMED,
+    RATE_LIMITED,
+    TOO_LARGE,
+    UNKNOWN_STORE,
+    VERIFIED,
+)
+from cftui.webhooks import envelope, signing
+from cftui.webhooks.notices import DeliveryNotice, OnDelivery, OnProcessed
+from cftui.webhooks.processing import InvoiceProcessor
+from cftui.webhooks.ratelimit import RejectionLimiter
+from cftui.webhooks.recorder import REJECTED_BODY_BYTES, Recorder
+
+log = logging.getLogger(__name__)
+
+PATH_PREFIX = "/webhook"
+_SKIPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+
+class _Rejected(Exception):
+    def __init__(self, status: int, verdict: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status, self.verdict, self.reason = status, verdict, reason
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def webhook_url(base_url: str, store_name: str) -> str:
+    return f"{base_url.rstrip('/')}{PATH_PREFIX}/{store_name}"
+
+
+class WebhookReceiver:
+    """Start with ``await receiver.start()`` (returns the base URL); stop with ``await receiver.stop()``.
+
+    It needs the store opened first (``cftui.store.db.open_database``).
+    ``on_delivery`` is called on the event loop for every recorded request,
+    ``on_processed`` when an invoice behind a delivery was stored or queued.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        on_delivery: OnDelivery | None = None,
+        on_processed: OnProcessed | None = None,
+        host: str | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.config = config
+        self.settings = config.webhooks
+        self.host = host if host is not None else self.settings.host
+        self.port = port if port is not None else self.settings.port
+        self._on_delivery = on_delivery
+        self._stores = {store.name: store for store in config.btcpay}
+        self._recorder = Recorder(rejected_retention=self.settings.rejected_retention)
+        self._processor = InvoiceProcessor(config, self._recorder, on_processed=on_processed)
+        self._limiter = RejectionLimiter(self.settings.rate_limit)
+        self._runner: web.ServerRunner | None = None
+        self._started = 0.0
+        self.counts: Counter[str] = Counter()
+        self.url: str | None = None
+
+    async def start(self) -> str:
+        if not is_loopback(self.host):
+            log.warning("webhook receiver bound to %s, which is not a loopback address", self.host)
+        for store in self.config.btcpay:
+            if not store.webhook_secret:
+                log.warning("store %s has no webhook_secret: its deliveries will be rejected (401)", store.name)
+        self._recorder.start()
+        server = web.Server(
+            self._handle,
+            access_log=None,
+            # Never drain a body we refused to read: close the connection instead.
+            lingering_time=0,
+        )
+        self._runner = web.ServerRunner(server, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
+        try:
+            await site.start()
+        except OSError as exc:
+            await self._runner.cleanup()
+            await self._recorder.stop()
+            raise ConfigError(
+                f"Cannot listen for webhooks on {self.host}:{self.port}: {exc.strerror}.",
+                hint="Pick another port under [webhooks] (or --port), or stop what uses it.",
+            ) from None
+        sockets = site._server.sockets if site._server else []
+        bound_port = sockets[0].getsockname()[1] if sockets else self.port
+        shown_host = f"[{self.host}]" if ":" in self.host else self.host
+        self.url = f"http://{shown_host}:{bound_port}"
+        self._started = clock.now()
+        self._processor.start()
+        resumed = await self._processor.resume()
+        if resumed:
+            log.info("resuming %d webhook deliveries accepted but not processed before", resumed)
+        log.info("webhook receiver listening on %s", self.url)
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        await self._processor.stop()
+        await self._recorder.stop()
+
+    @property
+    def processor(self) -> InvoiceProcessor:
+        return self._processor
+
+    # ------------------------------------------------------------ routing
+
+    def _store_for(self, path: str) -> StoreConfig | None:
+        if path in (PATH_PREFIX, PATH_PREFIX + "/"):
+            return next(iter(self._stores.values())) if len(self._stores) == 1 else None
+        if path.startswith(PATH_PREFIX + "/"):
+            return self._stores.get(path[len(PATH_PREFIX) + 1 :])
+        return None
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        if request.path == "/health":
+            if request.method not in ("GET", "HEAD"):
+                return web.Response(status=405, headers={"Allow": "GET"})
+            return web.json_response(self.health())
+        received = clock.now()
+        row = _request_row(request, received)
+        store: StoreConfig | None = None
+        body = b""
+        try:
+            if self._limiter.is_limited(row["remote"], received):
+                raise _Rejected(429, RATE_LIMITED, "too many rejected requests from this address in the last minute")
+            store = self._store_for(request.path)
+            if store is None:
+                raise _Rejected(404, UNKNOWN_STORE, self._unknown_store_reason(request.path))
+            row["store_name"] = store.name
+            if request.method != "POST":
+                raise _Rejected(405, MALFORMED, f"method {request.method} not allowed (POST only)")
+            body = await self._read_body(request, row)
+            row["body"], row["body_size"] = body, len(body)
+            secret = store.webhook_secret.reveal() if store.webhook_secret else None
+            if secret is None:
+                raise _Rejected(401, BAD_SIGNATURE, f"store '{store.name}' has no webhook_secret configured")
+            problem = signing.check(secret, body, row["signature"])
+            if problem is not None:
+                _describe(row, body)
+                raise _Rejected(401, BAD_SIGNATURE, problem)
+            try:
+                event = envelope.parse(body)
+            except envelope.EnvelopeError as exc:
+                raise _Rejected(400, MALFORMED, str(exc)) from None
+            _fill_envelope(row, event)
+            if event.store_id is not None and event.store_id != store.store_id:
+                raise _Rejected(400, MALFORMED, f"storeId {event.store_id} is not the id of store '{store.name}'")
+        except _Rejected as rejected:
+            return await self._reject(request, row, rejected)
+        row.update(verdict=VERIFIED, reason=None, http_status=200)
+        if not event.is_invoice_event:
+            # Nothing to fetch: the claim itself is the whole of processing.
+            row["processed"] = True
+            row["process_result"] = (
+                f"no action for {event.type}" if event.is_known else f"unknown event type {event.type}: ignored"
+            )
+            if not event.is_known:
+                log.info("webhook: unknown event type %s from store %s (answered 200)", event.type, store.name)
+        recorded = await self._recorder.record(row)
+        self.counts[recorded.verdict] += 1
+        if recorded.verdict == VERIFIED and event.is_invoice_event:
+            self._processor.submit(recorded.id, store.name, event.invoice_id)
+        self._notify(row, recorded.id, recorded.verdict, recorded.reason)
+        text = "duplicate: already received" if recorded.verdict == DUPLICATE else "ok"
+        return web.Response(status=200, text=text)
+
+    def _unknown_store_reason(self, path: str) -> str:
+        if not path.startswith(PATH_PREFIX):
+            return f"no webhook URL at {path}"
+        if path in (PATH_PREFIX, PATH_PREFIX + "/"):
+            return f"{PATH_PREFIX} needs a store name when {len(self._stores)} stores are configured"
+        return f"no store named '{path[len(PATH_PREFIX) + 1:]}'"
+
+    async def _read_body(self, request: web.BaseRequest, row: dict[str, Any]) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = request.content_length
+        if declared is not None and declared > limit:
+            row["body_size"] = declared
+            raise _Rejected(413, TOO_LARGE, f"body of {declared} bytes is over the {limit}-byte limit")
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async with asyncio.timeout(self.settings.read_timeout):
+                while chunk := await request.content.readany():
+                    size += len(chunk)
+                    if size > limit:
+                        row["body_size"] = size
+                        raise _Rejected(413, TOO_LARGE, f"body grew past the {limit}-byte limit")
+                    chunks.append(chunk)
+        except TimeoutError:
+            row["body"], row["body_size"] = b"".join(chunks), size
+            raise _Rejected(
+                408, MALFORMED, f"client sent {size} bytes of its body, then stalled for {self.settings.read_timeout} s"
+            ) from None
+        except (ConnectionError, OSError) as exc:  # aiohttp payload errors are OSErrors
+            row["body"], row["body_size"] = b"".join(chunks), size
+            raise _Rejected(400, MALFORMED, f"connection closed before the body was complete ({exc})") from None
+        return b"".join(chunks)
+
+    async def _reject(self, request: web.BaseRequest, row: dict[str, Any], rejected: _Rejected) -> web.StreamResponse:
+        self._limiter.note_rejection(row["remote"], clock.now())
+        row.update(verdict=rejected.verdict, reason=rejected.reason, http_status=rejected.status)
+        self.counts[rejected.verdict] += 1
+        recorded = await self._recorder.record(row)
+        self._notify(row, recorded.id, recorded.verdict, recorded.reason)
+        log.info("webhook rejected (%d %s) from %s %s: %s", rejected.status, rejected.verdict, row["remote"],
+                 row["path"], rejected.reason)
+        headers = {"Allow": "POST"} if rejected.status == 405 else None
+        # A body left unread closes the connection (lingering_time=0).
+        return web.Response(status=rejected.status, text=f"{rejected.verdict}: {rejected.reason}", headers=headers)
+
+    def _notify(self, row: dict[str, Any], row_id: int, verdict: str, reason: str | None) -> None:
+        if self._on_delivery is None:
+            return
+        notice = DeliveryNotice(
+            id=row_id,
+            received_ms=row["received_ms"],
+            remote=row["remote"],
+            path=row["path"],
+            store_name=row["store_name"],
+            verdict=verdict,
+            reason=reason,
+            http_status=row["http_status"],
+            event_type=row.get("event_type"),
+            delivery_id=row.get("delivery_id"),
+            original_delivery_id=row.get("original_delivery_id"),
+            is_redelivery=row.get("is_redelivery", False),
+            invoice_id=row.get("invoice_id"),
+        )
+        try:
+            self._on_delivery(notice)
+        except Exception:  # the host's display must not break the receiver
+            log.exception("on_delivery callback failed")
+
+    def health(self) -> dict[str, Any]:
+        accepted = sum(self.counts[v] for v in ACCEPTED_VERDICTS)
+        return {
+            "status": "ok",
+            "uptime_s": int(clock.now() - self._started) if self._started else 0,
+            "started": clock.iso(self._started) if self._started else None,
+            "stores": sorted(self._stores),
+            "counts": {
+                "accepted": accepted,
+                "verified": self.counts[VERIFIED],
+                "duplicate": self.counts[DUPLICATE],
+                "rejected": sum(self.counts.values()) - accepted,
+                "rejected_by_verdict": {v: n for v, n in sorted(self.counts.items()) if v not in ACCEPTED_VERDICTS},
+                "invoices_stored": self._processor.processed,
+                "invoices_queued": self._processor.queued,
+            },
+        }
+
+
+def _request_row(request: web.BaseRequest, received: float) -> dict[str, Any]:
+    """The columns known before the body is read."""
+    headers = {k: v for k, v in request.headers.items() if k.lower() not in _SKIPPED_HEADERS}
+    headers_json = json.dumps(headers, ensure_ascii=False)
+    if len(headers_json) > REJECTED_BODY_BYTES:
+        headers_json = json.dumps({"_truncated": headers_json[:REJECTED_BODY_BYTES]})
+    return {
+        "received_ms": int(received * 1000),
+        "remote": request.remote or "?",
+        "method": request.method,
+        "path": request.path[:1000],
+        "store_name": None,
+        "signature": request.headers.get(signing.HEADER),  # multidict lookup ignores case
+        "headers": headers_json,
+        "body": None,
+        "body_size": request.content_length or 0,
+        "processed": False,
+        "process_result": None,
+    }
+
+
+def _fill_envelope(row: dict[str, Any], event: envelope.Envelope) -> None:
+    row.update(
+        delivery_id=event.delivery_id,
+        original_delivery_id=event.original_delivery_id,
+        webhook_id=event.webhook_id,
+        is_redelivery=event.is_redelivery,
+        event_type=event.type,
+        event_time=event.timestamp,
+        invoice_id=event.invoice_id,
+    )
+
+
+def _describe(row: dict[str, Any], body: bytes) -> None:
+    """Best effort: what an unverified body claims to be, so the log can show it (never acted on)."""
+    if len(body) > 65_536:
+        return
+    try:
+        _fill_envelope(row, envelope.parse(body))
+    except envelope.EnvelopeError:
+        pass

@@ -1,0 +1,41 @@
+"""Shared setup for the webhook tests: a store, a config and a running receiver."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from cftui.config import Config, Secret, StoreConfig, SyncConfig, WebhooksConfig
+from cftui.webhooks import signing
+from cftui.webhooks.sample import sample_delivery
+
+STORE_ID = "9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776"
+SECRET = "3U9yDVf8QyxPZm3mqa8rQz"  # Base58 of 16 bytes, like a BTCPay-generated secret
+CONTRACTS = Path(__file__).resolve().parents[1].parent / "shared" / "contracts" / "btcpay"
+
+
+def store_config(*, name: str = "main", url: str = "http://127.0.0.1:9", store_id: str = STORE_ID,
+                 secret: str | None = SECRET, api_key: str = "test-key") -> StoreConfig:
+    return StoreConfig(
+        name=name,
+        url=url,
+        store_id=store_id,
+        api_key=Secret(api_key),
+        webhook_secret=Secret(secret) if secret else None,
+        timeout=5,
+    )
+
+
+def make_config(*stores: StoreConfig, **webhooks) -> Config:
+    settings = dataclasses.replace(WebhooksConfig(port=0, read_timeout=1), **webhooks)
+    return Config(
+        btcpay=stores or (store_config(),),
+        webhooks=settings,
+        sync=SyncConfig(retry_budget=1),
+    )
+
+
+def signed(event_type: str = "InvoiceSettled", *, invoice_id: str = "INV1", store_id: str = STORE_ID,
+           secret: str = SECRET, timestamp: int = 1_760_000_000) -> tuple[bytes, str]:
+    body = sample_delivery(event_type, store_id=store_id, webhook_id="WH1", timestamp=timestamp, invoice_id=invoice_id)
+    return body, signing.sign(secret, body)
