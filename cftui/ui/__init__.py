@@ -1,0 +1,1 @@
+"""The Textual dashboard. The only package in cftui that imports Textual."""

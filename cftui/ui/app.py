@@ -1,0 +1,339 @@
+"""CftuiApp: the dashboard shell.
+
+A header line (title + per-source sync status), a ``TabbedContent`` with one
+tab widget per pane (Overview, Invoices, Angor, Webhooks, Settings) and a
+footer. The app owns the background work: sync workers (``sync_worker``), the
+cross-process change watcher (``change_watch``) and the webhook receiver; tabs
+only read the store and reload on :class:`~cftui.ui.messages.DataChanged`,
+which the app broadcasts to every tab.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from importlib import import_module
+from pathlib import Path
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.containers import Horizontal
+from textual.widget import Widget
+from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState
+
+from cftui.config import Config, Paths
+from cftui.errors import ConfigError
+from cftui.sync.events import SyncFinished
+from cftui.ui import change_watch, ui_state
+from cftui.ui.bindings import APP_BINDINGS, TABS, binding_ids, effective_bindings, unknown_ids
+from cftui.ui.commands import CftuiCommands
+from cftui.ui.messages import ConfigApplied, DataChanged, OpenInvoice, SyncEventPosted
+from cftui.ui.sync_worker import SyncScheduler, source_of
+from cftui.ui.widgets.status_line import SyncStatusLine, label, shorten
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+
+# Tab widget per pane: (module, class). Each is a Container built with no arguments.
+TAB_CLASSES = {
+    "overview": ("cftui.ui.tabs.overview", "OverviewTab"),
+    "invoices": ("cftui.ui.tabs.invoices", "InvoicesTab"),
+    "angor": ("cftui.ui.tabs.angor", "AngorTab"),
+    "webhooks": ("cftui.ui.tabs.webhooks", "WebhooksTab"),
+    "settings": ("cftui.ui.tabs.settings", "SettingsTab"),
+}
+
+CHANGE_POLL_SECONDS = 1.0
+
+
+def _css_paths() -> list[Path]:
+    """app.tcss, then each tab's and screen's own stylesheet."""
+    return [HERE / "app.tcss", *sorted((HERE / "tabs").glob("*.tcss")), *sorted((HERE / "screens").glob("*.tcss"))]
+
+
+def choose_theme(explicit: str | None, config: Config, environ: os._Environ | dict) -> str:
+    """--theme beats NO_COLOR's ansi-dark, which beats TEXTUAL_THEME, which beats the config."""
+    if explicit:
+        return explicit
+    if "NO_COLOR" in environ:
+        # The terminal's own colours and background; the NoColor filter drops the rest.
+        return "ansi-dark"
+    for name in (environ.get("TEXTUAL_THEME") or "").split(","):
+        if name.strip():
+            return name.strip()
+    return config.ui.theme
+
+
+def _make_tab(pane: str) -> Widget:
+    module_name, class_name = TAB_CLASSES[pane]
+    try:
+        module = import_module(module_name)
+    except ModuleNotFoundError as exc:
+        # Until the other tabs land: a placeholder keeps the shell usable.
+        if exc.name != module_name:
+            raise
+        return Static(f"The {pane} tab is not built yet.", classes="placeholder")
+    return getattr(module, class_name)()
+
+
+class CftuiApp(App[int]):
+    """The cftui dashboard."""
+
+    CSS_PATH = _css_paths()
+    TITLE = "cftui"
+    BINDINGS = APP_BINDINGS
+    COMMANDS = App.COMMANDS | {CftuiCommands}
+    NOTIFICATION_TIMEOUT = 6
+    # Screen classes for layouts: "-narrow" below 100 columns (80×24), "-wide" from there.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    def __init__(
+        self,
+        config: Config,
+        paths: Paths,
+        *,
+        demo: bool = False,
+        theme: str | None = None,
+        mouse: bool = True,
+        autostart: bool = True,
+    ) -> None:
+        no_color = "NO_COLOR" in os.environ
+        # Textual picks its NO_COLOR filter once, here: ansi_color=True makes it
+        # strip every colour (NoColor) rather than turn them grey (Monochrome).
+        super().__init__(ansi_color=True if no_color else None)
+        self.config = config
+        self.paths = paths
+        self.demo = demo
+        self.mouse = mouse
+        self.autostart = autostart
+        name = choose_theme(theme, config, os.environ)
+        if name not in self.available_themes:
+            raise ConfigError(
+                f"Unknown theme '{name}' (themes: {', '.join(sorted(self.available_themes))}).",
+            )
+        self.theme = name
+        self.set_keymap(config.ui.keymap)
+        self.scheduler = SyncScheduler(self, config)
+        self._state = ui_state.load(paths.db)
+        self._marks: change_watch.Marks | None = None
+        self._receiver = None
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="topbar"):
+            yield Label(self._title_text(), id="app-title")
+            yield SyncStatusLine(self.scheduler.sources, id="sync-status")
+        initial = self._state.get("tab", "overview")
+        with TabbedContent(initial=initial if initial in TAB_CLASSES else "overview", id="tabs"):
+            for number, (pane, title) in enumerate(TABS, start=1):
+                with TabPane(f"{number} {title}", id=pane):
+                    yield _make_tab(pane)
+        yield Footer()
+
+    def _title_text(self) -> str:
+        return "cftui · demo" if self.demo else "cftui"
+
+    async def on_mount(self) -> None:
+        self._warn_unknown_keys()
+        self._focus_pane(self.tabbed.active_pane)
+        if not self.autostart:
+            return
+        self._marks = change_watch.read_marks()
+        self.scheduler.start_all()
+        self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes, name="change watch")
+        if self.config.webhooks.enabled:
+            await self._start_receiver()
+
+    async def on_unmount(self) -> None:
+        self.scheduler.stop()
+        await self._stop_receiver()
+
+    def _warn_unknown_keys(self) -> None:
+        known = binding_ids(APP_BINDINGS)
+        for tab in self.tab_widgets():
+            for node in (tab, *tab.query("*")):
+                known |= {binding.id for binding, _keys in effective_bindings(node, {})}
+        unknown = unknown_ids(self.config.ui.keymap, known)
+        if unknown:
+            self.notify(
+                f"[ui.keymap] names no key binding: {', '.join(unknown)}. Press ? to see the binding ids.",
+                severity="warning",
+                markup=False,
+            )
+
+    # ------------------------------------------------------------ tabs
+
+    def tab_widgets(self) -> list[Widget]:
+        """The widget inside each pane (queried on the main screen, whatever is on top)."""
+        main = self.screen_stack[0]
+        return [pane.children[0] for pane in main.query(TabPane) if pane.children]
+
+    @property
+    def tabbed(self) -> TabbedContent:
+        return self.screen_stack[0].query_one("#tabs", TabbedContent)
+
+    def active_tab(self) -> Widget | None:
+        pane = self.tabbed.active_pane
+        return pane.children[0] if pane is not None and pane.children else None
+
+    def tab(self, pane: str) -> Widget:
+        return self.screen_stack[0].query_one(f"TabPane#{pane}", TabPane).children[0]
+
+    def action_show_tab(self, pane: str) -> None:
+        if len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.tabbed.active = pane
+
+    @on(TabbedContent.TabActivated, "#tabs")
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self._focus_pane(event.pane)
+        if event.pane.id and self._state.get("tab") != event.pane.id:
+            self._state["tab"] = event.pane.id
+            ui_state.save(self.paths.db, self._state)
+
+    def _focus_pane(self, pane: TabPane | None) -> None:
+        """Focus the first visible focusable widget of a pane, so its keys work at once."""
+        if pane is None:
+            return
+        for widget in pane.query("*"):
+            if widget.focusable and widget.display:
+                widget.focus()
+                return
+
+    def broadcast(self, sources: frozenset[str]) -> None:
+        """Tell every tab the store changed (each reloads if it shows those data)."""
+        for tab in self.tab_widgets():
+            tab.post_message(DataChanged(sources))
+
+    # ------------------------------------------------------------ sync
+
+    def action_sync_now(self) -> None:
+        sources = self.scheduler.sources
+        if not sources:
+            self.notify("Nothing to sync: no store is configured and Angor is off.", severity="warning")
+            return
+        started = self.scheduler.start_all()
+        skipped = [label(s) for s in sources if s not in started]
+        text = f"Syncing {', '.join(label(s) for s in started)}" if started else "Already syncing"
+        if skipped and started:
+            text += f" ({', '.join(skipped)} already running)"
+        self.notify(text + ".", markup=False)
+
+    @on(SyncEventPosted)
+    def _on_sync_event(self, message: SyncEventPosted) -> None:
+        self.query_one(SyncStatusLine).apply(message.event)
+        if isinstance(message.event, SyncFinished):
+            self._sync_finished(message.event)
+
+    def _sync_finished(self, event: SyncFinished) -> None:
+        result = event.result
+        who = label(result.source)
+        if not result.ok:
+            self.notify(f"Sync of {who} failed: {result.error}", severity="error", markup=False)
+        if result.newly_settled:
+            count = len(result.newly_settled)
+            shown = ", ".join(result.newly_settled[:3]) + (" …" if count > 3 else "")
+            self.notify(
+                f"{count} invoice{'s' if count != 1 else ''} settled in {who}: {shown}",
+                title="Settled",
+                markup=False,
+            )
+            if self.config.ui.bell:
+                self.bell()
+        if result.new or result.updated or result.newly_settled:
+            self.broadcast(frozenset({"angor"} if result.source == "angor" else {"invoices"}))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        source = source_of(worker)
+        if source is not None:
+            if worker.state == WorkerState.ERROR:
+                # run_sync reports failures as results; an exception here is a bug.
+                log.error("sync worker for %s crashed: %r", source, worker.error)
+                error = f"{type(worker.error).__name__}: {worker.error}"
+                self.query_one(SyncStatusLine).fail(source, error)
+                self.notify(f"Sync of {label(source)} crashed: {shorten(error, 80)}", severity="error", markup=False)
+            self.scheduler.worker_changed(worker)
+        elif worker.group == "change-watch" and worker.state == WorkerState.SUCCESS:
+            self._marks_read(worker.result)
+
+    # ------------------------------------------------------------ other writers
+
+    def _poll_changes(self) -> None:
+        self._read_marks()
+
+    @work(thread=True, exclusive=True, group="change-watch", exit_on_error=False)
+    def _read_marks(self) -> change_watch.Marks:
+        return change_watch.read_marks()
+
+    def _marks_read(self, marks: change_watch.Marks) -> None:
+        before, self._marks = self._marks, marks
+        if before is not None:
+            changed = marks.changed_sources(before)
+            if changed:
+                self.broadcast(changed)
+
+    async def _start_receiver(self) -> None:
+        from cftui.webhooks.receiver import WebhookReceiver
+
+        self._receiver = WebhookReceiver(self.config, on_delivery=self._on_delivery)
+        try:
+            url = await self._receiver.start()
+        except (OSError, ConfigError) as exc:
+            self._receiver = None
+            self.notify(f"The webhook receiver could not start: {exc}", severity="error", markup=False)
+            return
+        log.info("webhook receiver listening on %s", url)
+
+    async def _stop_receiver(self) -> None:
+        if self._receiver is not None:
+            receiver, self._receiver = self._receiver, None
+            await receiver.stop()
+
+    def _on_delivery(self, *_args) -> None:
+        # Called by the receiver on this loop; the log and the invoices update now.
+        self.broadcast(frozenset({"webhooks", "invoices"}))
+
+    # ------------------------------------------------------------ config
+
+    async def apply_config(self, config: Config) -> None:
+        """Use a saved config without a restart (the Settings tab calls this)."""
+        old = self.config
+        self.config = config
+        if config.ui.keymap != old.ui.keymap:
+            self.set_keymap(config.ui.keymap)
+        if config.ui.theme != old.ui.theme and config.ui.theme in self.available_themes:
+            self.theme = config.ui.theme
+        sync_changed = (config.btcpay, config.sync, config.angor) != (old.btcpay, old.sync, old.angor)
+        if sync_changed:
+            self.scheduler.stop()
+            self.scheduler = SyncScheduler(self, config)
+            status = self.query_one(SyncStatusLine)
+            status.set_sources(self.scheduler.sources)
+            if self.autostart:
+                self.scheduler.start_all()
+        if self.autostart and config.webhooks != old.webhooks:
+            await self._stop_receiver()
+            if config.webhooks.enabled:
+                await self._start_receiver()
+        self.broadcast(frozenset({"config", "invoices", "angor", "webhooks"}))
+        self.post_message(ConfigApplied())
+
+    # ------------------------------------------------------------ screens
+
+    def action_help(self) -> None:
+        from cftui.ui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            self.pop_screen()
+            return
+        self.push_screen(HelpScreen(self.active_tab()))
+
+    @on(OpenInvoice)
+    def _open_invoice(self, message: OpenInvoice) -> None:
+        from cftui.ui.screens.invoice_detail import InvoiceDetailScreen
+
+        self.push_screen(InvoiceDetailScreen(message.invoice_pk))

@@ -1,0 +1,60 @@
+"""App-level key bindings and the user's keymap.
+
+Every binding has an ``id`` so ``[ui.keymap]`` in the config can remap it
+(``sync_now = "ctrl+r"``); :func:`apply_keymap` hands the map to
+``App.set_keymap`` and reports ids that no binding carries, so a typo is
+shown rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from textual.binding import Binding, BindingType
+
+TABS: tuple[tuple[str, str], ...] = (
+    ("overview", "Overview"),
+    ("invoices", "Invoices"),
+    ("angor", "Angor"),
+    ("webhooks", "Webhooks"),
+    ("settings", "Settings"),
+)
+
+APP_BINDINGS: list[BindingType] = [
+    *(
+        Binding(str(n), f"show_tab('{pane}')", title, show=False, id=f"tab.{pane}")
+        for n, (pane, title) in enumerate(TABS, start=1)
+    ),
+    Binding("r", "sync_now", "Sync", id="sync_now"),
+    Binding("question_mark", "help", "Keys", key_display="?", id="help"),
+    Binding("q", "quit", "Quit", id="quit"),
+]
+
+
+def binding_ids(bindings: Iterable[BindingType]) -> set[str]:
+    return {b.id for b in bindings if isinstance(b, Binding) and b.id}
+
+
+def unknown_ids(keymap: Mapping[str, str], known: set[str]) -> list[str]:
+    """Keymap entries that name no binding (typos, or ids of a removed key)."""
+    return sorted(set(keymap) - known)
+
+
+
+def effective_bindings(node, keymap: Mapping[str, str]) -> list[tuple[Binding, list[str]]]:
+    """The bindings ``node`` declares, with the user's keymap applied: (binding, its keys).
+
+    Only bindings with an id are listed: those are cftui's own keys (the ones
+    a keymap can change), not the built-in cursor keys of Textual widgets.
+    """
+    bindings_map = node._bindings.copy()
+    if keymap:
+        bindings_map.apply_keymap(dict(keymap))
+    keys: dict[str, list[str]] = {}
+    first: dict[str, Binding] = {}
+    for key, bindings in bindings_map.key_to_bindings.items():
+        for binding in bindings:
+            if binding.id:
+                keys.setdefault(binding.id, []).append(key)
+                first.setdefault(binding.id, binding)
+    return [(first[binding_id], keys[binding_id]) for binding_id in first]

@@ -1,0 +1,412 @@
+"""Invoices tab: one keyset page of the store at a time, sorted and filtered in SQL.
+
+The table never holds more than ``ui.page_size`` rows; moving past its edge
+fetches the neighbouring page (``queries.page_invoices`` with a keyset
+cursor). Every read runs in a thread worker of group ``invoices-load`` and
+comes back as a :class:`PageLoaded` message; a newer request makes an older
+result stale (it is dropped), so fast key presses never show an old page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from cftui.store import queries
+from cftui.store.models import ALL_STATUSES
+from cftui.ui import ranges
+from cftui.ui.messages import DataChanged, OpenInvoice
+from cftui.ui.widgets.invoice_table import COLUMNS, InvoiceTable, fit_columns
+
+FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before a text filter runs
+STATUS_CYCLE: tuple[str | None, ...] = (None, *ALL_STATUSES)
+SORT_CYCLE = ("created", "amount", "btc", "status", "id")
+# Newest / largest first for times and amounts; A-Z for text.
+DESCENDING_FIRST = {"created": True, "amount": True, "btc": True, "status": False, "id": False}
+SORT_LABELS = {"created": "created", "amount": "amount", "btc": "sats paid", "status": "status", "id": "invoice id"}
+
+
+@dataclass(frozen=True)
+class View:
+    """What the user asked to see: filters and order (not the position)."""
+
+    status: str | None = None
+    range_key: str = "all"
+    text: str = ""
+    sort: str = "created"
+    descending: bool = True
+
+    def invoice_filter(self) -> queries.InvoiceFilter:
+        return queries.InvoiceFilter(
+            statuses=(self.status,) if self.status else (),
+            since=ranges.since(self.range_key),
+            text=self.text,
+        )
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    seq: int
+    view: View
+    move: str  # "first" | "next" | "prev" | "last" | "reload"
+    limit: int
+    cursor: queries.Cursor | None = None  # the edge row to page from (next/prev)
+    offset: int = 0  # the current first row's offset (for next/prev/reload)
+    rows_shown: int = 0
+    total: int | None = None  # known count, None to count again
+    keep_pk: int | None = None  # row to keep the cursor on after a reload
+
+
+@dataclass
+class PageLoaded(Message):
+    request: PageRequest
+    page: queries.InvoicePage
+    offset: int
+    total: int
+
+
+@dataclass
+class _Shown:
+    """The page on screen."""
+
+    page: queries.InvoicePage | None = None
+    offset: int = 0
+    total: int = 0
+    columns: tuple[str, ...] = ()
+    sort_shown: tuple[str, bool] | None = None
+    rows: list = field(default_factory=list)
+
+
+def fetch(request: PageRequest) -> tuple[queries.InvoicePage, int, int]:
+    """Run a page request against the store: (page, offset of its first row, total)."""
+    f = request.view.invoice_filter()
+    sort, desc, limit = request.view.sort, request.view.descending, request.limit
+    total = queries.count_invoices(f) if request.total is None else request.total
+    if request.move == "next" and request.cursor is not None:
+        page = queries.page_invoices(f, sort=sort, descending=desc, after=request.cursor, limit=limit)
+        return page, request.offset + request.rows_shown, total
+    if request.move == "prev" and request.cursor is not None:
+        page = queries.page_invoices(f, sort=sort, descending=desc, before=request.cursor, limit=limit)
+        return page, max(0, request.offset - len(page.rows)), total
+    if request.move == "last":
+        # The first page of the reverse order is the last page of this one.
+        reverse = queries.page_invoices(f, sort=sort, descending=not desc, limit=limit)
+        rows = list(reversed(reverse.rows))
+        page = queries.InvoicePage(
+            rows=rows,
+            first=reverse.last,
+            last=reverse.first,
+            has_next=False,
+            has_prev=reverse.has_next,
+        )
+        return page, max(0, total - len(rows)), total
+    if request.move == "reload" and request.offset > 0:
+        offset = min(request.offset, max(0, total - 1))
+        return queries.page_at_offset(f, sort, desc, offset, limit), offset, total
+    return queries.page_invoices(f, sort=sort, descending=desc, limit=limit), 0, total
+
+
+class InvoicesTab(Container):
+    """The Invoices tab (pane ``invoices``)."""
+
+    TITLE = "Invoices"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/", id="invoices.filter"),
+        Binding("f", "cycle_status", "Status", id="invoices.status"),
+        Binding("d", "cycle_range", "Range", id="invoices.range"),
+        Binding("s", "cycle_sort", "Sort", id="invoices.sort"),
+        Binding("S", "flip_sort", "Reverse", show=False, id="invoices.reverse"),
+        Binding("c", "copy_id", "Copy id", id="invoices.copy_id"),
+        Binding("l", "copy_link", "Copy link", show=False, id="invoices.copy_link"),
+        Binding("e", "export('csv')", "Export", id="invoices.export_csv"),
+        Binding("ctrl+e", "export('json')", "Export JSON", show=False, id="invoices.export_json"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="invoices.clear_filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.view = View()
+        self._shown = _Shown()
+        self._seq = 0
+        self._stale = True
+        self._debounce: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="invoice id, order id or email (prefix) — Enter applies, Esc clears", id="invoice-filter")
+        yield InvoiceTable(id="invoice-table")
+        yield Static("", id="invoice-empty", classes="empty-state")
+        yield Static("loading…", id="invoice-info", classes="info-line")
+
+    @property
+    def table(self) -> InvoiceTable:
+        return self.query_one(InvoiceTable)
+
+    @property
+    def page_size(self) -> int:
+        return self.app.config.ui.page_size
+
+    # ------------------------------------------------------------ loading
+
+    def on_show(self) -> None:
+        if self._stale:
+            self._request("reload" if self._shown.page else "first")
+
+    @on(DataChanged)
+    def _data_changed(self, message: DataChanged) -> None:
+        if not message.sources & {"invoices", "config"}:
+            return
+        self._stale = True
+        if self._pane_shown():
+            self._request("reload")
+
+    def _pane_shown(self) -> bool:
+        # The TabbedContent hides inactive panes; a hidden tab reloads when shown.
+        return self.parent is not None and self.parent.display
+
+    def _request(self, move: str, *, recount: bool = True) -> None:
+        self._seq += 1
+        shown = self._shown
+        cursor = None
+        if shown.page is not None:
+            cursor = shown.page.last if move == "next" else shown.page.first if move == "prev" else None
+        keep_pk = None
+        if move == "reload" and self.table.row_count:
+            keep_pk = int(self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value)
+        request = PageRequest(
+            seq=self._seq,
+            view=self.view,
+            move=move,
+            limit=self.page_size,
+            cursor=cursor,
+            offset=shown.offset,
+            rows_shown=len(shown.rows),
+            total=None if recount else shown.total,
+            keep_pk=keep_pk,
+        )
+        self._stale = False
+        self._load(request)
+
+    @work(thread=True, exclusive=True, group="invoices-load", exit_on_error=False)
+    def _load(self, request: PageRequest) -> None:
+        page, offset, total = fetch(request)
+        if not get_current_worker().is_cancelled:
+            self.post_message(PageLoaded(request, page, offset, total))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "invoices-load" and event.worker.state == WorkerState.ERROR:
+            error = event.worker.error
+            self.query_one("#invoice-info", Static).update(f"could not read invoices: {error}")
+            self.notify(f"Could not read invoices: {error}", severity="error", markup=False)
+
+    @on(PageLoaded)
+    def _page_loaded(self, message: PageLoaded) -> None:
+        if message.request.seq != self._seq:
+            return  # a newer request is on its way
+        self._shown.page = message.page
+        self._shown.offset = message.offset
+        self._shown.total = message.total
+        self._shown.rows = message.page.rows
+        self._render_page(keep_pk=message.request.keep_pk, move=message.request.move)
+
+    # ------------------------------------------------------------ rendering
+
+    def _render_page(self, *, keep_pk: int | None = None, move: str = "reload") -> None:
+        table = self.table
+        page = self._shown.page
+        if page is None:
+            return
+        columns = fit_columns(max(self.size.width, 40), multi_store=len(self.app.config.btcpay) > 1)
+        keys = tuple(c.key for c in columns)
+        sort_shown = (self.view.sort, self.view.descending)
+        old_row = table.cursor_row
+        with self.app.batch_update():
+            if keys != self._shown.columns or sort_shown != self._shown.sort_shown:
+                table.clear(columns=True)
+                for column in columns:
+                    table.add_column(self._header(column), width=column.width, key=column.key)
+                self._shown.columns = keys
+                self._shown.sort_shown = sort_shown
+            else:
+                table.clear()
+            styles = table.status_styles()
+            for row in page.rows:
+                table.add_row(*table.cells(row, columns, styles), key=str(row.pk))
+            table.has_next = page.has_next
+            table.has_prev = page.has_prev
+            target = 0
+            if move == "prev":
+                target = len(page.rows) - 1
+            elif move == "last":
+                target = len(page.rows) - 1
+            elif move == "reload":
+                target = min(old_row, max(0, len(page.rows) - 1))
+                if keep_pk is not None:
+                    target = next((i for i, r in enumerate(page.rows) if r.pk == keep_pk), target)
+            if page.rows:
+                table.move_cursor(row=target, animate=False)
+        self._render_info()
+
+    def _header(self, column) -> Text:
+        if column.sort and column.sort == self.view.sort:
+            return Text(f"{column.label} {'▼' if self.view.descending else '▲'}", style="bold")
+        return Text(column.label)
+
+    def _render_info(self) -> None:
+        shown = self._shown
+        view = self.view
+        empty = self.query_one("#invoice-empty", Static)
+        filtered = bool(view.status or view.text or view.range_key != "all")
+        if shown.total == 0:
+            empty.update(
+                "No invoice matches these filters (f status, d range, / text; Esc clears the text)."
+                if filtered
+                else "No invoices yet. Press r to sync now; stores are set up in Settings (key 5)."
+            )
+        empty.display = shown.total == 0
+        self.table.display = shown.total > 0
+        first = shown.offset + 1 if shown.rows else 0
+        last = shown.offset + len(shown.rows)
+        parts = [f"rows {first:,}–{last:,} of {shown.total:,}"]
+        parts.append(f"status {view.status or 'all'}")
+        parts.append(f"range {view.range_key}")
+        parts.append(f"sort {SORT_LABELS[view.sort]} {'▼' if view.descending else '▲'}")
+        if view.text:
+            parts.append(f"text “{view.text}”")
+        self.query_one("#invoice-info", Static).update(Text(" · ".join(parts)))
+
+    def on_resize(self) -> None:
+        if self._shown.page is not None:
+            columns = fit_columns(max(self.size.width, 40), multi_store=len(self.app.config.btcpay) > 1)
+            if tuple(c.key for c in columns) != self._shown.columns:
+                self._render_page()
+
+    # ------------------------------------------------------------ paging and sorting
+
+    @on(InvoiceTable.PageRequested)
+    def _page_requested(self, message: InvoiceTable.PageRequested) -> None:
+        self._request(message.direction, recount=message.direction in ("first", "last"))
+
+    @on(DataTable.HeaderSelected)
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = event.column_key.value
+        sort = next((c.sort for c in COLUMNS if c.key == key), None)
+        if sort is None:
+            return
+        if sort == self.view.sort:
+            self._set_view(descending=not self.view.descending)
+        else:
+            self._set_view(sort=sort, descending=DESCENDING_FIRST[sort])
+
+    def action_cycle_sort(self) -> None:
+        sort = SORT_CYCLE[(SORT_CYCLE.index(self.view.sort) + 1) % len(SORT_CYCLE)]
+        self._set_view(sort=sort, descending=DESCENDING_FIRST[sort])
+
+    def action_flip_sort(self) -> None:
+        self._set_view(descending=not self.view.descending)
+
+    def action_cycle_status(self) -> None:
+        index = STATUS_CYCLE.index(self.view.status)
+        self._set_view(status=STATUS_CYCLE[(index + 1) % len(STATUS_CYCLE)])
+
+    def action_cycle_range(self) -> None:
+        self._set_view(range_key=ranges.step(self.view.range_key))
+
+    def _set_view(self, **changes) -> None:
+        self.view = replace(self.view, **changes)
+        self._request("first")
+
+    # ------------------------------------------------------------ text filter
+
+    def action_filter(self) -> None:
+        box = self.query_one("#invoice-filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#invoice-filter")
+    def _filter_typed(self, event: Input.Changed) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._debounce = self.set_timer(FILTER_DEBOUNCE, lambda: self._apply_text(event.value))
+
+    @on(Input.Submitted, "#invoice-filter")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        if self._debounce is not None:
+            self._debounce.stop()
+        self._apply_text(event.value)
+        self.table.focus()
+
+    def _apply_text(self, text: str) -> None:
+        text = text.strip()
+        if text != self.view.text:
+            self._set_view(text=text)
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#invoice-filter", Input)
+        if self._debounce is not None:
+            self._debounce.stop()
+        box.value = ""
+        box.display = False
+        self.table.focus()
+        self._apply_text("")
+
+    # ------------------------------------------------------------ row actions
+
+    def _current_row(self):
+        table = self.table
+        if not table.row_count or not self._shown.rows:
+            return None
+        pk = int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        return next((row for row in self._shown.rows if row.pk == pk), None)
+
+    @on(DataTable.RowSelected, "#invoice-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        self.post_message(OpenInvoice(int(event.row_key.value)))
+
+    def action_copy_id(self) -> None:
+        row = self._current_row()
+        if row is None:
+            return
+        self.app.copy_to_clipboard(row.invoice_id)
+        self.notify(f"Copied invoice id {row.invoice_id}", markup=False)
+
+    def action_copy_link(self) -> None:
+        row = self._current_row()
+        if row is None:
+            return
+        link = row.checkout_link
+        if not link:
+            self.notify("This invoice has no checkout link.", severity="warning")
+            return
+        self.app.copy_to_clipboard(link)
+        self.notify(f"Copied checkout link {link}", markup=False)
+
+    def action_export(self, fmt: str) -> None:
+        self.export(fmt)
+
+    def export(self, fmt: str) -> None:
+        """Write the current filtered view to a file in a worker; a toast shows the path."""
+        self.notify(f"Exporting invoices as {fmt.upper()}…")
+        self._export(self.view.invoice_filter(), fmt)
+
+    @work(thread=True, group="invoices-export", exit_on_error=False)
+    def _export(self, invoice_filter: queries.InvoiceFilter, fmt: str) -> None:
+        from cftui import export
+
+        path = export.default_export_path("invoices", fmt)
+        try:
+            with open(path, "w", encoding="utf-8", newline="") as out:
+                count = export.export_invoices(invoice_filter, fmt, out)
+        except OSError as exc:
+            self.notify(f"Export failed: cannot write {path}: {exc.strerror}", severity="error", markup=False)
+            return
+        self.notify(f"Exported {count:,} invoices to {path}", title="Export", markup=False, timeout=10)
+

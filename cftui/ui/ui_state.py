@@ -1,0 +1,39 @@
+"""Small UI state remembered across runs (the active tab), kept next to the store.
+
+A JSON file beside the database rather than a row in the store: writing it
+never waits on a sync holding the SQLite write lock, and a demo store keeps
+its own state.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def state_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".ui.json")
+
+
+def load(db_path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(state_path(db_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+
+
+def save(db_path: Path, state: dict[str, str]) -> None:
+    if str(db_path) == ":memory:":
+        return
+    path = state_path(db_path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:  # losing the remembered tab is not worth an error
+        log.warning("could not save UI state to %s: %s", path, exc)

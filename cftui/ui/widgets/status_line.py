@@ -1,0 +1,128 @@
+"""The header's sync status: one short entry per source.
+
+``main ✓ 2 min ago │ Angor ⠹ 1,200`` — a spinner (with the records read so far)
+while a source syncs, the time of the last success, or ``✗`` and a short
+error. Initial state comes from the ``SyncState`` rows, so the line is right
+before the first sync of this session ends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from textual.content import Content
+from textual.widgets import Static
+
+from cftui import clock
+from cftui.store.models import SyncState
+from cftui.sync.events import SyncEvent, SyncFinished, SyncProgress, SyncStarted
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+ERROR_WIDTH = 28
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    running: bool = False
+    fetched: int = 0
+    last_success: int | None = None
+    error: str | None = None
+
+
+def label(source: str) -> str:
+    """'btcpay:main' -> 'main', 'angor' -> 'Angor'."""
+    return source.split(":", 1)[1] if source.startswith("btcpay:") else source.capitalize()
+
+
+def shorten(text: str, width: int = ERROR_WIDTH) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def load_states(sources: list[str]) -> dict[str, SourceStatus]:
+    """What the store remembers about each source (one tiny indexed read)."""
+    rows = {row.source: row for row in SyncState.select().where(SyncState.source.in_(sources))}
+    states: dict[str, SourceStatus] = {}
+    for source in sources:
+        row = rows.get(source)
+        if row is None:
+            states[source] = SourceStatus()
+            continue
+        failed_last = row.last_error_time is not None and (row.last_success_time or 0) < row.last_error_time
+        states[source] = SourceStatus(
+            last_success=row.last_success_time,
+            error=row.last_error if failed_last else None,
+        )
+    return states
+
+
+class SyncStatusLine(Static):
+    """One line of per-source sync status; call :meth:`apply` with each sync event."""
+
+    def __init__(self, sources: list[str], **kwargs) -> None:
+        super().__init__("", **kwargs)
+        self._states: dict[str, SourceStatus] = {s: SourceStatus() for s in sources}
+        self._frame = 0
+
+    def on_mount(self) -> None:
+        self._states.update(load_states(list(self._states)))
+        # Re-render each second: "2 min ago" ages and the spinner turns.
+        self.set_interval(1.0, self._tick, name="status tick")
+        self._render_line()
+
+    @property
+    def states(self) -> dict[str, SourceStatus]:
+        return dict(self._states)
+
+    def apply(self, event: SyncEvent) -> None:
+        if isinstance(event, SyncStarted):
+            old = self._states.get(event.source, SourceStatus())
+            self._states[event.source] = replace(old, running=True, fetched=0)
+        elif isinstance(event, SyncProgress):
+            old = self._states.get(event.source, SourceStatus())
+            self._states[event.source] = replace(old, running=True, fetched=event.fetched)
+        elif isinstance(event, SyncFinished):
+            result = event.result
+            old = self._states.get(result.source, SourceStatus())
+            if result.ok:
+                self._states[result.source] = SourceStatus(last_success=clock.now_s())
+            else:
+                self._states[result.source] = replace(old, running=False, error=result.error)
+        self._render_line()
+
+    def set_sources(self, sources: list[str]) -> None:
+        """The configured sources changed (settings saved): keep what is known of the rest."""
+        known = load_states(sources)
+        self._states = {s: self._states.get(s, known[s]) for s in sources}
+        self._render_line()
+
+    def fail(self, source: str, error: str) -> None:
+        """A sync worker crashed outright (a bug): show it like a failed run."""
+        old = self._states.get(source, SourceStatus())
+        self._states[source] = replace(old, running=False, error=error)
+        self._render_line()
+
+    def _tick(self) -> None:
+        self._frame = (self._frame + 1) % len(SPINNER)
+        self._render_line()
+
+    def _render_line(self) -> None:
+        parts: list[tuple[str, str] | str] = []
+        if not self._states:
+            parts.append(("no sources configured", "dim"))
+        for index, (source, state) in enumerate(self._states.items()):
+            if index:
+                parts.append((" │ ", "dim"))
+            parts.append((label(source) + " ", "bold"))
+            if state.running:
+                parts.append((SPINNER[self._frame], "$accent"))
+                if state.fetched:
+                    parts.append(f" {state.fetched:,}")
+            elif state.error:
+                parts.append(("✗ " + shorten(state.error), "$error"))
+            elif state.last_success is not None:
+                parts.append(("✓ ", "$success"))
+                parts.append(clock.ago(state.last_success))
+            else:
+                parts.append(("not synced yet", "dim"))
+        self.update(Content.assemble(*parts))
