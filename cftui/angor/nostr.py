@@ -37,6 +37,7 @@ IDS_PER_FILTER = 200  # keep `ids`/`authors` lists short enough for any relay
 class FetchReport:
     events: dict[str, NostrEvent] = field(default_factory=dict)  # verified, by id
     invalid: Counter = field(default_factory=Counter)  # reason -> count
+    rejected: set[tuple[Any, Any]] = field(default_factory=set)  # (id, sig) of invalid events, counted once
     duplicates: int = 0
     relays_ok: list[str] = field(default_factory=list)
     relay_errors: dict[str, str] = field(default_factory=dict)  # relay -> one sentence
@@ -217,10 +218,16 @@ class RelayPool:
             report.duplicates += 1
             event = known
         else:
+            sig = raw.get("sig") if isinstance(raw, dict) else None
+            claim = (event_id, sig) if isinstance(event_id, str) and isinstance(sig, str) else None
+            if claim in report.rejected:
+                return  # counted already (paging re-sends the page's edge)
             try:
                 event = ev.verified(raw)
             except EventError as exc:
                 report.invalid[exc.reason] += 1
+                if claim is not None:
+                    report.rejected.add(claim)
                 return
             report.events[event.id] = event
         # Paging is per relay: another relay having sent an event says nothing of this one's older pages.

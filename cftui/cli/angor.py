@@ -1,7 +1,31 @@
-"""`cftui` subcommands: angor (placeholder)."""
+"""`cftui` subcommands for Angor: `export projects`.
+
+(`cftui sync --source angor` lives with the other sync sources in ``cli/core.py``.)
+"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+from cftui.errors import ExitCode
+
 
 def register(sub, export_sub) -> None:
-    pass
+    projects = export_sub.add_parser("projects", help="export the synced Angor projects as CSV or JSON")
+    projects.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
+    projects.add_argument("-o", "--output", metavar="FILE", help="write here ('-' for stdout; default: angor-projects.<format>)")
+    projects.add_argument("--network", choices=("Main", "Angornet"), help="only this network (default: all stored)")
+    projects.set_defaults(func=cmd_export_projects)
+
+
+def cmd_export_projects(ctx, args) -> int:
+    from cftui.angor.export import write
+    from cftui.cli.core import open_output
+
+    ctx.open_store()
+    with open_output(args.output, Path(f"angor-projects.{args.format}")) as (stream, path):
+        count = write(stream, args.format, args.network)
+    if path is not None:
+        print(f"Exported {count} Angor projects to {path}", file=sys.stderr)
+    return ExitCode.OK

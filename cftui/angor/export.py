@@ -1,0 +1,67 @@
+"""`cftui export projects`: the stored Angor projects as CSV or JSON.
+
+Times are ISO-8601 UTC; amounts integer sats. ``raised_source`` says where
+``raised_sats`` came from (``indexer``: gross on the mempool-fork indexer,
+``esplora``: net of the 1 % fee, read from the chain).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from typing import Any, TextIO
+
+from peewee import fn
+
+from cftui import clock
+from cftui.angor.status import days_left
+from cftui.store.angor_models import AngorProject, AngorStage
+
+FIELDS = (
+    "project_id", "name", "status", "network", "project_type", "target_sats", "raised_sats", "raised_source",
+    "investors", "start", "end", "expiry", "days_left", "stages", "verified", "flags",
+)
+PROJECT_TYPES = {0: "invest", 1: "fund", 2: "subscribe"}
+
+
+def rows(network: str | None = None) -> list[dict[str, Any]]:
+    stage_count = AngorStage.select(fn.COUNT(AngorStage.id)).where(AngorStage.project == AngorProject.project_id)
+    query = AngorProject.select(AngorProject, stage_count.alias("stage_count")).order_by(AngorProject.start_time.desc(nulls="LAST"), AngorProject.project_id)
+    if network:
+        query = query.where(AngorProject.network == network)
+    now = clock.now_s()
+    return [
+        {
+            "project_id": p.project_id,
+            "name": p.name,
+            "status": p.status,
+            "network": p.network,
+            "project_type": PROJECT_TYPES.get(p.project_type, str(p.project_type)),
+            "target_sats": p.target_sats,
+            "raised_sats": p.raised_sats,
+            "raised_source": p.raised_source,
+            "investors": p.investor_count,
+            "start": clock.iso(p.start_time),
+            "end": clock.iso(p.end_time),
+            "expiry": clock.iso(p.expiry_time),
+            "days_left": days_left(now=now, end_time=p.end_time, expiry_time=p.expiry_time),
+            "stages": p.stage_count,
+            "verified": p.verified,
+            "flags": [f for f in p.flags.split(",") if f],
+        }
+        for p in query
+    ]
+
+
+def write(stream: TextIO, fmt: str, network: str | None = None) -> int:
+    """Write every stored project to ``stream``; return how many."""
+    data = rows(network)
+    if fmt == "json":
+        json.dump(data, stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+    else:
+        writer = csv.DictWriter(stream, fieldnames=FIELDS, lineterminator="\n")
+        writer.writeheader()
+        for row in data:
+            writer.writerow({**row, "flags": ";".join(row["flags"]), "verified": str(row["verified"]).lower()})
+    return len(data)

@@ -1,0 +1,85 @@
+"""ProjectInfo parsing per CONTRACT.md §3.4."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from cftui.angor import projectinfo
+from cftui.angor.projectinfo import ProjectInfoError
+
+FOUNDER = "02070d174561688500aac733116dbe70c5ab7480559d25e1c040f480491870c8ba"
+BASE = {
+    "founderKey": FOUNDER,
+    "founderRecoveryKey": "03" + "11" * 32,
+    "projectIdentifier": "angor1quc59k4kt0nv62xhj72xtqfmzk55cexxmf6pkz7",
+    "nostrPubKey": "ab" * 32,
+    "startDate": 1_750_000_000,
+    "endDate": 1_751_000_000,
+    "penaltyDays": 30,
+    "expiryDate": 1_760_000_000,
+    "targetAmount": 2_000_000,
+    "stages": [{"amountToRelease": 33.33, "releaseDate": 1_752_000_000}, {"amountToRelease": 66.67, "releaseDate": 1_753_000_000}],
+    "networkName": "Angornet",
+    "version": 2,
+    "projectType": 0,
+}
+
+
+def content(**changes) -> str:
+    data = {**BASE, **changes}
+    return json.dumps({k: v for k, v in data.items() if v is not ...})
+
+
+def test_invest_project_reads_sats_unix_seconds_and_exact_percentages():
+    info = projectinfo.parse(content(futureField={"x": 1}, hasPenalty=True), network="Angornet")
+    assert info.target_sats == 2_000_000
+    assert (info.start_time, info.end_time, info.expiry_time) == (1_750_000_000, 1_751_000_000, 1_760_000_000)
+    assert [s.percent for s in info.stages] == [Decimal("33.33"), Decimal("66.67")]
+    assert sum(s.percent for s in info.stages) == 100
+    assert info.project_type == 0 and info.version == 2 and info.penalty_days == 30
+
+
+@pytest.mark.parametrize("ptype", [1, 2])
+def test_fund_and_subscribe_have_no_end_date_and_no_stages(ptype):
+    # C# writes DateTime.MinValue for the missing end date.
+    info = projectinfo.parse(
+        content(projectType=ptype, endDate=-62135596800, stages=[], targetAmount=0, penaltyThreshold=0), network="Angornet"
+    )
+    assert info.project_type == ptype
+    assert info.end_time is None and info.stages == ()
+    assert info.target_sats == 0 and info.penalty_threshold_sats is None
+
+
+def test_missing_version_and_type_mean_a_v1_invest_project():
+    info = projectinfo.parse(content(version=..., projectType=...), network="Angornet")
+    assert (info.version, info.project_type) == (1, 0)
+
+
+def test_iso_dates_of_old_events_are_read():
+    info = projectinfo.parse(content(startDate="2023-10-01T00:00:00Z"), network="Angornet")
+    assert info.start_time == 1_696_118_400
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("hello, not json", "not a ProjectInfo (content is not a JSON object)"),
+        ("[1,2]", "not a ProjectInfo (content is not a JSON object)"),
+        ("{broken", "malformed ProjectInfo JSON"),
+        (content(networkName="Main"), "wrong network"),
+        (content(networkName=""), "wrong network"),
+        (content(projectType=7), "unknown projectType"),
+        (content(founderKey="02abc"), "missing or bad founderKey"),
+        (content(projectIdentifier="bc1qxyz"), "missing or bad projectIdentifier"),
+        (content(targetAmount="lots"), "bad targetAmount"),
+        (content(stages=[{"amountToRelease": 50}]), "bad stages"),
+        (content(stages=[{"amountToRelease": 150, "releaseDate": 1}]), "bad stages"),
+    ],
+)
+def test_bad_content_is_skipped_with_a_reason(raw, reason):
+    with pytest.raises(ProjectInfoError) as exc:
+        projectinfo.parse(raw, network="Angornet")
+    assert exc.value.reason == reason

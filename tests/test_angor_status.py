@@ -1,0 +1,56 @@
+"""The status rule (app rule, CONTRACT.md §4.4) and days left."""
+
+from __future__ import annotations
+
+import pytest
+
+from cftui.angor.status import days_left, project_status
+
+DAY = 86_400
+NOW = 1_800_000_000 - 1_800_000_000 % DAY + 12 * 3600  # noon UTC
+
+
+def status(start, end, stages, raised, target=1000, expiry=None):
+    return project_status(
+        now=NOW,
+        start_time=NOW + start * DAY if start is not None else None,
+        end_time=NOW + end * DAY if end is not None else None,
+        expiry_time=NOW + expiry * DAY if expiry is not None else None,
+        target_sats=target,
+        raised_sats=raised,
+        stage_release_times=[NOW + d * DAY for d in stages],
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ((5, 30, (40,), 0), "upcoming"),
+        ((-5, 30, (40,), 500), "funding"),
+        ((-5, 30, (40,), 5000), "funding"),  # target met early: the window stays open
+        ((-50, -5, (10, 40), 1000), "funded"),
+        ((-50, -5, (10, 40), 999), "failed"),
+        ((-90, -40, (-20, 20), 2000), "active"),
+        ((-200, -150, (-100, -50), 2000), "completed"),
+    ],
+)
+def test_invest_projects(args, expected):
+    assert status(*args) == expected
+
+
+def test_days_are_compared_by_utc_date():
+    # Starts later today: the app already counts it as started.
+    assert status(0.25, 30, (40,), 0) == "funding"
+
+
+def test_fund_project_without_end_runs_until_expiry():
+    assert status(-5, None, (), 0, target=0, expiry=170) == "funding"
+    assert status(-200, None, (), 10, target=0, expiry=-10) == "completed"
+    assert status(-200, None, (), 0, target=0, expiry=-10) == "failed"
+
+
+def test_days_left_rounds_up_and_stops_at_the_end():
+    assert days_left(now=NOW, end_time=NOW + DAY + 1, expiry_time=None) == 2
+    assert days_left(now=NOW, end_time=NOW - 1, expiry_time=None) is None
+    assert days_left(now=NOW, end_time=None, expiry_time=NOW + 3 * DAY) == 3
+    assert days_left(now=NOW, end_time=None, expiry_time=None) is None
