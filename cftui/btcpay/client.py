@@ -47,6 +47,9 @@ USER_AGENT = f"cftui/{__version__}"
 # First retry after ~0.25 s, doubling up to 8 s (times a jitter factor).
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
+# Version gates (contract §8): includePaymentMethods on the list / on one invoice.
+EMBEDDED_METHODS_SINCE = (2, 3, 6)
+SINGLE_GET_METHODS_SINCE = (2, 4, 1)
 
 
 def is_retryable_status(status: int) -> bool:

@@ -1,0 +1,265 @@
+"""The sync engine end to end: real HTTP to the simulator, a real SQLite file.
+
+Expected figures come from the simulator's generator (``expected_store_totals``),
+never hard-coded; the simulator's clock and ours are frozen at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from peewee import fn
+
+from cftui import clock
+from cftui.config import Secret, StoreConfig, SyncConfig
+from cftui.money import E8
+from cftui.sim import lifecycle
+from cftui.sim.config import SimApiKey, default_config
+from cftui.sim.generator import StoreGenerator, expected_store_totals
+from cftui.sim.server import SimulatorThread
+from cftui.store import daystats
+from cftui.store.db import open_database
+from cftui.store.models import CrowdfundApp, Invoice, InvoiceDayStat, Payment, SyncState
+from cftui.store.writer import ensure_store, pending_invoices, queue_invoice
+from cftui.sync.engine import sync_store
+from cftui.sync.events import SyncFinished, SyncProgress, SyncStarted
+
+NOW = 1_780_000_000
+COUNT = 2500
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    clock.freeze(NOW)
+    yield
+    clock.freeze(None)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_database(tmp_path / "store.sqlite3")
+    yield database
+    database.close()
+
+
+def start_sim(*, invoices=COUNT, version="2.4.1", extra_keys=()):
+    config = default_config(invoices=invoices, seed=11, now=NOW, version=version)
+    config = dataclasses.replace(config, api_keys=config.api_keys + tuple(extra_keys))
+    thread = SimulatorThread(config)
+    thread.start()
+    return config, thread
+
+
+@pytest.fixture
+def sim():
+    config, thread = start_sim()
+    yield config, thread
+    thread.stop()
+
+
+def store_cfg(config, url, key=None) -> StoreConfig:
+    return StoreConfig(
+        name="main", url=url, store_id=config.stores[0].store_id, api_key=Secret(key or config.api_keys[0].key)
+    )
+
+
+def run(cfg: StoreConfig, **sync) -> object:
+    sync.setdefault("page_size", 200)
+    sync.setdefault("retry_budget", 20)
+    return asyncio.run(sync_store(cfg, SyncConfig(**sync)))
+
+
+def stored_totals() -> dict:
+    by_status = dict(Invoice.select(Invoice.status, fn.COUNT(Invoice.id)).group_by(Invoice.status).tuples())
+    paid = {
+        currency: Decimal(total) / E8
+        for currency, total in Invoice.select(Invoice.currency, fn.SUM(Invoice.paid_e8)).group_by(Invoice.currency).tuples()
+    }
+    return {
+        "count": Invoice.select().count(),
+        "archived": Invoice.select().where(Invoice.archived == True).count(),  # noqa: E712
+        "by_status": by_status,
+        "btc_paid_sats": Invoice.select(fn.SUM(Invoice.btc_paid_sats)).scalar(),
+        "paid_by_currency": paid,
+    }
+
+
+def rollup() -> set:
+    return set(InvoiceDayStat.select(
+        InvoiceDayStat.day, InvoiceDayStat.status, InvoiceDayStat.additional_status, InvoiceDayStat.currency,
+        InvoiceDayStat.count, InvoiceDayStat.amount_e8, InvoiceDayStat.paid_e8, InvoiceDayStat.btc_paid_sats,
+    ).tuples())
+
+
+def assert_rollup_exact():
+    incremental = rollup()
+    daystats.rebuild()
+    assert rollup() == incremental
+
+
+def expected(config) -> dict:
+    return expected_store_totals(StoreGenerator(config, config.stores[0]))
+
+
+def test_backfill_exact_totals_then_idempotent(sim, db):
+    config, thread = sim
+    events = []
+    cfg = store_cfg(config, thread.base_url)
+    result = asyncio.run(sync_store(cfg, SyncConfig(page_size=200), reporter=events.append))
+    assert result.ok, result.error
+    assert (result.fetched, result.new, result.skipped_total) == (COUNT, COUNT, 0)
+    want = expected(config)
+    assert want["archived"] > 0  # archived invoices exist and must be included
+    assert stored_totals() == {k: want[k] for k in ("count", "archived", "by_status", "btc_paid_sats", "paid_by_currency")}
+    gen = StoreGenerator(config, config.stores[0])
+    crowdfund = Counter(gen.invoice(i).app_id for i in range(COUNT) if gen.invoice(i).app_id)
+    assert dict(Invoice.select(Invoice.app_id, fn.COUNT(Invoice.id)).where(Invoice.app_id.is_null(False))
+                .group_by(Invoice.app_id).tuples()) == dict(crowdfund)
+    assert CrowdfundApp.select().count() == len(config.stores[0].crowdfunds)
+    assert_rollup_exact()
+    assert isinstance(events[0], SyncStarted) and events[0].mode == "backfill"
+    assert any(isinstance(e, SyncProgress) for e in events) and isinstance(events[-1], SyncFinished)
+    state = SyncState.get_by_id("btcpay:main")
+    assert state.backfill_done and not state.running and state.last_success_time == NOW
+
+    again = run(cfg)
+    assert again.ok, again.error
+    assert (again.new, again.updated) == (0, 0)
+    assert stored_totals()["count"] == COUNT
+
+
+def test_old_server_reads_payment_methods_per_invoice(db):
+    config, thread = start_sim(invoices=600, version="2.3.0")
+    try:
+        result = run(store_cfg(config, thread.base_url), concurrency=4)
+    finally:
+        thread.stop()
+    assert result.ok, result.error
+    want = expected(config)
+    got = stored_totals()
+    assert (got["count"], got["btc_paid_sats"], got["by_status"]) == (600, want["btc_paid_sats"], want["by_status"])
+    assert Payment.select().count() > 0
+
+
+def test_transient_failures_are_retried(sim, db):
+    config, thread = sim
+    thread.call(thread.sim.faults.update, {
+        "rate_limit_next": 2, "retry_after": "1", "error_next": 2, "drop_every": 7, "delay_ms": 20,
+    })
+    result = run(store_cfg(config, thread.base_url))
+    assert result.ok, result.error
+    assert stored_totals()["btc_paid_sats"] == expected(config)["btc_paid_sats"]
+    faults = thread.call(thread.sim.faults.as_dict)
+    assert (faults["rate_limit_next"], faults["error_next"]) == (0, 0)  # every injected failure was met
+    assert result.duration >= 2  # two Retry-After: 1 answers were honoured
+
+
+def test_malformed_records_are_skipped_and_counted(sim, db):
+    config, thread = sim
+    thread.call(thread.sim.faults.update, {"malformed_every": 100})
+    result = run(store_cfg(config, thread.base_url))
+    assert result.ok, result.error
+    broken = COUNT // 100
+    assert result.skipped_total == broken
+    assert set(result.skipped) <= {"amount is not a decimal", "missing id", "createdTime is not a unix time"}
+    assert Invoice.select().count() == COUNT - broken
+    assert_rollup_exact()
+
+
+def test_a_server_repeating_one_page_does_not_loop(sim, db):
+    config, thread = sim
+    thread.call(thread.sim.faults.update, {"ignore_skip": True})
+    result = run(store_cfg(config, thread.base_url))
+    assert result.error and "nothing new" in result.error
+    assert Invoice.select().count() == 200  # the first page is kept
+    assert not SyncState.get_by_id("btcpay:main").backfill_done
+
+
+def test_invoices_arriving_during_the_scan(sim, db):
+    config, thread = sim
+    store_id = config.stores[0].store_id
+    state = thread.sim.state
+    arrived = []
+
+    def add_invoices(event):
+        # New invoices land at the head of the list while we page: offsets shift.
+        if isinstance(event, SyncProgress) and len(arrived) < 20:
+            for _ in range(3):
+                arrived.append(thread.call(lifecycle.create_invoice, state, store_id, amount_minor=1500).id)
+
+    cfg = store_cfg(config, thread.base_url)
+    result = asyncio.run(sync_store(cfg, SyncConfig(page_size=200), reporter=add_invoices))
+    assert result.ok, result.error
+    assert result.new == COUNT  # every generated invoice once, none twice
+    later = run(cfg)
+    assert later.ok and later.new == len(arrived)
+    assert Invoice.select().count() == COUNT + len(arrived)
+    assert_rollup_exact()
+
+
+def test_incremental_run_sees_live_changes(sim, db):
+    config, thread = sim
+    store_id = config.stores[0].store_id
+    state = thread.sim.state
+    cfg = store_cfg(config, thread.base_url)
+    assert run(cfg).ok
+    # An invoice paid on-chain (Processing), then a newer one moves the window past it.
+    paid = thread.call(lifecycle.create_invoice, state, store_id, amount_minor=2500)
+    thread.call(lifecycle.receive_payment, state, paid, lifecycle.ONCHAIN, paid.due_sats)
+    first = run(cfg)
+    assert (first.new, Invoice.get(Invoice.invoice_id == paid.id).status) == (1, "Processing")
+    clock.freeze(NOW + 2 * 86_400)
+    newer = thread.call(lifecycle.create_invoice, state, store_id, amount_minor=990)
+    assert run(cfg).new == 1
+    # Now the paid invoice is outside the incremental window: only the re-check can see it settle.
+    thread.call(lifecycle.confirm, state, paid)
+    # An old final invoice changes too; a webhook queued it while the API was down.
+    old = thread.call(state.stores[store_id].get, 10)
+    thread.call(lifecycle.mark, state, old, "Invalid")
+    queue_invoice(ensure_store(cfg), old.id, "webhook while the API was down")
+    result = run(cfg)
+    assert result.ok, result.error
+    assert (result.new, result.updated) == (0, 2)
+    assert result.newly_settled == [paid.id]
+    row = Invoice.get(Invoice.invoice_id == paid.id)
+    assert (row.status, row.btc_paid_sats) == ("Settled", paid.due_sats)
+    assert Invoice.get(Invoice.invoice_id == old.id).additional_status == "Marked"
+    assert pending_invoices(ensure_store(cfg)) == []
+    assert Invoice.get(Invoice.invoice_id == newer.id).amount == "9.90"
+    assert_rollup_exact()
+
+
+def test_bad_key_and_missing_permissions(db):
+    config = default_config(invoices=50, seed=11, now=NOW)
+    store_id = config.stores[0].store_id
+    keys = (
+        SimApiKey("invoices-only", (f"btcpay.store.canviewinvoices:{store_id}",)),
+        SimApiKey("other-store", ("btcpay.store.canviewinvoices:SomeOtherStore",)),
+    )
+    config, thread = start_sim(invoices=50, extra_keys=keys)
+    try:
+        url = thread.base_url
+        bad = run(store_cfg(config, url, key="not-a-key"))
+        assert "rejected the API key for store 'main' (unauthenticated)" in bad.error
+        assert "not-a-key" not in bad.error
+        other = run(store_cfg(config, url, key="other-store"))
+        assert "btcpay.store.canviewinvoices" in other.error and "'main'" in other.error
+        limited = run(store_cfg(config, url, key="invoices-only"))
+        assert limited.ok and limited.new == 50
+        note = SyncState.get_by_id("btcpay:main").last_result
+        assert "crowdfund apps skipped" in note and "canmodifystoresettings" in note
+    finally:
+        thread.stop()
+    assert SyncState.get_by_id("btcpay:main").last_error is None
+
+
+def test_unreachable_server_is_a_result_not_a_crash(db):
+    cfg = StoreConfig(name="main", url="http://127.0.0.1:9", store_id="S", api_key=Secret("k"))
+    result = run(cfg, retry_budget=1)
+    assert result.error and "Cannot reach BTCPay store 'main'" in result.error
+    state = SyncState.get_by_id("btcpay:main")
+    assert state.last_error == result.error and not state.running and state.last_error_time == NOW
