@@ -1,0 +1,204 @@
+"""`cftui doctor` for one store: can cftui reach it, and may its key do each job?
+
+Checks, in order: the server answers (``/health``), its version, the key is
+valid (``/api-keys/current``), which features the key's permissions allow
+(honouring implied permissions and ``:storeId`` scoping, contract §1), and a
+real one-invoice read of the configured store. Each problem comes with what
+to do. The result is plain data: the CLI prints it with :func:`format_report`,
+the Settings tab shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cftui.btcpay.client import EMBEDDED_METHODS_SINCE, GreenfieldClient, parse_version
+from cftui.btcpay.errors import MissingPermissionError
+from cftui.config import StoreConfig
+from cftui.errors import AuthError, CftuiError, UnreachableError
+
+# Contract §1 "Implied permissions" (BTCPayServerServices.AddPolicyDefinitions).
+_STORE = "btcpay.store."
+IMPLIED: dict[str, tuple[str, ...]] = {
+    _STORE + "canmodifystoresettings": tuple(
+        _STORE + p
+        for p in (
+            "canviewstoresettings", "canmodifyinvoices", "webhooks.canmodifywebhooks", "canmodifypaymentrequests",
+            "canmanagepullpayments", "canmanagepayouts", "canuselightningnode", "cansendstoreemails",
+        )
+    ),
+    _STORE + "canviewstoresettings": tuple(
+        _STORE + p
+        for p in ("canviewinvoices", "canviewpaymentrequests", "canviewreports", "canviewpullpayments", "canviewpayouts")
+    ),
+    _STORE + "canmodifyinvoices": tuple(
+        _STORE + p for p in ("canviewinvoices", "cancreateinvoice", "cancreatelightninginvoice")
+    ),
+}
+UNRESTRICTED = "unrestricted"
+
+# feature -> (permission needed, what it gives, required for cftui to work)
+FEATURES: dict[str, tuple[str, str, bool]] = {
+    "invoices": (_STORE + "canviewinvoices", "sync invoices", True),
+    "webhooks": (_STORE + "webhooks.canmodifywebhooks", "register the webhook and read BTCPay's delivery list", False),
+    "apps": (_STORE + "canmodifystoresettings", "read crowdfund apps and their targets", False),
+}
+# Doctor answers quickly: a dead server should not hold it for a full sync budget.
+DOCTOR_RETRY_BUDGET = 5
+
+
+def implied(permission: str) -> set[str]:
+    """``permission`` and everything it implies, transitively."""
+    found = {permission}
+    todo = [permission]
+    while todo:
+        for child in IMPLIED.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def grants(permissions: list[str] | tuple[str, ...], needed: str, store_id: str) -> bool:
+    """Whether the key's permissions include ``needed`` for ``store_id``."""
+    for granted in permissions:
+        name, _, scope = granted.partition(":")
+        if scope and scope != store_id:
+            continue
+        if name == UNRESTRICTED or needed in implied(name):
+            return True
+    return False
+
+
+@dataclass
+class FeatureCheck:
+    feature: str
+    permission: str
+    ok: bool
+    required: bool
+    advice: str | None = None
+
+
+@dataclass
+class DoctorReport:
+    store: str
+    url: str
+    reachable: bool = False
+    synchronized: bool | None = None
+    version: str | None = None
+    key_valid: bool = False
+    key_label: str | None = None
+    permissions: tuple[str, ...] = ()
+    invoices_readable: bool = False
+    features: list[FeatureCheck] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # one sentence each, with what to do
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """cftui can sync this store (optional features may still be missing)."""
+        return (
+            self.reachable
+            and self.key_valid
+            and self.invoices_readable
+            and all(check.ok for check in self.features if check.required)
+        )
+
+
+async def check_store(store_cfg: StoreConfig) -> DoctorReport:
+    report = DoctorReport(store=store_cfg.name, url=store_cfg.url)
+    if not store_cfg.verify_tls:
+        report.notes.append("TLS verification is off (verify_tls = false): use it only for a test server.")
+    try:
+        key = store_cfg.require_api_key()
+    except CftuiError as exc:
+        report.problems.append(str(exc))
+        key = None
+    async with GreenfieldClient(
+        store_cfg.url,
+        key,
+        verify=store_cfg.verify_tls,
+        timeout=store_cfg.timeout,
+        retry_budget=DOCTOR_RETRY_BUDGET,
+        store_name=store_cfg.name,
+    ) as client:
+        try:
+            health = await client.health()
+        except CftuiError as exc:
+            report.problems.append(str(exc))
+            return report
+        report.reachable = True
+        if isinstance(health, dict) and isinstance(health.get("synchronized"), bool):
+            report.synchronized = health["synchronized"]
+            if not report.synchronized:
+                report.notes.append("BTCPay is still synchronizing its nodes; new payments may show late.")
+        if key is None:
+            return report
+        try:
+            info = await client.server_info()
+            key_info = await client.current_key()
+        except (AuthError, UnreachableError) as exc:
+            report.problems.append(str(exc))
+            return report
+        report.key_valid = True
+        version = info.get("version") if isinstance(info, dict) else None
+        report.version = version if isinstance(version, str) else None
+        if parse_version(report.version) and parse_version(report.version) < EMBEDDED_METHODS_SINCE:
+            report.notes.append(
+                f"BTCPay {report.version} is older than 2.3.6: sync reads payment methods one invoice at a time "
+                "(slower); upgrading BTCPay makes it one request per page."
+            )
+        permissions = key_info.get("permissions") if isinstance(key_info, dict) else None
+        report.permissions = tuple(p for p in permissions or () if isinstance(p, str))
+        label = key_info.get("label") if isinstance(key_info, dict) else None
+        report.key_label = label if isinstance(label, str) else None
+        for feature, (permission, gives, required) in FEATURES.items():
+            ok = grants(report.permissions, permission, store_cfg.store_id)
+            advice = None
+            if not ok:
+                advice = (
+                    f"To {gives}, create a key with '{permission}' for store {store_cfg.store_id} "
+                    "(BTCPay: Account > API Keys) and set it as api_key."
+                )
+            report.features.append(FeatureCheck(feature, permission, ok, required, advice))
+        try:
+            await client.list_invoices(store_cfg.store_id, take=1)
+            report.invoices_readable = True
+        except MissingPermissionError:
+            report.problems.append(
+                f"The key cannot read invoices of store {store_cfg.store_id}: check store_id in the config "
+                "and that the key's user can access that store."
+            )
+        except CftuiError as exc:
+            report.problems.append(str(exc))
+    return report
+
+
+def format_report(report: DoctorReport) -> str:
+    """The report as lines for a terminal."""
+
+    def mark(ok: bool) -> str:
+        return "ok  " if ok else "FAIL"
+
+    lines = [f"Store '{report.store}' ({report.url})"]
+    lines.append(f"  {mark(report.reachable)} reachable" + (
+        "" if report.synchronized is None else f" (nodes {'synchronized' if report.synchronized else 'syncing'})"
+    ))
+    if report.reachable:
+        lines.append(f"  {mark(report.key_valid)} API key valid" + (f" ('{report.key_label}')" if report.key_label else ""))
+    if report.version:
+        lines.append(f"  info BTCPay Server {report.version}")
+    for check in report.features:
+        need = "needed" if check.required else "optional"
+        status = mark(check.ok) if check.ok or check.required else "miss"
+        lines.append(f"  {status} {check.feature}: {check.permission} ({need})")
+        if check.advice:
+            lines.append(f"       {check.advice}")
+    if report.key_valid:
+        lines.append(f"  {mark(report.invoices_readable)} can read this store's invoices")
+    for problem in report.problems:
+        lines.append(f"  problem: {problem}")
+    for note in report.notes:
+        lines.append(f"  note: {note}")
+    lines.append("  => " + ("ready to sync" if report.ok else "not ready: fix the problems above"))
+    return "\n".join(lines)
