@@ -23,8 +23,12 @@ from peewee import (
     DatabaseProxy,
     ForeignKeyField,
     IntegerField,
+    Index,
     Model,
+    SQL,
+    Table,
     TextField,
+    fn,
 )
 
 database = DatabaseProxy()
@@ -82,17 +86,29 @@ class Invoice(BaseModel):
     synced_time = BigIntegerField()  # when this row was last written from the server
 
     class Meta:
+        # Every index here serves a query in ``cftui/store/queries.py`` or
+        # ``kpi_queries.py`` (``tests/test_store_schema.py`` checks the plans).
+        # Keyset indexes end in ``id``, the tie-breaker: SQLite would append
+        # the rowid anyway, PostgreSQL would not.
         indexes = (
             (("store", "invoice_id"), True),
-            # Newest-first lists and keyset paging: (created_time, id).
-            (("store", "created_time", "id"), False),
+            # Keyset pages, one per sort key; also date ranges and prefix search.
             (("created_time", "id"), False),
-            # KPIs: status and currency sums over a date range, index-only.
-            (("status", "currency", "created_time", "amount_e8", "btc_paid_sats"), False),
-            (("invoice_id",), False),
+            (("store", "created_time", "id"), False),
+            # (+ covering columns: medians over a narrow range read only this index)
+            (("status", "created_time", "id", "currency", "store", "amount_e8", "btc_paid_sats"), False),
+            (("currency", "created_time", "id"), False),
+            (("amount_e8", "id"), False),
+            (("btc_paid_sats", "id"), False),
+            (("invoice_id", "id"), False),
+            # Text search: prefix ranges; emails match case-insensitively.
             (("order_id",), False),
-            (("buyer_email",), False),
-            (("app_id", "status"), False),
+            Index("invoice_buyer_email_lower", Table("invoice"), (fn.LOWER(SQL('"buyer_email"')),)),
+            # Medians: index-only walks in value order, filtered by range and store.
+            (("status", "currency", "amount_e8", "created_time", "store"), False),
+            (("status", "btc_paid_sats", "created_time", "store"), False),
+            # Crowdfund progress: index-only sums per app.
+            (("app_id", "store", "status", "currency", "amount_e8", "btc_paid_sats"), False),
         )
 
 
@@ -183,7 +199,14 @@ class InvoiceDayStat(BaseModel):
     btc_paid_sats = BigIntegerField(default=0)
 
     class Meta:
-        indexes = ((("store", "day", "status", "additional_status", "currency"), True),)
+        indexes = (
+            (("store", "day", "status", "additional_status", "currency"), True),
+            # Covering, in GROUP BY order: KPIs (by status, flag, currency) and
+            # the daily series (by day, status) aggregate without a sort.
+            (("status", "additional_status", "currency", "day", "store", "count", "amount_e8", "paid_e8",
+              "btc_paid_sats"), False),
+            (("day", "status", "store", "count", "btc_paid_sats", "amount_e8", "paid_e8"), False),
+        )  # fmt: skip
 
 
 class SyncState(BaseModel):
