@@ -1,0 +1,160 @@
+"""The webhook commands as a user runs them: `listen` (a real subprocess), `send`, `replay`,
+`export deliveries`, `register` and `deliveries` (against the simulator)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from cftui import config as config_mod
+from cftui.cli import main
+from cftui.sim.config import default_config
+from cftui.sim.server import SimulatorThread
+from cftui.sim.webhook_sender import install
+from webhook_helpers import SECRET, STORE_ID
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def setup(tmp_path):
+    port = free_port()
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        f'[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "{STORE_ID}"\n'
+        f'api_key = "k"\nwebhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n'
+        f"[webhooks]\nport = {port}\nread_timeout = 2\n"
+    )
+    return {"config": cfg, "db": tmp_path / "store.sqlite3", "port": port, "tmp": tmp_path}
+
+
+def cli(setup, *args) -> int:
+    return main(["--config", str(setup["config"]), "--db", str(setup["db"]), *args])
+
+
+@pytest.fixture
+def listening(setup):
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cftui", "--config", str(setup["config"]), "--db", str(setup["db"]), "listen"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+    )
+    first = proc.stdout.readline()
+    assert first.startswith("Listening for BTCPay webhooks on"), first
+    yield proc
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+
+
+def read_until(proc, needle: str, timeout: float = 10) -> list[str]:
+    lines, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if needle in line:
+            return lines
+    raise AssertionError(f"{needle!r} not in {lines}")
+
+
+def test_listen_prints_each_delivery_and_stops_cleanly_on_sigterm(setup, listening, capsys):
+    assert cli(setup, "webhook", "send", "--store", "main", "--type", "InvoiceSettled", "--invoice", "INV9") == 0
+    assert "HTTP 200 ok" in capsys.readouterr().out
+    line = read_until(listening, "InvoiceSettled")[-1]
+    assert "200" in line and "verified" in line and "invoice=INV9" in line and "main" in line
+    # The API is down (port 9): the invoice is queued for the next sync, and listen says so.
+    assert "queued for the next sync" in read_until(listening, "↳ invoice INV9")[-1]
+
+    assert cli(setup, "webhook", "send", "--store", "main", "--bad-signature") == 0  # 401 is what was asked for
+    assert "HTTP 401" in capsys.readouterr().out
+    assert "bad_signature" in read_until(listening, "bad_signature")[-1]
+
+    listening.send_signal(signal.SIGTERM)
+    rest = listening.communicate(timeout=10)[0]
+    assert listening.returncode == 0 and "Stopped." in rest
+
+
+def test_send_fails_clearly_when_nothing_listens(setup, capsys):
+    assert cli(setup, "webhook", "send", "--store", "main") == 5
+    assert "Could not deliver InvoiceSettled" in capsys.readouterr().err
+
+
+def test_replay_sends_the_recorded_bytes_again_and_export_lists_both(setup, listening, capsys):
+    assert cli(setup, "webhook", "send", "--store", "main", "--type", "PayoutCreated") == 0
+    read_until(listening, "PayoutCreated")
+    from cftui.store.db import open_database
+    from cftui.store.webhook_models import WebhookDelivery
+
+    open_database(setup["db"])  # the listen process writes it; read it here
+    first = WebhookDelivery.get()
+    assert cli(setup, "webhook", "replay", first.delivery_id) == 0
+    assert "duplicate" in capsys.readouterr().out
+    read_until(listening, "duplicate")
+    second = WebhookDelivery.select().order_by(WebhookDelivery.id.desc()).get()
+    assert bytes(second.body) == bytes(first.body) and second.signature == first.signature
+    assert cli(setup, "webhook", "replay", "no-such-delivery") == 1
+
+    capsys.readouterr()
+    assert cli(setup, "export", "deliveries", "--format", "csv", "-o", "-") == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["verdict"] for r in rows] == ["verified", "duplicate"]
+    assert rows[0]["processed"] == "true" and rows[1]["processed"] == "false"
+    assert rows[0]["delivery_id"] == rows[1]["original_delivery_id"] == first.delivery_id
+    assert rows[0]["type"] == "PayoutCreated" and rows[0]["store"] == "main"
+    assert rows[0]["received"].endswith("Z") and rows[0]["received"][10] == "T"
+    for field in ("is_redelivery", "invoice_id", "reason"):
+        assert field in rows[0]
+
+    out = setup["tmp"] / "deliveries.json"
+    assert cli(setup, "export", "deliveries", "--format", "json", "-o", str(out)) == 0
+    exported = json.loads(out.read_text())
+    assert [r["verdict"] for r in exported] == ["verified", "duplicate"]
+    assert exported[0]["processed"] is True and exported[0]["is_redelivery"] is False
+
+
+def test_register_and_deliveries_against_the_simulator(setup, capsys):
+    sim_thread = SimulatorThread(default_config(invoices=10, now=1_760_000_000))
+    sender = install(sim_thread.sim, retry_delays=(0.05,))
+    url = sim_thread.start()
+    try:
+        store = sim_thread.sim.config.stores[0]
+        setup["config"].write_text(
+            f'[[btcpay]]\nname = "main"\nurl = "{url}"\nstore_id = "{store.store_id}"\n'
+            f'api_key = "{sim_thread.sim.config.api_keys[0].key}"\n\n[webhooks]\nport = {setup["port"]}\n'
+        )
+        target = f"http://127.0.0.1:{setup['port']}/webhook/main"
+        assert cli(setup, "webhook", "register", "--store", "main", "--url", target, "--event", "InvoiceCreated") == 0
+        out = capsys.readouterr().out
+        [webhook] = sender.webhooks.values()
+        assert webhook.url == target and webhook.specific_events == ("InvoiceCreated",)
+        assert webhook.secret not in out  # shown never, saved once
+        saved = config_mod.load(setup["config"]).store("main")
+        assert saved.webhook_secret.reveal() == webhook.secret and saved.webhook_id == webhook.id
+        assert stat.S_IMODE(setup["config"].stat().st_mode) == 0o600
+
+        # Nothing listens yet: BTCPay's list shows a failed delivery this receiver never saw.
+        from cftui.sim import lifecycle
+
+        sim_thread.call(lifecycle.create_invoice, sim_thread.sim.state, store.store_id, amount_minor=100)
+        deadline = time.monotonic() + 5
+        while len(sender.deliveries[webhook.id]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cli(setup, "webhook", "deliveries", "--store", "main") == 0
+        shown = capsys.readouterr().out
+        assert "Failed" in shown and "NEVER RECEIVED" in shown and "2 never reached this receiver" in shown
+    finally:
+        sim_thread.stop()
