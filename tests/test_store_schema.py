@@ -1,0 +1,139 @@
+"""The store's schema rules: exact money, SQLite settings, and queries served by indexes."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from peewee import CharField, FloatField, IntegerField, TextField
+
+from cftui.store import queries
+from cftui.store.db import ALL_MODELS, open_database
+from cftui.store.filters import InvoiceFilter
+from store_samples import DAY, T0, fill
+
+MONEY_TEXT = {"amount", "paid_amount", "target_amount", "rate", "percent"}
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_database(tmp_path / "store.sqlite")
+    yield database
+    database.close()
+
+
+def test_no_float_field_in_any_model():
+    for model in ALL_MODELS:
+        for field in model._meta.sorted_fields:
+            assert not isinstance(field, FloatField), f"{model.__name__}.{field.name}"
+            assert field.field_type.upper() not in {"FLOAT", "DOUBLE", "REAL"}, f"{model.__name__}.{field.name}"
+
+
+def test_no_real_column_in_the_live_database(db):
+    tables = [name for (name,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    assert {model._meta.table_name for model in ALL_MODELS} <= set(tables)
+    for table in tables:
+        for _, column, declared, *_ in db.execute_sql(f'PRAGMA table_info("{table}")'):
+            assert not any(word in declared.upper() for word in ("REAL", "FLOA", "DOUB")), f"{table}.{column}"
+
+
+def test_money_fields_are_integers_or_text():
+    checked = 0
+    for model in ALL_MODELS:
+        for field in model._meta.sorted_fields:
+            if field.name.endswith(("_sats", "_e8")):
+                assert isinstance(field, IntegerField), f"{model.__name__}.{field.name}"
+                checked += 1
+            elif field.name in MONEY_TEXT:
+                assert isinstance(field, (CharField, TextField)), f"{model.__name__}.{field.name}"
+                checked += 1
+    assert checked >= 20
+
+
+def test_wal_busy_timeout_and_foreign_keys(db):
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+class _Statements(logging.Handler):
+    """Collects the SQL peewee runs (it logs (sql, params) at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.seen: list[tuple[str, tuple]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.msg, tuple) and len(record.msg) == 2:
+            self.seen.append((record.msg[0], tuple(record.msg[1] or ())))
+
+
+@pytest.fixture
+def plans(db):
+    """Call ``plans(fn)``: runs fn and returns the query plan of each invoice / roll-up statement."""
+    fill(n=50)
+    logger = logging.getLogger("peewee")
+    handler = _Statements()
+    old_level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+
+    def run(fn) -> list[tuple[str, list[str]]]:
+        handler.seen.clear()
+        fn()
+        result = []
+        for sql, params in handler.seen:
+            if sql.startswith("SELECT") and ('FROM "invoice" ' in sql or 'FROM "invoice_day_stat" ' in sql):
+                plan = [row[3] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)]
+                result.append((sql, plan))
+        assert result, "no statement captured"
+        return result
+
+    yield run
+    logger.removeHandler(handler)
+    logger.setLevel(old_level)
+
+
+def _assert_indexed(statements, *, sorted_by_index: bool = True) -> None:
+    for sql, plan in statements:
+        text = " | ".join(plan)
+        assert all("INDEX" in line for line in plan if line.startswith(("SCAN", "SEARCH"))), (sql, text)
+        if sorted_by_index:
+            assert "TEMP B-TREE" not in text, (sql, text)
+
+
+@pytest.mark.parametrize("sort", list(queries.SORT_KEYS))
+def test_every_sort_key_pages_from_its_index(plans, sort):
+    first = queries.page_invoices(InvoiceFilter(), sort=sort, limit=10)
+    _assert_indexed(plans(lambda: queries.page_invoices(InvoiceFilter(), sort=sort, after=first.last, limit=10)))
+    _assert_indexed(plans(lambda: queries.page_invoices(InvoiceFilter(), sort=sort, descending=False, limit=10)))
+    _assert_indexed(plans(lambda: queries.page_at_offset(InvoiceFilter(), sort, True, 40, 10)))
+
+
+def test_store_and_status_filters_page_newest_first_from_one_index(plans):
+    for f in (InvoiceFilter(stores=(1,)), InvoiceFilter(statuses=("Settled",)), InvoiceFilter(since=T0 - DAY)):
+        statements = plans(lambda f=f: queries.page_invoices(f, limit=10))
+        _assert_indexed([(sql, plan) for sql, plan in statements if "ORDER BY" in sql])
+
+
+def test_text_search_seeks_three_prefix_indexes(plans):
+    for statements in (
+        plans(lambda: queries.count_invoices(InvoiceFilter(text="ab", statuses=("Settled",)))),
+        plans(lambda: queries.page_invoices(InvoiceFilter(text="zzz"))),  # few matches: found by the filter
+    ):
+        text_plans = [" | ".join(plan) for sql, plan in statements if "LOWER" in sql]
+        assert text_plans and all("MULTI-INDEX OR" in plan for plan in text_plans), text_plans
+        for plan in text_plans:
+            for name in ("invoice_invoice_id_id", "invoice_order_id", "invoice_buyer_email_lower"):
+                assert name in plan
+
+
+@pytest.mark.parametrize(
+    "since, until", [(None, None), (T0 - 3 * DAY + 99, T0 + 2 * DAY + 7), (T0 + 60, T0 + 600)]
+)
+def test_kpi_queries_read_only_indexes(plans, since, until):
+    # Roll-up, edges and medians: every statement is served by an index, no
+    # full scan (a small GROUP BY sort of a day range's roll-up rows is fine).
+    _assert_indexed(plans(lambda: queries.kpis((), since, until)), sorted_by_index=False)
+    _assert_indexed(plans(lambda: queries.daily_series((), since, until)), sorted_by_index=False)
+    _assert_indexed(plans(lambda: queries.crowdfund_progress()), sorted_by_index=False)
