@@ -95,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         where = f" Details are in {log_file}." if log_file else ""
         print(
-            f"cftui: unexpected error: {type(exc).__name__}: {logs.scrub(str(exc))}.{where} "
+            f"cftui: unexpected error: {type(exc).__name__}: {logs.scrub(str(exc)).rstrip('.')}.{where} "
             "Run again with --debug to see the traceback.",
             file=sys.stderr,
         )

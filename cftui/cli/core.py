@@ -242,6 +242,9 @@ def cmd_demo(ctx, args) -> int:
     db_path = Path(args.db) if getattr(args, "db", None) else ctx.paths.db.with_name("demo.sqlite3")
     with Demo(db_path=db_path, invoices=args.invoices) as demo:
         if args.headless:
+            from cftui.store.db import open_database
+
+            open_database(db_path)
             results = _run_sources(demo.config, list(demo.sources()))
             print(f"Demo store: {db_path}")
             return ExitCode.OK if all(r.ok for r in results) else ExitCode.UNREACHABLE

@@ -70,7 +70,11 @@ def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
         if not file.exists():
             # The store holds buyer emails and metadata: owner-only.
             file.touch(mode=0o600)
-    db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False)
+    # BEGIN IMMEDIATE: a write transaction takes the write lock at its start
+    # and so waits out busy_timeout. A deferred BEGIN that later upgrades to a
+    # write fails at once with "database is locked" under WAL whenever another
+    # connection (a second sync, the webhook receiver) committed meanwhile.
+    db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
     database.initialize(db)
     db.connect(reuse_if_open=True)
     if migrate:

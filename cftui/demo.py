@@ -1,0 +1,130 @@
+"""`cftui demo`: the whole product on a built-in simulator, with no account anywhere.
+
+One loopback server (a daemon thread with its own event loop) plays every
+remote party the dashboard talks to:
+
+* two BTCPay stores through the Greenfield API, in live mode (new invoices
+  every few seconds moving through their lifecycle);
+* BTCPay's webhook sender, signing every invoice event and delivering it to
+  the dashboard's receiver with BTCPay's retry rules;
+* an Angornet Nostr relay plus the Angor indexer and esplora APIs, with
+  projects of every status.
+
+The demo keeps its own store and config file (``demo.sqlite3`` and
+``demo-config.toml`` beside the user's data), recreated on each start, so it
+never touches the user's data.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+from pathlib import Path
+
+from cftui import config as config_mod
+from cftui.config import AngorConfig, Config, Secret, StoreConfig, SyncConfig, UIConfig, WebhooksConfig
+from cftui.sim.angor import RELAY_PATH, AngorSimulator
+from cftui.sim.config import LiveConfig, default_config
+from cftui.sim.server import SimulatorThread
+from cftui.sim.webhook_sender import attach
+from cftui.sync.service import sources
+
+DEMO_STORES = 2
+DEMO_SEED = 1
+
+
+def _slug(name: str) -> str:
+    """'Hackerspace fund' -> 'hackerspace-fund' (store names appear in webhook URLs)."""
+    return "-".join(name.lower().split())
+
+
+def _free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+class Demo:
+    """Start with ``with Demo(db_path=...) as demo:``; ``demo.config`` points at the simulator."""
+
+    def __init__(self, *, db_path: Path, invoices: int = 3000, live: bool = True) -> None:
+        self.db_path = db_path
+        self.config_path = db_path.with_name("demo-config.toml")
+        self.invoices = invoices
+        self.live = live
+        self.config: Config | None = None
+        self._thread: SimulatorThread | None = None
+
+    def __enter__(self) -> Demo:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def sources(self) -> list[str]:
+        assert self.config is not None
+        return sources(self.config)
+
+    def start(self) -> Config:
+        sim_config = default_config(
+            invoices=self.invoices,
+            stores=DEMO_STORES,
+            seed=DEMO_SEED,
+            live=LiveConfig(interval=4.0, speedup=60) if self.live else None,
+        )
+        thread = SimulatorThread(sim_config)
+        angor = AngorSimulator(seed=7, network="Angornet")
+        angor.add_routes(thread.sim.app)
+
+        webhook_port = _free_port()
+        api_key = sim_config.api_keys[0].key
+        stores = []
+        urls: dict[str, str] = {}
+        webhook_secrets: dict[str, str] = {}
+        for sim_store in sim_config.stores:
+            name = _slug(sim_store.name)
+            webhook_secret = secrets.token_urlsafe(16)
+            urls[sim_store.store_id] = f"http://127.0.0.1:{webhook_port}/webhook/{name}"
+            webhook_secrets[sim_store.store_id] = webhook_secret
+            stores.append((name, sim_store.store_id, webhook_secret))
+        # The sender's routes must be on the app before it starts.
+        attach(thread.sim, urls, webhook_secrets, demo=True)
+        base_url = thread.start()
+        self._thread = thread
+
+        host_port = base_url.removeprefix("http://")
+        self.config = Config(
+            btcpay=tuple(
+                StoreConfig(
+                    name=name,
+                    url=base_url,
+                    store_id=store_id,
+                    api_key=Secret(api_key),
+                    webhook_secret=Secret(webhook_secret),
+                )
+                for name, store_id, webhook_secret in stores
+            ),
+            # Short interval: the demo is live, and the simulator is local.
+            sync=SyncConfig(interval=20, page_size=500),
+            webhooks=WebhooksConfig(enabled=True, host="127.0.0.1", port=webhook_port),
+            angor=AngorConfig(
+                enabled=True,
+                network="Angornet",
+                relays=(f"ws://{host_port}{RELAY_PATH}",),
+                indexer_url=base_url,
+            ),
+            ui=UIConfig(),
+            path=self.config_path,
+        )
+        # A fresh store and config file each run: the simulator's clock starts now.
+        for stale in (self.db_path, *self.db_path.parent.glob(self.db_path.name + "-*")):
+            stale.unlink(missing_ok=True)
+        self.config_path.unlink(missing_ok=True)
+        config_mod.save(self.config, self.config_path)
+        return self.config
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._thread.stop()
+            self._thread = None
