@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
+import aiohttp
 import pytest
 
 from cftui.angor import indexer
@@ -52,7 +52,7 @@ async def served(request):
     pagination = getattr(request, "param", "M")
     sim = AngorSimulator(seed=3, now=NOW, extra_projects=117, pagination=pagination)
     _, url = await sim.start()
-    async with httpx.AsyncClient() as client:
+    async with aiohttp.ClientSession() as client:
         yield sim, AngorIndexer(url, client)
     await sim.stop()
 
@@ -71,9 +71,9 @@ async def test_project_list_pages_through_both_servers(served):
 
 async def test_empty_offset_is_what_the_mempool_fork_refuses(served):
     sim, api = served
-    async with httpx.AsyncClient() as client:
-        response = await client.get(api.base + "/projects", params={"limit": 10, "offset": ""})
-    assert response.status_code == 400
+    async with aiohttp.ClientSession() as client:
+        async with client.get(api.base + "/projects", params={"limit": 10, "offset": ""}) as response:
+            assert response.status == 400
 
 
 async def test_investments_page_oldest_first(served, monkeypatch):
@@ -95,7 +95,7 @@ async def test_server_without_the_angor_api():
     sim = AngorSimulator(seed=3, now=NOW, indexer_api=False)
     _, url = await sim.start()
     try:
-        async with httpx.AsyncClient() as client:
+        async with aiohttp.ClientSession() as client:
             assert await AngorIndexer(url, client).projects() is None
     finally:
         await sim.stop()

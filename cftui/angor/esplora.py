@@ -16,7 +16,7 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
+import aiohttp
 
 from cftui.angor.http import get_json
 
@@ -126,7 +126,7 @@ def read_investment(tx: dict[str, Any], address: str) -> OnchainInvestment | Non
 
 
 class Esplora:
-    def __init__(self, base_url: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, base_url: str, client: aiohttp.ClientSession) -> None:
         self.base = base_url.rstrip("/") + "/api/v1"
         self.client = client
         self._limit = asyncio.Semaphore(CONCURRENCY)

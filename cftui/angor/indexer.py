@@ -13,10 +13,11 @@ stage sum; callers say which with :data:`RAISED_SOURCE`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import aiohttp
 
 from cftui.angor.http import get_json
 
@@ -110,7 +111,7 @@ def _items(body: Any) -> list[Any]:
 
 
 class AngorIndexer:
-    def __init__(self, base_url: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, base_url: str, client: aiohttp.ClientSession) -> None:
         self.base = base_url.rstrip("/") + PREFIX
         self.client = client
 
@@ -174,7 +175,7 @@ def _oldest_based_offsets(newest_offset: int):
     yield PAGE + offset, 0
 
 
-def _header_int(headers: httpx.Headers, name: str) -> int | None:
+def _header_int(headers: Mapping[str, str], name: str) -> int | None:
     try:
         return int(headers.get(name, ""))
     except ValueError:

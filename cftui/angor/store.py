@@ -6,6 +6,7 @@ so a sync killed halfway leaves every project either as it was or as it is now.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,11 +49,14 @@ def _same(before: tuple[dict[str, Any], list[tuple], list[tuple]], record: Proje
     )
 
 
-def upsert(record: ProjectRecord) -> str:
-    """Store ``record``; return ``"new"``, ``"updated"`` or ``"unchanged"``."""
+def upsert(record: ProjectRecord, *, known: bool = True) -> str:
+    """Store ``record``; return ``"new"``, ``"updated"`` or ``"unchanged"``.
+
+    ``known=False`` says the caller knows the project is not stored yet (saves reading it back).
+    """
     project_id = record.project["project_id"]
     with database.atomic():
-        before = _snapshot(project_id)
+        before = _snapshot(project_id) if known else None
         if before is not None and _same(before, record):
             AngorProject.update(synced_time=record.project["synced_time"]).where(
                 AngorProject.project_id == project_id
@@ -62,8 +66,9 @@ def upsert(record: ProjectRecord) -> str:
             AngorProject.insert(**record.project).execute()
         else:
             AngorProject.update(**record.project).where(AngorProject.project_id == project_id).execute()
-        AngorStage.delete().where(AngorStage.project == project_id).execute()
-        AngorInvestment.delete().where(AngorInvestment.project == project_id).execute()
+        if before is not None:
+            AngorStage.delete().where(AngorStage.project == project_id).execute()
+            AngorInvestment.delete().where(AngorInvestment.project == project_id).execute()
         if record.stages:
             AngorStage.insert_many([{**s, "project": project_id} for s in record.stages]).execute()
         if record.investments:
@@ -71,24 +76,36 @@ def upsert(record: ProjectRecord) -> str:
     return "new" if before is None else "updated"
 
 
-def upsert_profile(profile: Profile) -> None:
-    """Merge ``profile`` into the stored one; a document missing from this read keeps its stored value."""
+def upsert_profiles(profiles: Iterable[Profile]) -> None:
+    """Merge ``profiles`` into the stored ones; a document missing from this read keeps its stored value."""
+    profiles = list(profiles)
     with database.atomic():
-        row = AngorProfile.get_or_none(AngorProfile.pubkey == profile.pubkey)
-        if row is None:
-            AngorProfile.insert(pubkey=profile.pubkey, event_created=profile.event_created, **profile.values).execute()
-        else:
-            AngorProfile.update(event_created=max(row.event_created, profile.event_created), **profile.values).where(
-                AngorProfile.pubkey == profile.pubkey
+        stored = {
+            row.pubkey: row
+            for row in AngorProfile.select().where(AngorProfile.pubkey.in_([p.pubkey for p in profiles]))
+        }
+        fresh = [p for p in profiles if p.pubkey not in stored]
+        if fresh:
+            AngorProfile.insert_many(
+                [{"pubkey": p.pubkey, "event_created": p.event_created, **p.values} for p in fresh]
             ).execute()
+        for profile in profiles:
+            row = stored.get(profile.pubkey)
+            if row is not None:
+                AngorProfile.update(event_created=max(row.event_created, profile.event_created), **profile.values).where(
+                    AngorProfile.pubkey == profile.pubkey
+                ).execute()
 
 
 def refresh_statuses(now: int) -> int:
     """Recompute status and stage release from what is stored (time moves even offline); return rows changed."""
     changed = 0
+    stages: dict[str, list[AngorStage]] = {}
+    for stage in AngorStage.select():
+        stages.setdefault(stage.project_id, []).append(stage)
     with database.atomic():
         for project in AngorProject.select():
-            stages = list(project.stages)
+            own = stages.get(project.project_id, [])
             status = project_status(
                 now=now,
                 start_time=project.start_time,
@@ -96,20 +113,25 @@ def refresh_statuses(now: int) -> int:
                 expiry_time=project.expiry_time,
                 target_sats=project.target_sats,
                 raised_sats=project.raised_sats,
-                stage_release_times=[s.release_time for s in stages],
+                stage_release_times=[s.release_time for s in own],
             )
             if status != project.status:
                 changed += AngorProject.update(status=status).where(AngorProject.project_id == project.project_id).execute()
-            for stage in stages:
+            for stage in own:
                 if stage.released != is_released(stage.release_time, now):
                     stage.released = not stage.released
                     stage.save(only=[AngorStage.released])
     return changed
 
 
-def profile_name(pubkey: str) -> str | None:
-    row = AngorProfile.get_or_none(AngorProfile.pubkey == pubkey)
-    return (row.display_name or row.name) if row else None
+def profile_names() -> dict[str, str | None]:
+    """nostrPubKey -> the name to show (display name first)."""
+    query = AngorProfile.select(AngorProfile.pubkey, AngorProfile.display_name, AngorProfile.name).tuples()
+    return {pubkey: display or name for pubkey, display, name in query}
+
+
+def stored_project_ids() -> set[str]:
+    return {pid for (pid,) in AngorProject.select(AngorProject.project_id).tuples()}
 
 
 def newest_event_time(network: str) -> int | None:

@@ -30,10 +30,10 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import httpx
+import aiohttp
 
 from cftui import clock
-from cftui.angor import esplora, identity, profiles, projectinfo
+from cftui.angor import esplora, http, identity, profiles, projectinfo
 from cftui.angor import store as angor_store
 from cftui.angor.events import NostrEvent
 from cftui.angor.funding import Funding, from_esplora, from_indexer
@@ -116,7 +116,7 @@ class _Run:
         self._load_stored()
         self._check_cancel()
 
-        async with httpx.AsyncClient(timeout=self.config.timeout, follow_redirects=True) as client:
+        async with http.session(self.config.timeout) as client:
             onchain, funding = await self._onchain(client)
             self._check_cancel()
             await self._second_round(onchain)
@@ -173,12 +173,11 @@ class _Run:
             return
         report = await self.pool.fetch(filters)
         self._absorb(report, "profiles")
-        for profile in profiles.merge(report.events.values()).values():
-            angor_store.upsert_profile(profile)
+        angor_store.upsert_profiles(profiles.merge(report.events.values()).values())
 
     # ------------------------------------------------------------ on-chain
 
-    async def _onchain(self, client: httpx.AsyncClient) -> tuple[dict[str, Onchain | None], dict[str, FundingOf]]:
+    async def _onchain(self, client: aiohttp.ClientSession) -> tuple[dict[str, Onchain | None], dict[str, FundingOf]]:
         """On-chain identity and funding for every project; empty when the source is unreachable."""
         api = AngorIndexer(self.config.effective_indexer_url, client)
         try:
@@ -224,21 +223,30 @@ class _Run:
     def _store(self, onchain: dict[str, Onchain | None], funding: dict[str, FundingOf]) -> None:
         now = clock.now_s()
         checked = bool(onchain)
+        stored = angor_store.stored_project_ids()
+        names = angor_store.profile_names()
         for number, (pid, candidates) in enumerate(sorted(self.candidates.items()), 1):
             self._check_cancel()
-            if not checked and AngorProject.get_or_none(AngorProject.project_id == pid) is not None:
+            if not checked and pid in stored:
                 continue  # nothing new to say about it without the chain
             chosen, flags = choose(list(candidates.values()), onchain.get(pid), self.network)
             if not checked:
                 flags = ["unchecked"]
             money = funding[pid](chosen.info) if pid in funding else None
-            outcome = angor_store.upsert(self._record(chosen, flags, onchain.get(pid), money, now))
+            record = self._record(chosen, flags, onchain.get(pid), money, names.get(chosen.info.nostr_pubkey), now)
+            outcome = angor_store.upsert(record, known=pid in stored)
             setattr(self.result, outcome, getattr(self.result, outcome) + 1)
             if number % 100 == 0:
                 self._progress(f"{number} projects stored", len(self.candidates))
 
     def _record(
-        self, chosen: Candidate, flags: list[str], onchain: Onchain | None, funding: Funding | None, now: int
+        self,
+        chosen: Candidate,
+        flags: list[str],
+        onchain: Onchain | None,
+        funding: Funding | None,
+        name: str | None,
+        now: int,
     ) -> angor_store.ProjectRecord:
         info, event = chosen.info, chosen.event
         money = funding or Funding(source="")
@@ -246,7 +254,7 @@ class _Run:
         project = {
             "project_id": info.project_id,
             "network": self.network,
-            "name": angor_store.profile_name(info.nostr_pubkey),
+            "name": name,
             "founder_key": info.founder_key,
             "founder_recovery_key": info.founder_recovery_key,
             "nostr_pubkey": info.nostr_pubkey,
