@@ -96,7 +96,9 @@ class RelayPool:
         if not filters or not relays:
             return report
         backing_off: set[str] = set()
-        async with aiohttp.ClientSession() as session:
+        # A blackholed host must fail within the relay's timeout, not the OS's.
+        connect = aiohttp.ClientTimeout(connect=self.timeout, sock_connect=self.timeout)
+        async with aiohttp.ClientSession(timeout=connect) as session:
             tasks = {
                 asyncio.create_task(self._fetch_relay(session, url, filters, report, backing_off)): url for url in relays
             }
