@@ -289,7 +289,7 @@ def _page(rows: list[InvoiceRow], sort: str, has_next: bool, has_prev: bool) -> 
 def count_invoices(f: InvoiceFilter) -> int:
     """Exact number of invoices matching ``f`` (from the roll-up when it can)."""
     if not f.needs_rows:
-        sums = rollup((), stores=f.stores, statuses=f.statuses, since=f.since, until=f.until)
+        sums = rollup((), stores=f.stores, statuses=f.statuses, since=f.since, until=f.until, count_only=True)
         return sum(s.count for s in sums.values())
     terms = filter_conditions(f, indexable=_seek_filters(f))
     return Invoice.select(fn.COUNT(Invoice.id)).where(*terms).scalar() or 0
@@ -322,15 +322,22 @@ def page_invoices(
 
 
 def page_at_offset(
-    f: InvoiceFilter, sort: str = "created", descending: bool = True, offset: int = 0, limit: int = 200
+    f: InvoiceFilter,
+    sort: str = "created",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = 200,
+    *,
+    total: int | None = None,
 ) -> InvoicePage:
     """The page starting at row ``offset`` (0-based) of the whole ordered result.
 
     For Home/End and jumping to a row number. Walks from whichever end is
-    nearer, so the last page is as cheap as the first.
+    nearer, so the last page is as cheap as the first. ``total``: the
+    filter's count if the caller already has it (saves counting again).
     """
     _keys(sort)
-    total = count_invoices(f)
+    total = count_invoices(f) if total is None else total
     offset = max(0, min(offset, total))
     take = min(limit, total - offset)
     if take <= 0:

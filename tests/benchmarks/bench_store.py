@@ -1,0 +1,118 @@
+"""Store benchmark: the shared queries on 1,000,000 invoices.
+
+Run: ``pytest tests/benchmarks/bench_store.py -s`` (the first run builds and
+caches the store, ~30 s; see ``store_fill.py``). Each figure is printed
+beside a baseline measured in the same run on the same file with raw
+``sqlite3``: the naive query a dashboard would otherwise run (a full-scan
+aggregate, an OFFSET page, an unindexed LIKE, a full sort).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+
+from cftui.store import queries
+from cftui.store.db import open_database
+from cftui.store.filters import InvoiceFilter
+from store_fill import DAY, END, filled_store
+
+pytestmark = pytest.mark.benchmark
+N = 1_000_000
+
+
+@pytest.fixture(scope="module")
+def store():
+    path = filled_store(N)
+    db = open_database(path)
+    raw = sqlite3.connect(path)
+    yield raw
+    raw.close()
+    db.close()
+
+
+def best_ms(fn, repeat: int = 7):
+    """Best of ``repeat`` runs (after one warm-up), and the last result."""
+    result = fn()
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best * 1000, result
+
+
+def report(name: str, ms: float, baseline_name: str, baseline_ms: float, target_ms: float) -> None:
+    verdict = "ok" if ms < target_ms else "OVER TARGET"
+    print(
+        f"\n{name:<44} {ms:9.2f} ms  (target < {target_ms:g} ms: {verdict})"
+        f"\n  baseline {baseline_name:<35} {baseline_ms:9.2f} ms  ratio x{baseline_ms / ms:,.1f}"
+    )
+
+
+def test_kpis(store):
+    ms, k = best_ms(lambda: queries.kpis())
+    range_ms, _ = best_ms(lambda: queries.kpis(since=END - 30 * DAY - 4321, until=END - 999))
+    store_ms, _ = best_ms(lambda: queries.kpis(stores=(2,), since=END - 90 * DAY + 77))
+    sql = (
+        "SELECT status, additional_status, currency, COUNT(*), SUM(amount_e8), SUM(btc_paid_sats)"
+        " FROM invoice GROUP BY status, additional_status, currency"
+    )
+    base_ms, rows = best_ms(lambda: store.execute(sql).fetchall(), repeat=3)
+    assert k.total == sum(r[3] for r in rows) == N
+    assert k.settled.sats == sum(r[5] or 0 for r in rows if r[0] == "Settled")
+    report("KPIs, all time (sums, medians, conversion)", ms, "full-scan GROUP BY", base_ms, 100)
+    report("KPIs, 30 days, ragged edges", range_ms, "full-scan GROUP BY", base_ms, 100)
+    report("KPIs, one store, 90 days", store_ms, "full-scan GROUP BY", base_ms, 100)
+    assert ms < base_ms
+
+
+def test_keyset_page(store):
+    f = InvoiceFilter()
+    middle = queries.page_at_offset(f, "created", True, N // 2, 200)
+    ms, page = best_ms(lambda: queries.page_invoices(f, after=middle.last))
+    sql = "SELECT * FROM invoice ORDER BY created_time DESC, id DESC LIMIT 200 OFFSET ?"
+    base_ms, rows = best_ms(lambda: store.execute(sql, (N // 2 + 200,)).fetchall(), repeat=3)
+    assert [r.pk for r in page.rows] == [r[0] for r in rows]
+    report("keyset page of 200 at row 500,000", ms, "LIMIT/OFFSET page", base_ms, 5)
+    end_ms, last = best_ms(lambda: queries.page_at_offset(f, "created", True, N - 200, 200))
+    known_ms, _ = best_ms(lambda: queries.page_at_offset(f, "created", True, N - 200, 200, total=N))
+    end_base_ms, rows = best_ms(lambda: store.execute(sql, (N - 200,)).fetchall(), repeat=3)
+    assert [r.pk for r in last.rows] == [r[0] for r in rows]
+    report("last page (End), counting first", end_ms, "LIMIT/OFFSET last page", end_base_ms, 5)
+    report("last page (End), count known (the UI has it)", known_ms, "LIMIT/OFFSET last page", end_base_ms, 5)
+    assert ms < base_ms
+
+
+def filtered_for(text: str):
+    """What the Invoices tab runs when `/` filters: the count for "rows X-Y of N" and the first page."""
+    f = InvoiceFilter(text=text)
+    return queries.count_invoices(f), queries.page_invoices(f)
+
+
+def test_text_filter_and_count(store):
+    ms, (count, page) = best_ms(lambda: filtered_for("ab"))
+    broad_ms, (broad_count, _) = best_ms(lambda: filtered_for("alice"))
+    sql = (
+        "SELECT COUNT(*) FROM invoice WHERE invoice_id LIKE 'ab%' OR order_id LIKE 'ab%'"
+        " OR buyer_email LIKE 'ab%'"
+    )
+    base_ms, ((base_count,),) = best_ms(lambda: store.execute(sql).fetchall(), repeat=3)
+    # LIKE is case-insensitive for ids too, so it finds more than the prefix match.
+    assert 0 < count <= base_count and len(page.rows) == min(200, count)
+    report(f"text 'ab': count ({count:,}) + first page", ms, "LIKE 'ab%' count (full scan)", base_ms, 200)
+    report(f"text 'alice': count ({broad_count:,}) + first page", broad_ms, "LIKE 'ab%' count", base_ms, 200)
+    assert ms < base_ms
+
+
+def test_sort_by_amount(store):
+    ms, page = best_ms(lambda: queries.page_invoices(InvoiceFilter(), sort="amount"))
+    sql = "SELECT * FROM invoice ORDER BY amount_e8 + 0 DESC, id DESC LIMIT 200"  # no index: a full sort
+    base_ms, rows = best_ms(lambda: store.execute(sql).fetchall(), repeat=3)
+    assert [r.pk for r in page.rows] == [r[0] for r in rows]
+    report("sort by amount, first page", ms, "full sort (no index)", base_ms, 5)
+    settled_ms, _ = best_ms(lambda: queries.page_invoices(InvoiceFilter(statuses=("Settled",)), sort="amount"))
+    report("sort by amount, Settled only, first page", settled_ms, "full sort (no index)", base_ms, 5)
+    assert ms < base_ms
