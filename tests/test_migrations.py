@@ -1,0 +1,70 @@
+"""Opening an old store upgrades it in place; a store from a newer cftui is refused."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from cftui.errors import DataError
+from cftui.store import queries
+from cftui.store.angor_models import ANGOR_MODELS, AngorProject
+from cftui.store.db import SCHEMA_VERSION, open_database, schema_version
+from cftui.store.filters import InvoiceFilter
+from cftui.store.models import Invoice, Meta, Payment, SyncState
+from cftui.store.webhook_models import WEBHOOK_MODELS, WebhookDelivery
+
+V1_DUMP = Path(__file__).parent / "data" / "schema_v1.sql"
+
+
+def _load(sql_file: Path, target: Path) -> None:
+    with sqlite3.connect(target) as raw:
+        raw.executescript(sql_file.read_text(encoding="utf-8"))
+    raw.close()
+
+
+def test_a_version_1_store_is_upgraded_and_keeps_its_rows(tmp_path):
+    path = tmp_path / "old.sqlite"
+    _load(V1_DUMP, path)
+    with sqlite3.connect(path) as raw:
+        tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "invoice" in tables and "webhook_delivery" not in tables  # really a version-1 file
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION
+    assert Meta.get_by_id("schema_version").value == str(SCHEMA_VERSION)
+    # Old rows intact, exact.
+    invoices = {i.invoice_id: i for i in Invoice.select()}
+    assert set(invoices) == {"V1Invoice0", "V1Invoice1", "V1Invoice2"}
+    assert (invoices["V1Invoice0"].amount, invoices["V1Invoice0"].amount_e8) == ("25.50", 2_550_000_000)
+    assert invoices["V1Invoice2"].btc_paid_sats == 166_650
+    assert Payment.select().count() == 2 and SyncState.get_by_id("btcpay:main").backfill_done
+    k = queries.kpis()
+    assert (k.total, k.settled.sats, k.settled.fiat) == (3, 42_500, {"USD": Decimal("25.5")})
+    assert queries.count_invoices(InvoiceFilter(text="order-")) == 3
+    # The tables of versions 2 and 3 exist and work.
+    for model in (*WEBHOOK_MODELS, *ANGOR_MODELS):
+        assert db.table_exists(model._meta.table_name)
+    WebhookDelivery.create(received_ms=1, remote="127.0.0.1", path="/webhook/main", headers="{}",
+                           verdict="verified", http_status=200)  # fmt: skip
+    AngorProject.create(project_id="angor1qx", network="Angornet", founder_key="k", nostr_pubkey="p",
+                        event_id="e", event_pubkey="p", event_kind=3030, event_created=1, content="{}",
+                        synced_time=1)  # fmt: skip
+    assert queries.webhook_summary(0).received_24h == 1 and queries.angor_summary().projects == 1
+    db.close()
+    # Opening again is a no-op: the version stays, nothing is re-run.
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION and Invoice.select().count() == 3
+    db.close()
+
+
+def test_a_store_from_a_newer_cftui_is_refused(tmp_path):
+    path = tmp_path / "future.sqlite"
+    db = open_database(path)
+    Meta.update(value="99").where(Meta.key == "schema_version").execute()
+    db.close()
+    with pytest.raises(DataError, match=rf"newer cftui \(schema 99, this one knows {SCHEMA_VERSION}\)") as caught:
+        open_database(path)
+    assert "Upgrade cftui" in str(caught.value)
