@@ -152,7 +152,7 @@ def set_archived(state: SimState, invoice: SimInvoice, archived: bool) -> SimInv
     store.archive_changed = True
     return invoice
 
-
+# ONCHAIN and LIGHTNING are re-exported: callers name a payment method with them.
 __all__ = [
     "LIGHTNING",
     "ONCHAIN",

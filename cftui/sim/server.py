@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
-from cftui.sim import lifecycle
 from cftui.sim.auth import (
     CAN_MODIFY_STORE,
     CAN_VIEW_INVOICES,
@@ -45,7 +44,8 @@ from cftui.sim.render import (
     app_json,
     crowdfund_json,
     invoice_json,
-    payment_methods_json,
+    invoice_text,
+    payment_methods_text,
     server_info_json,
     store_json,
 )
@@ -72,7 +72,7 @@ class ApiError(web.HTTPException):
 
     def __init__(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
         self.status_code = status
-        super().__init__(body=json_bytes(body), content_type="application/json", headers=headers)
+        super().__init__(text=_encode(body), content_type="application/json", headers=headers)
 
 
 def not_found(code: str, message: str) -> ApiError:
@@ -247,18 +247,20 @@ class Simulator:
         base_url = self.state.base_url
         faults = self.faults
         for invoice in invoices:
-            record = invoice_json(invoice, base_url, payment_methods=payment_methods)
             kind = faults.malformed_kind(invoice.index)
-            if kind is not None:
-                record = break_record(record, kind)
-            yield json_bytes(record)
+            if kind is None:
+                yield invoice_text(invoice, base_url, payment_methods=payment_methods).encode()
+            else:
+                record = break_record(invoice_json(invoice, base_url, payment_methods=payment_methods), kind)
+                yield json_bytes(record)
 
     async def _invoice(self, request: web.Request) -> web.Response:
         invoice = self._located_invoice(request)
         # includePaymentMethods is honoured on the single GET since 2.4.1.
         wanted = request.query.get("includePaymentMethods", "").lower() == "true"
         with_methods = wanted and version_tuple(self.config.version) >= (2, 4, 1)
-        return json_response(invoice_json(invoice, self.state.base_url, payment_methods=with_methods))
+        text = invoice_text(invoice, self.state.base_url, payment_methods=with_methods)
+        return web.Response(text=text, content_type="application/json")
 
     async def _payment_methods(self, request: web.Request) -> web.Response:
         invoice = self._located_invoice(request)
@@ -276,10 +278,11 @@ class Simulator:
             return json_response(errors, status=422)
         if flags["includeSensitive"]:
             self.require(request, CAN_MODIFY_STORE, invoice.store_id)
-        methods = payment_methods_json(invoice, only_accounted=flags["onlyAccountedPayments"])
-        if flags["includeSensitive"]:
-            methods[0]["additionalData"]["accountDerivation"] = f"xpub-simulated-{invoice.store_id[:12]}"
-        return json_response(methods)
+        derivation = f"xpub-simulated-{invoice.store_id[:12]}" if flags["includeSensitive"] else None
+        text = payment_methods_text(
+            invoice, only_accounted=flags["onlyAccountedPayments"], account_derivation=derivation
+        )
+        return web.Response(text=text, content_type="application/json")
 
     async def _apps(self, request: web.Request) -> web.Response:
         store_id = request.match_info["storeId"]
@@ -406,4 +409,4 @@ class SimulatorThread:
         self.stop()
 
 
-__all__ = ["ApiError", "Simulator", "SimulatorThread", "json_bytes", "json_response", "lifecycle", "not_found"]
+__all__ = ["ApiError", "Simulator", "SimulatorThread", "json_bytes", "json_response", "not_found"]

@@ -52,7 +52,10 @@ class StoreState:
 
     def next_created(self) -> int:
         """Creation time for a new invoice: now, never before the newest one (newest-first order holds)."""
-        newest = self.appended[-1].created if self.appended else self.gen.created(self.gen.count - 1) if self.gen.count else 0
+        if self.appended:
+            newest = self.appended[-1].created
+        else:
+            newest = self.gen.created(self.gen.count - 1) if self.gen.count else 0
         return max(clock.now_s(), newest)
 
 
