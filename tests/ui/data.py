@@ -7,6 +7,7 @@ what a sync would have written.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from dataclasses import dataclass
@@ -193,6 +194,14 @@ def fill_invoices(stores: tuple[str, ...] = STORES, per_store: int = INVOICES_PE
             last_error_time=NOW - 60,
         ).execute()
     return Filled(ids)
+
+
+def extra_invoice(store_cfg: StoreConfig, invoice_id: str, created_time: int) -> InvoiceRecord:
+    """One more invoice, as a later sync would bring it."""
+    base = _record(random.Random(invoice_id), store_cfg, 0)
+    return dataclasses.replace(
+        base, invoice_id=invoice_id, created_time=created_time, checkout_link=f"{store_cfg.url}/i/{invoice_id}"
+    )
 
 
 async def settle(app, pilot) -> None:

@@ -395,16 +395,18 @@ class InvoicesTab(Container):
     def export(self, fmt: str) -> None:
         """Write the current filtered view to a file in a worker; a toast shows the path."""
         self.notify(f"Exporting invoices as {fmt.upper()}…")
-        self._export(self.view.invoice_filter(), fmt)
+        self._export(self.view, fmt)
 
     @work(thread=True, group="invoices-export", exit_on_error=False)
-    def _export(self, invoice_filter: queries.InvoiceFilter, fmt: str) -> None:
+    def _export(self, view: View, fmt: str) -> None:
         from cftui import export
 
         path = export.default_export_path("invoices", fmt)
         try:
             with open(path, "w", encoding="utf-8", newline="") as out:
-                count = export.export_invoices(invoice_filter, fmt, out)
+                count = export.export_invoices(
+                    view.invoice_filter(), fmt, out, sort=view.sort, descending=view.descending
+                )
         except OSError as exc:
             self.notify(f"Export failed: cannot write {path}: {exc.strerror}", severity="error", markup=False)
             return

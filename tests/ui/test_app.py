@@ -1,0 +1,227 @@
+"""The dashboard shell: tabs, status line, sync scheduling, keymap, help, palette, CLI entry."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import data
+import pytest
+from textual.widgets import TabbedContent
+
+from cftui import clock
+from cftui.cli import main as cli_main
+from cftui.config import Config, SyncConfig, UIConfig
+from cftui.errors import ConfigError
+from cftui.sim.config import default_config
+from cftui.sim.faults import Faults
+from cftui.sim.server import SimulatorThread
+from cftui.store.models import Invoice
+from cftui.store.webhook_models import WebhookDelivery
+from cftui.sync.events import SyncFinished, SyncProgress, SyncResult, SyncStarted
+from cftui.ui.messages import DataChanged, SyncEventPosted
+from cftui.ui.screens.help import HelpScreen
+from cftui.ui.screens.invoice_detail import InvoiceDetailScreen
+from cftui.ui.widgets.status_line import SPINNER, SyncStatusLine
+from data import settle
+
+
+def status_text(app) -> str:
+    return str(app.query_one(SyncStatusLine).render())
+
+
+def notifications(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def test_number_keys_switch_tabs_and_the_tab_is_remembered(make_app, filled):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.tabbed.active == "overview"
+        for key, pane in (("2", "invoices"), ("3", "angor"), ("4", "webhooks"), ("5", "settings"), ("2", "invoices")):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert app.tabbed.active == pane
+    again = make_app()
+    async with again.run_test(size=(120, 40)) as pilot:
+        await settle(again, pilot)
+        assert again.tabbed.active == "invoices"
+
+
+async def test_status_line_starts_from_the_stored_sync_state(make_app, filled):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        text = status_text(app)
+        assert "main ✓ 2 min ago" in text
+        assert "shop ✗ BTCPay at shop.btcpay" in text
+
+
+async def test_sync_events_drive_the_status_line_toasts_bell_and_reload(make_app, filled):
+    app = make_app(data.make_config(bell=True))
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)
+    seen: list[DataChanged] = []
+    async with app.run_test(size=(120, 40), message_hook=lambda m: seen.append(m) if isinstance(m, DataChanged) else None) as pilot:
+        await settle(app, pilot)
+        app.post_message(SyncEventPosted(SyncStarted("btcpay:main", "incremental")))
+        app.post_message(SyncEventPosted(SyncProgress("btcpay:main", 1200, None)))
+        await pilot.pause()
+        running = status_text(app)
+        assert "main " in running and " 1,200" in running
+        assert any(frame in running for frame in SPINNER)
+        result = SyncResult("btcpay:main", fetched=1200, new=2, newly_settled=["INV-A", "INV-B"])
+        app.post_message(SyncEventPosted(SyncFinished(result)))
+        await settle(app, pilot)
+        assert "main ✓ just now" in status_text(app)
+        assert any("2 invoices settled in main: INV-A, INV-B" in n for n in notifications(app))
+        assert rings == [1]
+        assert any("invoices" in m.sources for m in seen)
+        failed = SyncResult("btcpay:shop", error="BTCPay rejected the API key for store 'shop'.")
+        app.post_message(SyncEventPosted(SyncFinished(failed)))
+        await settle(app, pilot)
+        assert "shop ✗ BTCPay rejected the API key…" in status_text(app)
+        assert any("Sync of shop failed: BTCPay rejected the API key" in n for n in notifications(app))
+
+
+@pytest.fixture
+def sim():
+    # Slow answers keep the sync running long enough to press r again while it runs.
+    thread = SimulatorThread(default_config(invoices=120, seed=3, now=data.NOW), faults=Faults(delay_ms=300))
+    url = thread.start()
+    yield thread, url
+    thread.stop()
+
+
+async def test_r_syncs_a_real_store_in_a_worker_and_reschedules(make_app, store, sim):
+    thread, url = sim
+    sim_store = thread.sim.config.stores[0]
+    store_cfg = dataclasses.replace(
+        data.store_config("main"), url=url, store_id=sim_store.store_id,
+        api_key=type(data.store_config("main").api_key)(thread.sim.config.api_keys[0].key),
+    )  # fmt: skip
+    config = Config(btcpay=(store_cfg,), sync=SyncConfig(interval=3600, retry_budget=5))
+    app = make_app(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        # A second press while the first sync runs never starts a second sync of the store.
+        await pilot.press("r", "r")
+        assert notifications(app)[-2:] == ["Syncing main.", "Already syncing."]
+        await settle(app, pilot)
+        assert not app.scheduler.is_running("btcpay:main")
+        assert "main ✓ just now" in status_text(app)
+        assert Invoice.select().count() == 120
+        assert "btcpay:main" in app.scheduler._timers  # the next run is scheduled after this one ended
+
+
+async def test_a_write_by_another_process_triggers_data_changed(make_app, filled, paths):
+    app = make_app(Config(), autostart=True)  # nothing to sync; only the change watcher runs
+    seen: list[DataChanged] = []
+    async with app.run_test(size=(80, 24), message_hook=lambda m: seen.append(m) if isinstance(m, DataChanged) else None) as pilot:
+        await settle(app, pilot)
+        import sqlite3
+
+        other = sqlite3.connect(paths.db)
+        other.execute(
+            "INSERT INTO webhook_delivery (received_ms, remote, method, path, headers, body_size, verdict, http_status,"
+            " is_redelivery, processed) VALUES (?, '127.0.0.1', 'POST', '/webhook/main', '{}', 0, 'verified', 200, 0, 0)",
+            (data.NOW * 1000,),
+        )
+        other.commit()
+        other.close()
+        deadline = time.monotonic() + 5
+        while not any("webhooks" in m.sources for m in seen) and time.monotonic() < deadline:
+            await pilot.pause(0.1)
+        assert any("webhooks" in m.sources for m in seen)
+        assert WebhookDelivery.select().count() == 1
+
+
+async def test_keymap_remaps_keys_and_warns_about_unknown_ids(make_app, filled):
+    config = data.make_config(keymap={"tab.invoices": "i", "no.such.binding": "x"})
+    app = make_app(config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert any("no.such.binding" in n for n in notifications(app))
+        await pilot.press("2")  # the default key no longer switches
+        assert app.tabbed.active == "overview"
+        await pilot.press("i")
+        await settle(app, pilot)
+        assert app.tabbed.active == "invoices"
+
+
+async def test_help_lists_the_tab_and_app_keys_with_remaps(make_app, filled):
+    app = make_app(data.make_config(keymap={"invoices.filter": "ctrl+f"}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-keys")
+        rows = [tuple(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)]
+        ids = {row[2]: row[0] for row in rows}
+        assert ids["invoices.filter"] == "^f"
+        assert ids["sync_now"] == "r"
+        assert "── Invoices" in rows[0][0]
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_palette_opens_an_invoice_by_id_prefix(make_app, filled):
+    app = make_app()
+    target = filled.newest_main
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*target[:10])
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            await pilot.pause(0.1)
+            hits = [str(o.prompt) for o in app.screen.query("CommandList").first().options] if app.screen.query("CommandList") else []
+            if any(target in h for h in hits):
+                break
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, InvoiceDetailScreen)
+        assert app.screen.detail.row.invoice_id == target
+
+
+def test_no_color_picks_ansi_dark_and_strips_colour(monkeypatch, paths, store):
+    from textual.filter import NoColor
+
+    from cftui.ui.app import CftuiApp
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = CftuiApp(data.make_config(), paths, autostart=False)
+    assert app.theme == "ansi-dark"
+    assert any(isinstance(f, NoColor) for f in app._filters)
+    explicit = CftuiApp(data.make_config(), paths, theme="nord", autostart=False)
+    assert explicit.theme == "nord"
+
+
+def test_theme_from_config_and_an_unknown_theme_is_one_clear_error(paths, store):
+    from cftui.ui.app import CftuiApp
+
+    assert CftuiApp(Config(ui=UIConfig(theme="gruvbox")), paths, autostart=False).theme == "gruvbox"
+    with pytest.raises(ConfigError, match="Unknown theme 'nope'"):
+        CftuiApp(Config(), paths, theme="nope", autostart=False)
+
+
+def test_cftui_with_nothing_configured_points_to_demo_and_config_init(tmp_path, capsys):
+    code = cli_main(["--config", str(tmp_path / "none.toml"), "--db", str(tmp_path / "db.sqlite3")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "nothing is configured" in out
+    assert "cftui demo" in out and "cftui config init" in out
+    assert not (tmp_path / "db.sqlite3").exists()
+
+
+async def test_tabs_widget_has_the_five_panes(make_app, store):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        panes = [p.id for p in app.query_one(TabbedContent).query("TabPane")]
+        assert panes == ["overview", "invoices", "angor", "webhooks", "settings"]
+        assert clock.now_s() == data.NOW

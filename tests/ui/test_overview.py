@@ -1,0 +1,110 @@
+"""Overview tab: exact figures for a range and a store, selectors, chart fallback, crowdfunds."""
+
+from __future__ import annotations
+
+import data
+from data import settle
+from textual.widgets import Sparkline
+
+from cftui.money import format_btc, format_sats
+from cftui.store import queries
+from cftui.ui import ranges
+from cftui.ui.tabs.overview import OverviewTab
+from cftui.ui.widgets.chart import BlockChart, block_bars
+from cftui.ui.widgets.kpi import Kpi
+
+
+def card(app, card_id: str) -> tuple[str, str]:
+    kpi = app.tab("overview").query_one(f"#{card_id}", Kpi)
+    return str(kpi.query_one(".kpi-value").render()), str(kpi.query_one(".kpi-sub").render())
+
+
+def text_of(app, widget_id: str) -> str:
+    return str(app.tab("overview").query_one(f"#{widget_id}").render())
+
+
+async def test_figures_match_the_queries_for_the_default_range(make_app, filled):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        expected = queries.kpis((), ranges.since("30d"), None)
+        assert card(app, "kpi-raised") == (format_btc(expected.settled.sats), format_sats(expected.settled.sats))
+        assert card(app, "kpi-settled") == (f"{expected.settled.count:,}", f"of {expected.total:,} invoices")
+        assert card(app, "kpi-issues")[0] == f"{expected.abandoned:,} abandoned"
+        usd = f"{expected.settled.fiat['USD']:,} USD"
+        assert card(app, "kpi-fiat")[0] == usd
+        assert "Range 30d" in text_of(app, "overview-bar")
+        status = text_of(app, "overview-status")
+        for name, count in expected.status_counts.items():
+            assert f"{name:<11}{count:>8,}" in status
+
+
+async def test_range_and_store_selectors_change_the_figures(make_app, filled):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("right_square_bracket")  # 30d -> 90d
+        await settle(app, pilot)
+        assert app.tab("overview").range_key == "90d"
+        await pilot.press("right_square_bracket")  # -> all
+        await settle(app, pilot)
+        everything = queries.kpis()
+        assert card(app, "kpi-settled")[1] == f"of {everything.total:,} invoices"
+        assert everything.total == data.INVOICES_PER_STORE * len(data.STORES)
+        await pilot.press("s")  # all stores -> main
+        await settle(app, pilot)
+        main_id = next(pk for pk, name in queries.store_names().items() if name == "main")
+        only_main = queries.kpis((main_id,))
+        assert card(app, "kpi-raised")[0] == format_btc(only_main.settled.sats)
+        assert only_main.settled.sats < everything.settled.sats
+        assert "Store main" in text_of(app, "overview-bar")
+        await pilot.press("left_square_bracket")  # all -> 90d
+        await settle(app, pilot)
+        assert app.tab("overview").range_key == "90d"
+
+
+async def test_crowdfund_progress_and_summaries_are_shown(make_app, filled):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        progress = text_of(app, "overview-progress")
+        assert "Community node fund" in progress
+        assert "of 25,000.00 USD" in progress
+        assert "12 days left" in progress
+        summary = text_of(app, "overview-summary")
+        assert "off (enable it in Settings)" in summary
+        assert "0 received" in summary
+
+
+async def test_chart_uses_sparkline_by_default_and_blocks_when_configured(make_app, filled):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        spark = app.tab("overview").query_one("#chart-raised Sparkline", Sparkline)
+        series = queries.daily_series((), ranges.since("30d"), None)
+        assert list(spark.data) == [p.settled_sats for p in series]
+    blocky = make_app(data.make_config(chart="block"))
+    async with blocky.run_test(size=(120, 40)) as pilot:
+        await settle(blocky, pilot)
+        chart = blocky.tab("overview").query_one("#chart-count BlockChart", BlockChart)
+        drawn = str(chart.render())
+        assert "█" in drawn and not blocky.tab("overview").query(Sparkline)
+
+
+def test_block_bars_scale_to_the_peak_and_never_hide_a_non_zero_day():
+    assert block_bars([0, 1, 4, 8], 4, 2) == ["   █", " ▄██"]
+    squeezed = block_bars(list(range(100)), 10, 1)
+    assert len(squeezed) == 1 and len(squeezed[0]) == 10
+    assert block_bars([], 3, 2) == ["   ", "   "]
+
+
+async def test_overview_fits_80_by_24_with_the_key_figures_visible(make_app, filled):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tab = app.tab("overview")
+        assert isinstance(tab, OverviewTab)
+        screen_region = app.screen.region
+        for card_id in ("kpi-raised", "kpi-fiat", "kpi-pending", "kpi-settled"):
+            region = tab.query_one(f"#{card_id}").region
+            assert screen_region.contains_region(region), card_id
