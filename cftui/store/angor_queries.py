@@ -1,0 +1,223 @@
+"""Read queries for the Angor tab: the project list and one project's detail.
+
+Projects are few (hundreds), so the list is one query sorted and filtered in
+SQL. Percentages are exact (Decimal from integer sats); "days left" is
+computed against the caller's ``now`` so a frozen clock gives a fixed screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from peewee import JOIN, Case, fn
+
+from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
+
+STATUSES = ("upcoming", "funding", "funded", "failed", "active", "completed")
+PROJECT_TYPES = {0: "Invest", 1: "Fund", 2: "Subscribe"}
+DAY = 86_400
+# The detail screen lists at most this many investments (newest first).
+INVESTMENTS_SHOWN = 500
+
+_NAME = fn.COALESCE(AngorProject.name, AngorProject.project_id)
+# Basis points funded, in integer SQL arithmetic (no REAL); -1 sorts "no target" first.
+_FUNDED_BP = Case(None, [(AngorProject.target_sats > 0, AngorProject.raised_sats * 10_000 / AngorProject.target_sats)], -1)
+
+SORT_COLUMNS = {
+    "name": fn.LOWER(_NAME),
+    "status": AngorProject.status,
+    "target": AngorProject.target_sats,
+    "raised": AngorProject.raised_sats,
+    "funded": _FUNDED_BP,
+    "investors": AngorProject.investor_count,
+    "start": AngorProject.start_time,
+    "end": AngorProject.end_time,
+    # Days left orders like the end date; ended projects show none.
+    "days_left": AngorProject.end_time,
+}
+
+
+def days_left(end_time: int | None, now: int) -> int | None:
+    """Whole days (rounded up) until ``end_time``; None when there is no end or it has passed."""
+    if end_time is None or end_time <= now:
+        return None
+    return -(-(end_time - now) // DAY)
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """``part`` as a percentage of ``whole`` to one decimal place, exact; None without a whole."""
+    if whole <= 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"))
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project_id: str
+    name: str
+    status: str
+    target_sats: int
+    raised_sats: int
+    investor_count: int
+    start_time: int | None
+    end_time: int | None
+    verified: bool
+    flags: tuple[str, ...]
+
+    @property
+    def percent_funded(self) -> Decimal | None:
+        return percent(self.raised_sats, self.target_sats)
+
+
+@dataclass(frozen=True)
+class StageRow:
+    index: int
+    release_time: int
+    percent: str  # decimal text as the project states it
+    amount_sats: int
+    released: bool
+    spent_sats: int
+
+
+@dataclass(frozen=True)
+class InvestmentRow:
+    investor_key: str
+    txid: str
+    amount_sats: int
+    is_seeder: bool
+    block_height: int | None
+    time: int | None
+
+
+@dataclass(frozen=True)
+class ProjectDetail:
+    row: ProjectRow
+    network: str
+    project_type: str
+    founder_key: str
+    nostr_pubkey: str
+    event_id: str
+    creation_txid: str | None
+    expiry_time: int | None
+    penalty_days: int
+    penalty_threshold_sats: int | None
+    raised_source: str | None
+    founder_spent_sats: int
+    penalties_count: int
+    penalties_sats: int
+    stats_time: int | None
+    synced_time: int
+    description: str | None
+    website: str | None
+    nip05: str | None
+    lud16: str | None
+    stages: tuple[StageRow, ...]
+    investments: tuple[InvestmentRow, ...]
+    investment_count: int
+
+
+def _flags(text: str) -> tuple[str, ...]:
+    return tuple(flag.strip() for flag in text.split(",") if flag.strip())
+
+
+def _row(project: AngorProject) -> ProjectRow:
+    return ProjectRow(
+        project_id=project.project_id,
+        name=project.name or project.project_id,
+        status=project.status,
+        target_sats=project.target_sats,
+        raised_sats=project.raised_sats,
+        investor_count=project.investor_count,
+        start_time=project.start_time,
+        end_time=project.end_time,
+        verified=project.verified,
+        flags=_flags(project.flags),
+    )
+
+
+def list_projects(
+    *,
+    sort: str = "name",
+    descending: bool = False,
+    status: str | None = None,
+    text: str = "",
+    network: str | None = None,
+) -> list[ProjectRow]:
+    """Every project matching the filters, sorted in SQL (ties by project id)."""
+    column = SORT_COLUMNS[sort]
+    order = column.desc(nulls="LAST") if descending else column.asc(nulls="LAST")
+    tie = AngorProject.project_id.desc() if descending else AngorProject.project_id.asc()
+    query = AngorProject.select().order_by(order, tie)
+    if status:
+        query = query.where(AngorProject.status == status)
+    if network:
+        query = query.where(AngorProject.network == network)
+    if text.strip():
+        needle = text.strip()
+        query = query.where(_NAME.contains(needle) | AngorProject.project_id.contains(needle))
+    return [_row(project) for project in query]
+
+
+def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
+    """One project with its profile, stage timeline and newest investments."""
+    project = (
+        AngorProject.select(AngorProject, AngorProfile)
+        .join(AngorProfile, JOIN.LEFT_OUTER, on=(AngorProfile.pubkey == AngorProject.nostr_pubkey), attr="profile")
+        .where(AngorProject.project_id == project_id)
+        .first()
+    )
+    if project is None:
+        return None
+    profile = getattr(project, "profile", None)
+    stages = tuple(
+        StageRow(
+            index=stage.index,
+            release_time=stage.release_time,
+            percent=stage.percent,
+            amount_sats=stage.amount_sats,
+            # The stored flag is as of the last sync; a date that has passed since counts too.
+            released=stage.released or stage.release_time <= now,
+            spent_sats=stage.spent_sats,
+        )
+        for stage in AngorStage.select().where(AngorStage.project == project_id).order_by(AngorStage.index)
+    )
+    investments_query = AngorInvestment.select().where(AngorInvestment.project == project_id)
+    investments = tuple(
+        InvestmentRow(
+            investor_key=inv.investor_key,
+            txid=inv.txid,
+            amount_sats=inv.amount_sats,
+            is_seeder=inv.is_seeder,
+            block_height=inv.block_height,
+            time=inv.time,
+        )
+        for inv in investments_query.order_by(AngorInvestment.time.desc(nulls="FIRST"), AngorInvestment.id.desc()).limit(
+            INVESTMENTS_SHOWN
+        )
+    )
+    return ProjectDetail(
+        row=_row(project),
+        network=project.network,
+        project_type=PROJECT_TYPES.get(project.project_type, str(project.project_type)),
+        founder_key=project.founder_key,
+        nostr_pubkey=project.nostr_pubkey,
+        event_id=project.event_id,
+        creation_txid=project.creation_txid,
+        expiry_time=project.expiry_time,
+        penalty_days=project.penalty_days,
+        penalty_threshold_sats=project.penalty_threshold_sats,
+        raised_source=project.raised_source,
+        founder_spent_sats=project.founder_spent_sats,
+        penalties_count=project.penalties_count,
+        penalties_sats=project.penalties_sats,
+        stats_time=project.stats_time,
+        synced_time=project.synced_time,
+        description=(profile.description or profile.about) if profile else None,
+        website=profile.website if profile else None,
+        nip05=profile.nip05 if profile else None,
+        lud16=profile.lud16 if profile else None,
+        stages=stages,
+        investments=investments,
+        investment_count=investments_query.count(),
+    )

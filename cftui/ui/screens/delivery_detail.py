@@ -1,0 +1,105 @@
+"""One webhook delivery: what the receiver decided, the headers and the body as received."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.highlight import highlight
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from cftui import clock
+from cftui.store import webhook_queries
+from cftui.store.webhook_queries import DeliveryDetail
+from cftui.ui.screens.detail_text import aligned, yes_no
+from cftui.ui.widgets.delivery_log import verdict_class, verdict_label
+
+
+def pretty_headers(headers_json: str) -> str:
+    try:
+        headers = json.loads(headers_json)
+    except ValueError:
+        return headers_json
+    if not isinstance(headers, dict) or not headers:
+        return "(none)"
+    return aligned([(str(name), str(value)) for name, value in headers.items()])
+
+
+def pretty_body(body: bytes | None) -> tuple[str, bool]:
+    """The body as text, and whether it is JSON (pretty-printed with a 2-space indent)."""
+    if body is None:
+        return "(no body kept)", False
+    text = body.decode("utf-8", errors="replace")
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False), True
+    except ValueError:
+        return text, False
+
+
+def summary_rows(detail: DeliveryDetail) -> list[tuple[str, str]]:
+    line = detail.line
+    return [
+        ("Received", f"{clock.iso(line.received_ms // 1000)}  from {detail.remote}"),
+        ("Request", f"{detail.method} {detail.path}  →  HTTP {detail.http_status}  ({detail.body_size} bytes)"),
+        ("Reason", detail.reason or "-"),
+        ("Event", f"{line.event_type or '-'}  (event time {clock.iso(detail.event_time) or '-'})"),
+        ("Store", line.store_name or "-"),
+        ("Invoice", line.invoice_id or "-"),
+        ("Delivery id", detail.delivery_id or "-"),
+        ("Original id", detail.original_delivery_id or "-"),
+        ("Webhook id", detail.webhook_id or "-"),
+        ("Redelivery", yes_no(line.is_redelivery)),
+        ("Processed", yes_no(detail.processed) + (f"  ({detail.process_result})" if detail.process_result else "")),
+    ]
+
+
+@dataclass
+class DeliveryDetailLoaded(Message):
+    detail: DeliveryDetail | None
+
+
+class DeliveryDetailScreen(Screen[None]):
+    # Styles: delivery_detail.tcss, loaded by the app with every screen's stylesheet.
+    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="delivery.back")]
+
+    def __init__(self, delivery_pk: int) -> None:
+        super().__init__()
+        self.delivery_pk = delivery_pk
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="delivery-scroll"):
+            yield Label(f"Delivery #{self.delivery_pk}", id="delivery-title")
+            yield Static("Loading…", id="delivery-summary", markup=False)
+            yield Label("Headers", classes="delivery-heading")
+            yield Static("", id="delivery-headers", markup=False)
+            yield Label("Body", classes="delivery-heading")
+            yield Static("", id="delivery-body", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="delivery-detail", exit_on_error=False)
+    def _load(self) -> None:
+        self.post_message(DeliveryDetailLoaded(webhook_queries.delivery(self.delivery_pk)))
+
+    def on_delivery_detail_loaded(self, message: DeliveryDetailLoaded) -> None:
+        detail = message.detail
+        summary = self.query_one("#delivery-summary", Static)
+        if detail is None:
+            summary.update("This delivery is no longer in the store (rejected deliveries are pruned).")
+            return
+        title = self.query_one("#delivery-title", Label)
+        title.update(f"Delivery #{self.delivery_pk}  {verdict_label(detail.line.verdict)}")
+        title.add_class(f"-{verdict_class(detail.line.verdict)}")
+        summary.update(aligned(summary_rows(detail)))
+        self.query_one("#delivery-headers", Static).update(pretty_headers(detail.headers))
+        text, is_json = pretty_body(detail.body)
+        body = self.query_one("#delivery-body", Static)
+        body.update(highlight(text, language="json") if is_json else text)

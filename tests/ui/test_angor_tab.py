@@ -1,0 +1,183 @@
+"""The Angor tab and the project detail screen, driven through the real app on a real store."""
+
+from __future__ import annotations
+
+import pytest
+from data_extra import PROJECTS, fill_angor, project_id, sample_config
+from textual.widgets import DataTable, Input
+
+from cftui.ui.screens.project_detail import ProjectDetailScreen
+
+
+@pytest.fixture
+def projects(store) -> list[str]:
+    return fill_angor()
+
+
+def angor_on():
+    return sample_config(angor={"enabled": True})
+
+
+async def settle(app, pilot) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_tab(app, pilot) -> DataTable:
+    await pilot.press("3")
+    await settle(app, pilot)
+    return app.tab("angor").query_one("#angor-table", DataTable)
+
+
+def row_ids(table: DataTable) -> list[str]:
+    return [str(key.value) for key in table.rows]
+
+
+def header_x(table: DataTable, column: str) -> int:
+    """The x offset of a column's header (one cell into it)."""
+    x = 0
+    for key, col in table.columns.items():
+        if key.value == column:
+            return x + 1
+        x += col.get_render_width(table)
+    raise KeyError(column)
+
+
+def cell(table: DataTable, pid: str, column: str) -> str:
+    return str(table.get_cell(pid, column))
+
+
+async def test_projects_of_every_status_are_listed_by_name(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        assert table.row_count == len(PROJECTS)
+        names = [cell(table, pid, "name") for pid in row_ids(table)]
+        assert names == sorted(names, key=lambda n: n.lstrip("⚠ ").lower())
+        statuses = {cell(table, pid, "status") for pid in row_ids(table)}
+        assert statuses == {"upcoming", "funding", "funded", "failed", "active", "completed"}
+        seed = project_id(1)  # Open Seed Library: 0.375 of 1 BTC, ends in 20 days
+        assert cell(table, seed, "raised") == "0.375"
+        assert cell(table, seed, "funded") == "37.5%"
+        assert cell(table, seed, "days_left") == "20"
+        assert cell(table, project_id(3), "days_left") == "—"  # failed: ended
+        assert cell(table, project_id(6), "name").startswith("⚠")  # unverified
+        assert app.focused is table
+
+
+async def test_narrow_terminal_drops_the_start_column_only(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = await open_tab(app, pilot)
+        keys = [str(key.value) for key in table.columns]
+        assert keys == ["name", "status", "target", "raised", "funded", "investors", "end", "days_left"]
+
+
+async def test_slash_filters_by_name_and_escape_clears(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        await pilot.press("slash")
+        assert isinstance(app.focused, Input)
+        await pilot.press(*"libr")
+        await settle(app, pilot)
+        assert sorted(cell(table, pid, "name") for pid in row_ids(table)) == ["Lightning Library", "Open Seed Library"]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert table.row_count == len(PROJECTS)
+        assert app.focused is table
+
+
+async def test_sort_keys_and_header_clicks_sort_in_sql(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        tab = app.tab("angor")
+        await pilot.press("s")  # next column: status
+        await settle(app, pilot)
+        assert tab.sort == "status"
+        statuses = [cell(table, pid, "status") for pid in row_ids(table)]
+        assert statuses == sorted(statuses)
+        await pilot.press("S")
+        await settle(app, pilot)
+        assert [cell(table, pid, "status") for pid in row_ids(table)] == sorted(statuses, reverse=True)
+        # The funded column by its header: highest percentage first on the second click.
+        await pilot.click("#angor-table", offset=(header_x(table, "funded"), 0))
+        await settle(app, pilot)
+        assert tab.sort == "funded" and not tab.descending
+        await pilot.click("#angor-table", offset=(header_x(table, "funded"), 0))
+        await settle(app, pilot)
+        assert tab.descending
+        assert row_ids(table)[0] == project_id(2)  # Lightning Library, 122%
+
+
+async def test_status_filter_cycles(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert [cell(table, pid, "name") for pid in row_ids(table)] == ["Solar Cooperative"]
+        await pilot.press("f")  # funding: two projects
+        await settle(app, pilot)
+        assert {cell(table, pid, "status") for pid in row_ids(table)} == {"funding"}
+        assert table.row_count == 2
+
+
+async def test_enter_opens_the_project_with_stages_investors_and_sources(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        table.move_cursor(row=table.get_row_index(project_id(4)))  # Bitcoin School Accra, active
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, ProjectDetailScreen)
+        assert "Bitcoin School Accra" in str(screen.query_one("#project-title").render())
+        links = str(screen.query_one("#project-links").render())
+        assert "https://bitcoinschoolaccra.example.org" in links and "tips@bitcoinschoolaccra.example.org" in links
+        figures = str(screen.query_one("#project-figures").render())
+        assert "0.95 BTC (118.8%)" in figures
+        assert "gross" in figures  # this one's figure came from the indexer
+        assert "90 days" in figures and "Founder spent" in figures and "1 (0.025 BTC)" in figures
+        stages = screen.query_one("#project-stages", DataTable)
+        assert stages.row_count == 3
+        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["yes", "yes", "no"]
+        assert screen.query_one("#project-investors", DataTable).row_count == 7
+        assert "Verified" in str(screen.query_one("#project-verification").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, ProjectDetailScreen)
+
+
+async def test_unverified_project_shows_its_flags(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        table.move_cursor(row=table.get_row_index(project_id(6)))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        verification = app.screen.query_one("#project-verification")
+        text = str(verification.render())
+        assert "signature does not verify" in text and "does not derive from the founder key" in text
+        assert verification.has_class("-flagged")
+
+
+async def test_on_chain_figures_say_they_are_net_of_the_fee(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        table.move_cursor(row=table.get_row_index(project_id(1)))  # figures read on-chain (esplora)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        figures = str(app.screen.query_one("#project-figures").render())
+        assert "net of the 1% Angor fee" in figures
+
+
+async def test_disabled_angor_says_how_to_enable_it(make_app, projects):
+    app = make_app(sample_config())
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = await open_tab(app, pilot)
+        empty = str(app.tab("angor").query_one("#angor-empty").render())
+        assert "Angor is off" in empty and "enabled = true" in empty and "Settings (5)" in empty
+        assert not table.display
