@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import stat
 import tomllib
 
 import pytest
+from data import NOW
 from data_extra import API_KEY, sample_config
 from textual.widgets import Input, Select, Switch
 
-from cftui.config import resolve_paths, save
+from cftui.config import Secret, resolve_paths, save
+from cftui.sim.config import default_config
+from cftui.sim.server import SimulatorThread
 
 
 @pytest.fixture
@@ -169,3 +173,30 @@ def _recorder(apply, calls: list):
         await apply(config)
 
     return record
+
+
+@pytest.fixture
+def sim():
+    thread = SimulatorThread(default_config(invoices=20, seed=5, now=NOW))
+    url = thread.start()
+    yield thread, url
+    thread.stop()
+
+
+@pytest.mark.parametrize("good_key", [True, False], ids=["valid-key", "wrong-key"])
+async def test_test_connection_runs_the_doctor_against_a_real_server(make_app, store, sim, good_key):
+    thread, url = sim
+    key = thread.sim.config.api_keys[0].key if good_key else "wrong-key-0000000000000000000000"
+    config = sample_config()
+    main = dataclasses.replace(config.btcpay[0], url=url, store_id=thread.sim.config.stores[0].store_id,
+                               api_key=Secret(key))
+    app = make_app(dataclasses.replace(config, btcpay=(main, config.btcpay[1])))
+    async with app.run_test(size=(120, 40)) as pilot:
+        tab = await open_tab(app, pilot)
+        await pilot.press("ctrl+t")
+        await settle(app, pilot)
+        result = tab.query_one("#store-test-result")
+        assert result.display
+        assert result.has_class("-ok") is good_key and result.has_class("-problem") is not good_key
+        assert url in str(result.render())
+        assert key not in app.export_screenshot()
