@@ -58,7 +58,8 @@ class Store(BaseModel):
 
 
 class Invoice(BaseModel):
-    store = ForeignKeyField(Store, backref="invoices", on_delete="CASCADE")
+    # No index of its own: the unique (store, invoice_id) index serves store lookups.
+    store = ForeignKeyField(Store, backref="invoices", on_delete="CASCADE", index=False)
     invoice_id = CharField()
     status = CharField()  # New | Processing | Settled | Expired | Invalid
     additional_status = CharField()  # None | PaidPartial | PaidLate | PaidOver | Marked
