@@ -166,3 +166,26 @@ def test_crowdfund_app_json_number_target():
     )
     assert (app.target_amount, app.target_e8, app.end_time) == ("25000.5", 2_500_050_000_000, None)
     assert app.title == "Node fund" and app.created_time == 1_690_000_000
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0", "5.00", "-0.00000100", "0.00012345", "12", "1250", "0.1", "999999999.99999999", "1e-8", "0.000123450",
+     "+1.5", ".5", "5.", "１２", "0.123456789", "1234567890.5", "abc", "", "-"],
+)
+def test_fast_amount_path_agrees_with_decimal(text):
+    """The integer fast path gives exactly what Decimal gives, or defers to it."""
+    from cftui.btcpay.parse import _decimal_text, _e8_of_plain_decimal
+    from cftui.money import AmountError, parse_decimal, to_e8
+
+    fast = _e8_of_plain_decimal(text)
+    try:
+        slow = to_e8(parse_decimal(text))
+    except AmountError:
+        slow = None
+    if fast is not None:
+        assert fast == slow
+    try:
+        assert _decimal_text(text, "amount", "x")[1] == slow
+    except RecordError:
+        assert slow is None

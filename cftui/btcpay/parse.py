@@ -61,9 +61,31 @@ class RecordError(DataError):
 # ------------------------------------------------------------------ values
 
 
+def _e8_of_plain_decimal(text: str) -> int | None:
+    """Exact e8 units of a plain decimal string ("12.5", "-0.00012345"), or None
+    when the text needs the full Decimal path (exponents, > 8 places, huge).
+
+    Integer arithmetic on the digits: several times faster than Decimal, and
+    this runs about ten times per invoice in a million-invoice sync.
+    """
+    digits = text[1:] if text[:1] == "-" else text
+    whole, dot, frac = digits.partition(".")
+    if not (whole.isascii() and whole.isdigit() and len(whole) <= 9 and len(frac) <= 8):
+        return None
+    if frac and not (frac.isascii() and frac.isdigit()):
+        return None
+    if dot and not frac:
+        return None
+    units = int(whole) * 100_000_000 + (int(frac.ljust(8, "0")) if frac else 0)
+    return -units if digits is not text else units
+
+
 def _decimal_text(value: Any, field: str, invoice_id: str | None) -> tuple[str, int]:
     """An amount as (decimal text, e8 integer). Strings are kept as written."""
     if type(value) is str:
+        units = _e8_of_plain_decimal(value)
+        if units is not None:
+            return value, units
         text = value
         try:
             number = Decimal(value)
@@ -83,6 +105,10 @@ def _decimal_text(value: Any, field: str, invoice_id: str | None) -> tuple[str, 
 
 
 def _sats(value: Any, field: str, invoice_id: str | None) -> int:
+    if type(value) is str:
+        units = _e8_of_plain_decimal(value)
+        if units is not None:
+            return units
     try:
         return btc_to_sats(value, field=field)
     except AmountError as exc:
@@ -94,6 +120,10 @@ def _optional_sats(value: Any) -> int | None:
     msat precision these need not be whole sats; unknown beats rounded."""
     if value is None:
         return None
+    if type(value) is str:
+        units = _e8_of_plain_decimal(value)
+        if units is not None:
+            return units
     try:
         return btc_to_sats(value)
     except AmountError:

@@ -19,6 +19,9 @@ The walk follows contract §2.1 and §10:
 * BTC paid comes with the page (``includePaymentMethods``) on servers from
   2.3.6, else from ``payment-methods`` per invoice, ``sync.concurrency`` at
   a time.
+* Pages are pipelined: the next page is requested while this one is parsed,
+  and the previous one commits on the sync's DB thread (:mod:`cftui.sync.dbthread`),
+  in order, so the scan position never runs ahead of the stored rows.
 * A malformed record is skipped, counted by reason and logged with its id;
   the rest of its page is stored. A failure ends the run with
   ``SyncResult.error`` set (one sentence); everything stored so far stays.
@@ -46,8 +49,9 @@ from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
 from cftui.errors import CftuiError, DataError
 from cftui.store.models import OPEN_STATUSES, Invoice, Store, SyncState, database
-from cftui.store.records import InvoiceRecord
+from cftui.store.records import InvoiceRecord, UpsertResult
 from cftui.store.writer import clear_pending, ensure_store, pending_invoices, upsert_apps, upsert_invoices
+from cftui.sync.dbthread import DbThread
 from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted, ignore
 
 log = logging.getLogger(__name__)
@@ -74,44 +78,61 @@ async def sync_store(
     source = source_name(store_cfg)
     result = SyncResult(source=source)
     started = time.monotonic()
-    state = _begin(source)
-    mode = "incremental" if state.backfill_done else "backfill"
-    reporter(SyncStarted(source=source, mode=mode))
-    notes: list[str] = []
+    db = DbThread()
     try:
-        key = store_cfg.require_api_key()
-        store = ensure_store(store_cfg)
-        async with GreenfieldClient(
-            store_cfg.url,
-            key,
-            verify=store_cfg.verify_tls,
-            timeout=store_cfg.timeout,
-            retry_budget=sync_cfg.retry_budget,
-            store_name=store_cfg.name,
-        ) as client:
-            run = _StoreSync(store_cfg, sync_cfg, store, client, result, reporter, cancel, notes)
-            await run.detect_version()
-            if mode == "backfill":
-                await run.backfill()
-            else:
-                await run.incremental()
-            await run.recheck()
-            await run.sync_apps()
-    except _Cancelled:
-        result.error = "Sync cancelled; the next sync continues where this one stopped."
-    except CftuiError as exc:
-        result.error = str(exc)
-    except Exception as exc:  # a bug: keep the app running, keep the traceback in the log
-        log.exception("sync of %s failed", source)
-        result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
-    result.duration = time.monotonic() - started
-    _finish(source, result, notes)
+        state = await db(_begin, source)
+        mode = "incremental" if state.backfill_done else "backfill"
+        reporter(SyncStarted(source=source, mode=mode))
+        notes: list[str] = []
+        try:
+            await _run(store_cfg, sync_cfg, db, mode, result, reporter, cancel, notes)
+        except _Cancelled:
+            result.error = "Sync cancelled; the next sync continues where this one stopped."
+        except CftuiError as exc:
+            result.error = str(exc)
+        except Exception as exc:  # a bug: keep the app running, keep the traceback in the log
+            log.exception("sync of %s failed", source)
+            result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
+        result.duration = time.monotonic() - started
+        await db(_finish, source, result, notes)
+    finally:
+        await db.close()
     if result.error:
         log.warning("%s", result.summary())
     else:
         log.info("%s", result.summary())
     reporter(SyncFinished(result=result))
     return result
+
+
+async def _run(
+    store_cfg: StoreConfig,
+    sync_cfg: SyncConfig,
+    db: DbThread,
+    mode: str,
+    result: SyncResult,
+    reporter: Reporter,
+    cancel: threading.Event | None,
+    notes: list[str],
+) -> None:
+    key = store_cfg.require_api_key()
+    store = await db(ensure_store, store_cfg)
+    async with GreenfieldClient(
+        store_cfg.url,
+        key,
+        verify=store_cfg.verify_tls,
+        timeout=store_cfg.timeout,
+        retry_budget=sync_cfg.retry_budget,
+        store_name=store_cfg.name,
+    ) as client:
+        run = _StoreSync(store_cfg, sync_cfg, store, client, db, result, reporter, cancel, notes)
+        await run.detect_version()
+        if mode == "backfill":
+            await run.backfill()
+        else:
+            await run.incremental()
+        await run.recheck()
+        await run.sync_apps()
 
 
 # ------------------------------------------------------------------ state
@@ -149,6 +170,7 @@ class _StoreSync:
         sync_cfg: SyncConfig,
         store: Store,
         client: GreenfieldClient,
+        db: DbThread,
         result: SyncResult,
         reporter: Reporter,
         cancel: threading.Event | None,
@@ -158,6 +180,7 @@ class _StoreSync:
         self.sync_cfg = sync_cfg
         self.store = store
         self.client = client
+        self.db = db
         self.result = result
         self.reporter = reporter
         self.cancel = cancel
@@ -187,7 +210,7 @@ class _StoreSync:
         text = info.get("version") if isinstance(info, dict) else None
         self.version = parse_version(text if isinstance(text, str) else None)
         if text and self.store.server_version != text:
-            Store.update(server_version=text).where(Store.id == self.store.id).execute()
+            await self.db(Store.update(server_version=text).where(Store.id == self.store.id).execute)
 
     async def _fetch_page(self, offset: int, *, start: int | None, end: int) -> list[dict[str, Any]]:
         return await self.client.list_invoices(
@@ -238,12 +261,18 @@ class _StoreSync:
                 log.warning("store %s: %s", self.cfg.name, exc)
         return records
 
-    def _store(self, records: list[InvoiceRecord], state_values: dict[Any, Any]) -> None:
-        """One transaction: the rows and the scan position that says they are in."""
+    def _write(self, records: list[InvoiceRecord], state_values: dict[Any, Any]) -> UpsertResult:
+        """One transaction: the rows and the scan position that says they are in (on the DB thread)."""
         with database.atomic():
             upserted = upsert_invoices(self.store, records, synced_time=clock.now_s())
             if state_values:
                 SyncState.update(state_values).where(SyncState.source == self.source).execute()
+        return upserted
+
+    async def _store(self, records: list[InvoiceRecord], state_values: dict[Any, Any]) -> None:
+        self._count(await self.db(self._write, records, state_values))
+
+    def _count(self, upserted: UpsertResult) -> None:
         self.result.new += upserted.new
         self.result.updated += upserted.updated
         self.result.unchanged += upserted.unchanged
@@ -260,6 +289,8 @@ class _StoreSync:
         newest: int | None = None
         label = "backfill" if backfill else "new invoices"
         pending = asyncio.ensure_future(self._fetch_page(offset, start=start, end=end))
+        # The previous page's write, still running on the DB thread while this one is parsed.
+        writing: asyncio.Future | None = None
         try:
             while True:
                 page = await pending
@@ -288,7 +319,9 @@ class _StoreSync:
                     if newest is not None:
                         self.newest_seen = _max(self.newest_seen, newest)
                         state[SyncState.newest_seen_time] = self.newest_seen
-                self._store(records, state)
+                if writing is not None:
+                    self._count(await writing)
+                writing = asyncio.ensure_future(self.db(self._write, records, state))
                 self._progress(f"{label}: {self.result.fetched} invoices read")
                 if oldest is not None:
                     frontier = oldest if frontier is None else min(frontier, oldest)
@@ -296,35 +329,49 @@ class _StoreSync:
                 if len(page) < take:
                     break
                 self._check_cancel()
+            if writing is not None:
+                self._count(await writing)
+                writing = None
         finally:
             if not pending.done():
                 pending.cancel()
+            if writing is not None:
+                # Let the page in flight commit: it is consistent on its own, and the
+                # DB thread must be idle before the run reports and closes it.
+                try:
+                    self._count(await writing)
+                except Exception:
+                    log.exception("store %s: writing the last page failed", self.cfg.name)
         return newest
+
+    def _state(self) -> SyncState:
+        return SyncState.get_by_id(self.source)
+
+    def _set_state(self, values: dict[Any, Any]) -> None:
+        SyncState.update(values).where(SyncState.source == self.source).execute()
 
     async def backfill(self) -> None:
         self.collect_settled = False  # every settled invoice is "new" in a first load
-        state = SyncState.get_by_id(self.source)
+        state = await self.db(self._state)
         if state.scan_end_time is None:
-            state.scan_end_time = clock.now_s()
-            state.scan_offset = 0
-            state.save()
+            state.scan_end_time, state.scan_offset = clock.now_s(), 0
+            await self.db(self._set_state, {SyncState.scan_end_time: state.scan_end_time, SyncState.scan_offset: 0})
         elif state.scan_offset:
             log.info("store %s: resuming backfill at offset %d", self.cfg.name, state.scan_offset)
         self.newest_seen = state.newest_seen_time
         await self._walk(start=None, end=state.scan_end_time, offset=state.scan_offset, backfill=True)
-        SyncState.update(
-            {SyncState.backfill_done: True, SyncState.scan_end_time: None, SyncState.scan_offset: 0}
-        ).where(SyncState.source == self.source).execute()
+        await self.db(
+            self._set_state, {SyncState.backfill_done: True, SyncState.scan_end_time: None, SyncState.scan_offset: 0}
+        )
         self.walked_from = 0
 
     async def incremental(self) -> None:
-        state = SyncState.get_by_id(self.source)
-        newest = state.newest_seen_time
+        newest = (await self.db(self._state)).newest_seen_time
         start = max(0, newest - self.sync_cfg.overlap) if newest is not None else None
         end = clock.now_s()
         found = await self._walk(start=start, end=end, offset=0, backfill=False)
         if found is not None and (newest is None or found > newest):
-            SyncState.update(newest_seen_time=found).where(SyncState.source == self.source).execute()
+            await self.db(self._set_state, {SyncState.newest_seen_time: found})
         self.walked_from = start or 0
 
     # -------------------------------------------------------------- re-check
@@ -340,8 +387,8 @@ class _StoreSync:
         return [row.invoice_id for row in query]
 
     async def recheck(self) -> None:
-        queued = pending_invoices(self.store)
-        ids = list(dict.fromkeys([*self._still_changing(), *queued]))
+        queued = await self.db(pending_invoices, self.store)
+        ids = list(dict.fromkeys([*(await self.db(self._still_changing)), *queued]))
         if not ids:
             return
         self.collect_settled = True
@@ -372,9 +419,9 @@ class _StoreSync:
                     objs.append(answer)
             self.result.fetched += len(objs)
             records = await self._parse(objs, embedded=single_get_methods)
-            self._store(records, {})
+            await self._store(records, {})
             # Queued ids are done once fetched (or known to be gone).
-            clear_pending(self.store, [i for i in chunk if i in queued_set])
+            await self.db(clear_pending, self.store, [i for i in chunk if i in queued_set])
             self._progress(f"re-check: {begin + len(chunk)} of {len(ids)} open invoices")
 
     # -------------------------------------------------------------- apps
@@ -400,7 +447,7 @@ class _StoreSync:
                 apps.append(parse_app(base, details))
             except (RecordError, NotFoundError) as exc:
                 log.warning("store %s: app skipped: %s", self.cfg.name, exc)
-        upsert_apps(self.store, apps)
+        await self.db(upsert_apps, self.store, apps)
 
 
 def _fresh_objects(
