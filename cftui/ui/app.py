@@ -19,7 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Footer, Label, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from cftui.config import Config, Paths
@@ -68,14 +68,7 @@ def choose_theme(explicit: str | None, config: Config, environ: os._Environ | di
 
 def _make_tab(pane: str) -> Widget:
     module_name, class_name = TAB_CLASSES[pane]
-    try:
-        module = import_module(module_name)
-    except ModuleNotFoundError as exc:
-        # Until the other tabs land: a placeholder keeps the shell usable.
-        if exc.name != module_name:
-            raise
-        return Static(f"The {pane} tab is not built yet.", classes="placeholder")
-    return getattr(module, class_name)()
+    return getattr(import_module(module_name), class_name)()
 
 
 class CftuiApp(App[int]):
