@@ -1,3 +1,6 @@
 from cftui.cli import main
 
-raise SystemExit(main())
+# Guarded: sync child processes are spawned, and spawn re-imports the parent's
+# main module; unguarded, each child would run the CLI again.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,7 +1,8 @@
 """Sync scheduling: one named thread worker per source, never two at once.
 
-Each source (``btcpay:<store>``, ``angor``) runs ``cftui.sync.service.run_sync``
-in a thread worker in group ``sync:<source>``. The next run is scheduled with a
+Each source (``btcpay:<store>``, ``angor``) runs in a thread worker in group
+``sync:<source>``, which waits on a child process doing the sync
+(``cftui.sync.isolated``) so the event loop never stalls. The next run is scheduled with a
 one-shot timer only after the previous one ended (dolphie's pattern), so runs
 of a source never overlap and a slow server never piles up work. ``r`` starts
 every source that is not already running.
@@ -78,12 +79,17 @@ class SyncScheduler:
         return True
 
     def _run(self, source: str) -> SyncResult:
-        from cftui.sync import service
+        from cftui.sync.isolated import run_sync_isolated
 
         def report(event: SyncEvent) -> None:
             self._app.post_message(SyncEventPosted(event))
 
-        return service.run_sync(source, self._config, reporter=report, cancel=self._cancel)
+        # In a child process: a sync in a thread would hold the GIL for tens of
+        # milliseconds at a time (JSON pages, bulk inserts) and stall the UI.
+        paths = self._app.paths
+        return run_sync_isolated(
+            source, self._config, paths.db, log_dir=paths.log_dir, reporter=report, cancel=self._cancel
+        )
 
     def worker_changed(self, worker: Worker) -> None:
         """Call from the app's Worker.StateChanged handler: reschedule a finished source."""

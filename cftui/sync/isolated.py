@@ -1,0 +1,109 @@
+"""Run one sync in a child process, relaying its events to the caller.
+
+A sync decodes pages of a thousand invoices and bulk-inserts them; both hold
+Python's global interpreter lock for tens of milliseconds at a time. In a
+thread of the dashboard (or the webhook daemon) that stalls the event loop,
+so a keypress or a webhook waits. In a child process the sync has its own
+interpreter: the parent only waits on a pipe, which releases the lock.
+
+The child opens the same SQLite file (WAL lets both read and write), runs
+:func:`cftui.sync.service.run_sync` and sends every
+:mod:`~cftui.sync.events` event back; the parent calls its reporter with
+them, in order. If the child dies (killed, out of memory), the parent gets a
+result with a clear error and the store is left consistent, since every page
+is committed on its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from cftui.config import Config
+from cftui.sync.events import Reporter, SyncFinished, SyncResult, ignore
+
+log = logging.getLogger(__name__)
+
+# "spawn": the parent runs threads (Textual, the receiver); forking a
+# multi-threaded process can copy a held lock into the child.
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn: Connection, stop) -> None:
+    from cftui import logs
+    from cftui.store.db import open_database
+    from cftui.sync.service import run_sync
+
+    if log_dir:
+        logs.setup(Path(log_dir))
+    for store in config.btcpay:
+        logs.redact(
+            store.api_key.reveal() if store.api_key else None,
+            store.webhook_secret.reveal() if store.webhook_secret else None,
+        )
+    try:
+        open_database(db_path, migrate=False)
+        run_sync(source, config, reporter=conn.send, cancel=stop)
+    except BaseException:  # reported to the parent as a missing result
+        logging.getLogger(__name__).exception("sync process for %s failed", source)
+        raise
+    finally:
+        conn.close()
+
+
+def run_sync_isolated(
+    source: str,
+    config: Config,
+    db_path: str | os.PathLike,
+    *,
+    log_dir: str | os.PathLike | None = None,
+    reporter: Reporter = ignore,
+    cancel: threading.Event | None = None,
+) -> SyncResult:
+    """Blocking: sync ``source`` in a child process; return its result."""
+    receive, send = _CONTEXT.Pipe(duplex=False)
+    stop = _CONTEXT.Event()
+    process = _CONTEXT.Process(
+        target=_child,
+        args=(source, config, str(db_path), str(log_dir) if log_dir else None, send, stop),
+        name=f"cftui-sync-{source}",
+        daemon=True,
+    )
+    process.start()
+    send.close()  # the child holds the only writer: EOF means it is gone
+    result: SyncResult | None = None
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                stop.set()
+            if not receive.poll(0.2):
+                if process.is_alive():
+                    continue
+                if not receive.poll():
+                    break
+            try:
+                event = receive.recv()
+            except EOFError:
+                break
+            if isinstance(event, SyncFinished):
+                result = event.result
+            reporter(event)
+    finally:
+        stop.set()
+        process.join(10)
+        if process.is_alive():
+            process.kill()
+            process.join()
+        receive.close()
+    if result is None:
+        result = SyncResult(
+            source=source,
+            error=f"The sync process ended unexpectedly (exit code {process.exitcode}); see the log for details.",
+        )
+        log.error("sync of %s: %s", source, result.error)
+        reporter(SyncFinished(result))
+    return result
