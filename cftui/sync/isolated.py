@@ -19,7 +19,9 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
+from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -31,6 +33,31 @@ log = logging.getLogger(__name__)
 # "spawn": the parent runs threads (Textual, the receiver); forking a
 # multi-threaded process can copy a held lock into the child.
 _CONTEXT = multiprocessing.get_context("spawn")
+_tracker_lock = threading.Lock()
+
+
+def _ensure_resource_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real stderr.
+
+    The tracker is launched with the parent's stderr descriptor; under Textual
+    ``sys.stderr`` is a capture object whose ``fileno()`` is -1, and the
+    launch fails ("bad value(s) in fds_to_keep").
+    """
+    with _tracker_lock:
+        try:
+            usable = sys.stderr.fileno() >= 0
+        except (AttributeError, OSError, ValueError):
+            usable = False
+        if usable:
+            resource_tracker.ensure_running()
+            return
+        saved = sys.stderr
+        with open(os.devnull, "w") as devnull:
+            sys.stderr = sys.__stderr__ if sys.__stderr__ is not None else devnull
+            try:
+                resource_tracker.ensure_running()
+            finally:
+                sys.stderr = saved
 
 
 def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn: Connection, stop) -> None:
@@ -38,6 +65,11 @@ def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn:
     from cftui.store.db import open_database
     from cftui.sync.service import run_sync
 
+    # The child shares the parent's terminal; under the dashboard any stray
+    # output would draw over the screen. Everything worth keeping goes to the log.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
     if log_dir:
         logs.setup(Path(log_dir))
     for store in config.btcpay:
@@ -65,6 +97,7 @@ def run_sync_isolated(
     cancel: threading.Event | None = None,
 ) -> SyncResult:
     """Blocking: sync ``source`` in a child process; return its result."""
+    _ensure_resource_tracker()
     receive, send = _CONTEXT.Pipe(duplex=False)
     stop = _CONTEXT.Event()
     process = _CONTEXT.Process(
