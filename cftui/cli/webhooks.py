@@ -98,8 +98,27 @@ def _run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 # ---------------------------------------------------------------- listen / daemon
 
 
+_flush_pending = False
+
+
 def _line(text: str) -> None:
-    print(text, flush=True)
+    """Print a line now; under a burst, flush once per event-loop turn instead of once per line."""
+    global _flush_pending
+    print(text)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        sys.stdout.flush()
+        return
+    if not _flush_pending:
+        _flush_pending = True
+        loop.call_soon(_flush)
+
+
+def _flush() -> None:
+    global _flush_pending
+    _flush_pending = False
+    sys.stdout.flush()
 
 
 def format_delivery(notice) -> str:

@@ -32,7 +32,7 @@ class WebhookDelivery(BaseModel):
     reason = TextField(null=True)
     http_status = IntegerField()
     delivery_id = CharField(null=True, index=True)
-    original_delivery_id = CharField(null=True, index=True)
+    original_delivery_id = CharField(null=True)  # looked up through the claim index below
     webhook_id = CharField(null=True)
     is_redelivery = BooleanField(default=False)
     event_type = CharField(null=True, index=True)

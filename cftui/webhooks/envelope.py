@@ -51,6 +51,9 @@ _BASE_FIELDS = ("deliveryId", "webhookId", "originalDeliveryId", "isRedelivery",
 _NEWTONSOFT_EXTRA_ESCAPES = {"\u0085": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
+_DECODER = json.JSONDecoder(parse_float=Decimal)  # built once: json.loads(..., parse_float=) builds one per call
+
+
 class EnvelopeError(ValueError):
     """The body is not a BTCPay webhook envelope; the message says why."""
 
@@ -79,7 +82,7 @@ class Envelope:
 def parse(body: bytes) -> Envelope:
     """Read an envelope from the raw body, or raise :class:`EnvelopeError`."""
     try:
-        data = json.loads(body.decode("utf-8"), parse_float=Decimal)
+        data = _DECODER.decode(body.decode("utf-8"))
     except UnicodeDecodeError:
         raise EnvelopeError("body is not UTF-8") from None
     except json.JSONDecodeError as exc:

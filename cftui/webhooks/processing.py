@@ -5,13 +5,17 @@ one triggers a read of that invoice through the core client and an upsert,
 which the dashboard notices within a second. When BTCPay cannot be reached
 the invoice is queued (``PendingInvoice``) and the next sync fetches it:
 nothing is lost. Events for an invoice that is already waiting to be fetched
-join that fetch, so a burst of events costs one read per invoice.
+join that fetch, so a burst of events costs one read per invoice. Once a
+store's API has failed, its invoices are queued without trying again for
+:data:`DOWN_PAUSE_S` (in one write per batch), so a burst of webhooks during
+an outage costs no network round trips and no retry waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from cftui import clock
 from cftui.btcpay.client import GreenfieldClient
@@ -31,6 +35,9 @@ WORKERS = 4
 # A webhook must not wait a minute of retries for a server that is down: the
 # queue and the next sync cover it.
 RETRY_BUDGET_S = 5
+DOWN_PAUSE_S = 30
+# While a store is down, wait this long to gather a batch before queueing it.
+DOWN_BATCH_WAIT_S = 0.25
 
 
 class InvoiceProcessor:
@@ -42,6 +49,10 @@ class InvoiceProcessor:
         self._keys: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._workers: list[asyncio.Task] = []
         self._clients: dict[str, GreenfieldClient] = {}
+        self._down: dict[str, tuple[float, str]] = {}  # store name -> (until, monotonic; why)
+        # While a store is down: invoice -> rows waiting to be queued together, and the task that will.
+        self._down_batches: dict[str, dict[str, list[int]]] = {}
+        self._flushers: dict[str, asyncio.Task] = {}
         self.processed = 0
         self.queued = 0
 
@@ -50,15 +61,23 @@ class InvoiceProcessor:
 
     async def stop(self) -> None:
         """Stop at once; deliveries not processed yet stay unprocessed and are resumed on the next start."""
-        for task in self._workers:
+        tasks = [*self._workers, *self._flushers.values()]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self._workers = []
+        self._flushers.clear()
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
 
     def submit(self, row_id: int, store_name: str, invoice_id: str) -> None:
+        down = self._down.get(store_name)
+        if down is not None:
+            if time.monotonic() < down[0]:
+                self._queue_later(store_name, invoice_id, [row_id], down[1])
+                return
+            del self._down[store_name]  # time to try the API again
         key = (store_name, invoice_id)
         waiting = self._waiting.get(key)
         if waiting is not None:
@@ -78,11 +97,39 @@ class InvoiceProcessor:
     async def _work(self) -> None:
         while True:
             key = await self._keys.get()
-            row_ids = self._waiting.pop(key)
+            row_ids = self._waiting.pop(key, None)
+            if row_ids is None:  # already handled in a batch
+                continue
             try:
                 await self._process(self._config.store(key[0]), key[1], row_ids)
             except Exception:  # a bug must not stop the worker; the rows stay unprocessed
                 log.exception("processing invoice %s of store %s failed", key[1], key[0])
+
+    def _queue_later(self, store_name: str, invoice_id: str, row_ids: list[int], reason: str) -> None:
+        """Gather rows of a store that is down; one task queues them all after a short wait."""
+        self._down_batches.setdefault(store_name, {}).setdefault(invoice_id, []).extend(row_ids)
+        if store_name not in self._flushers:
+            self._flushers[store_name] = asyncio.create_task(self._flush_down(store_name, reason))
+
+    async def _flush_down(self, store_name: str, reason: str) -> None:
+        try:
+            await asyncio.sleep(DOWN_BATCH_WAIT_S)
+            batch = self._down_batches.pop(store_name, {})
+            await self._queue_all(self._config.store(store_name), batch, reason)
+        except Exception:  # the rows stay unprocessed and are resumed on the next start
+            log.exception("queueing invoices of store %s failed", store_name)
+        finally:
+            self._flushers.pop(store_name, None)
+
+    async def _queue_all(self, store: StoreConfig, batch: dict[str, list[int]], reason: str) -> None:
+        """Queue ``batch`` and every other invoice of the store waiting now, in one write."""
+        for other in [k for k in self._waiting if k[0] == store.name]:
+            batch.setdefault(other[1], []).extend(self._waiting.pop(other))
+        await self._recorder.call(_queue, store, batch, reason)
+        self.queued += len(batch)
+        log.info("webhook: %d invoice(s) of store %s queued for the next sync: %s", len(batch), store.name, reason)
+        for invoice_id, row_ids in batch.items():
+            self._notify(row_ids, store, invoice_id, f"queued for the next sync: {reason}", queued=True)
 
     async def _process(self, store: StoreConfig, invoice_id: str, row_ids: list[int]) -> None:
         try:
@@ -92,16 +139,18 @@ class InvoiceProcessor:
             record = parse_invoice(invoice, payment_methods=methods)
         except (UnreachableError, AuthError, ConfigError) as exc:
             # The sync will need the same server and key: queue it for then.
-            await self._recorder.call(_queue, store, invoice_id, exc.message, row_ids)
-            self.queued += 1
-            self._notify(row_ids, store, invoice_id, f"queued for the next sync: {exc.message}", queued=True)
+            self._down[store.name] = (time.monotonic() + DOWN_PAUSE_S, exc.message)
+            await self._queue_all(store, {invoice_id: row_ids}, exc.message)
             return
         except DataError as exc:  # not found, or a record that does not fit the contract
             await self._recorder.call(_mark, row_ids, f"not stored: {exc.message}")
+            log.info("webhook: invoice %s of store %s not stored: %s", invoice_id, store.name, exc.message)
             self._notify(row_ids, store, invoice_id, f"not stored: {exc.message}", queued=False)
             return
+        self._down.pop(store.name, None)
         outcome = await self._recorder.call(_store, store, record, row_ids)
         self.processed += 1
+        log.info("webhook: invoice %s of store %s: %s", invoice_id, store.name, outcome)
         self._notify(row_ids, store, invoice_id, outcome, queued=False)
 
     def _client(self, store: StoreConfig) -> GreenfieldClient:
@@ -119,7 +168,6 @@ class InvoiceProcessor:
         return client
 
     def _notify(self, row_ids: list[int], store: StoreConfig, invoice_id: str, result: str, *, queued: bool) -> None:
-        log.info("webhook: invoice %s of store %s: %s", invoice_id, store.name, result)
         if self._on_processed is not None:
             self._on_processed(ProcessedNotice(tuple(row_ids), store.name, invoice_id, result, queued))
 
@@ -136,14 +184,18 @@ def _store(store_cfg: StoreConfig, record: InvoiceRecord, row_ids: list[int]) ->
     return outcome
 
 
-def _queue(store_cfg: StoreConfig, invoice_id: str, reason: str, row_ids: list[int]) -> None:
+def _queue(store_cfg: StoreConfig, batch: dict[str, list[int]], reason: str) -> None:
     with database.atomic():
-        queue_invoice(ensure_store(store_cfg), invoice_id, f"webhook arrived, fetch failed: {reason}")
-        _mark(row_ids, f"queued for the next sync: {reason}")
+        store = ensure_store(store_cfg)
+        for invoice_id in batch:
+            queue_invoice(store, invoice_id, f"webhook arrived, fetch failed: {reason}")
+        _mark([row_id for row_ids in batch.values() for row_id in row_ids], f"queued for the next sync: {reason}")
 
 
 def _mark(row_ids: list[int], outcome: str) -> None:
-    WebhookDelivery.update(processed=True, process_result=outcome).where(WebhookDelivery.id.in_(row_ids)).execute()
+    for start in range(0, len(row_ids), 500):  # within SQLite's bound-parameter limit
+        chunk = row_ids[start : start + 500]
+        WebhookDelivery.update(processed=True, process_result=outcome).where(WebhookDelivery.id.in_(chunk)).execute()
 
 
 def _unprocessed(store_names: list[str]) -> list[tuple[int, str, str]]:

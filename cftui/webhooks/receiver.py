@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 PATH_PREFIX = "/webhook"
 _SKIPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 class _Rejected(Exception):
@@ -227,6 +228,10 @@ class WebhookReceiver:
         if declared is not None and declared > limit:
             row["body_size"] = declared
             raise _Rejected(413, TOO_LARGE, f"body of {declared} bytes is over the {limit}-byte limit")
+        content = request.content
+        if declared is not None and content.is_eof():
+            # The whole body came with the headers (the usual case): no waiting, no timer.
+            return content.read_nowait()
         chunks: list[bytes] = []
         size = 0
         try:
@@ -304,9 +309,9 @@ class WebhookReceiver:
 def _request_row(request: web.BaseRequest, received: float) -> dict[str, Any]:
     """The columns known before the body is read."""
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _SKIPPED_HEADERS}
-    headers_json = json.dumps(headers, ensure_ascii=False)
+    headers_json = _encode_json(headers)
     if len(headers_json) > REJECTED_BODY_BYTES:
-        headers_json = json.dumps({"_truncated": headers_json[:REJECTED_BODY_BYTES]})
+        headers_json = _encode_json({"_truncated": headers_json[:REJECTED_BODY_BYTES]})
     return {
         "received_ms": int(received * 1000),
         "remote": request.remote or "?",

@@ -8,7 +8,6 @@ re-serializing the body would not reproduce them.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 HEADER = "BTCPay-Sig"
@@ -18,8 +17,7 @@ _HEX_DIGITS = frozenset("0123456789abcdef")
 
 def sign(secret: str, body: bytes) -> str:
     """The header value BTCPay sends for ``body``."""
-    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
-    return PREFIX + digest
+    return PREFIX + hmac.digest(secret.encode("utf-8"), body, "sha256").hex()
 
 
 def check(secret: str, body: bytes, header: str | None) -> str | None:
