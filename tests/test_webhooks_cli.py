@@ -158,3 +158,34 @@ def test_register_and_deliveries_against_the_simulator(setup, capsys):
         assert "Failed" in shown and "NEVER RECEIVED" in shown and "2 never reached this receiver" in shown
     finally:
         sim_thread.stop()
+
+
+def test_daemon_receives_syncs_and_stops_cleanly_on_sigterm(setup):
+    sim_thread = SimulatorThread(default_config(invoices=25, now=1_760_000_000))
+    url = sim_thread.start()
+    try:
+        store = sim_thread.sim.config.stores[0]
+        setup["config"].write_text(
+            f'[[btcpay]]\nname = "main"\nurl = "{url}"\nstore_id = "{store.store_id}"\n'
+            f'api_key = "{sim_thread.sim.config.api_keys[0].key}"\nwebhook_secret = "{SECRET}"\n\n'
+            f'[sync]\ninterval = 3600\n\n[webhooks]\nport = {setup["port"]}\n'
+        )
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cftui", "--config", str(setup["config"]), "--db", str(setup["db"]), "daemon"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        try:
+            assert proc.stdout.readline().startswith("Listening for BTCPay webhooks on")
+            assert "new 25" in read_until(proc, "sync btcpay:main")[-1]  # the first sync runs at once
+            invoice = sim_thread.call(lambda: sim_thread.sim.state.stores[store.store_id].get(3))
+            assert cli(setup, "webhook", "send", "--store", "main", "--invoice", invoice.id) == 0
+            assert "stored" in read_until(proc, f"↳ invoice {invoice.id}")[-1]
+            proc.send_signal(signal.SIGTERM)
+            rest = proc.communicate(timeout=20)[0]
+            assert proc.returncode == 0 and "Stopped." in rest
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    finally:
+        sim_thread.stop()

@@ -313,3 +313,16 @@ async def test_port_in_use_is_one_clear_error(receiver):
     other = WebhookReceiver(make_config(), port=port)
     with pytest.raises(ConfigError, match="Cannot listen for webhooks"):
         await other.start()
+
+
+async def test_binding_beyond_loopback_warns(db, caplog):
+    caplog.set_level(logging.WARNING, logger="cftui.webhooks.receiver")
+    rx = WebhookReceiver(make_config(), host="0.0.0.0")
+    await rx.start()
+    await rx.stop()
+    assert "not a loopback address" in caplog.text
+    caplog.clear()
+    rx = WebhookReceiver(make_config())
+    await rx.start()
+    await rx.stop()
+    assert "not a loopback address" not in caplog.text
