@@ -8,7 +8,6 @@ import signal
 import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -364,7 +363,7 @@ def cmd_export_deliveries(ctx, args) -> int:
     from cftui.webhooks.export import export_deliveries
 
     ctx.open_store()
-    default = Path(f"cftui-deliveries-{datetime.now().strftime('%Y%m%d-%H%M%S')}.{args.format}")
+    default = Path(f"cftui-deliveries-{clock.to_datetime(clock.now()).strftime('%Y%m%d-%H%M%S')}.{args.format}")
     with open_output(args.output, default) as (stream, path):
         count = export_deliveries(stream, args.format, store=args.store)
     if path is not None:

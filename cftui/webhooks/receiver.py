@@ -169,8 +169,6 @@ class WebhookReceiver:
             return web.json_response(self.health())
         received = clock.now()
         row = _request_row(request, received)
-        store: StoreConfig | None = None
-        body = b""
         try:
             if self._limiter.is_limited(row["remote"], received):
                 raise _Rejected(429, RATE_LIMITED, "too many rejected requests from this address in the last minute")
@@ -197,7 +195,7 @@ class WebhookReceiver:
             if event.store_id is not None and event.store_id != store.store_id:
                 raise _Rejected(400, MALFORMED, f"storeId {event.store_id} is not the id of store '{store.name}'")
         except _Rejected as rejected:
-            return await self._reject(request, row, rejected)
+            return await self._reject(row, rejected)
         row.update(verdict=VERIFIED, reason=None, http_status=200)
         if not event.is_invoice_event:
             # Nothing to fetch: the claim itself is the whole of processing.
@@ -207,7 +205,11 @@ class WebhookReceiver:
             )
             if not event.is_known:
                 log.info("webhook: unknown event type %s from store %s (answered 200)", event.type, store.name)
-        recorded = await self._recorder.record(row)
+        try:
+            recorded = await self._recorder.record(row)
+        except Exception:  # the store could not be written: a 5xx makes BTCPay retry later
+            log.exception("could not record a verified delivery; answered 503")
+            return web.Response(status=503, text="store unavailable: try again later")
         self.counts[recorded.verdict] += 1
         if recorded.verdict == VERIFIED and event.is_invoice_event:
             self._processor.submit(recorded.id, store.name, event.invoice_id)
@@ -252,7 +254,7 @@ class WebhookReceiver:
             raise _Rejected(400, MALFORMED, f"connection closed before the body was complete ({exc})") from None
         return b"".join(chunks)
 
-    async def _reject(self, request: web.BaseRequest, row: dict[str, Any], rejected: _Rejected) -> web.StreamResponse:
+    async def _reject(self, row: dict[str, Any], rejected: _Rejected) -> web.StreamResponse:
         self._limiter.note_rejection(row["remote"], clock.now())
         row.update(verdict=rejected.verdict, reason=rejected.reason, http_status=rejected.status)
         self.counts[rejected.verdict] += 1
