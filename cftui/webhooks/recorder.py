@@ -18,7 +18,6 @@ import asyncio
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +32,6 @@ REJECTED_BODY_BYTES = 4096
 # table holds at most rejected_retention + PRUNE_EVERY of them at any time.
 PRUNE_EVERY = 64
 MAX_BATCH = 512
-GATHER_S = 0.001
 
 
 class _Statements:
@@ -128,10 +126,6 @@ class Recorder:
             while not stopping:
                 batch: list[_Job] = []
                 jobs = self._jobs.get()
-                if jobs is not None:
-                    # Let a burst gather: every commit rewrites the touched pages
-                    # of the table and its indexes, so few big ones beat many small.
-                    time.sleep(GATHER_S)
                 while jobs is not None:
                     batch.extend(jobs)
                     if len(batch) >= MAX_BATCH:
