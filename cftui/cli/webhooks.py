@@ -141,9 +141,12 @@ def format_processed(notice) -> str:
 
 
 def _print_urls(url: str, config: config_mod.Config) -> None:
-    from cftui.webhooks.receiver import webhook_url
+    from cftui.webhooks.receiver import is_loopback, webhook_url
 
     _line(f"Listening for BTCPay webhooks on {url} (ctrl+c to stop)")
+    if not is_loopback(config.webhooks.host):
+        print(f"Warning: bound to {config.webhooks.host}, reachable beyond this machine; "
+              "prefer 127.0.0.1 behind an SSH tunnel or a reverse proxy.", file=sys.stderr)
     for store in config.btcpay:
         secret = "" if store.webhook_secret else "   (no webhook_secret: deliveries will be rejected)"
         _line(f"  {store.name}: POST {webhook_url(url, store.name)}{secret}")
