@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 # multi-threaded process can copy a held lock into the child.
 _CONTEXT = multiprocessing.get_context("spawn")
 _tracker_lock = threading.Lock()
+CHILD_NICENESS = 10
 
 
 def _ensure_resource_tracker() -> None:
@@ -70,6 +71,12 @@ def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
+    # A background sync yields the CPU to the interactive dashboard: on a small
+    # node box both compete for the same cores, and keystrokes come first.
+    try:
+        os.nice(CHILD_NICENESS)
+    except (AttributeError, OSError):
+        pass
     if log_dir:
         logs.setup(Path(log_dir))
     for store in config.btcpay:

@@ -108,3 +108,40 @@ async def test_overview_fits_80_by_24_with_the_key_figures_visible(make_app, fil
         for card_id in ("kpi-raised", "kpi-fiat", "kpi-pending", "kpi-settled"):
             region = tab.query_one(f"#{card_id}").region
             assert screen_region.contains_region(region), card_id
+
+
+async def test_a_burst_of_data_changes_during_a_load_runs_one_more_load_not_ten(make_app, filled, monkeypatch):
+    """While a sync writes, the store changes every second; threads cannot be
+    cancelled, so each change must not start a load of its own."""
+    import threading
+    import time
+
+    from cftui.ui.tabs import overview
+
+    started: list[int] = []
+    release = threading.Event()
+    real_load = overview.load
+
+    def counted_load(*args, **kwargs):
+        started.append(1)
+        release.wait(5)  # a slow load, as on a busy machine
+        return real_load(*args, **kwargs)
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        monkeypatch.setattr(overview, "load", counted_load)
+        app.broadcast(frozenset({"invoices"}))
+        await pilot.pause(0.1)
+        for _ in range(10):
+            app.broadcast(frozenset({"invoices"}))
+            await pilot.pause(0.02)
+        assert len(started) == 1  # the other ten waited
+        release.set()
+        deadline = time.monotonic() + 10
+        while len(started) < 2 and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert len(started) == 2  # exactly one follow-up load for the whole burst
+        assert app.tab("overview")._refresh_pending is False

@@ -138,6 +138,9 @@ class InvoicesTab(Container):
         self._shown = _Shown()
         self._seq = 0
         self._stale = True
+        # The load in flight, and whether new data arrived meanwhile (see _data_changed).
+        self._inflight: Worker | None = None
+        self._refresh_pending = False
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
@@ -165,7 +168,14 @@ class InvoicesTab(Container):
         if not message.sources & {"invoices", "config"}:
             return
         self._stale = True
-        if self._pane_shown():
+        if not self._pane_shown():
+            return
+        # One load at a time: a thread cannot be cancelled, so while a sync
+        # writes every second, reload after the load in flight instead of
+        # piling threads up (they starve the renderer of the GIL).
+        if self._inflight is not None and not self._inflight.is_finished:
+            self._refresh_pending = True
+        else:
             self._request("reload")
 
     def _pane_shown(self) -> bool:
@@ -193,7 +203,8 @@ class InvoicesTab(Container):
             keep_pk=keep_pk,
         )
         self._stale = False
-        self._load(request)
+        self._refresh_pending = False  # this load reads current data
+        self._inflight = self._load(request)
 
     @work(thread=True, exclusive=True, group="invoices-load", exit_on_error=False)
     def _load(self, request: PageRequest) -> None:
@@ -202,6 +213,8 @@ class InvoicesTab(Container):
             self.post_message(PageLoaded(request, page, offset, total))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._inflight and event.worker.is_finished and self._refresh_pending:
+            self._request("reload")
         if event.worker.group == "invoices-load" and event.worker.state == WorkerState.ERROR:
             error = event.worker.error
             self.query_one("#invoice-info", Static).update(f"could not read invoices: {error}")

@@ -206,6 +206,9 @@ class OverviewTab(Container):
         self.store_name: str | None = None  # None: every store
         self._seq = 0
         self._stale = True
+        # The load in flight, and whether new data arrived meanwhile (see _data_changed).
+        self._inflight: Worker | None = None
+        self._refresh_pending = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-bar", classes="info-line")
@@ -232,7 +235,14 @@ class OverviewTab(Container):
     @on(DataChanged)
     def _data_changed(self, message: DataChanged) -> None:
         self._stale = True
-        if self.parent is not None and self.parent.display:
+        if self.parent is None or not self.parent.display:
+            return
+        # One load at a time: a thread cannot be cancelled, so while a sync
+        # writes every second, reload after the load in flight instead of
+        # piling threads up (they starve the renderer of the GIL).
+        if self._inflight is not None and not self._inflight.is_finished:
+            self._refresh_pending = True
+        else:
             self.reload()
 
     # ------------------------------------------------------------ selectors
@@ -266,7 +276,8 @@ class OverviewTab(Container):
         self._stale = False
         self._seq += 1
         self._render_bar()
-        self._load(self._seq, self.range_key, self.store_name)
+        self._refresh_pending = False  # this load reads current data
+        self._inflight = self._load(self._seq, self.range_key, self.store_name)
 
     @work(thread=True, exclusive=True, group="overview-load", exit_on_error=False)
     def _load(self, seq: int, range_key: str, store_name: str | None) -> None:
@@ -278,6 +289,8 @@ class OverviewTab(Container):
             self.post_message(OverviewLoaded(seq, data))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._inflight and event.worker.is_finished and self._refresh_pending:
+            self.reload()
         if event.worker.group == "overview-load" and event.worker.state == WorkerState.ERROR:
             self.notify(f"Could not read the overview figures: {event.worker.error}", severity="error", markup=False)
 
