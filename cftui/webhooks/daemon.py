@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable
 from contextlib import suppress
@@ -27,12 +28,15 @@ async def run_daemon(
     config: Config,
     stop: asyncio.Event,
     *,
+    db_path: str | os.PathLike,
+    log_dir: str | os.PathLike | None = None,
     on_started: Callable[[str], None] | None = None,
     on_delivery: OnDelivery | None = None,
     on_processed: OnProcessed | None = None,
     on_sync: Callable[[SyncResult], None] | None = None,
 ) -> None:
-    from cftui.sync.service import run_sync_async, sources
+    from cftui.sync.isolated import run_sync_isolated
+    from cftui.sync.service import sources
 
     receiver = WebhookReceiver(config, on_delivery=on_delivery, on_processed=on_processed)
     url = await receiver.start()
@@ -50,7 +54,12 @@ async def run_daemon(
             for source in sources(config):
                 if stop.is_set():
                     break
-                result = await run_sync_async(source, config, cancel=cancel)
+                # In a child process, waited on from a thread: a sync decodes and
+                # writes pages for seconds at a time, and on this loop it would
+                # hold back every webhook answer (BTCPay then retries and queues).
+                result = await asyncio.to_thread(
+                    run_sync_isolated, source, config, db_path, log_dir=log_dir, cancel=cancel
+                )
                 log.info("daemon sync: %s", result.summary())
                 if on_sync is not None:
                     on_sync(result)
