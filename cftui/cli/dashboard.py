@@ -13,8 +13,10 @@ from cftui.config import Config, Paths
 NOTHING_CONFIGURED = """\
 cftui: nothing is configured yet (no BTCPay store, Angor off).
 
-  cftui demo           try the dashboard on a built-in simulator, no account needed
-  cftui config init    write a starter config to {path}, then add a [[btcpay]] store
+  cftui demo          the dashboard on a built-in simulator (no account needed)
+  cftui config init   write a starter config, then add a [[btcpay]] store to it
+
+Config file: {path}
 """
 
 
