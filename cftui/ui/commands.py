@@ -30,6 +30,7 @@ class CftuiCommands(Provider):
         for number, (pane, title) in enumerate(TABS, start=1):
             yield f"Go to {title}", f"Show the {title} tab (key {number})", partial(app.action_show_tab, pane)
         yield "Sync now", "Sync every store (and Angor) now (key r)", app.action_sync_now
+        yield "Open invoice…", "Type an invoice id (or type it here: open <id>)", self._prompt_invoice
         for fmt in ("csv", "json"):
             yield (
                 f"Export invoices as {fmt.upper()}",
@@ -45,6 +46,11 @@ class CftuiCommands(Provider):
                 f"Overview figures for store {store.name} only",
                 partial(self._switch_store, store.name),
             )
+
+    def _prompt_invoice(self) -> None:
+        from cftui.ui.screens.open_invoice import OpenInvoicePrompt
+
+        self.app.push_screen(OpenInvoicePrompt())
 
     def _export(self, fmt: str) -> None:
         self.app.tab("invoices").export(fmt)

@@ -188,6 +188,31 @@ async def test_palette_opens_an_invoice_by_id_prefix(make_app, filled):
         assert app.screen.detail.row.invoice_id == target
 
 
+async def test_palette_open_invoice_prompts_for_an_id(make_app, filled):
+    from cftui.ui.screens.open_invoice import OpenInvoicePrompt
+
+    app = make_app()
+    target = filled.newest_main
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"open invoice")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, OpenInvoicePrompt)
+        await pilot.press(*"zzzz-no-such", "enter")
+        await settle(app, pilot)
+        assert "no invoice has this id" in str(app.screen.query_one("#open-invoice-error").render())
+        prompt = app.screen.query_one("#open-invoice-id")
+        prompt.value = ""
+        await pilot.press(*target[:12], "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, InvoiceDetailScreen)
+        assert app.screen.detail.row.invoice_id == target
+
+
 def test_no_color_picks_ansi_dark_and_strips_colour(monkeypatch, paths, store):
     from textual.filter import NoColor
 
