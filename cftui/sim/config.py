@@ -119,9 +119,9 @@ STORE_NAMES = ("Main shop", "Hackerspace fund", "Conference", "Art collective", 
 def demo_crowdfunds(seed: int, store_id: str, now: int, count: int) -> tuple[SimCrowdfund, ...]:
     """``count`` crowdfund apps with perks of every price type."""
     campaigns = (
-        ("Open source node", "USD", Decimal("25000")),
-        ("Community garden", "EUR", Decimal("8000")),
-        ("Tokyo meetup", "JPY", Decimal("1500000")),
+        ("Open source node", "USD", Decimal("150000")),
+        ("Community garden", "EUR", Decimal("60000")),
+        ("Tokyo meetup", "JPY", Decimal("6000000")),
         ("Lightning lab", "BTC", Decimal("0.75")),
         ("No-target fund", "USD", None),
     )
