@@ -62,3 +62,21 @@ def test_a_killed_child_is_reported_and_the_store_stays_consistent(tmp_path):
     assert 0 < kept < 3000
     assert kept % 100 == 0  # whole pages only: nothing half-written
 
+
+
+def test_a_cancel_stops_a_sync_stuck_in_retries_within_seconds(tmp_path):
+    import time
+
+    db_path = tmp_path / "store.sqlite3"
+    open_database(db_path)
+    # Nothing listens on port 9 of loopback: the engine retries for its whole budget.
+    store = StoreConfig(name="down", url="http://127.0.0.1:9", store_id="S", api_key=Secret("k" * 20))
+    config = Config(btcpay=(store,), sync=SyncConfig(retry_budget=60))
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    started = time.monotonic()
+    result = run_sync_isolated("btcpay:down", config, db_path, cancel=cancel)
+    elapsed = time.monotonic() - started
+    assert elapsed < 10, elapsed  # not the 60 s retry budget
+    assert not result.ok
+    assert "stopped" in result.error or "cancel" in result.error.lower()

@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -35,6 +36,10 @@ log = logging.getLogger(__name__)
 _CONTEXT = multiprocessing.get_context("spawn")
 _tracker_lock = threading.Lock()
 CHILD_NICENESS = 10
+# After a cancel (quit, config change) the child stops between pages; one stuck
+# in retries against an unreachable server is stopped after this many seconds.
+# Safe: every page commits atomically with its scan position.
+CANCEL_GRACE = 2.0
 
 
 def _ensure_resource_tracker() -> None:
@@ -116,10 +121,15 @@ def run_sync_isolated(
     process.start()
     send.close()  # the child holds the only writer: EOF means it is gone
     result: SyncResult | None = None
+    cancelled_at: float | None = None
     try:
         while True:
             if cancel is not None and cancel.is_set():
                 stop.set()
+                if cancelled_at is None:
+                    cancelled_at = time.monotonic()
+                elif time.monotonic() - cancelled_at > CANCEL_GRACE and process.is_alive():
+                    process.terminate()
             if not receive.poll(0.2):
                 if process.is_alive():
                     continue
@@ -140,10 +150,11 @@ def run_sync_isolated(
             process.join()
         receive.close()
     if result is None:
-        result = SyncResult(
-            source=source,
-            error=f"The sync process ended unexpectedly (exit code {process.exitcode}); see the log for details.",
-        )
+        if cancelled_at is not None:
+            error = "The sync was stopped before it finished; the next sync continues from where it was."
+        else:
+            error = f"The sync process ended unexpectedly (exit code {process.exitcode}); see the log for details."
+        result = SyncResult(source=source, error=error)
         log.error("sync of %s: %s", source, result.error)
         reporter(SyncFinished(result))
     return result

@@ -175,6 +175,8 @@ class CftuiApp(App[int]):
 
     def tab_widgets(self) -> list[Widget]:
         """The widget inside each pane (queried on the main screen, whatever is on top)."""
+        if not self.screen_stack:  # shutting down: messages can still arrive
+            return []
         main = self.screen_stack[0]
         return [pane.children[0] for pane in main.query(TabPane) if pane.children]
 
@@ -291,7 +293,13 @@ class CftuiApp(App[int]):
             url = await self._receiver.start()
         except (OSError, ConfigError) as exc:
             self._receiver = None
-            self.notify(f"The webhook receiver could not start: {exc}", severity="error", markup=False)
+            self.notify(
+                f"The webhook receiver could not start: {exc} "
+                "Deliveries that another cftui (listen or daemon) records still show in the Webhooks tab.",
+                severity="warning",
+                timeout=10,
+                markup=False,
+            )
             return
         log.info("webhook receiver listening on %s", url)
 

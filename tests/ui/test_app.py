@@ -250,3 +250,23 @@ async def test_tabs_widget_has_the_five_panes(make_app, store):
         panes = [p.id for p in app.query_one(TabbedContent).query("TabPane")]
         assert panes == ["overview", "invoices", "angor", "webhooks", "settings"]
         assert clock.now_s() == data.NOW
+
+
+async def test_a_taken_receiver_port_is_a_clear_warning_not_a_crash(make_app, store, tmp_path):
+    import socket
+
+    from cftui.config import WebhooksConfig
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        config = data.make_config()
+        config = type(config)(**{**config.__dict__, "webhooks": WebhooksConfig(enabled=True, port=port)})
+        app = make_app(config, autostart=True)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause(0.5)  # the receiver starts on mount (the stores' syncs fail later)
+            messages = notifications(app)
+            assert any(f"127.0.0.1:{port}" in m and "already in use" in m and "still show in the Webhooks tab" in m
+                       for m in messages), messages
+            assert app.is_running
