@@ -11,6 +11,7 @@ import aiohttp
 import pytest
 
 from cftui.store.db import open_database
+from cftui.store.models import PendingInvoice
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.receiver import WebhookReceiver
@@ -220,6 +221,37 @@ async def test_same_delivery_on_20_connections_is_claimed_once(receiver):
             break
         await asyncio.sleep(0.05)
     assert [r.verdict for r in rows() if r.processed] == ["verified"]
+
+
+async def test_while_the_api_is_down_an_invoice_is_queued_in_its_deliverys_own_commit(db):
+    processed = []
+    rx = WebhookReceiver(make_config(), on_processed=processed.append)
+    await rx.start()
+    try:
+        url = rx.url + "/webhook/main"
+        assert (await post(url, *signed(invoice_id="INV1")))[0] == 200  # fetch fails (port 9): the store is down
+        for _ in range(100):
+            if PendingInvoice.select().count() == 1:
+                break
+            await asyncio.sleep(0.05)
+        body, sig = signed(invoice_id="INV2")
+        assert (await post(url, body, sig))[0] == 200
+        # Committed before the 200, in one write: the row already processed, the invoice already queued.
+        second = rows()[-1]
+        assert second.processed and second.process_result.startswith("queued for the next sync:")
+        assert sorted(p.invoice_id for p in PendingInvoice.select()) == ["INV1", "INV2"]
+        # The same delivery again is a duplicate: neither processed nor queued twice.
+        assert (await post(url, body, sig)) == (200, "duplicate: already received")
+        assert not rows()[-1].processed and PendingInvoice.select().count() == 2
+        for _ in range(100):
+            if any(n.invoice_id == "INV2" for n in processed):
+                break
+            await asyncio.sleep(0.05)
+        [notice] = [n for n in processed if n.invoice_id == "INV2"]
+        assert notice.queued and notice.delivery_ids == (second.id,) and notice.result == second.process_result
+        assert rx.health()["counts"]["invoices_queued"] == 2
+    finally:
+        await rx.stop()
 
 
 async def test_redelivery_is_recorded_and_marked_not_processed_again(receiver):

@@ -7,8 +7,9 @@ the invoice is queued (``PendingInvoice``) and the next sync fetches it:
 nothing is lost. Events for an invoice that is already waiting to be fetched
 join that fetch, so a burst of events costs one read per invoice. Once a
 store's API has failed, its invoices are queued without trying again for
-:data:`DOWN_PAUSE_S` (in one write per batch), so a burst of webhooks during
-an outage costs no network round trips and no retry waits.
+:data:`DOWN_PAUSE_S`, each in the same commit as its delivery (see
+:meth:`InvoiceProcessor.queue_now`), so a burst of webhooks during an outage
+costs no network round trips, no retry waits and no second write.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 
 from cftui import clock
 from cftui.btcpay.client import GreenfieldClient
@@ -27,7 +29,7 @@ from cftui.store.records import InvoiceRecord
 from cftui.store.webhook_models import VERIFIED, WebhookDelivery
 from cftui.store.writer import ensure_store, queue_invoice, upsert_invoices
 from cftui.webhooks.notices import OnProcessed, ProcessedNotice
-from cftui.webhooks.recorder import Recorder
+from cftui.webhooks.recorder import QueuedInvoice, Recorder
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,12 @@ RETRY_BUDGET_S = 5
 DOWN_PAUSE_S = 30
 # While a store is down, wait this long to gather a batch before queueing it.
 DOWN_BATCH_WAIT_S = 0.25
+
+
+@dataclass(slots=True)
+class _Announcement:
+    result: str
+    row_ids: list[int]
 
 
 class InvoiceProcessor:
@@ -52,6 +60,10 @@ class InvoiceProcessor:
         self._down: dict[str, tuple[float, str]] = {}  # store name -> (until, monotonic; why)
         # While a store is down: invoice -> rows waiting to be queued together, and the task that will.
         self._down_batches: dict[str, dict[str, list[int]]] = {}
+        # While a store is down: invoice -> rows queued in their deliveries' own commits (and the result), still
+        # to be announced in one notice per invoice, and the task that will.
+        self._announcements: dict[str, dict[str, _Announcement]] = {}
+        self._announcers: dict[str, asyncio.Task] = {}
         self._flushers: dict[str, asyncio.Task] = {}
         self.processed = 0
         self.queued = 0
@@ -61,23 +73,45 @@ class InvoiceProcessor:
 
     async def stop(self) -> None:
         """Stop at once; deliveries not processed yet stay unprocessed and are resumed on the next start."""
-        tasks = [*self._workers, *self._flushers.values()]
+        tasks = [*self._workers, *self._flushers.values(), *self._announcers.values()]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         self._workers = []
         self._flushers.clear()
+        self._announcers.clear()
         for client in self._clients.values():
             await client.aclose()
         self._clients.clear()
 
+    def queue_now(self, store: StoreConfig, invoice_id: str) -> tuple[QueuedInvoice, str] | None:
+        """While the store's API is down: what to queue with the delivery, and its ``process_result``.
+
+        None when the invoice should be fetched (then :meth:`submit` the claimed row).
+        """
+        reason = self._down_reason(store.name)
+        if reason is None:
+            return None
+        return QueuedInvoice(store, invoice_id, _pending_reason(reason)), _queued_result(reason)
+
+    def announce_queued(self, row_id: int, queued: QueuedInvoice, result: str) -> None:
+        """A delivery was queued in its own commit (:meth:`queue_now`): tell the host, with the others of the moment."""
+        store_name = queued.store.name
+        waiting = self._announcements.setdefault(store_name, {})
+        announcement = waiting.get(queued.invoice_id)
+        if announcement is None:
+            waiting[queued.invoice_id] = _Announcement(result, [row_id])
+        else:
+            announcement.result = result  # the latest reason stands for the batch
+            announcement.row_ids.append(row_id)
+        if store_name not in self._announcers:
+            self._announcers[store_name] = asyncio.create_task(self._announce(store_name))
+
     def submit(self, row_id: int, store_name: str, invoice_id: str) -> None:
-        down = self._down.get(store_name)
-        if down is not None:
-            if time.monotonic() < down[0]:
-                self._queue_later(store_name, invoice_id, [row_id], down[1])
-                return
-            del self._down[store_name]  # time to try the API again
+        reason = self._down_reason(store_name)
+        if reason is not None:
+            self._queue_later(store_name, invoice_id, [row_id], reason)
+            return
         key = (store_name, invoice_id)
         waiting = self._waiting.get(key)
         if waiting is not None:
@@ -85,6 +119,16 @@ class InvoiceProcessor:
             return
         self._waiting[key] = [row_id]
         self._keys.put_nowait(key)
+
+    def _down_reason(self, store_name: str) -> str | None:
+        """Why the store's API is not tried now (it failed moments ago), or None."""
+        down = self._down.get(store_name)
+        if down is None:
+            return None
+        if time.monotonic() < down[0]:
+            return down[1]
+        del self._down[store_name]  # time to try the API again
+        return None
 
     async def resume(self) -> int:
         """Submit verified invoice deliveries a previous run accepted but did not process."""
@@ -121,6 +165,18 @@ class InvoiceProcessor:
         finally:
             self._flushers.pop(store_name, None)
 
+    async def _announce(self, store_name: str) -> None:
+        try:
+            await asyncio.sleep(DOWN_BATCH_WAIT_S)
+        finally:
+            self._announcers.pop(store_name, None)
+        waiting = self._announcements.pop(store_name, {})
+        store = self._config.store(store_name)
+        self.queued += len(waiting)
+        log.info("webhook: %d invoice(s) of store %s queued for the next sync", len(waiting), store_name)
+        for invoice_id, announcement in waiting.items():
+            self._notify(announcement.row_ids, store, invoice_id, announcement.result, queued=True)
+
     async def _queue_all(self, store: StoreConfig, batch: dict[str, list[int]], reason: str) -> None:
         """Queue ``batch`` and every other invoice of the store waiting now, in one write."""
         for other in [k for k in self._waiting if k[0] == store.name]:
@@ -129,7 +185,7 @@ class InvoiceProcessor:
         self.queued += len(batch)
         log.info("webhook: %d invoice(s) of store %s queued for the next sync: %s", len(batch), store.name, reason)
         for invoice_id, row_ids in batch.items():
-            self._notify(row_ids, store, invoice_id, f"queued for the next sync: {reason}", queued=True)
+            self._notify(row_ids, store, invoice_id, _queued_result(reason), queued=True)
 
     async def _process(self, store: StoreConfig, invoice_id: str, row_ids: list[int]) -> None:
         try:
@@ -188,8 +244,18 @@ def _queue(store_cfg: StoreConfig, batch: dict[str, list[int]], reason: str) -> 
     with database.atomic():
         store = ensure_store(store_cfg)
         for invoice_id in batch:
-            queue_invoice(store, invoice_id, f"webhook arrived, fetch failed: {reason}")
-        _mark([row_id for row_ids in batch.values() for row_id in row_ids], f"queued for the next sync: {reason}")
+            queue_invoice(store, invoice_id, _pending_reason(reason))
+        _mark([row_id for row_ids in batch.values() for row_id in row_ids], _queued_result(reason))
+
+
+def _pending_reason(reason: str) -> str:
+    """The ``PendingInvoice.reason`` of an invoice queued because the API failed with ``reason``."""
+    return f"webhook arrived, fetch failed: {reason}"
+
+
+def _queued_result(reason: str) -> str:
+    """The ``process_result`` of a delivery whose invoice was queued."""
+    return f"queued for the next sync: {reason}"
 
 
 def _mark(row_ids: list[int], outcome: str) -> None:

@@ -197,7 +197,11 @@ class WebhookReceiver:
         except _Rejected as rejected:
             return await self._reject(row, rejected)
         row.update(verdict=VERIFIED, reason=None, http_status=200)
-        if not event.is_invoice_event:
+        queue_now = self._processor.queue_now(store, event.invoice_id) if event.is_invoice_event else None
+        if queue_now is not None:
+            # The store's API failed moments ago: queue the invoice in this delivery's own commit.
+            row["processed"], row["process_result"] = True, queue_now[1]
+        elif not event.is_invoice_event:
             # Nothing to fetch: the claim itself is the whole of processing.
             row["processed"] = True
             row["process_result"] = (
@@ -206,12 +210,14 @@ class WebhookReceiver:
             if not event.is_known:
                 log.info("webhook: unknown event type %s from store %s (answered 200)", event.type, store.name)
         try:
-            recorded = await self._recorder.record(row)
+            recorded = await self._recorder.record(row, queue_now[0] if queue_now else None)
         except Exception:  # the store could not be written: a 5xx makes BTCPay retry later
             log.exception("could not record a verified delivery; answered 503")
             return web.Response(status=503, text="store unavailable: try again later")
         self.counts[recorded.verdict] += 1
-        if recorded.verdict == VERIFIED and event.is_invoice_event:
+        if recorded.verdict == VERIFIED and queue_now is not None:
+            self._processor.announce_queued(recorded.id, *queue_now)
+        elif recorded.verdict == VERIFIED and event.is_invoice_event:
             self._processor.submit(recorded.id, store.name, event.invoice_id)
         self._notify(row, recorded.id, recorded.verdict, recorded.reason)
         text = "duplicate: already received" if recorded.verdict == DUPLICATE else "ok"

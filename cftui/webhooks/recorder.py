@@ -7,6 +7,10 @@ requests waiting at that moment in one transaction (group commit), so 32
 concurrent senders cost a handful of commits, not 32. A request is answered
 only after its row is committed, so a 200 never stands for a lost delivery.
 
+A delivery whose invoice must be queued for the next sync (its store's API
+is down) is queued in the same transaction as its row, which is then written
+already marked processed: one write instead of two.
+
 Rejected requests are kept up to ``rejected_retention`` rows (oldest pruned)
 with their bodies cut to :data:`REJECTED_BODY_BYTES`, so a flood cannot fill
 the disk; accepted deliveries are all kept.
@@ -22,8 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cftui.store.models import database
+from peewee import EXCLUDED
+
+from cftui import clock
+from cftui.config import StoreConfig
+from cftui.store.models import PendingInvoice, database
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, DUPLICATE, VERIFIED, WebhookDelivery
+from cftui.store.writer import ensure_store
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +44,7 @@ MAX_BATCH = 512
 
 
 class _Statements:
-    """The two INSERTs, built once by peewee (so they stay portable) and reused for every row.
+    """The INSERTs, built once by peewee (so they stay portable) and reused for every row.
 
     Building a peewee query per row costs more than the insert itself; at
     thousands of deliveries a second that is what limits the writer.
@@ -48,10 +57,18 @@ class _Statements:
         sample = {f: f.default if f.default is not None else "" for f in fields}
         self.insert = WebhookDelivery.insert(sample).sql()[0]
         self.claim = WebhookDelivery.insert(sample).on_conflict_ignore().sql()[0]
+        # Parameters: store, invoice_id, reason, queued_time (the model's field order).
+        self.queue = (
+            PendingInvoice.insert(store=0, invoice_id="", reason="", queued_time=0)
+            .on_conflict(
+                conflict_target=[PendingInvoice.store, PendingInvoice.invoice_id],
+                update={PendingInvoice.reason: EXCLUDED.reason, PendingInvoice.queued_time: EXCLUDED.queued_time},
+            )
+            .sql()[0]
+        )
 
     def params(self, row: dict[str, Any]) -> list[Any]:
         return [row.get(name, default) for name, default in self._fields]
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +78,20 @@ class Recorded:
     reason: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class QueuedInvoice:
+    """An invoice to queue for the next sync (``PendingInvoice``) with the delivery that names it."""
+
+    store: StoreConfig
+    invoice_id: str
+    reason: str
+
+
 @dataclass(slots=True)
 class _Job:
     future: asyncio.Future
     row: dict[str, Any] | None = None  # a request to record
+    queue: QueuedInvoice | None = None  # queued only if the row is the delivery's claim
     call: Callable[[], Any] | None = None  # any other write
 
 
@@ -80,6 +107,7 @@ class Recorder:
         self._rejected_since_prune = 0
         self._sql: _Statements | None = None
         self._cursor: Any = None
+        self._store_pks: dict[str, int] = {}  # store name -> Store row id (stores are never deleted)
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -96,9 +124,9 @@ class Recorder:
         await asyncio.to_thread(self._thread.join)
         self._thread = None
 
-    async def record(self, row: dict[str, Any]) -> Recorded:
+    async def record(self, row: dict[str, Any], queue: QueuedInvoice | None = None) -> Recorded:
         future = self._loop.create_future()
-        self._submit(_Job(future, row=row))
+        self._submit(_Job(future, row=row, queue=queue))
         return await future
 
     async def call(self, fn: Callable[..., Any], *args: Any) -> Any:
@@ -149,21 +177,25 @@ class Recorder:
             with database.atomic():
                 # The driver's own cursor: peewee's per-statement layer costs as much as the insert.
                 self._cursor = database.connection().cursor()
-                results = [self._insert(job.row) for job in jobs]
+                results = [self._insert(job.row, job.queue) for job in jobs]
                 self._prune(force=False)
         except Exception as exc:  # the database failed: each waiting request answers 5xx, BTCPay retries
             log.exception("could not record %d webhook request(s)", len(jobs))
+            self._store_pks.clear()  # in case a cached Store row is what failed
             self._resolve([(job.future, None, exc) for job in jobs])
             return
         self._resolve([(job.future, result, None) for job, result in zip(jobs, results)])
 
-    def _insert(self, row: dict[str, Any]) -> Recorded:
+    def _insert(self, row: dict[str, Any], queue: QueuedInvoice | None) -> Recorded:
         if row["verdict"] == VERIFIED:
             # The unique claim index turns a second `verified` row for the same
             # originalDeliveryId into a no-op (rowcount 0): it is then a duplicate.
             cursor = self._cursor.execute(self._sql.claim, self._sql.params(row))
             if cursor.rowcount == 1:
-                return Recorded(cursor.lastrowid, VERIFIED, row["reason"])
+                row_id = cursor.lastrowid
+                if queue is not None:
+                    self._queue(queue)
+                return Recorded(row_id, VERIFIED, row["reason"])
             row = {
                 **row,
                 "verdict": DUPLICATE,
@@ -178,6 +210,12 @@ class Recorder:
                 row = {**row, "body": body[:REJECTED_BODY_BYTES]}
         cursor = self._cursor.execute(self._sql.insert, self._sql.params(row))
         return Recorded(cursor.lastrowid, row["verdict"], row["reason"])
+
+    def _queue(self, queue: QueuedInvoice) -> None:
+        store_pk = self._store_pks.get(queue.store.name)
+        if store_pk is None:
+            store_pk = self._store_pks[queue.store.name] = ensure_store(queue.store).id
+        self._cursor.execute(self._sql.queue, (store_pk, queue.invoice_id, queue.reason, clock.now_s()))
 
     def _prune(self, *, force: bool) -> None:
         if self._rejected_since_prune == 0 or (not force and self._rejected_since_prune < PRUNE_EVERY):
