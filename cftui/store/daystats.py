@@ -12,10 +12,9 @@ it to prove the incremental path matches).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
-from peewee import EXCLUDED, fn
+from peewee import fn
 
 from cftui.store.models import Invoice, InvoiceDayStat, database
 
@@ -36,10 +35,13 @@ class Delta:
     """Accumulates +/- contributions, then writes them in one pass."""
 
     def __init__(self) -> None:
-        self._rows: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        self._rows: dict[Key, list[int]] = {}
 
     def add(self, key: Key, amount_e8: int, paid_e8: int | None, sats: int | None, sign: int = 1) -> None:
-        row = self._rows[key]
+        row = self._rows.get(key)
+        if row is None:
+            self._rows[key] = [sign, sign * amount_e8, sign * (paid_e8 or 0), sign * (sats or 0)]
+            return
         row[0] += sign
         row[1] += sign * amount_e8
         row[2] += sign * (paid_e8 or 0)
@@ -52,40 +54,48 @@ class Delta:
         return any(any(v) for v in self._rows.values())
 
     def apply(self) -> None:
-        """Write the accumulated delta (call inside the writer's transaction)."""
-        rows = [
-            {
-                "store": key[0],
-                "day": key[1],
-                "status": key[2],
-                "additional_status": key[3],
-                "currency": key[4],
-                "count": v[0],
-                "amount_e8": v[1],
-                "paid_e8": v[2],
-                "btc_paid_sats": v[3],
-            }
-            for key, v in self._rows.items()
-            if any(v)
-        ]
+        """Write the accumulated delta (call inside the writer's transaction).
+
+        Plain ``executemany`` of one upsert statement: it runs once per page of
+        a million-invoice sync, where building model queries cost more than the
+        writes. Only rows whose count went down can have reached zero, so only
+        those are looked at for deletion (not the whole table).
+        """
+        rows = [(*key, *v) for key, v in self._rows.items() if any(v)]
+        emptied = [key for key, v in self._rows.items() if v[0] < 0]
         self._rows.clear()
-        for start in range(0, len(rows), 200):
-            InvoiceDayStat.insert_many(rows[start : start + 200]).on_conflict(
-                conflict_target=[
-                    InvoiceDayStat.store,
-                    InvoiceDayStat.day,
-                    InvoiceDayStat.status,
-                    InvoiceDayStat.additional_status,
-                    InvoiceDayStat.currency,
-                ],
-                update={
-                    InvoiceDayStat.count: InvoiceDayStat.count + EXCLUDED.count,
-                    InvoiceDayStat.amount_e8: InvoiceDayStat.amount_e8 + EXCLUDED.amount_e8,
-                    InvoiceDayStat.paid_e8: InvoiceDayStat.paid_e8 + EXCLUDED.paid_e8,
-                    InvoiceDayStat.btc_paid_sats: InvoiceDayStat.btc_paid_sats + EXCLUDED.btc_paid_sats,
-                },
-            ).execute()
-        InvoiceDayStat.delete().where(InvoiceDayStat.count == 0).execute()
+        if rows:
+            database.cursor().executemany(_upsert_sql(), rows)
+        if emptied:
+            database.cursor().executemany(_delete_empty_sql(), emptied)
+
+
+_KEY_FIELDS = ("store", "day", "status", "additional_status", "currency")
+_SUM_FIELDS = ("count", "amount_e8", "paid_e8", "btc_paid_sats")
+
+
+def _column(field: str) -> str:
+    q = database.quote
+    return f"{q[0]}{InvoiceDayStat._meta.fields[field].column_name}{q[1]}"
+
+
+def _upsert_sql() -> str:
+    q = database.quote
+    table = f"{q[0]}{InvoiceDayStat._meta.table_name}{q[1]}"
+    fields = (*_KEY_FIELDS, *_SUM_FIELDS)
+    params = ", ".join([database.param] * len(fields))
+    sums = ", ".join(f"{_column(f)} = {table}.{_column(f)} + EXCLUDED.{_column(f)}" for f in _SUM_FIELDS)
+    return (
+        f"INSERT INTO {table} ({', '.join(_column(f) for f in fields)}) VALUES ({params}) "
+        f"ON CONFLICT ({', '.join(_column(f) for f in _KEY_FIELDS)}) DO UPDATE SET {sums}"
+    )
+
+
+def _delete_empty_sql() -> str:
+    q = database.quote
+    table = f"{q[0]}{InvoiceDayStat._meta.table_name}{q[1]}"
+    where = " AND ".join(f"{_column(f)} = {database.param}" for f in _KEY_FIELDS)
+    return f"DELETE FROM {table} WHERE {where} AND {_column('count')} = 0"
 
 
 def rebuild(store_ids: Iterable[int] | None = None) -> None:

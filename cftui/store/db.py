@@ -58,6 +58,19 @@ def checkpoint(db: Database) -> None:
     db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
 
+def next_row_id(db: Database, table: str, column: str = "id") -> int:
+    """The first free row id of ``table``, for a writer that numbers new rows
+    itself so their children can reference them without reading them back.
+
+    SQLite gives a new row one more than the largest rowid, so this is the id
+    it would pick. Valid until the caller's write transaction ends: BEGIN
+    IMMEDIATE holds the write lock, so no other connection inserts meanwhile.
+    (PostgreSQL would draw the ids from the column's sequence instead.)
+    """
+    largest = db.execute_sql(f'SELECT MAX("{column}") FROM "{table}"').fetchone()[0]
+    return (largest or 0) + 1
+
+
 def _migrate_1(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables(CORE_MODELS, safe=True)
 

@@ -1,14 +1,17 @@
 """Writes parsed records into the store: idempotent, transactional, fast.
 
 :func:`upsert_invoices` is the hot path of a million-invoice sync. Per call
-(one page) it does a handful of statements whatever the page size: one
-batched read of the rows it may replace, ``executemany`` inserts and
-updates, and one roll-up write. It compares every record with the stored row
-and writes only real changes, so running a sync twice changes nothing (and
-``synced_time`` moves only for rows that changed, which is how the dashboard
-notices fresh data). The daily roll-up (:mod:`cftui.store.daystats`) is kept
-in the same transaction: the old row's contribution is removed and the new
-one added.
+it does a handful of statements whatever the batch size: one batched read of
+the rows it may replace, ``executemany`` inserts and updates, and one roll-up
+write. It compares every record with the stored row and writes only real
+changes, so running a sync twice changes nothing (and ``synced_time`` moves
+only for rows that changed, which is how the dashboard notices fresh data).
+A backfill page is expected to be new (``assume_new``): it is inserted
+without the read and the comparison, and compared only if the insert finds a
+stored row. New invoices are numbered here, so their payment methods point at
+them without reading the ids back. The daily roll-up
+(:mod:`cftui.store.daystats`) is kept in the same transaction: the old row's
+contribution is removed and the new one added.
 
 The SQL here is plain DB-API with the database's own quoting and parameter
 style, so it stays portable like the models.
@@ -19,8 +22,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from peewee import IntegrityError, __exception_wrapper__
+
 from cftui import clock
 from cftui.config import StoreConfig
+from cftui.store.db import next_row_id
 from cftui.store.daystats import Delta, key_of
 from cftui.store.models import (
     CrowdfundApp,
@@ -95,8 +101,9 @@ def _insert_sql(model: Any, fields: Sequence[str]) -> str:
 
 def _executemany(sql: str, rows: list[tuple]) -> None:
     if rows:
-        cursor = database.cursor()
-        cursor.executemany(sql, rows)
+        # The driver's cursor, for speed; its errors mapped to peewee's portable ones.
+        with __exception_wrapper__:
+            database.cursor().executemany(sql, rows)
 
 
 def _select_in(sql_head: str, values: Sequence[Any], *head_params: Any) -> list[tuple]:
@@ -211,6 +218,7 @@ def _stored_pm_rows(row_ids: list[int]) -> dict[int, tuple[set, set]]:
 
 
 def _write_payment_methods(pairs: list[tuple[int, InvoiceRecord]]) -> None:
+    """Insert the payment methods and payments of (invoice row id, record) pairs."""
     pm_rows = []
     payment_rows = []
     for row_id, record in pairs:
@@ -228,94 +236,125 @@ def _write_payment_methods(pairs: list[tuple[int, InvoiceRecord]]) -> None:
     _executemany(_insert_sql(Payment, ("invoice", *_PAYMENT_FIELDS)), payment_rows)
 
 
-def upsert_invoices(store: Store, records: Iterable[InvoiceRecord], *, synced_time: int) -> UpsertResult:
+def upsert_invoices(
+    store: Store, records: Iterable[InvoiceRecord], *, synced_time: int, assume_new: bool = False
+) -> UpsertResult:
     """Insert new invoices and update changed ones, in one transaction.
 
     Payment methods and payments of an invoice are replaced only when the
     record carries them (``payment_methods is not None``). A record repeated
     in ``records`` counts once (the last one wins).
+
+    ``assume_new``: the caller expects none of them to be stored (a backfill
+    page), so they are inserted without reading and comparing stored rows
+    first. If one is stored after all (a resumed page, a webhook's write) the
+    insert fails as a whole and the records take the comparing path: the
+    result is the same either way.
     """
-    result = UpsertResult()
     by_id = {record.invoice_id: record for record in records}
     if not by_id:
-        return result
-    store_pk = store.id
-    ids = list(by_id)
-    columns = ", ".join(_name(Invoice, f) for f in _INVOICE_FIELDS)
+        return UpsertResult()
     with database.atomic():
-        stored = {
-            row[1]: (row[0], tuple(row[2:]))
-            for row in _select_in(
-                f"SELECT {_name(Invoice, 'id')}, {_name(Invoice, 'invoice_id')}, {columns} FROM {_name(Invoice)} "
-                f"WHERE {_name(Invoice, 'store')} = {database.param} AND {_name(Invoice, 'invoice_id')}",
-                ids,
-                store_pk,
-            )
-        }
-        stored_pms = _stored_pm_rows(
-            [stored[i][0] for i, r in by_id.items() if i in stored and r.payment_methods is not None]
-        )
-        delta = Delta()
-        inserts: list[tuple] = []
-        new_with_methods: list[str] = []
-        updates: list[tuple] = []
-        replace_methods: list[tuple[int, InvoiceRecord]] = []
-        for invoice_id, record in by_id.items():
-            old = stored.get(invoice_id)
-            if old is None:
-                row = _row(record, None)
-                inserts.append((store_pk, invoice_id, *row, synced_time))
-                _contribute(delta, store_pk, row, 1)
-                if record.payment_methods:
-                    new_with_methods.append(invoice_id)
-                result.new += 1
-                if record.status == "Settled":
-                    result.newly_settled.append(invoice_id)
-                continue
-            row_id, old_row = old
-            row = _row(record, old_row)
-            methods_changed = False
-            if record.payment_methods is not None:
-                pms, payments = _pm_rows(record.payment_methods)
-                old_pms, old_payments = stored_pms[row_id]
-                methods_changed = pms != old_pms or payments != old_payments
-            if row == old_row and not methods_changed:
-                result.unchanged += 1
-                continue
-            result.updated += 1
-            # A change in payment details alone still refreshes synced_time.
-            updates.append((*row, synced_time, row_id))
-            _contribute(delta, store_pk, old_row, -1)
-            _contribute(delta, store_pk, row, 1)
-            if record.status == "Settled" and old_row[_STATUS] != "Settled":
-                result.newly_settled.append(invoice_id)
-            if methods_changed:
-                replace_methods.append((row_id, record))
+        if assume_new:
+            try:
+                with database.atomic():  # a savepoint: a failed insert leaves nothing behind
+                    return _insert_new(store.id, by_id, synced_time)
+            except IntegrityError:
+                pass
+        return _upsert(store.id, by_id, synced_time)
 
-        _executemany(_insert_sql(Invoice, ("store", "invoice_id", *_INVOICE_FIELDS, "synced_time")), inserts)
-        if updates:
-            assignments = ", ".join(f"{_name(Invoice, f)} = {database.param}" for f in (*_INVOICE_FIELDS, "synced_time"))
-            _executemany(
-                f"UPDATE {_name(Invoice)} SET {assignments} WHERE {_name(Invoice, 'id')} = {database.param}", updates
-            )
-        if replace_methods:
-            row_ids = [row_id for row_id, _ in replace_methods]
-            _delete_in(Payment, "invoice", row_ids)
-            _delete_in(InvoicePaymentMethod, "invoice", row_ids)
-        if new_with_methods:
-            new_ids = dict(
-                (invoice_id, row_id)
-                for row_id, invoice_id in _select_in(
-                    f"SELECT {_name(Invoice, 'id')}, {_name(Invoice, 'invoice_id')} FROM {_name(Invoice)} "
-                    f"WHERE {_name(Invoice, 'store')} = {database.param} AND {_name(Invoice, 'invoice_id')}",
-                    new_with_methods,
-                    store_pk,
-                )
-            )
-            replace_methods.extend((new_ids[i], by_id[i]) for i in new_with_methods)
-        _write_payment_methods(replace_methods)
-        if delta:
-            delta.apply()
+
+def _insert_new(store_pk: int, by_id: dict[str, InvoiceRecord], synced_time: int) -> UpsertResult:
+    result = UpsertResult()
+    delta = Delta()
+    _write_payment_methods(_insert(store_pk, list(by_id.values()), synced_time, delta, result))
+    delta.apply()
+    return result
+
+
+def _insert(
+    store_pk: int, records: list[InvoiceRecord], synced_time: int, delta: Delta, result: UpsertResult
+) -> list[tuple[int, InvoiceRecord]]:
+    """Insert invoices not stored yet; returns (row id, record) of those with payment methods.
+
+    The rows are numbered here (inside the write transaction) so their payment
+    methods can point at them without a query reading the new ids back.
+    """
+    first = next_row_id(database, Invoice._meta.table_name)
+    rows = []
+    with_methods = []
+    for row_id, record in enumerate(records, first):
+        row = _row(record, None)
+        rows.append((row_id, store_pk, record.invoice_id, *row, synced_time))
+        _contribute(delta, store_pk, row, 1)
+        if record.payment_methods:
+            with_methods.append((row_id, record))
+        if record.status == "Settled":
+            result.newly_settled.append(record.invoice_id)
+    result.new += len(rows)
+    _executemany(_insert_sql(Invoice, ("id", "store", "invoice_id", *_INVOICE_FIELDS, "synced_time")), rows)
+    return with_methods
+
+
+def _upsert(store_pk: int, by_id: dict[str, InvoiceRecord], synced_time: int) -> UpsertResult:
+    """Compare each record with its stored row; write only what changed."""
+    result = UpsertResult()
+    columns = ", ".join(_name(Invoice, f) for f in _INVOICE_FIELDS)
+    stored = {
+        row[1]: (row[0], tuple(row[2:]))
+        for row in _select_in(
+            f"SELECT {_name(Invoice, 'id')}, {_name(Invoice, 'invoice_id')}, {columns} FROM {_name(Invoice)} "
+            f"WHERE {_name(Invoice, 'store')} = {database.param} AND {_name(Invoice, 'invoice_id')}",
+            list(by_id),
+            store_pk,
+        )
+    }
+    stored_pms = _stored_pm_rows(
+        [stored[i][0] for i, r in by_id.items() if i in stored and r.payment_methods is not None]
+    )
+    delta = Delta()
+    new: list[InvoiceRecord] = []
+    updates: list[tuple] = []
+    replace_methods: list[tuple[int, InvoiceRecord]] = []
+    for invoice_id, record in by_id.items():
+        old = stored.get(invoice_id)
+        if old is None:
+            new.append(record)
+            continue
+        row_id, old_row = old
+        row = _row(record, old_row)
+        methods_changed = False
+        if record.payment_methods is not None:
+            pms, payments = _pm_rows(record.payment_methods)
+            old_pms, old_payments = stored_pms[row_id]
+            methods_changed = pms != old_pms or payments != old_payments
+        if row == old_row and not methods_changed:
+            result.unchanged += 1
+            continue
+        result.updated += 1
+        # A change in payment details alone still refreshes synced_time.
+        updates.append((*row, synced_time, row_id))
+        _contribute(delta, store_pk, old_row, -1)
+        _contribute(delta, store_pk, row, 1)
+        if record.status == "Settled" and old_row[_STATUS] != "Settled":
+            result.newly_settled.append(invoice_id)
+        if methods_changed:
+            replace_methods.append((row_id, record))
+
+    if updates:
+        assignments = ", ".join(f"{_name(Invoice, f)} = {database.param}" for f in (*_INVOICE_FIELDS, "synced_time"))
+        _executemany(
+            f"UPDATE {_name(Invoice)} SET {assignments} WHERE {_name(Invoice, 'id')} = {database.param}", updates
+        )
+    if replace_methods:
+        row_ids = [row_id for row_id, _ in replace_methods]
+        _delete_in(Payment, "invoice", row_ids)
+        _delete_in(InvoicePaymentMethod, "invoice", row_ids)
+    if new:
+        replace_methods.extend(_insert(store_pk, new, synced_time, delta, result))
+    _write_payment_methods(replace_methods)
+    if delta:
+        delta.apply()
     return result
 
 
