@@ -152,10 +152,14 @@ def _text(value: Any) -> str | None:
     return None
 
 
+# Built once: ``json.dumps`` with options builds a new encoder per call (once per invoice).
+_METADATA_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def metadata_json(metadata: dict) -> str:
     """Compact JSON text of metadata, keeping JSON numbers exactly as numbers."""
     try:
-        return json.dumps(metadata, separators=(",", ":"), ensure_ascii=False)
+        return _METADATA_ENCODER.encode(metadata)
     except TypeError:
         pass
     # Metadata numbers were parsed as Decimal; write them back verbatim.
@@ -306,7 +310,7 @@ def _payment_method(pm: dict, method: str, currency: str, invoice_id: str | None
         due_sats=_optional_sats(pm.get("due")),
         fee_sats=_optional_sats(fee),
         activated=activated if type(activated) is bool else True,
-        payments=tuple(_payment(p, method, invoice_id) for p in payments_raw),
+        payments=tuple([_payment(p, method, invoice_id) for p in payments_raw]) if payments_raw else (),
     )
 
 
