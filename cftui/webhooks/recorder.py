@@ -41,6 +41,7 @@ REJECTED_BODY_BYTES = 4096
 # table holds at most rejected_retention + PRUNE_EVERY of them at any time.
 PRUNE_EVERY = 64
 MAX_BATCH = 512
+QUEUE_CHUNK = 200  # pending invoices per statement: 800 parameters, within SQLite's oldest limit (999)
 
 
 class _Statements:
@@ -57,8 +58,8 @@ class _Statements:
         sample = {f: f.default if f.default is not None else "" for f in fields}
         self.insert = WebhookDelivery.insert(sample).sql()[0]
         self.claim = WebhookDelivery.insert(sample).on_conflict_ignore().sql()[0]
-        # Parameters: store, invoice_id, reason, queued_time (the model's field order).
-        self.queue = (
+        # Parameters per row: store, invoice_id, reason, queued_time (the model's field order).
+        queue = (
             PendingInvoice.insert(store=0, invoice_id="", reason="", queued_time=0)
             .on_conflict(
                 conflict_target=[PendingInvoice.store, PendingInvoice.invoice_id],
@@ -66,6 +67,11 @@ class _Statements:
             )
             .sql()[0]
         )
+        self._queue_head, self._queue_tail = queue.split(" VALUES (?, ?, ?, ?)")
+
+    def queue(self, count: int) -> str:
+        """One upsert of ``count`` pending invoices: one statement, not one per invoice."""
+        return f"{self._queue_head} VALUES {', '.join(['(?, ?, ?, ?)'] * count)}{self._queue_tail}"
 
     def params(self, row: dict[str, Any]) -> list[Any]:
         return [row.get(name, default) for name, default in self._fields]
@@ -108,6 +114,7 @@ class Recorder:
         self._sql: _Statements | None = None
         self._cursor: Any = None
         self._store_pks: dict[str, int] = {}  # store name -> Store row id (stores are never deleted)
+        self._to_queue: dict[tuple[int, str], str] = {}  # (Store row id, invoice) -> reason, in one transaction
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -177,7 +184,9 @@ class Recorder:
             with database.atomic():
                 # The driver's own cursor: peewee's per-statement layer costs as much as the insert.
                 self._cursor = database.connection().cursor()
+                self._to_queue.clear()
                 results = [self._insert(job.row, job.queue) for job in jobs]
+                self._queue_invoices()
                 self._prune(force=False)
         except Exception as exc:  # the database failed: each waiting request answers 5xx, BTCPay retries
             log.exception("could not record %d webhook request(s)", len(jobs))
@@ -215,7 +224,22 @@ class Recorder:
         store_pk = self._store_pks.get(queue.store.name)
         if store_pk is None:
             store_pk = self._store_pks[queue.store.name] = ensure_store(queue.store).id
-        self._cursor.execute(self._sql.queue, (store_pk, queue.invoice_id, queue.reason, clock.now_s()))
+        self._to_queue[(store_pk, queue.invoice_id)] = queue.reason
+
+    def _queue_invoices(self) -> None:
+        """Write the batch's pending invoices in one statement.
+
+        Each statement releases and retakes the GIL, and under load retaking it
+        can wait for the event loop's thread: few statements per batch keep
+        the writer from stalling behind it.
+        """
+        if not self._to_queue:
+            return
+        now = clock.now_s()
+        rows = [(store_pk, invoice_id, reason, now) for (store_pk, invoice_id), reason in self._to_queue.items()]
+        for start in range(0, len(rows), QUEUE_CHUNK):
+            chunk = rows[start : start + QUEUE_CHUNK]
+            self._cursor.execute(self._sql.queue(len(chunk)), [value for row in chunk for value in row])
 
     def _prune(self, *, force: bool) -> None:
         if self._rejected_since_prune == 0 or (not force and self._rejected_since_prune < PRUNE_EVERY):
