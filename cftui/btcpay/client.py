@@ -62,7 +62,7 @@ def parse_retry_after(value: str | None) -> float | None:
         return None
     text = value.strip()
     if text.isdigit():
-        return float(int(text))
+        return int(text)  # seconds
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
