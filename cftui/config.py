@@ -219,6 +219,17 @@ class Config:
     def is_empty(self) -> bool:
         return not self.btcpay and not self.angor.enabled
 
+    def secret_values(self) -> list[str]:
+        """Every secret in use, wherever it comes from (inline, env var, file), for log redaction."""
+        values: list[str] = []
+        for store in self.btcpay:
+            try:
+                key = store.resolve_api_key()
+            except ConfigError:  # an unreadable key file is reported where the key is used
+                key = None
+            values += [s.reveal() for s in (key, store.webhook_secret) if s]
+        return values
+
 
 # ---------------------------------------------------------------- paths
 

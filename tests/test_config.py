@@ -167,3 +167,28 @@ def test_missing_file_gives_defaults_or_a_clear_error(tmp_path):
     assert cfg.load(tmp_path / "nope.toml").is_empty
     with pytest.raises(ConfigError, match="cftui config init"):
         cfg.load(tmp_path / "nope.toml", missing_ok=False)
+
+
+def test_secrets_from_env_and_file_are_redacted_from_logs(tmp_path, monkeypatch):
+    import logging
+
+    from cftui import logs
+
+    key_file = tmp_path / "key.txt"
+    key_file.write_text("file-secret-abcdef\n")
+    monkeypatch.setenv("CFTUI_TEST_KEY2", "env-secret-123456")
+    text = (
+        '[[btcpay]]\nname="env"\nurl="https://x"\nstore_id="s"\napi_key_env="CFTUI_TEST_KEY2"\n'
+        f'[[btcpay]]\nname="file"\nurl="https://x"\nstore_id="s"\napi_key_file="{key_file}"\n'
+        'webhook_secret="hook-secret-999"\n'
+    )
+    config = cfg.load(write(tmp_path, text))
+    assert sorted(config.secret_values()) == ["env-secret-123456", "file-secret-abcdef", "hook-secret-999"]
+    log_file = logs.setup(tmp_path / "logs")
+    logs.redact(*config.secret_values())
+    logging.getLogger("cftui.test").warning("keys %s %s %s", "env-secret-123456", "file-secret-abcdef", "hook-secret-999")
+    for handler in logging.getLogger("cftui").handlers:
+        handler.flush()
+    written = log_file.read_text()
+    assert "keys" in written
+    assert "secret-123456" not in written and "secret-abcdef" not in written and "secret-999" not in written

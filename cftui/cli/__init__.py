@@ -36,11 +36,7 @@ class Context:
     @cached_property
     def config(self) -> config_mod.Config:
         config = config_mod.load(self.paths.config)
-        for store in config.btcpay:
-            logs.redact(
-                store.api_key.reveal() if store.api_key else None,
-                store.webhook_secret.reveal() if store.webhook_secret else None,
-            )
+        logs.redact(*config.secret_values())
         return config
 
     def open_store(self):

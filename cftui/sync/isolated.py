@@ -84,11 +84,7 @@ def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn:
         pass
     if log_dir:
         logs.setup(Path(log_dir))
-    for store in config.btcpay:
-        logs.redact(
-            store.api_key.reveal() if store.api_key else None,
-            store.webhook_secret.reveal() if store.webhook_secret else None,
-        )
+    logs.redact(*config.secret_values())
     try:
         open_database(db_path, migrate=False)
         run_sync(source, config, reporter=conn.send, cancel=stop)
