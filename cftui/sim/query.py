@@ -80,14 +80,15 @@ def parse_query(params: MultiMapping[str], version: str) -> InvoiceQuery | list[
     """An :class:`InvoiceQuery`, or the 422 error list BTCPay would answer."""
     errors: list[dict] = []
 
-    def integer(name: str) -> int | None:
+    def integer(name: str, *, unix_time: bool = False) -> int | None:
         raw = params.get(name)
         if raw is None or raw == "":
             return None
         try:
             return int(raw)
         except ValueError:
-            errors.append(_invalid(name, raw))
+            # BTCPay's own wording for dates; model binding's for other numbers.
+            errors.append({"path": name, "message": "Invalid unix timestamp"} if unix_time else _invalid(name, raw))
             return None
 
     def boolean(name: str) -> bool:
@@ -99,20 +100,10 @@ def parse_query(params: MultiMapping[str], version: str) -> InvoiceQuery | list[
         errors.append(_invalid(name, raw))
         return False
 
-    def timestamp(name: str) -> int | None:
-        raw = params.get(name)
-        if raw is None or raw == "":
-            return None
-        try:
-            return int(raw)
-        except ValueError:
-            errors.append({"path": name, "message": "Invalid unix timestamp"})
-            return None
-
     skip = integer("skip")
     take = integer("take")
-    start = timestamp("startDate")
-    end = timestamp("endDate")
+    start = integer("startDate", unix_time=True)
+    end = integer("endDate", unix_time=True)
     include_archived = boolean("includeArchived")
     include_pm = boolean("includePaymentMethods")
     if start is not None and end is not None and start > end:
