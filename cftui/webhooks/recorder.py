@@ -11,6 +11,10 @@ A delivery whose invoice must be queued for the next sync (its store's API
 is down) is queued in the same transaction as its row, which is then written
 already marked processed: one write instead of two.
 
+Checkpoints (folding the WAL back into the database) run on a thread of
+their own (:class:`cftui.store.db.WalCheckpointer`), never inside a commit
+that deliveries are waiting on.
+
 Rejected requests are kept up to ``rejected_retention`` rows (oldest pruned)
 with their bodies cut to :data:`REJECTED_BODY_BYTES`, so a flood cannot fill
 the disk; accepted deliveries are all kept.
@@ -30,6 +34,7 @@ from peewee import EXCLUDED
 
 from cftui import clock
 from cftui.config import StoreConfig
+from cftui.store.db import WalCheckpointer, tune_latency_writer
 from cftui.store.models import PendingInvoice, database
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, DUPLICATE, VERIFIED, WebhookDelivery
 from cftui.store.writer import ensure_store
@@ -109,6 +114,7 @@ class Recorder:
         self._jobs: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
         self._outgoing: list[_Job] = []
         self._thread: threading.Thread | None = None
+        self._checkpointer: WalCheckpointer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rejected_since_prune = 0
         self._sql: _Statements | None = None
@@ -118,6 +124,8 @@ class Recorder:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._checkpointer = WalCheckpointer(database.obj, name="cftui-webhook-checkpoint")
+        self._checkpointer.start()
         self._thread = threading.Thread(target=self._run, name="cftui-webhook-writer", daemon=True)
         self._thread.start()
 
@@ -130,6 +138,7 @@ class Recorder:
         self._jobs.put(None)
         await asyncio.to_thread(self._thread.join)
         self._thread = None
+        await asyncio.to_thread(self._checkpointer.stop)
 
     async def record(self, row: dict[str, Any], queue: QueuedInvoice | None = None) -> Recorded:
         future = self._loop.create_future()
@@ -156,6 +165,7 @@ class Recorder:
     def _run(self) -> None:
         db = database.obj
         self._sql = _Statements()  # needs the database bound, so built here
+        tune_latency_writer(db)
         try:
             stopping = False
             while not stopping:
@@ -193,6 +203,7 @@ class Recorder:
             self._store_pks.clear()  # in case a cached Store row is what failed
             self._resolve([(job.future, None, exc) for job in jobs])
             return
+        self._checkpointer.wrote()
         self._resolve([(job.future, result, None) for job, result in zip(jobs, results)])
 
     def _insert(self, row: dict[str, Any], queue: QueuedInvoice | None) -> Recorded:
@@ -264,6 +275,7 @@ class Recorder:
         except Exception as exc:
             self._resolve([(job.future, None, exc)])
         else:
+            self._checkpointer.wrote()  # most calls write (an invoice upsert); a needless checkpoint costs nothing
             self._resolve([(job.future, result, None)])
 
     def _resolve(self, outcomes: list[tuple[asyncio.Future, Any, BaseException | None]]) -> None:
