@@ -91,19 +91,27 @@ def _run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
             loop.add_signal_handler(sig, stop.set)
         await main(stop)
 
-    asyncio.run(runner())
+    try:
+        asyncio.run(runner())
+    finally:
+        sys.stdout.flush()  # lines still waiting for their timed flush
 
 
 # ---------------------------------------------------------------- listen / daemon
 
 
 _flush_pending = False
+# Lines written by the event loop reach the terminal within this many seconds.
+# Flushing less often matters under a burst: each flush is a write(2) during
+# which the webhook writer thread takes the GIL, and the loop then waits to get
+# it back (flushing once per loop turn cost ~5% of `listen`'s throughput).
+FLUSH_DELAY = 0.05
 
 
 def _line(text: str) -> None:
-    """Print a line now; under a burst, flush once per event-loop turn instead of once per line."""
+    """Print a line; from the event loop, the output is flushed within :data:`FLUSH_DELAY`, once for all its lines."""
     global _flush_pending
-    print(text)
+    sys.stdout.write(text + "\n")
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
@@ -111,7 +119,7 @@ def _line(text: str) -> None:
         return
     if not _flush_pending:
         _flush_pending = True
-        loop.call_soon(_flush)
+        loop.call_later(FLUSH_DELAY, _flush)
 
 
 def _flush() -> None:
@@ -120,9 +128,21 @@ def _flush() -> None:
     sys.stdout.flush()
 
 
+_shown_second: tuple[int, str] = (-1, "")
+
+
+def _time_of_day(received_ms: int) -> str:
+    """HH:MM:SS (UTC), formatted once per second: a burst prints thousands of lines a second."""
+    global _shown_second
+    second = received_ms // 1000
+    if _shown_second[0] != second:
+        _shown_second = (second, clock.to_datetime(second).strftime("%H:%M:%S"))
+    return _shown_second[1]
+
+
 def format_delivery(notice) -> str:
     """One `listen` line: time, HTTP status, verdict, store, event, invoice, delivery id (or why rejected)."""
-    when = clock.to_datetime(notice.received_ms / 1000).strftime("%H:%M:%S")
+    when = _time_of_day(notice.received_ms)
     parts = [when, f"{notice.http_status}", f"{notice.verdict:<13}", notice.store_name or "-"]
     if notice.event_type:
         parts.append(notice.event_type)
