@@ -94,38 +94,46 @@ def _run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
     try:
         asyncio.run(runner())
     finally:
-        sys.stdout.flush()  # lines still waiting for their timed flush
+        _line.flush()  # lines still waiting for their timed write
 
 
 # ---------------------------------------------------------------- listen / daemon
 
 
-_flush_pending = False
-# Lines written by the event loop reach the terminal within this many seconds.
-# Flushing less often matters under a burst: each flush is a write(2) during
-# which the webhook writer thread takes the GIL, and the loop then waits to get
-# it back (flushing once per loop turn cost ~5% of `listen`'s throughput).
+# Lines written on the event loop reach the terminal within this many seconds,
+# all of them in one write. Under a burst that matters: each write(2) hands the
+# GIL to the webhook writer thread and the loop waits to get it back, and with
+# PYTHONUNBUFFERED (or a pipe read line by line) a print per line meant a
+# write per line: ~5% of `listen`'s throughput.
 FLUSH_DELAY = 0.05
 
 
-def _line(text: str) -> None:
-    """Print a line; from the event loop, the output is flushed within :data:`FLUSH_DELAY`, once for all its lines."""
-    global _flush_pending
-    sys.stdout.write(text + "\n")
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
+class _Lines:
+    """stdout for `listen` and `daemon`: lines gathered on the event loop, written together."""
+
+    def __init__(self) -> None:
+        self._pending: list[str] = []
+
+    def __call__(self, text: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving: write at once, after anything still waiting
+            self._pending.append(text)
+            self.flush()
+            return
+        if not self._pending:
+            loop.call_later(FLUSH_DELAY, self.flush)
+        self._pending.append(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            text = "\n".join(self._pending) + "\n"
+            self._pending.clear()
+            sys.stdout.write(text)
         sys.stdout.flush()
-        return
-    if not _flush_pending:
-        _flush_pending = True
-        loop.call_later(FLUSH_DELAY, _flush)
 
 
-def _flush() -> None:
-    global _flush_pending
-    _flush_pending = False
-    sys.stdout.flush()
+_line = _Lines()
 
 
 _shown_second: tuple[int, str] = (-1, "")
