@@ -37,6 +37,11 @@ class CftuiCommands(Provider):
                 "Write the Invoices tab's current filtered view to a file",
                 partial(self._export, fmt),
             )
+        yield (
+            "BTCPay's webhook deliveries",
+            "BTCPay's own delivery list beside what was received here (Webhooks tab, key b)",
+            self._btcpay_deliveries,
+        )
         yield "Switch theme", "Pick a colour theme", app.action_change_theme
         yield "Show keys", "List the keys of this tab and the app (key ?)", app.action_help
         yield "Switch store: all stores", "Overview figures for every store", partial(self._switch_store, None)
@@ -51,6 +56,10 @@ class CftuiCommands(Provider):
         from cftui.ui.screens.open_invoice import OpenInvoicePrompt
 
         self.app.push_screen(OpenInvoicePrompt())
+
+    def _btcpay_deliveries(self) -> None:
+        self.app.action_show_tab("webhooks")
+        self.app.tab("webhooks").action_btcpay_deliveries()
 
     def _export(self, fmt: str) -> None:
         self.app.tab("invoices").export(fmt)

@@ -62,9 +62,10 @@ class PendingChanged(Message):
 class WebhooksTab(Container):
     # Styles: webhooks.tcss, loaded by the app with every tab's stylesheet.
     BINDINGS = [
-        Binding("p,space", "toggle_pause", "Pause/tail", id="webhooks.pause"),
-        Binding("v", "cycle_verdict", "Verdict filter", id="webhooks.verdict"),
-        Binding("t", "cycle_type", "Type filter", id="webhooks.type"),
+        Binding("p,space", "toggle_pause", "Pause", id="webhooks.pause"),
+        Binding("v", "cycle_verdict", "Verdict", id="webhooks.verdict"),
+        Binding("t", "cycle_type", "Type", id="webhooks.type"),
+        Binding("b", "btcpay_deliveries", "BTCPay view", id="webhooks.btcpay"),
     ]
 
     def __init__(self) -> None:
@@ -172,6 +173,16 @@ class WebhooksTab(Container):
         self.post_message(PendingChanged(0))
         self._update_bar()
         self._reload()
+
+    def action_btcpay_deliveries(self) -> None:
+        """BTCPay's own delivery list beside ours: what BTCPay sent that never arrived here."""
+        from cftui.ui.screens.btcpay_deliveries import BtcpayDeliveriesScreen
+
+        stores = self.app.config.btcpay
+        if not stores:
+            self.app.notify("No BTCPay store is configured: add one in Settings (5).", severity="warning")
+            return
+        self.app.push_screen(BtcpayDeliveriesScreen(stores))
 
     @on(DeliveryLog.Chosen)
     def _open_delivery(self, message: DeliveryLog.Chosen) -> None:
