@@ -89,7 +89,9 @@ class Demo:
             webhook_secrets[sim_store.store_id] = webhook_secret
             stores.append((name, sim_store.store_id, webhook_secret))
         # The sender's routes must be on the app before it starts.
-        attach(thread.sim, urls, webhook_secrets, demo=True)
+        sender = attach(thread.sim, urls, webhook_secrets, demo=True)
+        # Their ids let the Webhooks tab show BTCPay's own delivery list (key b).
+        webhook_ids = {webhook.store_id: webhook.id for webhook in sender.webhooks.values()}
         base_url = thread.start()
         self._thread = thread
 
@@ -102,6 +104,7 @@ class Demo:
                     store_id=store_id,
                     api_key=Secret(api_key),
                     webhook_secret=Secret(webhook_secret),
+                    webhook_id=webhook_ids[store_id],
                 )
                 for name, store_id, webhook_secret in stores
             ),
