@@ -83,3 +83,19 @@ def test_bad_content_is_skipped_with_a_reason(raw, reason):
     with pytest.raises(ProjectInfoError) as exc:
         projectinfo.parse(raw, network="Angornet")
     assert exc.value.reason == reason
+
+
+def test_schedule_patterns_describe_each_dynamic_pattern_and_survive_odd_content():
+    from cftui.angor.projectinfo import schedule_patterns
+
+    content = json.dumps({"dynamicStagePatterns": [
+        {"patternId": 5, "name": "Quarterly x4", "frequency": 4, "stageCount": 4, "payoutDayType": 1, "payoutDay": 15,
+         "amount": 250000},
+        {"patternId": 7, "frequency": 99},  # a frequency from a newer app: still listed
+        "not a pattern",
+    ]})
+    assert schedule_patterns(content) == [
+        "Quarterly x4: 4 stages, quarterly, on day 15 of the month; 250,000 sats",
+        "pattern 7: on its own schedule, counted from the day of the investment",
+    ]
+    assert schedule_patterns("{}") == [] and schedule_patterns("not json") == []

@@ -149,3 +149,40 @@ def _stages(raw: Any) -> tuple[Stage, ...]:
             raise ProjectInfoError("bad stages")
         stages.append(Stage(percent, release))
     return tuple(stages)
+
+
+# DynamicStagePattern (contract §3.4): how a Fund or Subscribe investment's stages are dated.
+FREQUENCIES = {0: "weekly", 1: "every 2 weeks", 2: "monthly", 3: "every 2 months", 4: "quarterly"}
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+def schedule_patterns(content: str) -> list[str]:
+    """One line per ``dynamicStagePatterns`` entry of a stored ProjectInfo, for people to read.
+
+    Lenient: the content was validated when it was synced, and a pattern this
+    reader does not understand is described as far as it can be, not dropped.
+    """
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return []
+    patterns = data.get("dynamicStagePatterns") if isinstance(data, dict) else None
+    return [_describe_pattern(p) for p in patterns or [] if isinstance(p, dict)]
+
+
+def _describe_pattern(pattern: dict[str, Any]) -> str:
+    name = pattern.get("name") or f"pattern {pattern.get('patternId', '?')}"
+    count = pattern.get("stageCount")
+    frequency = FREQUENCIES.get(pattern.get("frequency"), "on its own schedule")
+    day_type, day = pattern.get("payoutDayType"), pattern.get("payoutDay")
+    if day_type == 1 and isinstance(day, int):
+        when = f"on day {day} of the month"
+    elif day_type == 2 and isinstance(day, int) and 0 <= day < len(WEEKDAYS):
+        when = f"on {WEEKDAYS[day]}s"
+    else:
+        when = "counted from the day of the investment"
+    parts = [f"{name}: {count} stages, {frequency}, {when}" if isinstance(count, int) else f"{name}: {frequency}, {when}"]
+    amount = pattern.get("amount")
+    if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0:
+        parts.append(f"{amount:,} sats")
+    return "; ".join(parts)

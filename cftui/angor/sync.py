@@ -8,7 +8,10 @@ One run:
    another network are skipped and counted by reason.
 2. On-chain: the Angor indexer API if the server has it (its project list
    gives every committed ``nostrEventId``), else the esplora-style address
-   history of each project.
+   history of each project. Fund and Subscribe projects always take their
+   funding from the address history: the mempool-fork indexer does not index
+   their investments at all (the 4-byte schedule push fails its check,
+   contract §1.5), and blockcore-indexer misreads that push.
 3. A second relay round: committed events not seen yet (older or legacy
    kind-30078 ProjectInfo, fetched by id) and the profiles (kind 0 and
    ``angor:*`` kind 30078) of every project's ``nostrPubKey``.
@@ -182,15 +185,16 @@ class _Run:
         api = AngorIndexer(self.config.effective_indexer_url, client)
         try:
             listing = await api.projects()
+            chain = esplora.Esplora(self.config.effective_esplora_url, client)
             if listing is not None:
-                return await self._from_indexer(api, listing)
-            return await self._from_esplora(esplora.Esplora(self.config.effective_esplora_url, client))
+                return await self._from_indexer(api, listing, chain)
+            return await self._from_esplora(chain)
         except (UnreachableError, IndexerDataError) as exc:
             self.errors.append(f"On-chain data unavailable, stored figures kept: {exc}")
             return {}, {}
 
     async def _from_indexer(
-        self, api: AngorIndexer, listing: list[IndexedProject]
+        self, api: AngorIndexer, listing: list[IndexedProject], chain: esplora.Esplora
     ) -> tuple[dict[str, Onchain | None], dict[str, FundingOf]]:
         onchain: dict[str, Onchain | None] = {pid: None for pid in self.candidates}
         onchain.update(
@@ -200,6 +204,8 @@ class _Run:
         indexed = [pid for pid, o in onchain.items() if o is not None]
 
         async def read(pid: str) -> FundingOf:
+            if self._is_dynamic(pid):  # not (or wrongly) indexed: read from the chain
+                return partial(from_esplora, await chain.project(identity.project_address(pid, self.network)))
             async with limit:
                 stats, investments = await asyncio.gather(api.stats(pid), api.investments(pid))
             return partial(from_indexer, stats, investments)
@@ -207,6 +213,10 @@ class _Run:
         readers = await asyncio.gather(*(read(pid) for pid in indexed))
         self._progress(f"funding of {len(indexed)} projects read from the indexer", len(indexed))
         return onchain, dict(zip(indexed, readers, strict=True))
+
+    def _is_dynamic(self, pid: str) -> bool:
+        """A Fund or Subscribe project (per any of its ProjectInfo events): each investment has its own schedule."""
+        return any(c.info.project_type != 0 for c in self.candidates.get(pid, {}).values())
 
     async def _from_esplora(self, api: esplora.Esplora) -> tuple[dict[str, Onchain | None], dict[str, FundingOf]]:
         pids = list(self.candidates)

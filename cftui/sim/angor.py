@@ -30,7 +30,7 @@ from aiohttp import WSMsgType, web
 
 from cftui import clock
 from cftui.angor.events import NostrEvent
-from cftui.sim.angor_data import AngorWorld, SimProject
+from cftui.sim.angor_data import AngorWorld, SimInvestment, SimProject
 
 RELAY_PATH = "/nostr"
 ESPLORA_PAGE = 25  # esplora's chain page size
@@ -159,7 +159,7 @@ class AngorSimulator:
             "trxId": project.creation_txid,
         }
         if with_count:
-            body["totalInvestmentsCount"] = len(project.investments)
+            body["totalInvestmentsCount"] = len(self._indexed_investments(project))
         return body
 
     def _paging(self, request: web.Request, default_limit: int = 10) -> tuple[int, int | None] | web.Response:
@@ -203,11 +203,19 @@ class AngorSimulator:
     async def _project(self, request: web.Request) -> web.Response:
         return web.json_response(self._project_json(self._find(request), with_count=True))
 
+    def _indexed_investments(self, project: SimProject) -> list[SimInvestment]:
+        """[M] validates an investment's OP_RETURN as <33B>[<32B>]: the 4-byte schedule push of a
+        Fund/Subscribe investment fails it, so none of theirs are indexed (contract §1.5)."""
+        if self.pagination == "M" and project.is_dynamic:
+            return []
+        return project.investments
+
     async def _stats(self, request: web.Request) -> web.Response:
         project = self._find(request)
+        investments = self._indexed_investments(project)
         founder = penalty = 0
         penalty_txs: set[str] = set()
-        for inv in project.investments:
+        for inv in investments:
             for stage, (who, txid) in inv.spends.items():
                 if who == "founder":
                     founder += inv.stage_values[stage]
@@ -215,8 +223,8 @@ class AngorSimulator:
                     penalty += inv.stage_values[stage]
                     penalty_txs.add(txid)
         return web.json_response({
-            "investorCount": len(project.investments),  # [M]: a count of txs
-            "amountInvested": project.gross_sats,  # [M]: fee output × 100
+            "investorCount": len(investments),  # [M]: a count of txs
+            "amountInvested": sum(i.fee_sats * 100 for i in investments),  # [M]: fee output × 100
             "amountSpentSoFarByFounder": founder,
             "amountInPenalties": penalty,
             "countInPenalties": len(penalty_txs),
@@ -229,7 +237,7 @@ class AngorSimulator:
         if isinstance(paging, web.Response):
             return paging
         limit, offset = paging
-        ascending = project.investments
+        ascending = self._indexed_investments(project)
         if "limit" in request.query and offset is None:  # [M]: the newest `limit`, ascending
             page = ascending[-limit:]
         else:

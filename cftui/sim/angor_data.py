@@ -26,6 +26,7 @@ from cftui.sim.config import digest
 DAY = 86_400
 MIN_DATE = -62135596800  # C#'s DateTime.MinValue as unix seconds: "no end date"
 BLOCK0_TIME = 1_700_000_000
+DYNAMIC_EPOCH = 1_735_689_600  # 2025-01-01 UTC: Fund/Subscribe investment starts count days from it
 NAMES = ("Solar Mesh", "Open Seeds", "River Lab", "Mint Relay", "Pixel Forge", "Cold Harbor", "Tidal Books",
          "Orbit Garden", "Quiet Radio", "Stone Bakery", "Lumen Kit", "Maple Node")
 
@@ -77,6 +78,11 @@ class SimProject:
         return self.info["projectIdentifier"]
 
     @property
+    def is_dynamic(self) -> bool:
+        """A Fund or Subscribe project: each investment carries its own stage schedule."""
+        return self.info.get("projectType", 0) != 0
+
+    @property
     def founder_key(self) -> str:
         return self.info["founderKey"]
 
@@ -100,6 +106,18 @@ _SHAPES = [
     ("funding", 1, -5, None, (), 0, 100),  # Fund: open-ended, no target
     ("funding", 2, -3, None, (), 0, 100),  # Subscribe
 ]
+
+
+def investment_start(project: SimProject, inv: SimInvestment) -> int:
+    """A Fund/Subscribe investment's schedule start: the project's start, then a day per earlier investment."""
+    return project.info["startDate"] + project.investments.index(inv) * DAY
+
+
+def dynamic_info(project: SimProject, inv: SimInvestment) -> bytes:
+    """The 4-byte push of a Fund/Subscribe investment (contract §4.1): start day, pattern, stage count."""
+    pattern = project.info["dynamicStagePatterns"][0]
+    days = (investment_start(project, inv) - DYNAMIC_EPOCH) // DAY
+    return days.to_bytes(2, "little") + bytes([pattern["patternId"], 0])  # 0: the pattern's own stage count
 
 
 class AngorWorld:
@@ -286,6 +304,8 @@ class AngorWorld:
 
     def investment_tx(self, project: SimProject, inv: SimInvestment) -> dict[str, Any]:
         op_return = "6a21" + inv.investor_key + ("20" + "ab" * 32 if inv.seeder else "")
+        if project.is_dynamic:
+            op_return += "04" + dynamic_info(project, inv).hex()
         outs = [self._out(inv.fee_sats, "0014" + self._program(project), "v0_p2wpkh", self.address(project)),
                 self._out(0, op_return, "op_return")]
         outs += [self._out(v, "5120" + txid_of(inv.txid, i), "v1_p2tr", None) for i, v in enumerate(inv.stage_values)]

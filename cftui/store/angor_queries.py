@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from peewee import JOIN, Case, fn
 
+from cftui.angor.projectinfo import schedule_patterns
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 
 STATUSES = ("upcoming", "funding", "funded", "failed", "active", "completed")
@@ -115,6 +116,7 @@ class ProjectDetail:
     stages: tuple[StageRow, ...]
     investments: tuple[InvestmentRow, ...]
     investment_count: int
+    schedule_patterns: tuple[str, ...] = ()  # Fund/Subscribe: how each investment's own stages are dated
 
 
 def _flags(text: str) -> tuple[str, ...]:
@@ -220,4 +222,5 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
         stages=stages,
         investments=investments,
         investment_count=investments_query.count(),
+        schedule_patterns=tuple(schedule_patterns(project.content)) if project.project_type != 0 else (),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from data_extra import PROJECTS, fill_angor, project_id, sample_config
 from textual.widgets import DataTable, Input
@@ -181,3 +183,38 @@ async def test_disabled_angor_says_how_to_enable_it(make_app, projects):
         empty = str(app.tab("angor").query_one("#angor-empty").render())
         assert "Angor is off" in empty and "enabled = true" in empty and "Settings (5)" in empty
         assert not table.display
+
+
+async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_an_empty_stage_table(make_app, projects):
+    from cftui.store.angor_models import AngorProject, AngorStage
+
+    fund = project_id(1)
+    patterns = [{"patternId": 2, "name": "Monthly x3", "frequency": 2, "stageCount": 3, "payoutDayType": 0,
+                 "payoutDay": 0},
+                {"patternId": 9, "name": "Weekly x4", "frequency": 0, "stageCount": 4, "payoutDayType": 2,
+                 "payoutDay": 1, "amount": 50_000}]
+    AngorProject.update(project_type=1, content=json.dumps({"projectType": 1, "dynamicStagePatterns": patterns})).where(
+        AngorProject.project_id == fund).execute()
+    AngorStage.delete().where(AngorStage.project == fund).execute()  # Fund projects publish no fixed stages
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        table.move_cursor(row=table.get_row_index(fund))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        screen = app.screen
+        schedule = screen.query_one("#project-schedule")
+        text = str(schedule.render())
+        assert schedule.display and not screen.query_one("#project-stages").display
+        assert "Fund project: no fixed release dates" in text
+        assert "Monthly x3: 3 stages, monthly, counted from the day of the investment" in text
+        assert "Weekly x4: 4 stages, weekly, on Mondays; 50,000 sats" in text
+    # An Invest project keeps its table, with no schedule text.
+    async with make_app(angor_on()).run_test(size=(120, 40)) as pilot:
+        app = pilot.app
+        table = await open_tab(app, pilot)
+        table.move_cursor(row=table.get_row_index(project_id(4)))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("#project-stages").display
+        assert not app.screen.query_one("#project-schedule").display

@@ -91,6 +91,7 @@ class ProjectDetailScreen(Screen[None]):
             yield Label("Verification", classes="project-heading")
             yield Static("", id="project-verification", markup=False)
             yield Label("Stages", classes="project-heading")
+            yield Static("", id="project-schedule", markup=False)
             yield DataTable(id="project-stages", cursor_type="row", zebra_stripes=True)
             yield Label("Investors", id="project-investors-heading", classes="project-heading")
             yield DataTable(id="project-investors", cursor_type="row", zebra_stripes=True)
@@ -122,6 +123,18 @@ class ProjectDetailScreen(Screen[None]):
 
     def _fill_stages(self, detail: ProjectDetail) -> None:
         table = self.query_one("#project-stages", DataTable)
+        schedule = self.query_one("#project-schedule", Static)
+        dynamic = not detail.stages and detail.project_type in ("Fund", "Subscribe")
+        schedule.display = dynamic
+        table.display = not dynamic
+        if dynamic:
+            # Fund/Subscribe: no fixed release dates; each investment's stages count from the day it was made.
+            patterns = "\n".join(f"  {line}" for line in detail.schedule_patterns) or "  (no pattern published)"
+            schedule.update(
+                f"{detail.project_type} project: no fixed release dates. Each investment releases its stages on its "
+                f"own schedule, chosen from:\n{patterns}"
+            )
+            return
         table.add_columns("#", "Release date", "%", "Amount BTC", "Released", "Spent BTC")
         for stage in detail.stages:
             table.add_row(
