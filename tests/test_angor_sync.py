@@ -15,7 +15,7 @@ from cftui.angor.sync import sync_angor
 from cftui.cli import main as cli_main
 from cftui.config import AngorConfig
 from cftui.sim.angor import AngorSimulator
-from cftui.sim.angor_data import DAY, secret
+from cftui.sim.angor_data import DAY, investment_start, secret
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject
 from cftui.store.db import open_database
 
@@ -70,8 +70,13 @@ async def test_indexer_sync_stores_every_project_verified_and_flagged(nostr_rela
         assert row.verified and row.flags == "", project.label
         assert row.status == project.label
         if project.is_dynamic:
-            # Fund/Subscribe: the indexer does not index their investments; the chain is read instead.
+            # Fund/Subscribe: the indexer does not index their investments; the chain is read instead,
+            # with the schedule each investment committed.
             assert row.raised_sats == project.net_sats > 0 and row.raised_source == "esplora"
+            stored = {i.txid: i for i in AngorInvestment.select().where(AngorInvestment.project == row)}
+            for inv in project.investments:
+                assert stored[inv.txid].schedule_start == investment_start(project, inv)
+                assert (stored[inv.txid].pattern_id, stored[inv.txid].stage_count) == (2, 0)
         else:
             assert row.raised_sats == project.gross_sats and row.raised_source == "indexer"
         assert row.investor_count == len({i.investor_key for i in project.investments})

@@ -68,3 +68,31 @@ def test_a_store_from_a_newer_cftui_is_refused(tmp_path):
     with pytest.raises(DataError, match=rf"newer cftui \(schema 99, this one knows {SCHEMA_VERSION}\)") as caught:
         open_database(path)
     assert "Upgrade cftui" in str(caught.value)
+
+
+def test_a_version_3_store_gains_the_fund_subscribe_schedule_columns_and_keeps_its_investments(tmp_path):
+    from cftui.store.angor_models import AngorInvestment
+
+    path = tmp_path / "v3.sqlite"
+    db = open_database(path)
+    AngorProject.create(project_id="angor1qx", network="Angornet", founder_key="k", nostr_pubkey="p", event_id="e",
+                        event_pubkey="p", event_kind=3030, event_created=1, content="{}", synced_time=1)
+    AngorInvestment.create(project="angor1qx", investor_key="03ab", txid="t1", amount_sats=99_000)
+    db.close()
+    # Make it the file version 3 wrote: angor_investment without the three schedule columns.
+    with sqlite3.connect(path) as raw:
+        for column in ("schedule_start", "pattern_id", "stage_count"):
+            raw.execute(f'ALTER TABLE "angor_investment" DROP COLUMN "{column}"')
+        raw.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        columns = {row[1] for row in raw.execute('PRAGMA table_info("angor_investment")')}
+    raw.close()
+    assert "schedule_start" not in columns
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION == 4
+    kept = AngorInvestment.get(AngorInvestment.txid == "t1")
+    assert kept.amount_sats == 99_000 and kept.schedule_start is None
+    AngorInvestment.create(project="angor1qx", investor_key="03cd", txid="t2", amount_sats=1, schedule_start=1_735_689_600,
+                           pattern_id=2, stage_count=0)
+    assert AngorInvestment.get(AngorInvestment.txid == "t2").pattern_id == 2
+    db.close()

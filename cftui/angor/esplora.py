@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 
 from cftui.angor.http import get_json
+from cftui.angor.schedule import DynamicInfo, read_dynamic_info
 
 RAISED_SOURCE = "esplora"
 MAX_TXS = 1000  # the app's cap on an address history
@@ -33,6 +34,7 @@ class OnchainInvestment:
     stage_values: list[int]  # sats per stage output, in stage order
     block_height: int | None
     time: int | None
+    dynamic: DynamicInfo | None = None  # Fund/Subscribe: the investment's own schedule
 
     @property
     def amount_sats(self) -> int:
@@ -115,6 +117,7 @@ def read_investment(tx: dict[str, Any], address: str) -> OnchainInvestment | Non
             break  # change follows the stage outputs
         stages.append(int(vout.get("value", 0)))
     status = tx.get("status") or {}
+    dynamic = [read_dynamic_info(p) for p in pushes[1:] if len(p) == 4]
     return OnchainInvestment(
         txid=tx["txid"],
         investor_key=pushes[0].hex(),
@@ -122,6 +125,7 @@ def read_investment(tx: dict[str, Any], address: str) -> OnchainInvestment | Non
         stage_values=stages,
         block_height=status.get("block_height"),
         time=status.get("block_time"),
+        dynamic=dynamic[0] if dynamic else None,
     )
 
 

@@ -56,7 +56,7 @@ def from_indexer(
         stage_spent_sats=[0] * len(info.stages),
         investments=[
             {"investor_key": i.investor_key, "txid": i.txid, "amount_sats": i.amount_sats, "is_seeder": i.is_seeder,
-             "block_height": None, "time": None}
+             "block_height": None, "time": None, "schedule_start": None, "pattern_id": None, "stage_count": None}
             for i in investments
         ],
     )
@@ -80,6 +80,9 @@ def from_esplora(chain: esplora.OnchainProject, info: ProjectInfo) -> Funding:
                 "is_seeder": i.is_seeder,
                 "block_height": i.block_height,
                 "time": i.time,
+                "schedule_start": i.dynamic.start_time if i.dynamic else None,
+                "pattern_id": i.dynamic.pattern_id if i.dynamic else None,
+                "stage_count": i.dynamic.stage_count if i.dynamic else None,
             }
             for i in chain.investments
         ],

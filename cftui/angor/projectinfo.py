@@ -156,18 +156,24 @@ FREQUENCIES = {0: "weekly", 1: "every 2 weeks", 2: "monthly", 3: "every 2 months
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
-def schedule_patterns(content: str) -> list[str]:
-    """One line per ``dynamicStagePatterns`` entry of a stored ProjectInfo, for people to read.
-
-    Lenient: the content was validated when it was synced, and a pattern this
-    reader does not understand is described as far as it can be, not dropped.
-    """
+def _patterns(content: str) -> list[dict[str, Any]]:
+    """The ``dynamicStagePatterns`` of a stored ProjectInfo (lenient: it was validated when synced)."""
     try:
         data = json.loads(content)
     except ValueError:
         return []
     patterns = data.get("dynamicStagePatterns") if isinstance(data, dict) else None
-    return [_describe_pattern(p) for p in patterns or [] if isinstance(p, dict)]
+    return [p for p in patterns if isinstance(p, dict)] if isinstance(patterns, list) else []
+
+
+def pattern_by_id(content: str) -> dict[int, dict[str, Any]]:
+    """The patterns an investment can name by ``patternId`` (see :mod:`cftui.angor.schedule`)."""
+    return {p["patternId"]: p for p in _patterns(content) if isinstance(p.get("patternId"), int)}
+
+
+def schedule_patterns(content: str) -> list[str]:
+    """One line per pattern, for people to read; one this reader does not understand is described as far as it can be."""
+    return [_describe_pattern(p) for p in _patterns(content)]
 
 
 def _describe_pattern(pattern: dict[str, Any]) -> str:

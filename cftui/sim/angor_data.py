@@ -109,8 +109,9 @@ _SHAPES = [
 
 
 def investment_start(project: SimProject, inv: SimInvestment) -> int:
-    """A Fund/Subscribe investment's schedule start: the project's start, then a day per earlier investment."""
-    return project.info["startDate"] + project.investments.index(inv) * DAY
+    """A Fund/Subscribe investment's schedule start (a UTC midnight: the chain carries a day number):
+    the project's start day, then a day later per earlier investment."""
+    return project.info["startDate"] // DAY * DAY + project.investments.index(inv) * DAY
 
 
 def dynamic_info(project: SimProject, inv: SimInvestment) -> bytes:

@@ -67,6 +67,10 @@ class AngorInvestment(BaseModel):
     is_seeder = BooleanField(default=False)
     block_height = IntegerField(null=True)
     time = BigIntegerField(null=True)
+    # Fund/Subscribe only (schema 4): the schedule the investment committed on chain.
+    schedule_start = BigIntegerField(null=True)  # UTC unix seconds
+    pattern_id = IntegerField(null=True)  # one of the project's dynamicStagePatterns
+    stage_count = IntegerField(null=True)  # 0: the pattern's own
 
     class Meta:
         indexes = ((("project", "txid"), True),)

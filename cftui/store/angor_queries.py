@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from peewee import JOIN, Case, fn
 
-from cftui.angor.projectinfo import schedule_patterns
+from cftui.angor.projectinfo import pattern_by_id, schedule_patterns
+from cftui.angor.schedule import stage_times
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 
 STATUSES = ("upcoming", "funding", "funded", "failed", "active", "completed")
@@ -89,6 +91,10 @@ class InvestmentRow:
     is_seeder: bool
     block_height: int | None
     time: int | None
+    # Fund/Subscribe: the investment's own schedule, as of ``now`` (None when unknown).
+    stage_times: tuple[int, ...] | None = None
+    released_stages: int | None = None
+    next_release: int | None = None
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,19 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
         for stage in AngorStage.select().where(AngorStage.project == project_id).order_by(AngorStage.index)
     )
     investments_query = AngorInvestment.select().where(AngorInvestment.project == project_id)
+    patterns = pattern_by_id(project.content) if project.project_type != 0 else {}
+
+    def schedule(inv: AngorInvestment) -> dict[str, Any]:
+        pattern = patterns.get(inv.pattern_id) if inv.pattern_id is not None else None
+        if pattern is None or inv.schedule_start is None:
+            return {}
+        times = stage_times(pattern, inv.schedule_start, inv.stage_count or 0)
+        if times is None:
+            return {}
+        released = sum(1 for t in times if t <= now)
+        return {"stage_times": tuple(times), "released_stages": released,
+                "next_release": times[released] if released < len(times) else None}
+
     investments = tuple(
         InvestmentRow(
             investor_key=inv.investor_key,
@@ -193,6 +212,7 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
             is_seeder=inv.is_seeder,
             block_height=inv.block_height,
             time=inv.time,
+            **schedule(inv),
         )
         for inv in investments_query.order_by(AngorInvestment.time.desc(nulls="FIRST"), AngorInvestment.id.desc()).limit(
             INVESTMENTS_SHOWN

@@ -11,6 +11,7 @@ Schema versions (``meta.schema_version``):
 1. core: stores, invoices, payment methods, payments, apps, day stats, sync state
 2. webhook deliveries
 3. Angor projects, stages, investments, profiles
+4. the schedule of Fund/Subscribe investments (three nullable columns)
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 from peewee import Database, SqliteDatabase
-from playhouse.migrate import SchemaMigrator
+from playhouse.migrate import SchemaMigrator, migrate
 
 from cftui.errors import DataError
-from cftui.store.angor_models import ANGOR_MODELS
+from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment
 from cftui.store.models import CORE_MODELS, Meta, database
 from cftui.store.webhook_models import WEBHOOK_MODELS
 
@@ -154,7 +155,15 @@ def _migrate_3(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables(ANGOR_MODELS, safe=True)
 
 
-MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [_migrate_1, _migrate_2, _migrate_3]
+def _migrate_4(db: Database, migrator: SchemaMigrator) -> None:
+    # A store created at version 3 or later by create_tables already has them (the model has them).
+    present = {column.name for column in db.get_columns(AngorInvestment._meta.table_name)}
+    fields = {name: getattr(AngorInvestment, name) for name in ("schedule_start", "pattern_id", "stage_count")}
+    migrate(*(migrator.add_column(AngorInvestment._meta.table_name, name, field)
+              for name, field in fields.items() if name not in present))
+
+
+MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [_migrate_1, _migrate_2, _migrate_3, _migrate_4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

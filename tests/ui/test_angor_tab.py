@@ -186,7 +186,10 @@ async def test_disabled_angor_says_how_to_enable_it(make_app, projects):
 
 
 async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_an_empty_stage_table(make_app, projects):
-    from cftui.store.angor_models import AngorProject, AngorStage
+    from data_extra import DAY, NOW
+
+    from cftui.store.angor_models import AngorInvestment, AngorProject, AngorStage
+    from cftui.ui.screens.detail_text import day
 
     fund = project_id(1)
     patterns = [{"patternId": 2, "name": "Monthly x3", "frequency": 2, "stageCount": 3, "payoutDayType": 0,
@@ -196,6 +199,12 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
     AngorProject.update(project_type=1, content=json.dumps({"projectType": 1, "dynamicStagePatterns": patterns})).where(
         AngorProject.project_id == fund).execute()
     AngorStage.delete().where(AngorStage.project == fund).execute()  # Fund projects publish no fixed stages
+    # Each investment's own schedule: monthly from its start, 3 stages (pattern 2); the clock is at NOW.
+    investments = list(AngorInvestment.select().where(AngorInvestment.project == fund).order_by(AngorInvestment.id))
+    starts = [NOW - 45 * DAY, NOW - 10 * DAY]
+    for inv, start in zip(investments, starts):
+        AngorInvestment.update(schedule_start=start, pattern_id=2, stage_count=0).where(
+            AngorInvestment.id == inv.id).execute()
     app = make_app(angor_on())
     async with app.run_test(size=(120, 40)) as pilot:
         table = await open_tab(app, pilot)
@@ -209,6 +218,14 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
         assert "Fund project: no fixed release dates" in text
         assert "Monthly x3: 3 stages, monthly, counted from the day of the investment" in text
         assert "Weekly x4: 4 stages, weekly, on Mondays; 50,000 sats" in text
+        investors = screen.query_one("#project-investors", DataTable)
+        labels = [str(column.label) for column in investors.columns.values()]
+        assert labels[:4] == ["Investor", "Amount BTC", "Released", "Next release"]
+        by_key = {str(investors.get_row_at(i)[0]): investors.get_row_at(i) for i in range(investors.row_count)}
+        first, second = (by_key[inv.investor_key[:16] + "…"] for inv in investments[:2])
+        # 45 days in: the 30-day stage is out, the next at day 60; 10 days in: none yet, the first at day 30.
+        assert (first[2], first[3]) == ("1 of 3", day(NOW - 45 * DAY + 60 * DAY))
+        assert (second[2], second[3]) == ("0 of 3", day(NOW - 10 * DAY + 30 * DAY))
     # An Invest project keeps its table, with no schedule text.
     async with make_app(angor_on()).run_test(size=(120, 40)) as pilot:
         app = pilot.app

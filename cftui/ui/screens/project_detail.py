@@ -154,11 +154,21 @@ class ProjectDetailScreen(Screen[None]):
                 f"Investors (newest {shown} of {detail.investment_count})"
             )
         table = self.query_one("#project-investors", DataTable)
-        table.add_columns("Investor", "Amount BTC", "Seeder", "Block", "Time", "Transaction")
+        # Fund/Subscribe: each investment's own schedule, right after its amount.
+        scheduled = any(inv.stage_times is not None for inv in detail.investments)
+        table.add_columns("Investor", "Amount BTC", *(("Released", "Next release") if scheduled else ()),
+                          "Seeder", "Block", "Time", "Transaction")
         for inv in detail.investments:
+            schedule = ()
+            if scheduled:
+                schedule = (
+                    f"{inv.released_stages} of {len(inv.stage_times)}" if inv.stage_times is not None else NONE,
+                    day(inv.next_release) if inv.next_release is not None else NONE,
+                )
             table.add_row(
                 inv.investor_key[:16] + "…",
                 Text(btc(inv.amount_sats), justify="right"),
+                *schedule,
                 yes_no(inv.is_seeder),
                 str(inv.block_height) if inv.block_height is not None else "pending",
                 clock.iso(inv.time) or NONE,
