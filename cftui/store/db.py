@@ -49,10 +49,15 @@ SQLITE_PRAGMAS = {
 BULK_WRITER_PRAGMAS = {"wal_autocheckpoint": 20_000}
 
 
+def _set_pragmas(db: Database, pragmas: dict[str, int]) -> None:
+    """On the calling thread's connection only (peewee keeps one per thread)."""
+    for pragma, value in pragmas.items():
+        db.execute_sql(f"PRAGMA {pragma} = {value}")
+
+
 def tune_bulk_writer(db: Database) -> None:
     """Call on the connection (thread) that does a sync's writes."""
-    for pragma, value in BULK_WRITER_PRAGMAS.items():
-        db.execute_sql(f"PRAGMA {pragma} = {value}")
+    _set_pragmas(db, BULK_WRITER_PRAGMAS)
 
 
 def checkpoint(db: Database) -> None:
@@ -73,8 +78,7 @@ LATENCY_WRITER_PRAGMAS = {"wal_autocheckpoint": 16_000}
 
 def tune_latency_writer(db: Database) -> None:
     """Call on the connection (thread) of a writer that runs beside a :class:`WalCheckpointer`."""
-    for pragma, value in LATENCY_WRITER_PRAGMAS.items():
-        db.execute_sql(f"PRAGMA {pragma} = {value}")
+    _set_pragmas(db, LATENCY_WRITER_PRAGMAS)
 
 
 class WalCheckpointer:
