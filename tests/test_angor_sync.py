@@ -120,8 +120,6 @@ async def test_incremental_run_picks_up_a_new_event_and_flags_it_off_chain(nostr
         founder = events.xonly_pubkey(secret("new founder"))  # any key; the id below is not derived from it
         key = secret("new nostr")
         info.update(nostrPubKey=events.xonly_pubkey(key), founderKey="02" + founder)
-        from cftui.angor import identity
-
         info["projectIdentifier"] = identity.derive_project_id(info["founderKey"], "Angornet")
         late = events.sign(key, 3030, json.dumps(info, default=str), created_at=NOW + 30 * DAY)  # newer than anything stored
         await publish(url, [late])

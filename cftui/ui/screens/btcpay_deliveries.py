@@ -23,8 +23,8 @@ from textual.widgets import DataTable, Footer, Label, Static
 from cftui import clock
 from cftui.config import StoreConfig
 from cftui.errors import CftuiError
-from cftui.webhooks.btcpay_view import DeliveryComparison, btcpay_deliveries, compare
 from cftui.ui.widgets.delivery_log import verdict_label
+from cftui.webhooks.btcpay_view import DeliveryComparison, btcpay_deliveries, compare
 
 COUNT = 50  # newest deliveries per store, as BTCPay's own webhook page shows
 NOT_RECEIVED = "✗ never received"
