@@ -29,6 +29,7 @@ from cftui.sync.events import SyncFinished
 from cftui.ui import change_watch, ui_state
 from cftui.ui.bindings import APP_BINDINGS, TABS, binding_ids, effective_bindings, unknown_ids
 from cftui.ui.commands import CftuiCommands
+from cftui.ui.focus import focus_first
 from cftui.ui.messages import ConfigApplied, DataChanged, OpenInvoice, SyncEventPosted
 from cftui.ui.sync_worker import SyncScheduler, source_of
 from cftui.ui.widgets.status_line import SyncStatusLine, label, shorten
@@ -198,19 +199,20 @@ class CftuiApp(App[int]):
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if not self.is_running or self._exit:
+            return  # tearing down: panes go one by one and each activates the next
         self._focus_pane(event.pane)
         if event.pane.id and self._state.get("tab") != event.pane.id:
             self._state["tab"] = event.pane.id
             ui_state.save(self.paths.db, self._state)
 
     def _focus_pane(self, pane: TabPane | None) -> None:
-        """Focus the first visible focusable widget of a pane, so its keys work at once."""
-        if pane is None:
+        """Focus the tab's main widget (or the first focusable one), so its keys work at once."""
+        if pane is None or not pane.children:
             return
-        for widget in pane.query("*"):
-            if widget.focusable and widget.display:
-                widget.focus()
-                return
+        tab = pane.children[0]
+        targets = getattr(tab, "focus_targets", None)
+        focus_first(tab, *(targets() if targets else [w for w in tab.query("*") if w.focusable]))
 
     def broadcast(self, sources: frozenset[str]) -> None:
         """Tell every tab the store changed (each reloads if it shows those data)."""

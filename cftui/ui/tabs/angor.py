@@ -16,14 +16,16 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.events import Resize
 from textual.message import Message
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Label
 from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import get_current_worker
 
 from cftui import clock
 from cftui.store import angor_queries
 from cftui.store.angor_queries import STATUSES, ProjectRow
+from cftui.ui.focus import keep_focus
 from cftui.ui.messages import DataChanged
+from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.screens.detail_text import NONE, btc, day, pct
 
 # (sort key, header); the table shows them in this order.
@@ -73,15 +75,14 @@ class AngorTab(Container):
     def compose(self) -> ComposeResult:
         yield Label("", id="angor-bar")
         yield DataTable(id="angor-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="angor-empty", markup=False)
+        yield EmptyState(id="angor-empty")
 
     def on_mount(self) -> None:
         self._reload()
 
-    def on_show(self) -> None:
-        # The tab's keys (/, s, f, Enter) work as soon as the tab is shown.
-        if not self.query("#angor-filter"):
-            self.query_one(DataTable).focus()
+    def focus_targets(self) -> tuple:
+        """What takes the focus when the tab is shown: the filter being typed, the table, or its empty state."""
+        return (*self.query("#angor-filter"), self.query_one(DataTable), self.query_one(EmptyState))
 
     # ------------------------------------------------------------ loading
 
@@ -118,13 +119,14 @@ class AngorTab(Container):
     def _show(self) -> None:
         self._update_bar()
         table = self.query_one(DataTable)
-        empty = self.query_one("#angor-empty", Static)
+        empty = self.query_one(EmptyState)
         text = self._empty_text()
         empty.update(text)
         empty.display = bool(text)
         table.display = not text
         if not text:
             self._fill(table)
+        keep_focus(self, table, empty)
 
     def _fill(self, table: DataTable) -> None:
         wide = self.size.width >= WIDE

@@ -24,7 +24,9 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from cftui.store import queries
 from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
+from cftui.ui.focus import keep_focus
 from cftui.ui.messages import DataChanged, OpenInvoice
+from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.invoice_table import COLUMNS, InvoiceTable, fit_columns
 
 FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before a text filter runs
@@ -146,7 +148,7 @@ class InvoicesTab(Container):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="invoice id, order id or email (prefix) — Enter applies, Esc clears", id="invoice-filter")
         yield InvoiceTable(id="invoice-table")
-        yield Static("", id="invoice-empty", classes="empty-state")
+        yield EmptyState(id="invoice-empty", classes="empty-state")
         yield Static("loading…", id="invoice-info", classes="info-line")
 
     @property
@@ -158,6 +160,11 @@ class InvoicesTab(Container):
         return self.app.config.ui.page_size
 
     # ------------------------------------------------------------ loading
+
+    def focus_targets(self) -> tuple:
+        """What takes the focus when the tab is shown: the filter being typed, the table, or its empty state."""
+        box = self.query_one("#invoice-filter", Input)
+        return (*((box,) if box.display else ()), self.table, self.query_one(EmptyState))
 
     def on_show(self) -> None:
         if self._stale:
@@ -276,7 +283,7 @@ class InvoicesTab(Container):
     def _render_info(self) -> None:
         shown = self._shown
         view = self.view
-        empty = self.query_one("#invoice-empty", Static)
+        empty = self.query_one(EmptyState)
         filtered = bool(view.status or view.text or view.range_key != "all")
         if shown.total == 0:
             empty.update(
@@ -286,6 +293,7 @@ class InvoicesTab(Container):
             )
         empty.display = shown.total == 0
         self.table.display = shown.total > 0
+        keep_focus(self, self.table, empty)
         first = shown.offset + 1 if shown.rows else 0
         last = shown.offset + len(shown.rows)
         parts = [f"rows {first:,}–{last:,} of {shown.total:,}"]

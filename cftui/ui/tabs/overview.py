@@ -228,6 +228,9 @@ class OverviewTab(Container):
     def on_mount(self) -> None:
         self._render_bar()
 
+    def focus_targets(self) -> tuple:
+        return (self.query_one("#overview-body"),)
+
     def on_show(self) -> None:
         if self._stale:
             self.reload()

@@ -51,6 +51,8 @@ class SettingsTab(Container):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save"),
         Binding("ctrl+t", "test_connection", "Test connection", id="settings.test"),
+        # Out of a field and back to the form, where 1-5 switch tabs again (as esc does in k9s, lazygit).
+        Binding("escape", "leave_field", "Leave field", show=False, id="settings.leave"),
     ]
 
     def __init__(self) -> None:
@@ -117,9 +119,14 @@ class SettingsTab(Container):
     def on_mount(self) -> None:
         self.load_form(self.app.config)
 
-    def on_show(self) -> None:
+    def focus_targets(self) -> tuple:
         # The form, not a field: ctrl+s works at once, and digits still switch tabs.
-        self.query_one("#settings-form").focus()
+        return (self.query_one("#settings-form"),)
+
+    def action_leave_field(self) -> None:
+        form = self.query_one("#settings-form")
+        if self.screen.focused is not form:
+            form.focus()
 
     def on_data_changed(self, message: DataChanged) -> None:
         # Only a config change reloads the form; a sync must not wipe what the user is typing.

@@ -15,14 +15,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.message import Message
-from textual.widgets import Label, Static
+from textual.widgets import Label
 from textual.worker import get_current_worker
 
 from cftui.store import webhook_queries
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, VERDICTS
 from cftui.store.webhook_queries import DeliveryLine
+from cftui.ui.focus import keep_focus
 from cftui.ui.messages import DataChanged
 from cftui.ui.widgets.delivery_log import MAX_LINES, DeliveryLog, verdict_label
+from cftui.ui.widgets.empty_state import EmptyState
 
 # Verdict filter cycle: everything, every rejection, then each verdict alone.
 REJECTED = "rejected"
@@ -66,6 +68,7 @@ class WebhooksTab(Container):
         Binding("v", "cycle_verdict", "Verdict", id="webhooks.verdict"),
         Binding("t", "cycle_type", "Type", id="webhooks.type"),
         Binding("b", "btcpay_deliveries", "BTCPay view", id="webhooks.btcpay"),
+        Binding("escape", "clear_filters", "Show all", show=False, id="webhooks.clear"),
     ]
 
     def __init__(self) -> None:
@@ -84,15 +87,15 @@ class WebhooksTab(Container):
             yield Label("", id="webhooks-badge")
             yield Label("", id="webhooks-filters")
         yield DeliveryLog(id="webhooks-log")
-        yield Static("", id="webhooks-empty", markup=False)
+        yield EmptyState(id="webhooks-empty")
 
     def on_mount(self) -> None:
         self._update_bar()
         self._reload()
 
-    def on_show(self) -> None:
-        # The tab's keys (p, v, t, Enter) work as soon as the tab is shown.
-        self.query_one(DeliveryLog).focus()
+    def focus_targets(self) -> tuple:
+        """What takes the focus when the tab is shown: the log, or its empty state."""
+        return self.query_one(DeliveryLog), self.query_one(EmptyState)
 
     # ------------------------------------------------------------ loading
 
@@ -169,6 +172,12 @@ class WebhooksTab(Container):
         self.type_choice = choices[(index + 1) % len(choices)]
         self._filters_changed()
 
+    def action_clear_filters(self) -> None:
+        if self.verdict_choice is None and self.type_choice is None:
+            return
+        self.verdict_choice = self.type_choice = None
+        self._filters_changed()
+
     def _filters_changed(self) -> None:
         self.post_message(PendingChanged(0))
         self._update_bar()
@@ -205,16 +214,17 @@ class WebhooksTab(Container):
 
     def _update_empty(self) -> None:
         log = self.query_one(DeliveryLog)
-        empty = self.query_one("#webhooks-empty", Static)
+        empty = self.query_one(EmptyState)
         has_lines = log.line_count > 0
         log.display = has_lines
         empty.display = not has_lines
         if not has_lines:
             filtered = self.verdict_choice is not None or self.type_choice is not None
             empty.update(self._no_match_text() if filtered else self._empty_text())
+        keep_focus(self, log, empty)
 
     def _no_match_text(self) -> str:
-        return "No deliveries match these filters. Press v or t to change them."
+        return "No deliveries match these filters. Press v or t to change them, esc to show all."
 
     def _empty_text(self) -> str:
         config = self.app.config
