@@ -46,6 +46,22 @@ def angor_and_hooks(store):
     fill_deliveries()
 
 
+@pytest.mark.parametrize("pane,key", [("angor", "3"), ("webhooks", "4")])
+async def test_h2_q_closes_a_detail_screen_and_does_not_quit(make_app, angor_and_hooks, pane, key):
+    app = make_app(sample_config(angor={"enabled": True}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(key)
+        await settle(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, (ProjectDetailScreen, DeliveryDetailScreen))
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert app.is_running
+        assert len(app.screen_stack) == 1
+        assert app.tabbed.active == pane
+
+
 async def test_h3_esc_leaves_a_settings_field_then_digits_switch_tabs(make_app, store):
     app = make_app(sample_config())
     async with app.run_test(size=(80, 24)) as pilot:

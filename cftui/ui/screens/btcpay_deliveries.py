@@ -17,12 +17,12 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from cftui import clock
 from cftui.config import StoreConfig
 from cftui.errors import CftuiError
+from cftui.ui.screens.base import BACK, DetailScreen
 from cftui.ui.widgets.delivery_log import verdict_label
 from cftui.webhooks.btcpay_view import DeliveryComparison, btcpay_deliveries, compare
 
@@ -90,10 +90,10 @@ def summary(results: list[StoreDeliveries]) -> str:
     return "\n".join(lines)
 
 
-class BtcpayDeliveriesScreen(Screen[None]):
+class BtcpayDeliveriesScreen(DetailScreen):
     # Styles: btcpay_deliveries.tcss, loaded by the app with every screen's stylesheet.
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="btcpay_deliveries.back"),
+        BACK,
         Binding("r", "refresh", "Reload", id="btcpay_deliveries.refresh"),
     ]
 

@@ -7,16 +7,15 @@ from dataclasses import dataclass
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.highlight import highlight
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from cftui import clock
 from cftui.store import webhook_queries
 from cftui.store.webhook_queries import DeliveryDetail
+from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import aligned, yes_no
 from cftui.ui.widgets.delivery_log import verdict_class, verdict_label
 
@@ -64,9 +63,8 @@ class DeliveryDetailLoaded(Message):
     detail: DeliveryDetail | None
 
 
-class DeliveryDetailScreen(Screen[None]):
+class DeliveryDetailScreen(DetailScreen):
     # Styles: delivery_detail.tcss, loaded by the app with every screen's stylesheet.
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="delivery.back")]
 
     def __init__(self, delivery_pk: int) -> None:
         super().__init__()

@@ -16,13 +16,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from cftui import clock
 from cftui.money import AmountError, format_btc, format_fiat, format_sats, parse_decimal
 from cftui.store import queries
+from cftui.ui.screens.base import BACK, DetailModal
 from cftui.ui.widgets.invoice_table import NOTES
 
 
@@ -122,11 +122,11 @@ def pretty_metadata(text: str) -> str:
         return text
 
 
-class InvoiceDetailScreen(ModalScreen[None]):
+class InvoiceDetailScreen(DetailModal):
     """The invoice detail (Enter on an invoice, or the palette's "Open invoice")."""
 
     BINDINGS = [
-        Binding("escape,q", "dismiss", "Close", key_display="esc", id="invoice_detail.close"),
+        BACK,
         Binding("c", "copy_id", "Copy id", id="invoice_detail.copy_id"),
         Binding("l", "copy_link", "Copy link", id="invoice_detail.copy_link"),
     ]

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from cftui import clock
 from cftui.store import angor_queries
 from cftui.store.angor_queries import ProjectDetail
+from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import NONE, aligned, btc, day, pct, yes_no
 
 # What each `raised_source` means (angor CONTRACT §2: the two servers count investments differently).
@@ -73,9 +72,8 @@ class ProjectDetailLoaded(Message):
     detail: ProjectDetail | None
 
 
-class ProjectDetailScreen(Screen[None]):
+class ProjectDetailScreen(DetailScreen):
     # Styles: project_detail.tcss, loaded by the app with every screen's stylesheet.
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="project.back")]
 
     def __init__(self, project_id: str) -> None:
         super().__init__()
