@@ -89,10 +89,43 @@ def test_a_version_3_store_gains_the_fund_subscribe_schedule_columns_and_keeps_i
     assert "schedule_start" not in columns
 
     db = open_database(path)
-    assert schema_version(db) == SCHEMA_VERSION == 4
+    assert schema_version(db) == SCHEMA_VERSION >= 4
     kept = AngorInvestment.get(AngorInvestment.txid == "t1")
     assert kept.amount_sats == 99_000 and kept.schedule_start is None
     AngorInvestment.create(project="angor1qx", investor_key="03cd", txid="t2", amount_sats=1, schedule_start=1_735_689_600,
                            pattern_id=2, stage_count=0)
     assert AngorInvestment.get(AngorInvestment.txid == "t2").pattern_id == 2
+    db.close()
+
+
+def test_a_version_4_store_gains_the_dashboard_columns_indexes_and_perk_table(tmp_path):
+    from cftui.store.models import CrowdfundPerk, Store
+
+    path = tmp_path / "v4.sqlite"
+    db = open_database(path)
+    Store.create(name="main", url="https://btcpay.example", store_id="S1", added_time=1)
+    db.close()
+    # Make it the file version 4 wrote: no default_currency, the old amount index, no perk table.
+    with sqlite3.connect(path) as raw:
+        raw.execute('ALTER TABLE "store" DROP COLUMN "default_currency"')
+        for index in ("invoice_currency_amount_e8_id", "invoice_additional_status_created_time_id",
+                      "payment_received_time_id"):
+            raw.execute(f'DROP INDEX "{index}"')
+        raw.execute('CREATE INDEX "invoice_amount_e8_id" ON "invoice" ("amount_e8", "id")')
+        raw.execute('DROP TABLE "crowdfund_perk"')
+        raw.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    raw.close()
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION == 5
+    indexes = {index.name for table in ("invoice", "payment") for index in db.get_indexes(table)}
+    assert {"invoice_currency_amount_e8_id", "invoice_additional_status_created_time_id",
+            "payment_received_time_id"} <= indexes
+    assert "invoice_amount_e8_id" not in indexes
+    store = Store.get(Store.name == "main")
+    assert store.default_currency is None and store.store_id == "S1"
+    Store.update(default_currency="EUR").execute()
+    CrowdfundPerk.create(store=store, app_id="A", item_code="p", sales_count=2, total="10.50", total_e8=1_050_000_000,
+                         rank=0, synced_time=1)
+    assert Store.get_by_id(store.id).default_currency == "EUR" and CrowdfundPerk.select().count() == 1
     db.close()

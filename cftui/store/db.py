@@ -12,6 +12,8 @@ Schema versions (``meta.schema_version``):
 2. webhook deliveries
 3. Angor projects, stages, investments, profiles
 4. the schedule of Fund/Subscribe investments (three nullable columns)
+5. the dashboard's views: the store's default currency, crowdfund perks sold,
+   and indexes for amounts within a currency, problem invoices and the payments feed
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from playhouse.migrate import SchemaMigrator, migrate
 
 from cftui.errors import DataError
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment
-from cftui.store.models import CORE_MODELS, Meta, database
+from cftui.store.models import CORE_MODELS, CrowdfundPerk, Meta, Store, database
 from cftui.store.webhook_models import WEBHOOK_MODELS
 
 log = logging.getLogger(__name__)
@@ -167,7 +169,30 @@ def _migrate_4(db: Database, migrator: SchemaMigrator) -> None:
               for name, field in fields.items() if name not in present))
 
 
-MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [_migrate_1, _migrate_2, _migrate_3, _migrate_4]
+def _missing_columns(db: Database, model, names: tuple[str, ...]) -> list[str]:
+    present = {column.name for column in db.get_columns(model._meta.table_name)}
+    return [name for name in names if name not in present]
+
+
+def _migrate_5(db: Database, migrator: SchemaMigrator) -> None:
+    # Self-contained: a store created at version 5 or later already has all of it (the models have it).
+    operations = [migrator.add_column(Store._meta.table_name, name, getattr(Store, name))
+                  for name in _missing_columns(db, Store, ("default_currency",))]
+    present = {index.name for table in ("invoice", "payment") for index in db.get_indexes(table)}
+    if "invoice_amount_e8_id" in present:
+        operations.append(migrator.drop_index("invoice", "invoice_amount_e8_id"))
+    for table, columns in (("invoice", ("currency", "amount_e8", "id")),
+                           ("invoice", ("additional_status", "created_time", "id")),
+                           ("payment", ("received_time", "id"))):
+        if f"{table}_{'_'.join(columns)}" not in present:
+            operations.append(migrator.add_index(table, columns))
+    migrate(*operations)
+    db.create_tables([CrowdfundPerk], safe=True)
+
+
+MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -45,7 +45,7 @@ from cftui.store.rollup import rollup
 # Each has an index (models.Invoice.Meta.indexes) in exactly this order.
 SORT_KEYS: dict[str, tuple[Field, ...]] = {
     "created": (Invoice.created_time,),
-    "amount": (Invoice.amount_e8,),
+    "amount": (Invoice.currency, Invoice.amount_e8),
     "status": (Invoice.status, Invoice.created_time),
     "btc": (Invoice.btc_paid_sats,),
     "id": (Invoice.invoice_id,),
@@ -215,6 +215,7 @@ def _filter_driven(f: InvoiceFilter, sort: str, rows_needed: int, matches: int |
         "range": f.since is not None or f.until is not None,
         "text": bool(f.text.strip()),
         "app": f.app_id is not None,
+        "additional": bool(f.additional),
     }
     if all(name in served for name, on in active.items() if on):
         return False  # the sort index does it all
@@ -233,6 +234,8 @@ def _seek_filters(f: InvoiceFilter) -> frozenset[str] | None:
         return frozenset({"text"})
     if f.app_id is not None:
         return frozenset({"app"})
+    if f.additional:
+        return frozenset({"additional"})
     return None
 
 
@@ -289,8 +292,9 @@ def _page(rows: list[InvoiceRow], sort: str, has_next: bool, has_prev: bool) -> 
 def count_invoices(f: InvoiceFilter) -> int:
     """Exact number of invoices matching ``f`` (from the roll-up when it can)."""
     if not f.needs_rows:
-        sums = rollup((), stores=f.stores, statuses=f.statuses, since=f.since, until=f.until, count_only=True)
-        return sum(s.count for s in sums.values())
+        by = ("additional_status",) if f.additional else ()
+        sums = rollup(by, stores=f.stores, statuses=f.statuses, since=f.since, until=f.until, count_only=True)
+        return sum(s.count for key, s in sums.items() if not f.additional or key[0] in f.additional)
     terms = filter_conditions(f, indexable=_seek_filters(f))
     return Invoice.select(fn.COUNT(Invoice.id)).where(*terms).scalar() or 0
 

@@ -44,11 +44,13 @@ from cftui.btcpay.client import (
     GreenfieldClient,
     parse_version,
 )
+from cftui.btcpay.app_stats import parse_top_items
 from cftui.btcpay.errors import MissingPermissionError, NotFoundError
 from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
 from cftui.errors import CftuiError, DataError
 from cftui.store.models import OPEN_STATUSES, Invoice, Store, SyncState, database
+from cftui.store.perks import replace_perks
 from cftui.store.records import InvoiceRecord, UpsertResult
 from cftui.store.writer import clear_pending, ensure_store, pending_invoices, upsert_apps, upsert_invoices
 from cftui.sync.dbthread import DbThread
@@ -131,6 +133,7 @@ async def _run(
     ) as client:
         run = _StoreSync(store_cfg, sync_cfg, store, client, db, result, reporter, cancel, notes)
         await run.detect_version()
+        await run.detect_store_currency()
         if mode == "backfill":
             await run.backfill()
         else:
@@ -218,6 +221,16 @@ class _StoreSync:
         self.version = parse_version(text if isinstance(text, str) else None)
         if text and self.store.server_version != text:
             await self.db(Store.update(server_version=text).where(Store.id == self.store.id).execute)
+
+    async def detect_store_currency(self) -> None:
+        """BTCPay's ``defaultCurrency`` for the store: the dashboard converts totals into it."""
+        try:
+            data = await self.client.store(self.cfg.store_id)
+        except (MissingPermissionError, NotFoundError):
+            return  # listing invoices needs the same permission and reports it
+        currency = data.get("defaultCurrency")
+        if isinstance(currency, str) and currency.strip() and currency != self.store.default_currency:
+            await self.db(Store.update(default_currency=currency.strip()).where(Store.id == self.store.id).execute)
 
     async def _fetch_page(self, offset: int, *, start: int | None, end: int) -> list[dict[str, Any]]:
         return await self.client.list_invoices(
@@ -480,6 +493,21 @@ class _StoreSync:
             except (RecordError, NotFoundError) as exc:
                 log.warning("store %s: app skipped: %s", self.cfg.name, exc)
         await self.db(upsert_apps, self.store, apps)
+        for app in apps:
+            if app.app_type == "Crowdfund":
+                await self._sync_perks(app.app_id)
+
+    async def _sync_perks(self, app_id: str) -> None:
+        """What each perk of a crowdfund sold, as BTCPay counts it (top-items)."""
+        try:
+            items = await self.client.top_items(app_id)
+        except (MissingPermissionError, NotFoundError) as exc:
+            log.info("store %s: perks of app %s skipped: %s", self.cfg.name, app_id, exc)
+            return
+        perks, skipped = parse_top_items(items)
+        if skipped:
+            self.result.skipped["top-items entry that does not fit the contract"] += skipped
+        await self.db(replace_perks, self.store, app_id, perks)
 
 
 def _fresh_objects(
