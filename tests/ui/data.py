@@ -26,6 +26,13 @@ STORES = ("main", "shop")
 INVOICES_PER_STORE = 150
 APP_ID = "3kGbHhYq8bZ4cN5dE6fG7hJ8kL9"
 
+# Invoice currencies in a fixed rotation: mostly USD, then EUR, JPY (no decimals) and BTC.
+CURRENCY_CYCLE = ("USD", "USD", "USD", "EUR", "USD", "JPY", "USD", "BTC")
+PLACES = {"USD": 2, "EUR": 2, "JPY": 0, "BTC": 8}
+SATS_PER_UNIT = {"USD": 1_000, "EUR": 1_100, "JPY": 7, "BTC": 100_000_000}
+# BTCPay's defaultCurrency of each store (what the Overview converts totals into).
+DEFAULT_CURRENCY = {"main": "USD", "shop": "EUR"}
+
 # (status, additional status) in a fixed rotation: every combination the UI shows.
 STATUS_CYCLE = (
     ("Settled", "None"),
@@ -65,10 +72,10 @@ def _invoice_id(rng: random.Random, store: str) -> str:
 
 def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord:
     status, additional = STATUS_CYCLE[n % len(STATUS_CYCLE)]
-    currency = "EUR" if n % 4 == 3 else "USD"
-    amount = Decimal(rng.randrange(500, 250_000)) / 100
+    currency = CURRENCY_CYCLE[n % len(CURRENCY_CYCLE)]
+    amount = Decimal(rng.randrange(500, 250_000)).scaleb(-PLACES[currency])
     created = NOW - n * 5 * 3600 - rng.randrange(0, 3600)  # one every ~5 h, about 31 days back
-    rate_sats_per_unit = 1_000 if currency == "USD" else 1_100  # sats per 1 USD/EUR
+    rate_sats_per_unit = SATS_PER_UNIT[currency]
     due = int(amount * rate_sats_per_unit)
     paid = {"Settled": due, "Processing": due, "New": 0, "Expired": 0, "Invalid": due}[status]
     if additional == "PaidOver":
@@ -91,7 +98,7 @@ def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord
             currency="BTC",
             destination=f"bc1q{n:038d}",
             payment_link=f"bitcoin:bc1q{n:038d}?amount={Decimal(due) / 100_000_000}",
-            rate=str(Decimal(100_000_000) / rate_sats_per_unit),
+            rate=str((Decimal(100_000_000) / rate_sats_per_unit).quantize(Decimal(1).scaleb(-PLACES[currency]))),
             amount_sats=due,
             paid_sats=paid if on_chain else 0,
             due_sats=due - (paid if on_chain else 0),
@@ -106,7 +113,7 @@ def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord
             currency="BTC",
             destination=f"lnbc{due}n1p{n:030d}",
             payment_link=None,
-            rate=str(Decimal(100_000_000) / rate_sats_per_unit),
+            rate=str((Decimal(100_000_000) / rate_sats_per_unit).quantize(Decimal(1).scaleb(-PLACES[currency]))),
             amount_sats=due,
             paid_sats=0 if on_chain else paid,
             due_sats=due - (0 if on_chain else paid),
@@ -162,6 +169,8 @@ def fill_invoices(stores: tuple[str, ...] = STORES, per_store: int = INVOICES_PE
     for name in stores:
         cfg = store_config(name)
         store = writer.ensure_store(cfg)
+        store.default_currency = DEFAULT_CURRENCY.get(name)
+        store.save()
         records = [_record(rng, cfg, n) for n in range(per_store)]
         writer.upsert_invoices(store, records, synced_time=NOW - 120)
         ids[name] = [r.invoice_id for r in records]

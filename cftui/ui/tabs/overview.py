@@ -10,7 +10,7 @@ at 120×40.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,12 +22,14 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cftui import clock
-from cftui.money import E8, currency_places, format_btc, format_fiat, format_sats
+from cftui.money import E8, format_btc, format_fiat, format_sats
 from cftui.store import queries
+from cftui.store.currency_totals import CurrencyTotals, currency_totals, default_currency
 from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
 from cftui.ui.messages import DataChanged
 from cftui.ui.widgets.chart import DailyChart
+from cftui.ui.formatting import NONE, approx, money, percent, share
 from cftui.ui.widgets.kpi import Kpi
 
 BAR_WIDTH = 20
@@ -37,6 +39,7 @@ DEFAULT_RANGE = "30d"
 @dataclass(frozen=True)
 class OverviewData:
     kpis: queries.Kpis
+    money: CurrencyTotals
     series: list[queries.DayPoint]
     progress: list[queries.AppProgress]
     angor: queries.AngorSummary
@@ -53,6 +56,7 @@ def load(range_key: str, store_ids: tuple[int, ...]) -> OverviewData:
     since = ranges.since(range_key)
     return OverviewData(
         kpis=queries.kpis(store_ids, since, None),
+        money=currency_totals(default_currency(store_ids), store_ids, since, None),
         series=queries.daily_series(store_ids, since, None),
         progress=queries.crowdfund_progress(store_ids),
         angor=queries.angor_summary(),
@@ -63,55 +67,67 @@ def load(range_key: str, store_ids: tuple[int, ...]) -> OverviewData:
 # ---------------------------------------------------------------- formatting
 
 
-def _fiat_lines(amounts: dict[str, Decimal], *, rounded: bool = False) -> list[str]:
-    """Per-currency amounts, largest first. ``rounded``: to the currency's minor
-    unit, for averages and medians (sums are always shown exactly)."""
-    ordered = sorted(amounts.items(), key=lambda item: (-item[1], item[0]))
-    if rounded:
-        ordered = [(c, v.quantize(Decimal(1).scaleb(-currency_places(c)), rounding=ROUND_HALF_EVEN)) for c, v in ordered]
-    return [format_fiat(v, c) for c, v in ordered]
+def _by_use(amounts: dict[str, Decimal], money_totals: CurrencyTotals) -> list[tuple[str, Decimal]]:
+    """Per-currency amounts: the headline currency first, then the most used (never by raw number:
+    7,516,259 JPY is not more than 130,437.70 USD)."""
+    counts = money_totals.counts
+    return sorted(amounts.items(), key=lambda item: (item[0] != money_totals.currency, -counts.get(item[0], 0), item[0]))
 
 
-def _percent(ratio: Decimal | None) -> str:
-    return "—" if ratio is None else f"{(ratio * 100).quantize(Decimal('0.1'))} %"
+def _amounts(amounts: dict[str, Decimal], money_totals: CurrencyTotals, *, rounded: bool = False) -> list[str]:
+    return [money(value, currency, rounded=rounded) for currency, value in _by_use(amounts, money_totals)]
 
 
 def _sats_whole(value: Decimal | None) -> str:
-    return "—" if value is None else format_sats(int(value))
+    return NONE if value is None else format_sats(int(value))
 
 
-def bar(percent: Decimal | None, width: int = BAR_WIDTH) -> str:
+def bar(percent_done: Decimal | None, width: int = BAR_WIDTH) -> str:
     """A text progress bar; full past 100 %."""
-    if percent is None:
+    if percent_done is None:
         return "░" * width
-    filled = min(width, int(percent * width / 100))
+    filled = min(width, int(percent_done * width / 100))
     return "█" * filled + "░" * (width - filled)
 
 
-def kpi_cards(k: queries.Kpis) -> dict[str, tuple[str, str]]:
-    """Card id -> (main figure, small line)."""
-    raised_fiat = _fiat_lines(k.settled.fiat)
-    pending_fiat = _fiat_lines(k.pending.fiat)
-    average_fiat = _fiat_lines(k.average_fiat, rounded=True)
-    median_fiat = _fiat_lines(k.median_fiat, rounded=True)
+def _converted(value: Decimal | None, totals: CurrencyTotals) -> str:
+    return NONE if value is None else approx(value, totals.currency, totals.exact)
+
+
+def _median_headline(k: queries.Kpis, totals: CurrencyTotals) -> tuple[str, list[str]]:
+    medians = _amounts(k.median_fiat, totals, rounded=True)
+    if not medians:
+        return _sats_whole(k.median_sats), []
+    return medians[0], [*medians[1:], _sats_whole(k.median_sats)]
+
+
+def kpi_cards(k: queries.Kpis, totals: CurrencyTotals) -> dict[str, tuple[str, list[str], str | None]]:
+    """Card id -> (main figure, small items, new title or None).
+
+    The headline currency is the store's default currency in BTCPay (``totals.currency``):
+    other currencies are converted into it (``≈``), and listed beside it, most used first.
+    """
+    raised_items = _amounts(k.settled.fiat, totals)
+    if totals.not_converted:
+        raised_items.append(f"{totals.not_converted:,} marked not converted")
+    median, median_items = _median_headline(k, totals)
+    pending = [f"{k.pending.count:,} processing"]
+    if k.pending.count and totals.pending is not None:
+        pending.append(_converted(totals.pending, totals))
     return {
-        "kpi-raised": (format_btc(k.settled.sats), format_sats(k.settled.sats)),
-        "kpi-fiat": (raised_fiat[0] if raised_fiat else "—", " · ".join(raised_fiat[1:])),
-        "kpi-pending": (
-            format_btc(k.pending.sats),
-            " · ".join([f"{k.pending.count:,} processing", *pending_fiat]),
-        ),
-        "kpi-settled": (f"{k.settled.count:,}", f"of {k.total:,} invoices"),
-        "kpi-average": (average_fiat[0] if average_fiat else _sats_whole(k.average_sats),
-                        " · ".join([*average_fiat[1:], _sats_whole(k.average_sats)]) if average_fiat else ""),
-        "kpi-median": (median_fiat[0] if median_fiat else _sats_whole(k.median_sats),
-                       " · ".join([*median_fiat[1:], _sats_whole(k.median_sats)]) if median_fiat else ""),
-        "kpi-conversion": (_percent(k.conversion), "settled of paid-or-ended"),
+        "kpi-raised": (format_btc(k.settled.sats), [format_sats(k.settled.sats)], None),
+        "kpi-money": (_converted(totals.settled, totals), raised_items, f"Raised in {totals.currency}"),
+        "kpi-pending": (format_btc(k.pending.sats), pending, None),
+        "kpi-settled": (f"{k.settled.count:,}", [f"of {k.total:,} invoices"], None),
+        "kpi-average": (_converted(totals.average, totals), ["per settled invoice", _sats_whole(k.average_sats)], None),
+        "kpi-median": (median, median_items, None),
+        "kpi-conversion": (percent(k.conversion), ["of invoices that ended"], None),
         "kpi-issues": (
             f"{k.abandoned:,} abandoned",
-            f"{k.partial:,} partial · {k.late:,} late · {k.overpaid:,} over",
+            [f"{k.partial:,} part-paid", f"{k.late:,} paid late", f"{k.overpaid:,} overpaid"],
+            None,
         ),
-    }  # fmt: skip
+    }
 
 
 def status_lines(k: queries.Kpis) -> Content:
@@ -120,9 +136,8 @@ def status_lines(k: queries.Kpis) -> Content:
     parts: list[tuple[str, str] | str] = [("Status\n", "bold")]
     for status in ALL_STATUSES:
         count = k.status_counts.get(status, 0)
-        share = f"{count * 100 // total:>3} %" if total else "  — "
         width = count * 12 // peak
-        parts.append(f"{status:<11}{count:>8,} {share} ")
+        parts.append(f"{status:<11}{count:>8,} {share(count, total):>4} ")
         parts.append(("▇" * width, "$accent"))
         parts.append("\n")
     return Content.assemble(*parts)
@@ -138,7 +153,7 @@ def progress_lines(progress: list[queries.AppProgress]) -> Content:
         parts.append((f"  {app.store_name}\n", "dim"))
         if app.target_e8 and app.target_currency:
             parts.append((bar(app.percent), "$success"))
-            parts.append(f" {app.percent} %\n")
+            parts.append(f" {app.percent}%\n")
             parts.append(
                 f"{format_fiat(Decimal(app.raised_e8) / E8, app.target_currency)}"
                 f" of {format_fiat(Decimal(app.target_e8) / E8, app.target_currency)}"
@@ -156,7 +171,7 @@ def summary_lines(angor: queries.AngorSummary, webhooks: queries.WebhookSummary,
     if angor.projects:
         statuses = " · ".join(f"{n} {s}" for s, n in sorted(angor.by_status.items()))
         parts.append(f"{angor.projects:,} projects: {statuses}\n")
-        parts.append(f"{format_sats(angor.raised_sats)} raised of {format_sats(angor.target_sats)}\n")
+        parts.append(f"{format_btc(angor.raised_sats)} raised of {format_btc(angor.target_sats)}\n")
         parts.append(f"{angor.investors:,} investments\n")
     else:
         parts.append(("no projects yet\n" if angor_enabled else "off (enable it in Settings)\n", "dim"))
@@ -171,9 +186,10 @@ def summary_lines(angor: queries.AngorSummary, webhooks: queries.WebhookSummary,
 
 
 def series_caption(values: list[int], unit: str) -> str:
+    """The chart's peak day, short enough for a half-width chart at 80 columns."""
     if not values:
         return "(no data)"
-    return f"peak {max(values):,} {unit} · total {sum(values):,}"
+    return f"peak {format_btc(max(values))}" if unit == "sat" else f"peak {max(values):,} {unit}"
 
 
 # ---------------------------------------------------------------- the tab
@@ -191,9 +207,9 @@ class OverviewTab(Container):
     ]
     CARDS = (
         ("kpi-raised", "Raised"),
-        ("kpi-fiat", "Raised (fiat)"),
+        ("kpi-money", "Raised in your currency"),
         ("kpi-pending", "Pending"),
-        ("kpi-settled", "Contributions"),
+        ("kpi-settled", "Settled"),
         ("kpi-average", "Average"),
         ("kpi-median", "Median"),
         ("kpi-conversion", "Conversion"),
@@ -218,7 +234,7 @@ class OverviewTab(Container):
                     yield Kpi(title, id=card_id, classes="kpi")
             with Horizontal(id="charts"):
                 chart = self.app.config.ui.chart
-                yield DailyChart("Raised per day (sats)", style=chart, id="chart-raised")
+                yield DailyChart("Raised per day", style=chart, id="chart-raised")
                 yield DailyChart("Invoices per day", style=chart, id="chart-count")
             with Horizontal(id="overview-bottom"):
                 yield Static("", id="overview-status", classes="overview-box")
@@ -302,8 +318,8 @@ class OverviewTab(Container):
         if message.seq != self._seq:
             return
         data = message.data
-        for card_id, (value, sub) in kpi_cards(data.kpis).items():
-            self.query_one(f"#{card_id}", Kpi).show(value, sub)
+        for card_id, (value, items, title) in kpi_cards(data.kpis, data.money).items():
+            self.query_one(f"#{card_id}", Kpi).show(value, items, title=title)
         raised = [p.settled_sats for p in data.series]
         counts = [p.invoices for p in data.series]
         self.query_one("#chart-raised", DailyChart).set_series(raised, series_caption(raised, "sat"))
