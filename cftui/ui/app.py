@@ -20,7 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Footer, Label, TabbedContent, TabPane
+from textual.widgets import Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from cftui.config import Config, Paths
@@ -33,6 +33,7 @@ from cftui.ui.focus import focus_first
 from cftui.ui.messages import ConfigApplied, DataChanged, OpenInvoice, SyncEventPosted
 from cftui.ui.sync_worker import SyncScheduler, source_of
 from cftui.ui.widgets.status_line import SyncStatusLine, label, shorten
+from cftui.ui.widgets.footer import AppFooter
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class CftuiApp(App[int]):
             for number, (pane, title) in enumerate(TABS, start=1):
                 with TabPane(f"{number} {title}", id=pane):
                     yield _make_tab(pane)
-        yield Footer()
+        yield AppFooter()
 
     def _title_text(self) -> str:
         return "cftui · demo" if self.demo else "cftui"

@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from cftui import clock
 from cftui.config import StoreConfig
@@ -25,6 +25,7 @@ from cftui.errors import CftuiError
 from cftui.ui.screens.base import BACK, DetailScreen
 from cftui.ui.widgets.delivery_log import verdict_label
 from cftui.webhooks.btcpay_view import DeliveryComparison, btcpay_deliveries, compare
+from cftui.ui.widgets.footer import AppFooter
 
 COUNT = 50  # newest deliveries per store, as BTCPay's own webhook page shows
 NOT_RECEIVED = "✗ never received"
@@ -106,7 +107,7 @@ class BtcpayDeliveriesScreen(DetailScreen):
         yield Static("", id="btcpay-summary", markup=False)
         yield Static("", id="btcpay-problems", markup=False)
         yield DataTable(id="btcpay-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)

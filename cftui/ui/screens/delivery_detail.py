@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.highlight import highlight
 from textual.message import Message
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from cftui import clock
 from cftui.store import webhook_queries
@@ -18,6 +18,7 @@ from cftui.store.webhook_queries import DeliveryDetail
 from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import aligned, yes_no
 from cftui.ui.widgets.delivery_log import verdict_class, verdict_label
+from cftui.ui.widgets.footer import AppFooter
 
 
 def pretty_headers(headers_json: str) -> str:
@@ -78,7 +79,7 @@ class DeliveryDetailScreen(DetailScreen):
             yield Static("", id="delivery-headers", markup=False)
             yield Label("Body", classes="delivery-heading")
             yield Static("", id="delivery-body", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self._load()

@@ -16,7 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from cftui import clock
@@ -24,6 +24,7 @@ from cftui.money import AmountError, format_btc, format_fiat, format_sats, parse
 from cftui.store import queries
 from cftui.ui.screens.base import BACK, DetailModal
 from cftui.ui.widgets.invoice_table import NOTES
+from cftui.ui.widgets.footer import AppFooter
 
 
 def _when(ts: int | None) -> str:
@@ -139,7 +140,7 @@ class InvoiceDetailScreen(DetailModal):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="invoice-detail"):
             yield Static("loading…", id="invoice-detail-body")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self._load()

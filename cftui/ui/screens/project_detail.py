@@ -9,13 +9,14 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from cftui import clock
 from cftui.store import angor_queries
 from cftui.store.angor_queries import ProjectDetail
 from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import NONE, aligned, btc, day, pct, yes_no
+from cftui.ui.widgets.footer import AppFooter
 
 # What each `raised_source` means (angor CONTRACT §2: the two servers count investments differently).
 SOURCES = {
@@ -93,7 +94,7 @@ class ProjectDetailScreen(DetailScreen):
             yield DataTable(id="project-stages", cursor_type="row", zebra_stripes=True)
             yield Label("Investors", id="project-investors-heading", classes="project-heading")
             yield DataTable(id="project-investors", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self._load(clock.now_s())
