@@ -186,7 +186,9 @@ async def test_export_writes_the_filtered_view(app, tmp_path, monkeypatch, key, 
         rows = list(csv.DictReader(text.splitlines())) if fmt == "csv" else json.loads(text)
         assert len(rows) == settled
         assert {row["status"] for row in rows} == {"Settled"}
-        assert any(f"Exported {settled} invoices to {files[0]}" in n.message for n in app._notifications)
+        assert any(f"Exported {settled} invoices to\n{files[0].name}\nin {files[0].parent}" == n.message
+                   for n in app._notifications)
+        assert len(app._notifications) == 1  # no "Exporting…" toast under it
 
 
 async def test_data_changed_reloads_the_page_keeping_the_cursor_on_its_invoice(app, filled):

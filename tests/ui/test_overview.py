@@ -50,7 +50,7 @@ async def test_range_and_store_selectors_change_the_figures(make_app, filled):
         everything = queries.kpis()
         assert card(app, "kpi-settled")[1] == f"of {everything.total:,} invoices"
         assert everything.total == data.INVOICES_PER_STORE * len(data.STORES)
-        await pilot.press("s")  # all stores -> main
+        await pilot.press("w")  # all stores -> main
         await settle(app, pilot)
         main_id = next(pk for pk, name in queries.store_names().items() if name == "main")
         only_main = queries.kpis((main_id,))

@@ -64,9 +64,9 @@ async def test_h4_the_headline_currency_is_the_stores_default_not_the_largest_nu
         assert "BTC" not in value
         first = sub.split("\n")[0].split(" · ")[0]
         assert first.endswith(f"{NBSP}USD"), "the headline currency's own sum comes first"
-        await pilot.press("s")  # only store main (USD) ... then only shop (EUR)
+        await pilot.press("w")  # only store main (USD) ... then only shop (EUR)
         await settle(app, pilot)
-        await pilot.press("s")
+        await pilot.press("w")
         await settle(app, pilot)
         assert cards(app)["kpi-money"][0] == "Raised in EUR"
 

@@ -103,3 +103,102 @@ async def test_m6_every_tab_focuses_its_main_widget_when_shown(make_app, angor_a
             await pilot.press(key)
             await settle(app, pilot)
             assert focus_inside(app, pane), pane
+
+
+async def test_l3_the_overview_uses_the_lists_keys_for_range_and_store(make_app, filled):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        tab = app.tab("overview")
+        await pilot.press("d")
+        assert tab.range_key == "90d"
+        await pilot.press("D", "D")
+        assert tab.range_key == "7d"
+        await pilot.press("w")
+        assert tab.store_name == "main"
+        await settle(app, pilot)
+        # s sorts in every list; on the Overview (no list) it does nothing rather than change the store.
+        await pilot.press("s")
+        assert tab.store_name == "main"
+
+
+async def test_l3_webhooks_f_filters_the_verdict_and_slash_finds_an_invoices_deliveries(make_app, angor_and_hooks):
+    app = make_app(sample_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await settle(app, pilot)
+        tab = app.tab("webhooks")
+        await pilot.press("f")
+        await settle(app, pilot)
+        assert tab.verdict_choice == "rejected"
+        await pilot.press("escape", "slash", *"Inv7tLcZZrKHAvxGYZcKY01", "enter")
+        await settle(app, pilot)
+        log = tab.query_one("#webhooks-log")
+        assert {line.invoice_id for line in log._lines} == {"Inv7tLcZZrKHAvxGYZcKY01"}
+        assert log.line_count == 4 and log.has_focus
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert tab.text == "" and log.line_count == 11
+
+
+async def test_l3_webhooks_export_writes_every_delivery(make_app, angor_and_hooks, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = make_app(sample_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await settle(app, pilot)
+        await pilot.press("e")
+        await settle(app, pilot)
+        [written] = tmp_path.glob("cftui-deliveries-*.csv")
+        assert len(written.read_text().splitlines()) == 1 + 11
+
+
+async def test_l3_a_delivery_can_be_replayed_from_its_detail(make_app, angor_and_hooks):
+    from aiohttp import web
+
+    received: list[tuple[str, bytes, str | None]] = []
+
+    async def handler(request):
+        received.append((request.path, await request.read(), request.headers.get("BTCPay-Sig")))
+        return web.Response(text="ok")
+
+    server = web.Application()
+    server.router.add_post("/webhook/{store}", handler)
+    runner = web.AppRunner(server)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]
+    app = make_app(sample_config(webhooks={"port": port}))
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("4")
+            await settle(app, pilot)
+            await pilot.press(*["down"] * 7, "enter")  # the verified InvoiceSettled
+            await settle(app, pilot)
+            detail = app.screen.detail
+            await pilot.press("R")
+            await settle(app, pilot)
+            assert received == [(detail.path, detail.body, detail.signature)]
+            assert any("HTTP 200" in n.message for n in app._notifications)
+    finally:
+        await runner.cleanup()
+
+
+async def test_l2_the_pause_key_is_named_resume_while_paused(make_app, angor_and_hooks):
+    app = make_app(sample_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await settle(app, pilot)
+
+        shown = {b.description for b in (v.binding for v in app.active_bindings.values())
+                 if b.action in ("pause", "resume")}
+        assert "Pause" in shown and "Resume" not in shown
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert app.tab("webhooks").paused
+        shown = {b.description for b in (v.binding for v in app.active_bindings.values())
+                 if b.action in ("pause", "resume")}
+        assert shown == {"Resume"}
+        await pilot.press("space")
+        assert not app.tab("webhooks").paused

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from textual import work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.highlight import highlight
 from textual.message import Message
@@ -64,12 +65,26 @@ class DeliveryDetailLoaded(Message):
     detail: DeliveryDetail | None
 
 
+def receiver_url(config, path: str) -> str:
+    """This receiver's URL for ``path`` (a wildcard bind is reached through loopback)."""
+    host = config.webhooks.host
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{config.webhooks.port}{path}"
+
+
 class DeliveryDetailScreen(DetailScreen):
     # Styles: delivery_detail.tcss, loaded by the app with every screen's stylesheet.
+    BINDINGS = [
+        Binding("R", "replay", "Replay", id="delivery.replay"),
+        Binding("c", "copy_id", "Copy id", id="delivery.copy_id"),
+    ]
 
     def __init__(self, delivery_pk: int) -> None:
         super().__init__()
         self.delivery_pk = delivery_pk
+        self.detail: DeliveryDetail | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="delivery-scroll"):
@@ -89,7 +104,7 @@ class DeliveryDetailScreen(DetailScreen):
         self.post_message(DeliveryDetailLoaded(webhook_queries.delivery(self.delivery_pk)))
 
     def on_delivery_detail_loaded(self, message: DeliveryDetailLoaded) -> None:
-        detail = message.detail
+        detail = self.detail = message.detail
         summary = self.query_one("#delivery-summary", Static)
         if detail is None:
             summary.update("This delivery is no longer in the store (rejected deliveries are pruned).")
@@ -102,3 +117,31 @@ class DeliveryDetailScreen(DetailScreen):
         text, is_json = pretty_body(detail.body)
         body = self.query_one("#delivery-body", Static)
         body.update(highlight(text, language="json") if is_json else text)
+
+    def action_copy_id(self) -> None:
+        if self.detail is not None and self.detail.delivery_id:
+            self.app.copy_to_clipboard(self.detail.delivery_id)
+            self.notify(f"Copied delivery id {self.detail.delivery_id}", markup=False)
+
+    def action_replay(self) -> None:
+        """Send the recorded request again, byte for byte, to this receiver (as `cftui webhook replay`)."""
+        detail = self.detail
+        if detail is None or detail.body is None or len(detail.body) != detail.body_size:
+            self.notify("This delivery cannot be replayed byte for byte: its whole body was not kept.",
+                        severity="warning")
+            return
+        self._replay(receiver_url(self.app.config, detail.path), detail.body, detail.signature)
+
+    @work(exclusive=True, group="delivery-replay", exit_on_error=False, description="replay a delivery")
+    async def _replay(self, url: str, body: bytes, signature: str | None) -> None:
+        import aiohttp
+
+        from cftui.webhooks.sending import post_delivery
+
+        async with aiohttp.ClientSession() as session:
+            result = await post_delivery(session, url, body, signature, timeout=30)
+        if result.status is None:
+            self.notify(f"Replay to {url} failed: {result.text}. Is the receiver on (Settings, key 5)?",
+                        severity="error", markup=False)
+        else:
+            self.notify(f"Replayed to {url}: HTTP {result.status}", markup=False)

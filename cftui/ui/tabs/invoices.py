@@ -24,6 +24,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from cftui.store import queries
 from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
+from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus
 from cftui.ui.messages import DataChanged, OpenInvoice
 from cftui.ui.widgets.empty_state import EmptyState
@@ -467,21 +468,11 @@ class InvoicesTab(Container):
 
     def export(self, fmt: str) -> None:
         """Write the current filtered view to a file in a worker; a toast shows the path."""
-        self.notify(f"Exporting invoices as {fmt.upper()}…")
-        self._export(self.view, fmt)
-
-    @work(thread=True, group="invoices-export", exit_on_error=False)
-    def _export(self, view: View, fmt: str) -> None:
         from cftui import export
 
-        path = export.default_export_path("invoices", fmt)
-        try:
-            with open(path, "w", encoding="utf-8", newline="") as out:
-                count = export.export_invoices(
-                    view.invoice_filter(), fmt, out, sort=view.sort, descending=view.descending
-                )
-        except OSError as exc:
-            self.notify(f"Export failed: cannot write {path}: {exc.strerror}", severity="error", markup=False)
-            return
-        self.notify(f"Exported {count:,} invoices to {path}", title="Export", markup=False, timeout=10)
+        view = self.view
 
+        def write(out) -> int:
+            return export.export_invoices(view.invoice_filter(), fmt, out, sort=view.sort, descending=view.descending)
+
+        start_export(self, "invoices", fmt, write)

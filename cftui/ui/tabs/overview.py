@@ -199,11 +199,11 @@ class OverviewTab(Container):
     """The Overview tab (pane ``overview``)."""
 
     TITLE = "Overview"
+    # The same keys as the lists: d/D (or ]/[) step the range, w the store.
     BINDINGS = [
-        Binding("right_square_bracket", "range(1)", "Range +", key_display="]", id="overview.range_next"),
-        Binding("left_square_bracket", "range(-1)", "Range −", key_display="[", show=False, id="overview.range_prev"),
-        Binding("t", "range(1)", "Range", show=False, id="overview.range"),
-        Binding("s", "cycle_store", "Store", id="overview.store"),
+        Binding("d,right_square_bracket", "range(1)", "Range", id="overview.range"),
+        Binding("D,left_square_bracket", "range(-1)", "Range back", show=False, id="overview.range_back"),
+        Binding("w", "cycle_store", "Store", id="overview.store"),
     ]
     CARDS = (
         ("kpi-raised", "Raised"),
@@ -284,8 +284,8 @@ class OverviewTab(Container):
         store = self.store_name or "all stores"
         self.query_one("#overview-bar", Static).update(
             Content.assemble(
-                "Range ", (self.range_key, "bold"), "  ·  Store ", (store, "bold"),
-                ("   [ ] range  s store  ctrl+p switch store", "dim"),
+                "Range ", (self.range_key, "bold"), " (UTC days)  ·  Store ", (store, "bold"),
+                ("   d range  w store", "dim"),
             )  # fmt: skip
         )
 

@@ -15,12 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.message import Message
-from textual.widgets import Label
+from textual.widgets import Input, Label
 from textual.worker import get_current_worker
 
 from cftui.store import webhook_queries
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, VERDICTS
 from cftui.store.webhook_queries import DeliveryLine
+from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus
 from cftui.ui.messages import DataChanged
 from cftui.ui.widgets.delivery_log import MAX_LINES, DeliveryLog, verdict_label
@@ -63,12 +64,19 @@ class PendingChanged(Message):
 
 class WebhooksTab(Container):
     # Styles: webhooks.tcss, loaded by the app with every tab's stylesheet.
+    TITLE = "Webhooks"
     BINDINGS = [
-        Binding("p,space", "toggle_pause", "Pause", id="webhooks.pause"),
-        Binding("v", "cycle_verdict", "Verdict", id="webhooks.verdict"),
+        Binding("slash", "filter", "Filter", key_display="/", id="webhooks.filter"),
+        # One key, named for what it does now: Pause while tailing, Resume while paused.
+        Binding("p,space", "pause", "Pause", id="webhooks.pause"),
+        Binding("p,space", "resume", "Resume", id="webhooks.pause"),
+        # f is every list's status filter; v (verdict) stays for those who learnt it.
+        Binding("f,v", "cycle_verdict", "Verdict", id="webhooks.verdict"),
         Binding("t", "cycle_type", "Type", id="webhooks.type"),
-        Binding("b", "btcpay_deliveries", "BTCPay view", id="webhooks.btcpay"),
-        Binding("escape", "clear_filters", "Show all", show=False, id="webhooks.clear"),
+        Binding("b", "btcpay_deliveries", "BTCPay", id="webhooks.btcpay"),
+        Binding("e", "export('csv')", "Export CSV", show=False, id="webhooks.export_csv"),
+        Binding("ctrl+e", "export('json')", "Export JSON", show=False, id="webhooks.export_json"),
+        Binding("escape", "clear_filters", "Clear filters", show=False, id="webhooks.clear"),
     ]
 
     def __init__(self) -> None:
@@ -76,6 +84,7 @@ class WebhooksTab(Container):
         self.paused = False
         self.verdict_choice: str | None = None
         self.type_choice: str | None = None
+        self.text = ""
         self.event_types: list[str] = []
         self._last_seen = 0
         self._generation = 0
@@ -94,8 +103,8 @@ class WebhooksTab(Container):
         self._reload()
 
     def focus_targets(self) -> tuple:
-        """What takes the focus when the tab is shown: the log, or its empty state."""
-        return self.query_one(DeliveryLog), self.query_one(EmptyState)
+        """What takes the focus when the tab is shown: the text being typed, the log, or its empty state."""
+        return (*self.query("#webhooks-filter"), self.query_one(DeliveryLog), self.query_one(EmptyState))
 
     # ------------------------------------------------------------ loading
 
@@ -115,12 +124,15 @@ class WebhooksTab(Container):
             0 if reset else self._last_seen,
             verdicts_for(self.verdict_choice),
             (self.type_choice,) if self.type_choice else (),
+            self.text,
             reset,
         )
 
-    @work(thread=True, exclusive=True, group="webhooks-load", exit_on_error=False)
-    def _load(self, generation: int, after_id: int, verdicts: tuple[str, ...], types: tuple[str, ...], reset: bool) -> None:
-        batch = webhook_queries.deliveries_after(after_id, verdicts=verdicts, types=types, limit=MAX_LINES)
+    @work(thread=True, exclusive=True, group="webhooks-load", exit_on_error=False, description="read deliveries")
+    def _load(
+        self, generation: int, after_id: int, verdicts: tuple[str, ...], types: tuple[str, ...], text: str, reset: bool
+    ) -> None:
+        batch = webhook_queries.deliveries_after(after_id, verdicts=verdicts, types=types, text=text, limit=MAX_LINES)
         event_types = webhook_queries.event_types()
         if not get_current_worker().is_cancelled:
             self.post_message(DeliveriesLoaded(generation, batch.lines, batch.last_id, reset, event_types))
@@ -151,8 +163,22 @@ class WebhooksTab(Container):
 
     # ------------------------------------------------------------ actions
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "pause":
+            return not self.paused
+        if action == "resume":
+            return self.paused
+        return True
+
+    def action_pause(self) -> None:
+        self.action_toggle_pause()
+
+    def action_resume(self) -> None:
+        self.action_toggle_pause()
+
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
+        self.refresh_bindings()
         if not self.paused and self._pending:
             log = self.query_one(DeliveryLog)
             log.add_lines(self._pending)
@@ -173,10 +199,41 @@ class WebhooksTab(Container):
         self._filters_changed()
 
     def action_clear_filters(self) -> None:
-        if self.verdict_choice is None and self.type_choice is None:
+        """esc: close the text box, and put every filter back to all."""
+        self.query("#webhooks-filter").remove()
+        if self.verdict_choice is None and self.type_choice is None and not self.text:
             return
         self.verdict_choice = self.type_choice = None
+        self.text = ""
         self._filters_changed()
+        self.query_one(DeliveryLog).focus()
+
+    def action_filter(self) -> None:
+        # Mounted only while in use: a hidden Input could still take the focus (and the keys).
+        boxes = self.query("#webhooks-filter")
+        if boxes:
+            boxes.first().focus()
+            return
+        box = Input(self.text, placeholder="invoice id, delivery id or store (the start of it) — esc clears",
+                    id="webhooks-filter")
+        self.mount(box, after="#webhooks-bar")
+        box.focus()
+
+    @on(Input.Changed, "#webhooks-filter")
+    def _text_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() != self.text:
+            self.text = event.value.strip()
+            self._filters_changed()
+
+    @on(Input.Submitted, "#webhooks-filter")
+    def _text_done(self) -> None:
+        keep_focus(self, self.query_one(DeliveryLog), self.query_one(EmptyState))
+        self.query_one(DeliveryLog).focus()
+
+    def action_export(self, fmt: str) -> None:
+        from cftui.webhooks.export import export_deliveries
+
+        start_export(self, "deliveries", fmt, lambda out: export_deliveries(out, fmt))
 
     def _filters_changed(self) -> None:
         self.post_message(PendingChanged(0))
@@ -206,9 +263,10 @@ class WebhooksTab(Container):
         mode.update("‖ PAUSED" if self.paused else "● TAIL")
         mode.set_class(self.paused, "-paused")
         verdict = "all" if self.verdict_choice is None else verdict_label(self.verdict_choice)
+        text = f"   text: {self.text}" if self.text else ""
         self.query_one("#webhooks-filters", Label).update(
-            f"verdict: {verdict}   type: {self.type_choice or 'all'}   "
-            f"{self.query_one(DeliveryLog).line_count} shown"
+            f"verdict: {verdict}   type: {self.type_choice or 'all'}{text}   "
+            f"{self.query_one(DeliveryLog).line_count:,} shown · UTC"
         )
         self._update_empty()
 
@@ -224,7 +282,7 @@ class WebhooksTab(Container):
         keep_focus(self, log, empty)
 
     def _no_match_text(self) -> str:
-        return "No deliveries match these filters. Press v or t to change them, esc to show all."
+        return "No deliveries match these filters. Press f (verdict), t (type) or / (text) to change them, esc to show all."
 
     def _empty_text(self) -> str:
         config = self.app.config

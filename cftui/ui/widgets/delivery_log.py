@@ -38,8 +38,12 @@ VERDICT_LABELS = {
     "rate_limited": "rate limited",
 }
 VERDICT_WIDTH = max(len(label) for label in VERDICT_LABELS.values())
-EVENT_WIDTH = len("InvoiceReceivedPayment")
-STORE_WIDTH_MAX = 12
+EVENT_WIDTH = len("InvoicePaidAfterExpiration")
+EVENT_WIDTH_NARROW = 18  # with the "Invoice" prefix left out
+STORE_WIDTH_MAX = 16
+STORE_WIDTH_NARROW = 12
+INVOICE_WIDTH = 22  # BTCPay's invoice ids
+WIDE = 100  # from here every column has its full width
 MAX_LINES = 2000
 
 
@@ -79,7 +83,7 @@ class DeliveryLog(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home,g", "first", "Newest", show=False),
         Binding("end,G", "last", "Oldest", show=False),
-        Binding("enter", "choose", "Details", id="webhooks.open"),
+        Binding("enter", "choose", "Details", show=False, id="webhooks.open"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True)
@@ -186,7 +190,16 @@ class DeliveryLog(ScrollView, can_focus=True):
 
     def _store_width(self) -> int:
         longest = max((len(line.store_name or "") for line in self._lines), default=0)
-        return min(max(longest, len("STORE") + 1), STORE_WIDTH_MAX)
+        cap = STORE_WIDTH_MAX if self.size.width >= WIDE else STORE_WIDTH_NARROW
+        return min(max(longest, len("Store") + 1), cap)
+
+    def _event_text(self, event_type: str | None) -> str:
+        """The event type; below 100 columns without its "Invoice" prefix, which every invoice event has."""
+        if event_type is None:
+            return "-"
+        if self.size.width < WIDE and event_type.startswith("Invoice") and len(event_type) > len("Invoice"):
+            return event_type[len("Invoice"):]
+        return event_type
 
     def _fg(self, component: str) -> Style:
         """A component's text style without its background, so a row's cursor shows through.
@@ -197,20 +210,24 @@ class DeliveryLog(ScrollView, can_focus=True):
         return Style(color=style.color, bold=style.bold, italic=style.italic, underline=style.underline)
 
     def _columns(self, texts: tuple[str, str, str, str, str, str], styles: tuple[Style, ...]) -> list[Segment]:
-        widths = (8, VERDICT_WIDTH, 1, EVENT_WIDTH, self._store_width())
+        event = EVENT_WIDTH if self.size.width >= WIDE else EVENT_WIDTH_NARROW
+        used = 8 + VERDICT_WIDTH + 1 + event + self._store_width() + 5  # and a space after each
+        invoice = max(INVOICE_WIDTH, self.scrollable_content_region.width - used)
+        widths = (8, VERDICT_WIDTH, 1, event, self._store_width(), invoice)
         segments = []
-        for text, width, style in zip(texts, widths, styles, strict=False):
-            segments.append(Segment(set_cell_size(text, width), style))
+        for text, width, style in zip(texts, widths, styles, strict=True):
+            # Cut with an ellipsis: a cut id must not look complete (review L1).
+            shown = text if len(text) <= width else text[: width - 1] + "…"
+            segments.append(Segment(set_cell_size(shown, width), style))
             segments.append(Segment(" "))
-        segments.append(Segment(texts[-1], styles[-1]))
-        return segments
+        return segments[:-1]
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
         if y == 0:
             base += self._fg("delivery-log--header")
-            texts = ("TIME", "VERDICT", "↻", "EVENT", "STORE", "INVOICE")
+            texts = ("Time", "Verdict", "↻", "Event", "Store", "Invoice")
             return Strip(self._columns(texts, (Style(),) * 6)).apply_style(base).crop_extend(0, width, base)
         index = round(self.scroll_y) + y - 1
         if index >= len(self._lines):
@@ -222,7 +239,7 @@ class DeliveryLog(ScrollView, can_focus=True):
             hms(line.received_ms),
             verdict_label(line.verdict),
             "↻" if line.is_redelivery else " ",
-            line.event_type or "-",
+            self._event_text(line.event_type),
             line.store_name or "-",
             line.invoice_id or "-",
         )
