@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cftui.ui.formatting import NBSP, approx, cut, fit_items, money, percent, share
+from cftui import clock
+from cftui.ui.formatting import NBSP, approx, cut, fit_items, money, percent, relative, share
 
 
 def test_percent_and_share_have_one_format():
@@ -32,3 +33,13 @@ def test_a_list_that_does_not_fit_drops_whole_items_and_counts_them():
 
 def test_cut_marks_what_it_drops():
     assert cut("hackerspace-fund", 10) == "hackerspa…" and cut("main", 10) == "main"
+
+
+def test_relative_speaks_of_the_future_too():
+    clock.freeze(1_000_000)
+    try:
+        assert (relative(1_000_000 - 7200), relative(1_000_000 + 19 * 3600), relative(1_000_000 + 3 * 86_400)) == (
+            "2 h ago", "in 19 h", "in 3 d")
+        assert relative(None) == "—" and relative(1_000_005) == "just now"
+    finally:
+        clock.freeze(None)

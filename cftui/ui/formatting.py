@@ -82,3 +82,18 @@ def _with_more(row: str, left: int, width: int) -> str:
             return cut(text, width)
         parts.pop()
         left += 1
+
+
+def relative(ts: float | None) -> str:
+    """'3 h ago' for the past, 'in 19 h' for the future (clock.ago only speaks of the past)."""
+    from cftui import clock
+
+    if ts is None:
+        return NONE
+    ahead = int(ts - clock.now())
+    if ahead < 10:
+        return clock.ago(ts)
+    for size, unit in ((86_400, "d"), (3600, "h"), (60, "min")):
+        if ahead >= size:
+            return f"in {ahead // size} {unit}"
+    return f"in {ahead} s"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from cftui import clock
-from cftui.money import SATS_PER_BTC
+from cftui.money import format_btc
 
 NONE = "—"
 
@@ -23,11 +23,8 @@ def yes_no(value: bool) -> str:
 
 
 def btc(sats: int) -> str:
-    """Satoshis as BTC, exact, without trailing zeros: 37_500_000 -> '0.375'."""
-    sign = "-" if sats < 0 else ""
-    whole, frac = divmod(abs(sats), SATS_PER_BTC)
-    decimals = f"{frac:08d}".rstrip("0")
-    return f"{sign}{whole:,}" + (f".{decimals}" if decimals else "")
+    """Satoshis as BTC with all 8 decimals, so a column lines up: 37_500_000 -> '0.37500000' (review M8)."""
+    return format_btc(sats).removesuffix(" BTC")
 
 
 def day(ts: int | None) -> str:

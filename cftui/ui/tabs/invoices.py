@@ -26,6 +26,7 @@ from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
 from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus
+from cftui.ui.keys import shared_keys
 from cftui.ui.messages import DataChanged, OpenInvoice
 from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.invoice_table import COLUMNS, InvoiceTable, fit_columns
@@ -156,19 +157,10 @@ class InvoicesTab(Container):
 
     TITLE = "Invoices"
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/", id="invoices.filter"),
-        Binding("f", "cycle_status", "Status", id="invoices.status"),
-        Binding("w", "cycle_store", "Store", id="invoices.store"),
+        *shared_keys("invoices", "filter", "status", "store", "range", "range_back", "sort", "reverse", "copy_id",
+                     "export_csv", "export_json", "clear"),
         Binding("n", "cycle_note", "Note", show=False, id="invoices.note"),
-        Binding("d,right_square_bracket", "cycle_range(1)", "Range", id="invoices.range"),
-        Binding("D,left_square_bracket", "cycle_range(-1)", "Range back", show=False, id="invoices.range_back"),
-        Binding("s", "cycle_sort", "Sort", id="invoices.sort"),
-        Binding("S", "flip_sort", "Reverse", show=False, id="invoices.reverse"),
-        Binding("c", "copy_id", "Copy id", show=False, id="invoices.copy_id"),
         Binding("l", "copy_link", "Copy link", show=False, id="invoices.copy_link"),
-        Binding("e", "export('csv')", "Export CSV", show=False, id="invoices.export_csv"),
-        Binding("ctrl+e", "export('json')", "Export JSON", show=False, id="invoices.export_json"),
-        Binding("escape", "clear_filter", "Clear filters", show=False, id="invoices.clear_filter"),
     ]
 
     def __init__(self) -> None:
@@ -363,7 +355,7 @@ class InvoicesTab(Container):
         sort = SORT_CYCLE[(SORT_CYCLE.index(self.view.sort) + 1) % len(SORT_CYCLE)]
         self._set_view(sort=sort, descending=DESCENDING_FIRST[sort])
 
-    def action_flip_sort(self) -> None:
+    def action_reverse(self) -> None:
         self._set_view(descending=not self.view.descending)
 
     def action_cycle_status(self) -> None:

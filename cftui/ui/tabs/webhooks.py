@@ -23,6 +23,7 @@ from cftui.store.webhook_models import ACCEPTED_VERDICTS, VERDICTS
 from cftui.store.webhook_queries import DeliveryLine
 from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus
+from cftui.ui.keys import shared_keys
 from cftui.ui.messages import DataChanged
 from cftui.ui.widgets.delivery_log import MAX_LINES, DeliveryLog, verdict_label
 from cftui.ui.widgets.empty_state import EmptyState
@@ -66,17 +67,13 @@ class WebhooksTab(Container):
     # Styles: webhooks.tcss, loaded by the app with every tab's stylesheet.
     TITLE = "Webhooks"
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/", id="webhooks.filter"),
+        *shared_keys("webhooks", "filter", "status", "type", "export_csv", "export_json", "clear", status="Verdict"),
+        # v (verdict) stays for those who learnt it; f is every list's status filter.
+        Binding("v", "cycle_status", "Verdict", show=False, id="webhooks.verdict"),
         # One key, named for what it does now: Pause while tailing, Resume while paused.
         Binding("p,space", "pause", "Pause", id="webhooks.pause"),
         Binding("p,space", "resume", "Resume", id="webhooks.pause"),
-        # f is every list's status filter; v (verdict) stays for those who learnt it.
-        Binding("f,v", "cycle_verdict", "Verdict", id="webhooks.verdict"),
-        Binding("t", "cycle_type", "Type", id="webhooks.type"),
         Binding("b", "btcpay_deliveries", "BTCPay", id="webhooks.btcpay"),
-        Binding("e", "export('csv')", "Export CSV", show=False, id="webhooks.export_csv"),
-        Binding("ctrl+e", "export('json')", "Export JSON", show=False, id="webhooks.export_json"),
-        Binding("escape", "clear_filters", "Clear filters", show=False, id="webhooks.clear"),
     ]
 
     def __init__(self) -> None:
@@ -187,7 +184,7 @@ class WebhooksTab(Container):
         self.post_message(PendingChanged(len(self._pending)))
         self._update_bar()
 
-    def action_cycle_verdict(self) -> None:
+    def action_cycle_status(self) -> None:
         index = VERDICT_FILTERS.index(self.verdict_choice)
         self.verdict_choice = VERDICT_FILTERS[(index + 1) % len(VERDICT_FILTERS)]
         self._filters_changed()
@@ -198,7 +195,7 @@ class WebhooksTab(Container):
         self.type_choice = choices[(index + 1) % len(choices)]
         self._filters_changed()
 
-    def action_clear_filters(self) -> None:
+    def action_clear_filter(self) -> None:
         """esc: close the text box, and put every filter back to all."""
         self.query("#webhooks-filter").remove()
         if self.verdict_choice is None and self.type_choice is None and not self.text:

@@ -15,14 +15,12 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
-from textual.color import Color, ColorParseError
 from textual.message import Message
-from textual.widgets import DataTable
 
 from cftui import clock
 from cftui.money import AmountError, format_fiat, format_sats, parse_decimal
 from cftui.ui.formatting import cut
+from cftui.ui.widgets.list_table import ListTable
 
 # Shown in the Note column for BTCPay's additional status.
 NOTES = {"PaidPartial": "partial", "PaidLate": "late", "PaidOver": "overpaid", "Marked": "marked"}
@@ -125,22 +123,15 @@ def fit_columns(width: int, *, multi_store: bool) -> list[ColumnSpec]:
     return [c for c in COLUMNS if c.key in chosen]
 
 
-class InvoiceTable(DataTable):
-    """A DataTable whose page keys move between keyset pages at its edges."""
-
-    BINDINGS = [
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "scroll_home", "First", show=False),
-        Binding("G", "scroll_end", "Last", show=False),
-    ]
+class InvoiceTable(ListTable):
+    """A table whose page keys (and g/G) move between keyset pages at its edges."""
 
     @dataclass
     class PageRequested(Message):
         direction: str  # "next" | "prev" | "first" | "last"
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=CELL_PADDING, **kwargs)
+        super().__init__(cell_padding=CELL_PADDING, **kwargs)
         self.has_next = False
         self.has_prev = False
 
@@ -166,14 +157,7 @@ class InvoiceTable(DataTable):
 
     def status_styles(self) -> dict[str, Style]:
         """Rich styles for the status column, from the current theme's colours."""
-        variables = self.app.theme_variables
-        styles = {"Expired": Style(dim=True)}
-        for status, name in STATUS_COLOURS.items():
-            try:
-                styles[status] = Style(color=Color.parse(variables[name]).rich_color)
-            except (KeyError, ColorParseError):
-                styles[status] = Style()
-        return styles
+        return {"Expired": Style(dim=True), **{status: self.theme_style(name) for status, name in STATUS_COLOURS.items()}}
 
     def cells(self, row, columns: list[ColumnSpec], styles: dict[str, Style]) -> list[Text]:
         """One table row. Every cell is a Text: ids and emails are never read as markup."""

@@ -7,7 +7,9 @@ under the cursor opens it, like Enter (DataTable's own rule since 7.5).
 
 from __future__ import annotations
 
+from rich.style import Style
 from textual.binding import Binding
+from textual.color import Color, ColorParseError
 from textual.widgets import DataTable
 
 
@@ -23,3 +25,10 @@ class ListTable(DataTable):
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
+
+    def theme_style(self, variable: str) -> Style:
+        """A Rich style in the current theme's colour ``variable`` ("success", "error", …) for a cell."""
+        try:
+            return Style(color=Color.parse(self.app.theme_variables[variable]).rich_color)
+        except (KeyError, ColorParseError):
+            return Style()
