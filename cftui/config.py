@@ -193,6 +193,7 @@ class UIConfig:
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     bell: bool = False  # ring the terminal bell on a new settled invoice
+    notify: bool = True  # a toast when a contribution (a payment) settles
     mouse: bool = True
     chart: str = "braille"  # or "block" for fonts without braille
     page_size: int = 200  # invoice rows the table holds at once
@@ -502,6 +503,7 @@ network = "Main"      # or "Angornet"
 [ui]
 theme = "textual-dark"  # any Textual theme; ansi-dark / ansi-light use your terminal's colours
 bell = false            # ring the terminal bell on a newly settled invoice
+notify = true           # a toast when a contribution settles
 mouse = true
 chart = "braille"       # or "block" if your font lacks braille
 
