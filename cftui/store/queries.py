@@ -37,7 +37,7 @@ from cftui.store.kpi_queries import (
     kpis,
     webhook_summary,
 )
-from cftui.store.models import Invoice, InvoicePaymentMethod, Payment, Store
+from cftui.store.models import CrowdfundApp, Invoice, InvoicePaymentMethod, Payment, Store
 from cftui.store.records import PaymentMethodRecord
 from cftui.store.rollup import rollup
 
@@ -137,6 +137,7 @@ class InvoiceDetail:
     synced_time: int
     payment_methods: list[PaymentMethodRecord] = field(default_factory=list)  # `payments` left empty
     payments: list[PaymentInfo] = field(default_factory=list)
+    app_title: str | None = None  # the crowdfund's title (or name), when the app is known
 
 
 def store_names() -> dict[int, str]:
@@ -448,7 +449,11 @@ def invoice_detail(pk: int) -> InvoiceDetail | None:
         )  # fmt: skip
         for p in Payment.select().where(Payment.invoice == pk).order_by(Payment.received_time, Payment.id)
     ]
+    app = None
+    if invoice.app_id:
+        app = CrowdfundApp.get_or_none((CrowdfundApp.store == invoice.store_id) & (CrowdfundApp.app_id == invoice.app_id))
     return InvoiceDetail(
+        app_title=(app.title or app.name) if app else None,
         row=_row(values, {store.id: store.name}),
         store_id=store.store_id,
         paid_e8=invoice.paid_e8,

@@ -17,7 +17,7 @@ from importlib import import_module
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Label, TabbedContent, TabPane
@@ -228,11 +228,9 @@ class CftuiApp(App[int]):
             self.notify("Nothing to sync: no store is configured and Angor is off.", severity="warning")
             return
         started = self.scheduler.start_all()
-        skipped = [label(s) for s in sources if s not in started]
-        text = f"Syncing {', '.join(label(s) for s in started)}" if started else "Already syncing"
-        if skipped and started:
-            text += f" ({', '.join(skipped)} already running)"
-        self.notify(text + ".", markup=False)
+        # The header's spinners show a sync that started; a toast would only cover the lists' info line (L5).
+        if not started:
+            self.notify("Already syncing: the header shows each source's progress.", markup=False)
 
     @on(SyncEventPosted)
     def _on_sync_event(self, message: SyncEventPosted) -> None:
@@ -348,7 +346,15 @@ class CftuiApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(self.active_tab()))
+        # On a detail screen its own keys, not the tab's underneath (review M7).
+        self.push_screen(HelpScreen(self.screen if len(self.screen_stack) > 1 else self.active_tab()))
+
+    def get_system_commands(self, screen):
+        """Textual's commands, with its "Keys" panel replaced by cftui's ? list (one help, not two: review L3)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+        yield SystemCommand("Keys", "The keys of this tab or screen, and the app's (key ?)", self.action_help)
 
     @on(OpenInvoice)
     def _open_invoice(self, message: OpenInvoice) -> None:

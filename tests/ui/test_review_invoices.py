@@ -8,6 +8,7 @@ from data import settle
 
 from cftui import clock
 from cftui.store import queries, writer
+from cftui.ui.messages import OpenInvoice
 from cftui.ui.widgets.invoice_table import InvoiceTable
 
 PAGE = 40
@@ -147,3 +148,29 @@ async def test_l4_no_color_shows_the_table_cursor_in_reverse_video(make_app, fil
         await open_tab(app, pilot)
         table = app.tab("invoices").query_one(InvoiceTable)
         assert table.get_component_rich_style("datatable--cursor").reverse
+
+
+async def test_l2_l7_the_invoice_detail_names_the_campaign_and_speaks_of_the_future(app):
+    import io
+
+    from rich.console import Console
+
+    from cftui.ui.screens.invoice_detail import InvoiceDetailScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(app, pilot)
+        tab = app.tab("invoices")
+        await pilot.press("w")  # main: the store with the crowdfund
+        await settle(app, pilot)
+        row = next(r for r in tab._shown.rows if r.app_id)
+        app.post_message(OpenInvoice(row.pk))
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, InvoiceDetailScreen)
+        console = Console(width=110, record=True, file=io.StringIO())
+        console.print(screen._render_detail(screen.detail))
+        body = console.export_text()
+        assert f"Community node fund ({data.APP_ID})" in body
+        monitored = next(line for line in body.splitlines() if line.startswith("Monitored until"))
+        assert row.created_time + 86_400 > data.NOW and "(in " in monitored
+        assert any(f"{int(r):,}" in body for r in ("100000", "1000000"))  # rates with separators

@@ -7,6 +7,7 @@ review gives and asserts what a k9s/lazygit user expects.
 from __future__ import annotations
 
 import pytest
+import data
 from data import settle
 from data_extra import add_delivery, fill_angor, fill_deliveries, project_id, sample_config
 from textual.widgets import DataTable, Input
@@ -202,3 +203,84 @@ async def test_l2_the_pause_key_is_named_resume_while_paused(make_app, angor_and
         assert shown == {"Resume"}
         await pilot.press("space")
         assert not app.tab("webhooks").paused
+
+
+async def test_m7_help_has_readable_titles_and_scrolls_to_its_last_row_at_80x24(make_app, angor_and_hooks):
+    from cftui.ui.screens.help import HelpScreen
+
+    app = make_app(sample_config(angor={"enabled": True}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key, title in (("2", "Invoices"), ("3", "Angor"), ("4", "Webhooks"), ("5", "Settings"), ("1", "Overview")):
+            await pilot.press(key)
+            await settle(app, pilot)
+            await pilot.press("question_mark")
+            await settle(app, pilot)
+            screen = app.screen
+            assert isinstance(screen, HelpScreen)
+            titles = [t for t, _ in screen.sections]
+            assert titles[0] == title and titles[-1] == "Everywhere"
+            assert not any("Tab" in t for t in titles)
+            body = screen.query_one("#help-body")
+            assert body.has_focus
+            await pilot.press("end")
+            await pilot.pause()
+            assert body.scroll_y == body.max_scroll_y
+            assert app.screen.region.contains_region(screen.query_one("#help-hint").region)
+            await pilot.press("question_mark")
+            await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        listed = {row.keys for _, rows in app.screen.sections for row in rows}
+        assert {"↑ ↓  j k", "PgUp PgDn", "⏎  (or click twice)", "? esc q"} <= listed
+
+
+async def test_m7_help_on_a_detail_screen_lists_that_screens_keys_not_the_tabs(make_app, angor_and_hooks):
+    app = make_app(sample_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await settle(app, pilot)
+        await pilot.press("enter", "question_mark")
+        await settle(app, pilot)
+        sections = dict(app.screen.sections)
+        assert "Webhook delivery" in sections
+        ids = {row.binding_id for rows in sections.values() for row in rows}
+        assert {"back", "delivery.replay", "delivery.copy_id"} <= ids
+        assert not any(i.startswith("webhooks.") for i in ids), "the log's keys do not work here"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, DeliveryDetailScreen)
+
+
+async def test_l3_the_palette_has_one_keys_command_ours_and_one_theme_command(make_app, filled):
+    from cftui.ui.screens.help import HelpScreen
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert titles.count("Keys") == 1 and titles.count("Theme") == 1
+        from cftui.ui.commands import CftuiCommands
+
+        ours = [title for title, _, _ in CftuiCommands(app.screen)._commands()]
+        assert not any("theme" in t.lower() or "keys" in t.lower() for t in ours)
+        next(c for c in app.get_system_commands(app.screen) if c.title == "Keys").callback()
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_l1_l5_the_header_fits_80_columns_and_a_running_count_has_its_unit(make_app, filled):
+    from cftui.sync.events import SyncProgress
+    from cftui.ui.messages import SyncEventPosted
+    from cftui.ui.widgets.status_line import SyncStatusLine
+
+    app = make_app(data.make_config(stores=("main",)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        line = app.query_one(SyncStatusLine)
+        text = str(line.render())
+        assert text == "main ✓ 2 min" and "…" not in text
+        app.post_message(SyncEventPosted(SyncProgress("btcpay:main", 451, None)))
+        await pilot.pause()
+        assert str(line.render()).endswith(" 451 read")

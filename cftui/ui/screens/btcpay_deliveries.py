@@ -92,6 +92,7 @@ def summary(results: list[StoreDeliveries]) -> str:
 
 
 class BtcpayDeliveriesScreen(DetailScreen):
+    TITLE = "BTCPay's deliveries"
     # Styles: btcpay_deliveries.tcss, loaded by the app with every screen's stylesheet.
     BINDINGS = [
         BACK,

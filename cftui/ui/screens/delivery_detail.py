@@ -48,7 +48,7 @@ def summary_rows(detail: DeliveryDetail) -> list[tuple[str, str]]:
     return [
         ("Received", f"{clock.iso(line.received_ms // 1000)}  from {detail.remote}"),
         ("Request", f"{detail.method} {detail.path}  →  HTTP {detail.http_status}  ({detail.body_size} bytes)"),
-        ("Reason", detail.reason or "-"),
+        ("Reason", detail.reason or "—"),
         ("Event", f"{line.event_type or '-'}  (event time {clock.iso(detail.event_time) or '-'})"),
         ("Store", line.store_name or "-"),
         ("Invoice", line.invoice_id or "-"),
@@ -75,6 +75,7 @@ def receiver_url(config, path: str) -> str:
 
 
 class DeliveryDetailScreen(DetailScreen):
+    TITLE = "Webhook delivery"
     # Styles: delivery_detail.tcss, loaded by the app with every screen's stylesheet.
     BINDINGS = [
         Binding("R", "replay", "Replay", id="delivery.replay"),

@@ -23,14 +23,16 @@ from cftui import clock
 from cftui.money import AmountError, format_btc, format_fiat, format_sats, parse_decimal
 from cftui.store import queries
 from cftui.ui.screens.base import BACK, DetailModal
-from cftui.ui.widgets.invoice_table import NOTES
+from cftui.ui.formatting import relative
+from cftui.ui.widgets.invoice_table import NOTES, amount_text
 from cftui.ui.widgets.footer import AppFooter
 
 
 def _when(ts: int | None) -> str:
+    """ISO time and how far from now, either way ('in 19 h', '364 d ago')."""
     if ts is None:
         return "—"
-    return f"{clock.iso(ts)} ({clock.ago(ts)})" if ts <= clock.now() else f"{clock.iso(ts)}"
+    return f"{clock.iso(ts)} ({relative(ts)})"
 
 
 def _fiat(text: str | None, currency: str) -> str:
@@ -40,6 +42,14 @@ def _fiat(text: str | None, currency: str) -> str:
         return format_fiat(parse_decimal(text), currency)
     except AmountError:
         return f"{text} {currency}"
+
+
+def _rate(text: str) -> str:
+    """A rate with thousands separators, exactly as sent otherwise: 62900.76 -> 62,900.76."""
+    try:
+        return f"{parse_decimal(text, field='rate'):,}"
+    except AmountError:
+        return text
 
 
 def _sats(sats: int | None) -> str:
@@ -68,7 +78,7 @@ def invoice_fields(detail: queries.InvoiceDetail) -> list[tuple[str, str]]:
         ("Store", f"{row.store_name} (BTCPay store {detail.store_id})"),
         ("Status", status),
         ("Type", row.type),
-        ("Amount", _fiat(row.amount, row.currency)),
+        ("Amount", amount_text(row)),
         ("Paid", _fiat(row.paid_amount, row.currency)),
         ("BTC paid", _sats(row.btc_paid_sats)),
         ("Created", _when(row.created_time)),
@@ -77,7 +87,7 @@ def invoice_fields(detail: queries.InvoiceDetail) -> list[tuple[str, str]]:
         ("Order id", row.order_id or "—"),
         ("Buyer email", row.buyer_email or "—"),
         ("Item", item),
-        ("Crowdfund app", row.app_id or "—"),
+        ("Crowdfund", f"{detail.app_title} ({row.app_id})" if detail.app_title else row.app_id or "—"),
         ("Archived", "yes" if row.archived else "no"),
         ("Checkout link", row.checkout_link or "—"),
         ("Last synced", _when(detail.synced_time)),
@@ -94,7 +104,7 @@ def methods_table(detail: queries.InvoiceDetail) -> Table:
             "—" if m.amount_sats is None else format_sats(m.amount_sats),
             format_sats(m.paid_sats),
             "—" if m.fee_sats is None else format_sats(m.fee_sats),
-            f"{m.rate} {detail.row.currency}/{m.currency}" if m.rate else "—",
+            f"{_rate(m.rate)} {detail.row.currency}/{m.currency}" if m.rate else "—",
         )
     return table
 
@@ -125,6 +135,7 @@ def pretty_metadata(text: str) -> str:
 
 class InvoiceDetailScreen(DetailModal):
     """The invoice detail (Enter on an invoice, or the palette's "Open invoice")."""
+    TITLE = "Invoice"
 
     BINDINGS = [
         BACK,

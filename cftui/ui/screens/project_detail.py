@@ -149,6 +149,7 @@ class ReadingTable(DataTable):
 
 
 class ProjectDetailScreen(DetailScreen):
+    TITLE = "Angor project"
     # Styles: project_detail.tcss, loaded by the app with every screen's stylesheet.
     BINDINGS = [Binding("c", "copy_id", "Copy id", id="project.copy_id")]
 
