@@ -174,3 +174,14 @@ async def test_l2_l7_the_invoice_detail_names_the_campaign_and_speaks_of_the_fut
         monitored = next(line for line in body.splitlines() if line.startswith("Monitored until"))
         assert row.created_time + 86_400 > data.NOW and "(in " in monitored
         assert any(f"{int(r):,}" in body for r in ("100000", "1000000"))  # rates with separators
+
+
+async def test_l3_a_double_click_on_a_row_opens_it(app):
+    from cftui.ui.screens.invoice_detail import InvoiceDetailScreen
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(app, pilot)
+        await pilot.double_click(InvoiceTable, offset=(5, 4))  # the fourth row
+        await settle(app, pilot)
+        assert isinstance(app.screen, InvoiceDetailScreen)
+        assert app.screen.detail.row.pk == app.tab("invoices")._shown.rows[3].pk

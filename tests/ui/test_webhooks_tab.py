@@ -31,6 +31,17 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
 
 
+def text_of(widget) -> str:
+    """What a Static shows, as plain text (its content may be a Rich table)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=110, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
 def shown_ids(log: DeliveryLog) -> list[int]:
     return [line.id for line in log._lines]
 
@@ -128,11 +139,11 @@ async def test_enter_opens_the_delivery_and_escape_closes_it(make_app, deliverie
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, DeliveryDetailScreen)
-        summary = str(app.screen.query_one("#delivery-summary").render())
+        summary = text_of(app.screen.query_one("#delivery-summary"))
         assert "originalDeliveryId already processed" in summary
         assert "Redelivery" in summary and "yes" in summary
         assert "Dlv0003abcdefghijkmn" in summary  # the original delivery id
-        headers = str(app.screen.query_one("#delivery-headers").render())
+        headers = text_of(app.screen.query_one("#delivery-headers"))
         assert "BTCPay-Sig" in headers and "User-Agent" in headers
         body = str(app.screen.query_one("#delivery-body").render())
         assert '"originalDeliveryId": "Dlv0003abcdefghijkmn"' in body  # pretty-printed, 2-space JSON

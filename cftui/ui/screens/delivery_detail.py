@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -22,7 +23,7 @@ from cftui.ui.widgets.delivery_log import verdict_class, verdict_label
 from cftui.ui.widgets.footer import AppFooter
 
 
-def pretty_headers(headers_json: str) -> str:
+def pretty_headers(headers_json: str) -> Table | str:
     try:
         headers = json.loads(headers_json)
     except ValueError:

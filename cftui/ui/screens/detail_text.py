@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from rich.table import Table
+from rich.text import Text
+
 from cftui import clock
 from cftui.money import format_btc
 
 NONE = "—"
 
 
-def aligned(rows: list[tuple[str, str]]) -> str:
-    """'Name   value' lines with the values in one column."""
-    if not rows:
-        return ""
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
+def aligned(rows: list[tuple[str, str]]) -> Table:
+    """Name / value rows, the values in one column; a long value wraps under itself, not under
+    the names (review L2)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column(overflow="fold")
+    for name, value in rows:
+        table.add_row(Text(name), Text(value))
+    return table
 
 
 def yes_no(value: bool) -> str:

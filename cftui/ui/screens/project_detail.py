@@ -25,9 +25,9 @@ from textual.widgets import DataTable, Label, Static
 from cftui import clock
 from cftui.store import angor_queries
 from cftui.store.angor_queries import InvestmentRow, ProjectDetail, founder_view, stage_state
-from cftui.ui.screens.base import DetailScreen
 from cftui.ui.formatting import relative
-from cftui.ui.screens.detail_text import NONE, btc, day, pct, yes_no
+from cftui.ui.screens.base import DetailScreen
+from cftui.ui.screens.detail_text import NONE, aligned, btc, day, pct, yes_no
 from cftui.ui.widgets.footer import AppFooter
 
 WIDE = 100
@@ -58,16 +58,6 @@ def source_text(source: str | None) -> str:
     if source is None:
         return "not read yet (sync to fetch funding figures)"
     return SOURCES.get(source, source)
-
-
-def pairs(rows: list[tuple[str, str]]) -> Table:
-    """Name / value rows; a long value wraps under itself, not under the names (review L2)."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(no_wrap=True, style="bold")
-    table.add_column(overflow="fold")
-    for name, value in rows:
-        table.add_row(name, Text(value))
-    return table
 
 
 def window(detail: ProjectDetail, now: int) -> str:
@@ -121,7 +111,7 @@ def founder_lines(detail: ProjectDetail) -> list[tuple[str, str]]:
 def links(detail: ProjectDetail) -> Table | str:
     rows = [("Website", detail.website), ("NIP-05", detail.nip05), ("Lightning", detail.lud16)]
     shown = [(name, value) for name, value in rows if value]
-    return pairs(shown) if shown else "No links in the project's profile."
+    return aligned(shown) if shown else "No links in the project's profile."
 
 
 def verification(detail: ProjectDetail) -> str:
@@ -197,8 +187,8 @@ class ProjectDetailScreen(DetailScreen):
         title.update(f"{row.name}  ·  {row.status}" + ("" if row.verified else "  ·  unverified"))
         self.query_one("#project-description", Static).update(detail.description or "No description published.")
         self.query_one("#project-links", Static).update(links(detail))
-        self.query_one("#project-founder", Static).update(pairs(founder_lines(detail)))
-        self.query_one("#project-figures", Static).update(pairs(figures(detail, clock.now_s())))
+        self.query_one("#project-founder", Static).update(aligned(founder_lines(detail)))
+        self.query_one("#project-figures", Static).update(aligned(figures(detail, clock.now_s())))
         verified = self.query_one("#project-verification", Static)
         verified.update(verification(detail))
         verified.set_class(not row.verified or bool(row.flags), "-flagged")
