@@ -46,6 +46,8 @@ TAB_CLASSES = {
     "angor": ("cftui.ui.tabs.angor", "AngorTab"),
     "webhooks": ("cftui.ui.tabs.webhooks", "WebhooksTab"),
     "settings": ("cftui.ui.tabs.settings", "SettingsTab"),
+    "campaigns": ("cftui.ui.tabs.campaigns", "CampaignsTab"),
+    "payments": ("cftui.ui.tabs.payments", "PaymentsTab"),
 }
 
 CHANGE_POLL_SECONDS = 1.0
@@ -243,16 +245,8 @@ class CftuiApp(App[int]):
         who = label(result.source)
         if not result.ok:
             self.notify(f"Sync of {who} failed: {result.error}", severity="error", markup=False)
-        if result.newly_settled:
-            count = len(result.newly_settled)
-            shown = ", ".join(result.newly_settled[:3]) + (" …" if count > 3 else "")
-            self.notify(
-                f"{count} invoice{'s' if count != 1 else ''} settled in {who}: {shown}",
-                title="Settled",
-                markup=False,
-            )
-            if self.config.ui.bell:
-                self.bell()
+        # A settled contribution is announced by the Payments tab, whatever wrote it (a sync, a webhook,
+        # another process), once, with its amount and campaign.
         if result.new or result.updated or result.newly_settled:
             self.broadcast(frozenset({"angor"} if result.source == "angor" else {"invoices"}))
 

@@ -18,6 +18,8 @@ TABS: tuple[tuple[str, str], ...] = (
     ("angor", "Angor"),
     ("webhooks", "Webhooks"),
     ("settings", "Settings"),
+    ("campaigns", "Campaigns"),
+    ("payments", "Payments"),
 )
 
 APP_BINDINGS: list[BindingType] = [

@@ -218,3 +218,61 @@ async def settle(app, pilot) -> None:
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+
+
+APP_SHOP = "8ZfQwE3rT5yU7iO9pA1sD2fG4hJ"
+APP_ENDED = "5LkJhGfDsA3qWeRtYuIoP7zXcVb"
+
+
+def _campaign_invoice(store_cfg: StoreConfig, n: int, app_id: str, status: str, amount: str, currency: str,
+                      created: int, perk: str) -> InvoiceRecord:
+    base = extra_invoice(store_cfg, f"CMP{app_id[:4]}{n:015d}", created)
+    paid = status in ("Settled", "Processing")
+    sats = int(Decimal(amount) * SATS_PER_UNIT[currency])
+    methods = tuple(
+        dataclasses.replace(m, paid_sats=sats if (paid and m.method == "BTC-LN") else 0,
+                            rate=str((Decimal(100_000_000) / SATS_PER_UNIT[currency]).quantize(Decimal("0.01"))),
+                            payments=(PaymentRecord("BTC-LN", f"{n:064x}", sats, 0, status, created + 20, None),)
+                            if (paid and m.method == "BTC-LN") else ())
+        for m in base.payment_methods
+    )  # fmt: skip
+    return dataclasses.replace(
+        base, status=status, additional_status="None", currency=currency, amount=amount, amount_e8=to_e8(Decimal(amount)),
+        paid_amount=amount if paid else "0", paid_e8=to_e8(Decimal(amount)) if paid else 0, app_id=app_id,
+        item_code=perk, payment_methods=methods,
+    )  # fmt: skip
+
+
+def fill_campaigns() -> None:
+    """On top of fill_invoices: pending contributions and perks for the main crowdfund, an open-ended EUR
+    crowdfund in shop and an ended one without a goal; what BTCPay reports each perk sold."""
+    from cftui.btcpay.app_stats import PerkRecord
+    from cftui.store.perks import replace_perks
+
+    main, shop = store_config("main"), store_config("shop")
+    main_store, shop_store = writer.ensure_store(main), writer.ensure_store(shop)
+    writer.upsert_invoices(main_store, [
+        _campaign_invoice(main, 1, APP_ID, "Processing", "250.00", "USD", NOW - 1800, "sponsor"),
+        _campaign_invoice(main, 2, APP_ID, "Processing", "1000.00", "USD", NOW - 900, "sponsor"),
+    ], synced_time=NOW)  # fmt: skip
+    writer.upsert_apps(shop_store, [
+        AppRecord(app_id=APP_SHOP, name="garden", app_type="Crowdfund", archived=False, created_time=NOW - 90 * DAY,
+                  title="Community garden", target_currency="EUR", target_amount="6000", target_e8=to_e8(Decimal(6000)),
+                  start_time=NOW - 90 * DAY, end_time=None),
+        AppRecord(app_id=APP_ENDED, name="meetup", app_type="Crowdfund", archived=False, created_time=NOW - 200 * DAY,
+                  title="Spring meetup", target_currency="USD", start_time=NOW - 200 * DAY, end_time=NOW - 100 * DAY),
+    ], synced_time=NOW)  # fmt: skip
+    writer.upsert_invoices(shop_store, [
+        _campaign_invoice(shop, 10 + i, APP_SHOP, "Settled", amount, "EUR", NOW - (i + 1) * 7200, perk)
+        for i, (amount, perk) in enumerate((("25.00", "seed"), ("120.00", "bed"), ("25.00", "seed"), ("500.00", "bench")))
+    ], synced_time=NOW)  # fmt: skip
+    replace_perks(main_store, APP_ID, [
+        PerkRecord("supporter", "Supporter", 9, "225.00", to_e8(Decimal("225")), 0),
+        PerkRecord("sponsor", "Sponsor", 4, "1500.00", to_e8(Decimal("1500")), 1),
+        PerkRecord("any-amount", "Any amount", 2, "333.33", to_e8(Decimal("333.33")), 2),
+    ], synced_time=NOW)  # fmt: skip
+    replace_perks(shop_store, APP_SHOP, [
+        PerkRecord("seed", "Seed packet", 2, "50.00", to_e8(Decimal("50")), 0),
+        PerkRecord("bed", "A raised bed", 1, "120.00", to_e8(Decimal("120")), 1),
+        PerkRecord("bench", "Bench with your name", 1, "500.00", to_e8(Decimal("500")), 2),
+    ], synced_time=NOW)  # fmt: skip

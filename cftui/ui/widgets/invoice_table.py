@@ -15,12 +15,11 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
-from textual.message import Message
 
 from cftui import clock
 from cftui.money import AmountError, format_fiat, format_sats, parse_decimal
 from cftui.ui.formatting import cut
-from cftui.ui.widgets.list_table import ListTable
+from cftui.ui.widgets.list_table import PagedTable
 
 # Shown in the Note column for BTCPay's additional status.
 NOTES = {"PaidPartial": "partial", "PaidLate": "late", "PaidOver": "overpaid", "Marked": "marked"}
@@ -123,37 +122,8 @@ def fit_columns(width: int, *, multi_store: bool) -> list[ColumnSpec]:
     return [c for c in COLUMNS if c.key in chosen]
 
 
-class InvoiceTable(ListTable):
-    """A table whose page keys (and g/G) move between keyset pages at its edges."""
-
-    @dataclass
-    class PageRequested(Message):
-        direction: str  # "next" | "prev" | "first" | "last"
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cell_padding=CELL_PADDING, **kwargs)
-        self.has_next = False
-        self.has_prev = False
-
-    def action_page_down(self) -> None:
-        if self.row_count == 0 or self.cursor_row >= self.row_count - 1:
-            if self.has_next:
-                self.post_message(self.PageRequested("next"))
-            return
-        super().action_page_down()
-
-    def action_page_up(self) -> None:
-        if self.row_count == 0 or self.cursor_row <= 0:
-            if self.has_prev:
-                self.post_message(self.PageRequested("prev"))
-            return
-        super().action_page_up()
-
-    def action_scroll_home(self) -> None:
-        self.post_message(self.PageRequested("first"))
-
-    def action_scroll_end(self) -> None:
-        self.post_message(self.PageRequested("last"))
+class InvoiceTable(PagedTable):
+    """The invoices of one keyset page; page keys at its edges ask for the neighbouring page."""
 
     def status_styles(self) -> dict[str, Style]:
         """Rich styles for the status column, from the current theme's colours."""

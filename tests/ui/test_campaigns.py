@@ -1,0 +1,117 @@
+"""The Campaigns tab: each crowdfund toward its goal, what it sold, and its invoices one key away."""
+
+from __future__ import annotations
+
+import data
+import pytest
+from data import settle
+
+from cftui.store.campaign_queries import campaigns
+from cftui.ui.formatting import NBSP
+from cftui.ui.tabs.campaigns import CampaignsTab
+from cftui.ui.widgets.list_table import ListTable
+
+
+@pytest.fixture
+def funds(filled):
+    data.fill_campaigns()
+
+
+def tab(app) -> CampaignsTab:
+    return app.tab("campaigns")
+
+
+def detail_text(app, width: int = 120) -> str:
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=width, file=io.StringIO(), record=True)
+    console.print(tab(app).query_one("#campaign-detail").content)
+    return console.export_text()
+
+
+async def open_tab(app, pilot) -> None:
+    await settle(app, pilot)
+    await pilot.press("6")
+    await settle(app, pilot)
+
+
+async def test_each_crowdfund_with_settled_and_pending_toward_its_goal(make_app, funds):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(app, pilot)
+        table = tab(app).query_one(ListTable)
+        rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+        assert [row[0] for row in rows] == ["Community node fund", "Community garden", "Spring meetup"]
+        node = rows[0]
+        assert node[2] == "██████▒░░░░░   56.2%"  # 56.2% settled, 61.2% with the pending 1,250 USD
+        assert node[3:7] == [f"14,060.06{NBSP}USD", f"1,250.00{NBSP}USD", f"25,000.00{NBSP}USD", "15"]
+        assert node[7] == "12 d left" and rows[1][7] == "open" and rows[2][7] == "ended"
+        assert rows[2][2] == "no goal"
+        text = detail_text(app)
+        assert f"Settled  14,060.06{NBSP}USD (56.2%) · 15 contributions · 0.14060060 BTC" in text
+        assert f"Pending  1,250.00{NBSP}USD · 2 confirming · 61.2% with it" in text
+        assert "Runs     2026-04-18 → 2026-06-09 (ends in 12 d)" in text
+        assert "Sponsor" in text and f"1,500.00{NBSP}USD" in text
+        await pilot.press("down")
+        await pilot.pause()
+        assert "Community garden" in detail_text(app) and "since 2026-02-27, no end date" in detail_text(app)
+        assert app.focused is table
+
+
+async def test_the_whole_view_is_visible_without_scrolling_at_80x24(make_app, funds):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(app, pilot)
+        screen = app.screen.region
+        for selector in ("#campaigns-table", "#campaign-detail", "#campaigns-info"):
+            assert screen.contains_region(tab(app).query_one(selector).region), selector
+        table = tab(app).query_one(ListTable)
+        assert table.size.width <= 80 and table.max_scroll_x == 0 and table.max_scroll_y == 0
+        detail = tab(app).query_one("#campaign-detail")
+        lines = detail_text(app, detail.content_size.width).rstrip("\n").splitlines()
+        assert len(lines) <= detail.content_size.height and "Any amount" in lines[-1], "every perk line shows"
+
+
+async def test_enter_opens_the_campaigns_invoices(make_app, funds):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(app, pilot)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.tabbed.active == "invoices"
+        invoices = app.tab("invoices")
+        assert invoices.view.app == (data.APP_ID, "Community node fund") and invoices.view.store == "main"
+        assert {row.app_id for row in invoices._shown.rows} == {data.APP_ID}
+        from cftui.store import queries
+
+        assert invoices._shown.total == queries.count_invoices(queries.InvoiceFilter(app_id=data.APP_ID)) == 32
+        assert "campaign Community node fund" in str(invoices.query_one("#invoice-info").render())
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert invoices.view.app is None
+
+
+async def test_w_shows_one_stores_campaigns_and_an_empty_store_says_so(make_app, funds):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(app, pilot)
+        await pilot.press("w", "w")  # main, then shop
+        await settle(app, pilot)
+        assert [d.campaign.title for d in tab(app).details] == ["Community garden", "Spring meetup"]
+    empty = make_app()
+    from cftui.store.models import CrowdfundApp
+
+    CrowdfundApp.delete().execute()
+    async with empty.run_test(size=(80, 24)) as pilot:
+        await open_tab(empty, pilot)
+        state = tab(empty).query_one("#campaigns-empty")
+        assert state.display and "canmodifystoresettings" in str(state.render())
+        assert empty.focused is state
+
+
+def test_the_campaign_figures_come_from_one_store_query(funds):
+    node = campaigns()[0]
+    assert (node.settled_e8, node.pending_e8, node.contributions, node.pending_count) == (
+        1_406_006_000_000, 125_000_000_000, 15, 2)
