@@ -129,6 +129,9 @@ class CftuiApp(App[int]):
         self._state = ui_state.load(paths.db)
         self._marks: change_watch.Marks | None = None
         self._receiver = None
+        # What BTCPay sent that never arrived, per store (the Overview's Problems), and when it was asked.
+        self.btcpay_missed: dict[str, int] = {}
+        self.btcpay_missed_at: float | None = None
 
     # ------------------------------------------------------------ layout
 

@@ -40,3 +40,13 @@ def test_payments(snap_compare, make_app, views, size):
     """The feed newest first: time (UTC), BTC, value in the invoice's currency, campaign or store, Lightning or
     on-chain, ✓ settled / ○ confirming; the info line says notify is on."""
     assert snap_compare(make_app(), terminal_size=size, run_before=pressing("7"))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_overview_problems(snap_compare, make_app, views, size):
+    """The Overview with its Problems first: the failing sync of shop, the rejected deliveries, the paid-late,
+    part-paid, overpaid and marked invoices of the range, each a line that opens its list; the key figures under."""
+    from data_extra import fill_deliveries
+
+    fill_deliveries()
+    assert snap_compare(make_app(), terminal_size=size, run_before=pressing())

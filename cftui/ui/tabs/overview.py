@@ -12,13 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Grid, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cftui import clock
@@ -28,6 +30,9 @@ from cftui.store.currency_totals import CurrencyTotals, currency_totals, default
 from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
 from cftui.ui.messages import DataChanged
+from cftui.store.problem_queries import Problems, problems
+from cftui.ui.focus import keep_focus
+from cftui.ui.problems import BTCPAY_CHECK_COUNT, BTCPAY_CHECK_SECONDS, ProblemList, open_problem, problem_choices
 from cftui.ui.widgets.chart import DailyChart
 from cftui.ui.formatting import NONE, approx, money, percent, share
 from cftui.ui.widgets.kpi import Kpi
@@ -44,6 +49,7 @@ class OverviewData:
     progress: list[queries.AppProgress]
     angor: queries.AngorSummary
     webhooks: queries.WebhookSummary
+    problems: Problems
 
 
 @dataclass
@@ -61,6 +67,7 @@ def load(range_key: str, store_ids: tuple[int, ...]) -> OverviewData:
         progress=queries.crowdfund_progress(store_ids),
         angor=queries.angor_summary(),
         webhooks=queries.webhook_summary(clock.now_s()),
+        problems=problems(store_ids, since, clock.now_s()),
     )
 
 
@@ -121,12 +128,7 @@ def kpi_cards(k: queries.Kpis, totals: CurrencyTotals) -> dict[str, tuple[str, l
         "kpi-settled": (f"{k.settled.count:,}", [f"of {k.total:,} invoices"], None),
         "kpi-average": (_converted(totals.average, totals), ["per settled invoice", _sats_whole(k.average_sats)], None),
         "kpi-median": (median, median_items, None),
-        "kpi-conversion": (percent(k.conversion), ["of invoices that ended"], None),
-        "kpi-issues": (
-            f"{k.abandoned:,} abandoned",
-            [f"{k.partial:,} part-paid", f"{k.late:,} paid late", f"{k.overpaid:,} overpaid"],
-            None,
-        ),
+        "kpi-conversion": (percent(k.conversion), ["of ended invoices", f"{k.abandoned:,} abandoned"], None),
     }
 
 
@@ -213,7 +215,6 @@ class OverviewTab(Container):
         ("kpi-average", "Average"),
         ("kpi-median", "Median"),
         ("kpi-conversion", "Conversion"),
-        ("kpi-issues", "Problems"),
     )
 
     def __init__(self) -> None:
@@ -225,10 +226,14 @@ class OverviewTab(Container):
         # The load in flight, and whether new data arrived meanwhile (see _data_changed).
         self._inflight: Worker | None = None
         self._refresh_pending = False
+        self._problems: Problems | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-bar", classes="info-line")
         with VerticalScroll(id="overview-body"):
+            # What needs a look comes first, as k9s puts its alerts on top; the key figures right under it.
+            yield Static("Problems", id="problems-title")
+            yield ProblemList(id="overview-problems")
             with Grid(id="kpis"):
                 for card_id, title in self.CARDS:
                     yield Kpi(title, id=card_id, classes="kpi")
@@ -245,7 +250,8 @@ class OverviewTab(Container):
         self._render_bar()
 
     def focus_targets(self) -> tuple:
-        return (self.query_one("#overview-body"),)
+        """The problems (↑↓ pick one, enter opens its list), else the page."""
+        return self.query_one(ProblemList), self.query_one("#overview-body")
 
     def on_show(self) -> None:
         if self._stale:
@@ -329,3 +335,52 @@ class OverviewTab(Container):
         self.query_one("#overview-summary", Static).update(
             summary_lines(data.angor, data.webhooks, self.app.config.angor.enabled)
         )
+        self._problems = data.problems
+        self._show_problems()
+        self._check_btcpay()
+
+    # ------------------------------------------------------------ problems
+
+    def _show_problems(self) -> None:
+        if self._problems is None:
+            return
+        choices = problem_choices(self._problems, self.app.btcpay_missed, self.range_key)
+        listing = self.query_one(ProblemList)
+        highlighted = listing.highlighted
+        listing.set_options(
+            [Option(Text(text, no_wrap=True, overflow="ellipsis"), id=key) for key, text in choices]
+            or [Option("✓ Nothing needs a look.", id="none")]
+        )
+        if highlighted is not None and highlighted < listing.option_count:
+            listing.highlighted = highlighted
+        keep_focus(self, listing, self.query_one("#overview-body"))
+
+    def _check_btcpay(self) -> None:
+        """Ask BTCPay what it sent (at most every few minutes: it is a request per store)."""
+        stores = tuple(store for store in self.app.config.btcpay if store.webhook_id)
+        checked = self.app.btcpay_missed_at
+        if stores and (checked is None or clock.now() - checked >= BTCPAY_CHECK_SECONDS):
+            self.app.btcpay_missed_at = clock.now()
+            self._ask_btcpay(stores)
+
+    @work(exclusive=True, group="overview-btcpay", exit_on_error=False, description="ask BTCPay what it sent")
+    async def _ask_btcpay(self, stores) -> None:
+        import asyncio
+
+        from cftui.errors import CftuiError
+        from cftui.webhooks.btcpay_view import btcpay_deliveries, compare
+
+        missed: dict[str, int] = {}
+        for store in stores:
+            try:
+                listed = await btcpay_deliveries(store, count=BTCPAY_CHECK_COUNT)
+            except CftuiError:
+                continue  # the BTCPay view (b on Webhooks) says why
+            rows = await asyncio.to_thread(compare, store.name, listed)
+            missed[store.name] = sum(1 for row in rows if row.missed)
+        self.app.btcpay_missed = missed
+        self._show_problems()
+
+    @on(OptionList.OptionSelected, "#overview-problems")
+    def _open_problem(self, event: OptionList.OptionSelected) -> None:
+        open_problem(self.app, event.option.id or "", self)

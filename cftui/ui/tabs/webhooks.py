@@ -195,6 +195,12 @@ class WebhooksTab(Container):
         self.type_choice = choices[(index + 1) % len(choices)]
         self._filters_changed()
 
+    def show_verdict(self, choice: str | None) -> None:
+        """Show only this verdict ("rejected": every refused request), from elsewhere (the Overview)."""
+        self.verdict_choice, self.type_choice, self.text = choice, None, ""
+        self.query("#webhooks-filter").remove()
+        self._filters_changed()
+
     def action_clear_filter(self) -> None:
         """esc: close the text box, and put every filter back to all."""
         self.query("#webhooks-filter").remove()
