@@ -284,3 +284,15 @@ async def test_l1_l5_the_header_fits_80_columns_and_a_running_count_has_its_unit
         app.post_message(SyncEventPosted(SyncProgress("btcpay:main", 451, None)))
         await pilot.pause()
         assert str(line.render()).endswith(" 451 read")
+
+
+async def test_m7_a_key_two_bindings_share_is_listed_once_in_help(make_app, angor_and_hooks):
+    app = make_app(sample_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("4")
+        await settle(app, pilot)
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        rows = {row.binding_id: row for _, rows in app.screen.sections for row in rows}
+        assert rows["webhooks.pause"].keys == "p, space"  # Pause and Resume share the key and the id
+        assert rows["webhooks.pause"].action == "Pause / Resume"

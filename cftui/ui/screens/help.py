@@ -33,8 +33,8 @@ class KeyRow:
 # Keys Textual's widgets give every list, and the text views (no id: they are not remapped).
 LIST_KEYS = [
     KeyRow("↑ ↓  j k", "Move", ""),
-    KeyRow("PgUp PgDn", "Page (Invoices: the next page at the table's edge)", ""),
-    KeyRow("Home End  g G", "First / last row (Invoices: first / last page)", ""),
+    KeyRow("PgUp PgDn", "Page; past the edge, the next page", ""),
+    KeyRow("Home End  g G", "First / last row (or page)", ""),
     KeyRow("⏎  (or click twice)", "Open the row", ""),
 ]
 SCROLL_KEYS = [
