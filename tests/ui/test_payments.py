@@ -142,3 +142,26 @@ async def test_page_down_at_the_bottom_reads_older_payments_and_w_filters_by_sto
         await settle(app, pilot)
         assert {Payment.get_by_id(pk).invoice.store.name for pk in shown(app)} == {"main"}
         assert "store main" in str(tab(app).query_one("#payments-info").render())
+
+
+async def test_hidden_the_feed_only_watches_and_draws_what_changed_when_shown(make_app, feed):
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_tab(app, pilot)
+        table = tab(app).query_one(PagedTable)
+
+        def mark() -> str:  # the status mark of the invoice's payment (a sync may rewrite its row)
+            rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+            return next(row[-1] for row in rows if "CMP3kGb000000000000002" in row)
+
+        assert mark() == "○"
+        await pilot.press("1")
+        await settle(app, pilot)
+        settle_payment("CMP3kGb000000000000002")
+        app.broadcast(frozenset({"invoices"}))
+        await settle(app, pilot)
+        assert toasts(app), "hidden, it still noticed the settlement"
+        assert mark() == "○", "hidden, the 200-row table is not redrawn on every change"
+        await pilot.press("7")
+        await settle(app, pilot)
+        assert mark() == "✓"

@@ -113,6 +113,7 @@ class PaymentsTab(Container):
         self._generation = 0
         self._inflight: Worker | None = None
         self._again = False
+        self._drawn = False  # the table shows the feed's current page
 
     def compose(self) -> ComposeResult:
         yield PaymentTable(id="payments-table")
@@ -171,8 +172,20 @@ class PaymentsTab(Container):
         self._announce(newly_settled(self._feed, message.newest, clock.now_s()))
         self._feed.statuses = {row.pk: row.status for row in message.newest.rows}
         self._feed.newest_pk = max([self._feed.newest_pk, *self._feed.statuses], default=0)
+        unchanged = self._feed.page is not None and self._feed.page.rows == message.page.rows
         self._feed.page = message.page
-        self._show_rows()
+        # Hidden, it only watches for settlements: drawing 200 rows each second of a sync would cost the
+        # event loop for nothing. It draws when shown, and only what changed.
+        self._drawn = self._drawn and unchanged
+        if self._visible() and not self._drawn:
+            self._show_rows()
+
+    def _visible(self) -> bool:
+        return self.parent is not None and self.parent.display
+
+    def on_show(self) -> None:
+        if self._feed.page is not None and not self._drawn:
+            self._show_rows()
 
     def _announce(self, rows: list[PaymentRow]) -> None:
         ui = self.app.config.ui
@@ -201,18 +214,22 @@ class PaymentsTab(Container):
         table = self.table
         wide = self.size.width >= WIDE
         selected = self._selected_pk()
-        table.clear(columns=True)
-        for key, label in self._columns():
-            table.add_column(label, key=key)
+        columns = self._columns()
+        rebuild = [key for key, _ in columns] != [str(key.value) for key in table.columns]
+        table.clear(columns=rebuild)
+        if rebuild:
+            for key, label in columns:
+                table.add_column(label, key=key)
         styles = {"Settled": table.theme_style("success"), "Processing": table.theme_style("warning")}
         for row in page.rows:
             cells = self._cells(row, wide, styles)
-            table.add_row(*(cells[key] for key, _ in self._columns()), key=str(row.pk))
+            table.add_row(*(cells[key] for key, _ in columns), key=str(row.pk))
         table.has_next = page.has_older
         table.has_prev = bool(self._feed.pages_back)
         if selected is not None and any(row.pk == selected for row in page.rows):
             table.move_cursor(row=table.get_row_index(str(selected)), animate=False)
         self._render_info()
+        self._drawn = True
 
     @staticmethod
     def _cells(row: PaymentRow, wide: bool, styles) -> dict[str, object]:
@@ -243,7 +260,7 @@ class PaymentsTab(Container):
         self.query_one("#payments-info", Static).update(" · ".join(parts))
 
     def on_resize(self) -> None:
-        if self._feed.page is not None:
+        if self._feed.page is not None and [k for k, _ in self._columns()] != [str(k.value) for k in self.table.columns]:
             self._show_rows()
 
     def _selected_pk(self) -> int | None:
