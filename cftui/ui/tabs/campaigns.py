@@ -36,6 +36,7 @@ from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.list_table import ListTable
 
 WIDE = 100
+VERY_WIDE = 140  # room for the contributions count too (it is in the detail below anyway)
 PERKS_SHOWN = 4
 MAX_ROWS = 6  # campaigns listed before the list scrolls (80x24 keeps the detail whole)
 
@@ -179,7 +180,9 @@ class CampaignsTab(Container):
             columns.append(("store", "Store"))
         columns += [("progress", "Toward the goal"), ("settled", "Settled")]
         if wide:
-            columns += [("pending", "Pending"), ("goal", "Goal"), ("backers", "Contributions")]
+            columns += [("pending", "Pending"), ("goal", "Goal")]
+        if self.size.width >= VERY_WIDE:
+            columns.append(("backers", "Contributions"))
         columns.append(("ends", "Ends"))
         return columns
 
