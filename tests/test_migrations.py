@@ -89,10 +89,36 @@ def test_a_version_3_store_gains_the_fund_subscribe_schedule_columns_and_keeps_i
     assert "schedule_start" not in columns
 
     db = open_database(path)
-    assert schema_version(db) == SCHEMA_VERSION == 4
+    assert schema_version(db) == SCHEMA_VERSION >= 4
     kept = AngorInvestment.get(AngorInvestment.txid == "t1")
     assert kept.amount_sats == 99_000 and kept.schedule_start is None
     AngorInvestment.create(project="angor1qx", investor_key="03cd", txid="t2", amount_sats=1, schedule_start=1_735_689_600,
                            pattern_id=2, stage_count=0)
     assert AngorInvestment.get(AngorInvestment.txid == "t2").pattern_id == 2
+    db.close()
+
+
+V4_DUMP = Path(__file__).parent / "data" / "schema_v4.sql"  # written by tests/data/make_schema_v4.py at schema 4
+
+
+def test_a_version_4_store_gains_the_refund_columns_unknown_until_the_next_sync(tmp_path):
+    path = tmp_path / "v4.sqlite"
+    _load(V4_DUMP, path)
+    with sqlite3.connect(path) as raw:
+        columns = {row[1] for row in raw.execute('PRAGMA table_info("angor_project")')}
+        (version,) = raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    raw.close()
+    assert version == "4" and "penalties_sats" in columns and "refunds_sats" not in columns  # really version 4
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION == 5
+    row = AngorProject.get_by_id("angor1qv4project")
+    assert (row.raised_sats, row.penalties_count, row.penalties_sats, row.status) == (1_485_000, 1, 990_000, "failed")
+    # Version 4 counted refunds as penalties: which were which is unknown until the chain is read again.
+    assert row.refunds_count is None and row.refunds_sats is None
+    AngorProject.update(refunds_count=1, refunds_sats=990_000, penalties_count=0, penalties_sats=0).execute()
+    assert AngorProject.get_by_id("angor1qv4project").refunds_sats == 990_000
+    db.close()
+    db = open_database(path)  # a second open is a no-op
+    assert schema_version(db) == 5 and AngorProject.get_by_id("angor1qv4project").refunds_count == 1
     db.close()

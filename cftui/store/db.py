@@ -12,6 +12,7 @@ Schema versions (``meta.schema_version``):
 2. webhook deliveries
 3. Angor projects, stages, investments, profiles
 4. the schedule of Fund/Subscribe investments (three nullable columns)
+5. Angor refunds, told apart from penalties (two nullable columns)
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from peewee import Database, SqliteDatabase
 from playhouse.migrate import SchemaMigrator, migrate
 
 from cftui.errors import DataError
-from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment
+from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment, AngorProject
 from cftui.store.models import CORE_MODELS, Meta, database
 from cftui.store.webhook_models import WEBHOOK_MODELS
 
@@ -159,15 +160,24 @@ def _migrate_3(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables(ANGOR_MODELS, safe=True)
 
 
+def _add_missing_columns(db: Database, migrator: SchemaMigrator, model: type, names: tuple[str, ...]) -> None:
+    # A store whose tables create_tables made at a later version already has them (the model has them).
+    table = model._meta.table_name
+    present = {column.name for column in db.get_columns(table)}
+    migrate(*(migrator.add_column(table, name, getattr(model, name)) for name in names if name not in present))
+
+
 def _migrate_4(db: Database, migrator: SchemaMigrator) -> None:
-    # A store created at version 3 or later by create_tables already has them (the model has them).
-    present = {column.name for column in db.get_columns(AngorInvestment._meta.table_name)}
-    fields = {name: getattr(AngorInvestment, name) for name in ("schedule_start", "pattern_id", "stage_count")}
-    migrate(*(migrator.add_column(AngorInvestment._meta.table_name, name, field)
-              for name, field in fields.items() if name not in present))
+    _add_missing_columns(db, migrator, AngorInvestment, ("schedule_start", "pattern_id", "stage_count"))
 
 
-MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [_migrate_1, _migrate_2, _migrate_3, _migrate_4]
+def _migrate_5(db: Database, migrator: SchemaMigrator) -> None:
+    _add_missing_columns(db, migrator, AngorProject, ("refunds_count", "refunds_sats"))
+
+
+MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -142,6 +142,7 @@ async def test_enter_opens_the_project_with_stages_investors_and_sources(make_ap
         assert "0.95 BTC (118.8%)" in figures
         assert "gross" in figures  # this one's figure came from the indexer
         assert "90 days" in figures and "Founder spent" in figures and "1 (0.025 BTC)" in figures
+        assert "Refunds" in figures and "the indexer counts them among the penalties" in figures
         stages = screen.query_one("#project-stages", DataTable)
         assert stages.row_count == 3
         assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["yes", "yes", "no"]
@@ -174,6 +175,19 @@ async def test_on_chain_figures_say_they_are_net_of_the_fee(make_app, projects):
         await settle(app, pilot)
         figures = str(app.screen.query_one("#project-figures").render())
         assert "net of the 1% Angor fee" in figures
+
+
+async def test_a_failed_projects_refunds_are_shown_apart_from_its_penalties(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        table.move_cursor(row=table.get_row_index(project_id(3)))  # Mesh Radio Network: failed, read on-chain
+        await pilot.press("enter")
+        await settle(app, pilot)
+        figures = str(app.screen.query_one("#project-figures").render())
+        lines = {line.split()[0]: line for line in figures.splitlines() if line.strip()}
+        assert "0 (0 BTC)" in lines["Penalties"]
+        assert "2 (0.2 BTC)" in lines["Refunds"]
 
 
 async def test_disabled_angor_says_how_to_enable_it(make_app, projects):

@@ -20,7 +20,8 @@ from cftui.ui.screens.detail_text import NONE, aligned, btc, day, pct, yes_no
 
 # What each `raised_source` means (angor CONTRACT §2: the two servers count investments differently).
 SOURCES = {
-    "indexer": "Angor indexer: gross, each investment counted as its 1% fee output × 100",
+    "indexer": "Angor indexer: gross, each investment counted as its 1% fee output × 100; the status compares it "
+               "net of the fee, as the app does",
     "esplora": "on-chain stage outputs: net of the 1% Angor fee",
 }
 FLAG_TEXT = {
@@ -33,6 +34,15 @@ def source_text(source: str | None) -> str:
     if source is None:
         return "not read yet (sync to fetch funding figures)"
     return SOURCES.get(source, source)
+
+
+def refunds_text(detail: ProjectDetail) -> str:
+    """Recovery-path spends paid back to the investor (a failed project's unfunded releases)."""
+    if detail.refunds_count is not None and detail.refunds_sats is not None:
+        return f"{detail.refunds_count} ({btc(detail.refunds_sats)} BTC)"
+    if detail.raised_source == "indexer":
+        return "not told apart: the indexer counts them among the penalties"
+    return NONE
 
 
 def figures(detail: ProjectDetail, now: int) -> list[tuple[str, str]]:
@@ -52,6 +62,7 @@ def figures(detail: ProjectDetail, now: int) -> list[tuple[str, str]]:
          + (f", none under {btc(detail.penalty_threshold_sats)} BTC" if detail.penalty_threshold_sats else "")),
         ("Founder spent", f"{btc(detail.founder_spent_sats)} BTC"),
         ("Penalties", f"{detail.penalties_count} ({btc(detail.penalties_sats)} BTC)"),
+        ("Refunds", refunds_text(detail)),
         ("Figures read", clock.ago(detail.stats_time) if detail.stats_time else NONE),
     ]
 
