@@ -15,7 +15,7 @@ def _schemas() -> dict:
     schemas: dict = {}
     for name in ("swagger.template.json", "swagger.template.invoices.json", "swagger.template.webhooks.json"):
         path = CONTRACTS / name
-        assert path.exists(), f"contract file missing: {path} (the tests need shared/contracts beside the repo)"
+        assert path.exists(), f"upstream file missing: {path} (see tests/data/btcpay/SOURCE.txt)"
         schemas.update(json.loads(path.read_text())["components"]["schemas"])
     return schemas
 
