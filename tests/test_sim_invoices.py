@@ -284,6 +284,7 @@ def test_the_default_data_carries_the_edge_shapes_a_real_server_sends(sim):
     msat_values = [p["value"] for m, p in payments if m["paymentMethodId"] == "BTC-LN" and decimals(p["value"]) > 8]
     msat_fees = [p["fee"] for _, p in payments if decimals(p["fee"]) > 8]
     assert len(msat_values) >= 20 and len(msat_fees) >= 5, (len(msat_values), len(msat_fees))
+    assert any(fee.startswith("-") for fee in msat_fees)  # a BOLT11 for less than asked: a negative tweak
     topups = [inv for inv in listed if inv["type"] == "TopUp" and any(
         decimals(p["value"]) > 8 for m in inv["paymentMethods"] for p in m["payments"])]
     assert topups  # amountless BOLT11s paid whatever msat the wallet sent

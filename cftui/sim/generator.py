@@ -512,14 +512,17 @@ def lightning_msat(invoice: SimInvoice) -> tuple[int, int]:
 
     * a top-up's amountless BOLT11 (LNURL, a Lightning address) is paid whatever msat the payer's
       wallet sends: sats plus a few hundred msat;
-    * one provider in six writes a BOLT11 that is not the amount asked: BTCPay adds the difference
-      as a fee tweak, so the value and the fee both carry msat (LightningLikePaymentHandler.cs).
+    * one provider in six writes a BOLT11 for more than the amount asked, one in six for less:
+      BTCPay adds the difference as a fee tweak (negative when less), so the value and the fee
+      both carry msat (LightningLikePaymentHandler.cs).
     """
     spread = 1 + (invoice.index * 7_919) % 999
     if invoice.type == "TopUp":
         return spread, 0
     if invoice.index % 6 == 1:
         return spread, spread
+    if invoice.index % 6 == 4:
+        return -spread, -spread
     return 0, 0
 
 
