@@ -95,7 +95,8 @@ class CrowdfundProgress:
         return self._share(self.raised)
 
     def shown(self, amount: Decimal) -> Decimal:
-        """``amount`` rounded to the currency's places, half to even, as the page's Math.Round does."""
+        """``amount`` rounded to the currency's places, half to even, as ViewCrowdfund.cshtml's Math.Round
+        does (the page's script then formats a float with Intl.NumberFormat: it can differ on an exact half)."""
         quantum = Decimal(1).scaleb(-currency_places(self.currency or ""))
         return amount.quantize(quantum, rounding=ROUND_HALF_EVEN, context=EXACT)
 
