@@ -109,6 +109,9 @@ class StoreConfig:
     webhook_id: str | None = None
     verify_tls: bool = True
     timeout: int = 30
+    # Crowdfund apps (ids) whose BTCPay setting "count all invoices created on the store as
+    # part of the goal" is on. The Greenfield API does not expose it, so the config says so.
+    crowdfund_all_invoices: tuple[str, ...] = ()
 
     def resolve_api_key(self) -> Secret | None:
         """The key from ``api_key``, else the env var, else the file."""
@@ -398,7 +401,8 @@ def to_dict(config: Config, *, reveal: bool) -> dict[str, Any]:
 
     data: dict[str, Any] = {}
     if config.btcpay:
-        data["btcpay"] = [section(s) for s in config.btcpay]
+        # An empty list (crowdfund_all_invoices) is left out rather than written into every store.
+        data["btcpay"] = [{k: v for k, v in section(s).items() if v != []} for s in config.btcpay]
     for name in ("sync", "webhooks", "angor", "ui"):
         data[name] = section(getattr(config, name))
     return data
@@ -480,6 +484,7 @@ STARTER = """\
 # webhook_secret = "..."              # set by `cftui webhook register`, or copy it from BTCPay
 # verify_tls = true
 # timeout = 30                        # seconds per request
+# crowdfund_all_invoices = []         # ids of crowdfund apps that count every store invoice (see README)
 
 [sync]
 interval = 300        # seconds between automatic syncs

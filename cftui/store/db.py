@@ -13,6 +13,12 @@ Schema versions (``meta.schema_version``):
 3. Angor projects, stages, investments, profiles
 4. the schedule of Fund/Subscribe investments (three nullable columns)
 5. Angor refunds, told apart from penalties (two nullable columns)
+6. exact Lightning payments and BTCPay's crowdfund rule: a payment's ``value`` and
+   ``fee`` as text and in msat (were whole sats); each invoice's crowdfund
+   contribution, also summed in the roll-up; the apps' reset period, enforced
+   target and "count all store invoices"; and every BTCPay store walks its
+   history once more, to fetch the invoices older versions skipped (msat
+   payments, long rates)
 """
 
 from __future__ import annotations
@@ -23,12 +29,23 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from peewee import Database, SqliteDatabase
+from peewee import SQL, Database, Field, SqliteDatabase
 from playhouse.migrate import SchemaMigrator, migrate
 
 from cftui.errors import DataError
+from cftui.store import daystats, migrate_6
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment, AngorProject
-from cftui.store.models import CORE_MODELS, Meta, database
+from cftui.store.models import (
+    CONTRIBUTION_FIELDS,
+    CORE_MODELS,
+    CrowdfundApp,
+    Invoice,
+    InvoiceDayStat,
+    Meta,
+    Payment,
+    SyncState,
+    database,
+)
 from cftui.store.webhook_models import WEBHOOK_MODELS
 
 log = logging.getLogger(__name__)
@@ -163,7 +180,7 @@ def _migrate_3(db: Database, migrator: SchemaMigrator) -> None:
 def _add_missing_columns(db: Database, migrator: SchemaMigrator, model: type, names: tuple[str, ...]) -> None:
     # A store whose tables create_tables made at a later version already has them (the model has them).
     table = model._meta.table_name
-    present = {column.name for column in db.get_columns(table)}
+    present = _columns(db, model)
     migrate(*(migrator.add_column(table, name, getattr(model, name)) for name in names if name not in present))
 
 
@@ -175,8 +192,46 @@ def _migrate_5(db: Database, migrator: SchemaMigrator) -> None:
     _add_missing_columns(db, migrator, AngorProject, ("refunds_count", "refunds_sats"))
 
 
+def _migrate_6(db: Database, migrator: SchemaMigrator) -> None:
+    # A store created at version 4 or earlier lacks these; one created later by create_tables has them.
+    payments_were_sats = "value_sats" in _columns(db, Payment)
+    if payments_were_sats:
+        migrate(migrator.rename_column(Payment._meta.table_name, "value_sats", "value_msat"),
+                migrator.rename_column(Payment._meta.table_name, "fee_sats", "fee_msat"))
+    _add_columns(db, migrator, Payment, {"value": "''", "fee": "'0'"})
+    _add_columns(db, migrator, Invoice, dict.fromkeys(CONTRIBUTION_FIELDS, "0"))
+    _add_columns(db, migrator, InvoiceDayStat, dict.fromkeys(CONTRIBUTION_FIELDS, "0"))
+    _add_columns(db, migrator, CrowdfundApp, {"reset_every": "'Never'", "reset_every_amount": "1",
+                                              "enforce_target": "0", "all_store_invoices": "0"})
+    if payments_were_sats:
+        migrate_6.payments_to_msat(db)
+    migrate_6.fill_contributions(db)
+    db.execute_sql(f'DROP INDEX IF EXISTS "{migrate_6.OLD_CROWDFUND_INDEX}"')
+    Invoice._schema.create_indexes(safe=True)
+    daystats.rebuild()
+    # Older versions skipped invoices with msat payments or long rates; a fresh walk fetches them.
+    SyncState.update(backfill_done=False, scan_end_time=None, scan_offset=0).where(
+        SyncState.source.startswith("btcpay:")
+    ).execute()
+
+
+def _columns(db: Database, model) -> set[str]:
+    return {column.name for column in db.get_columns(model._meta.table_name)}
+
+
+def _add_columns(db: Database, migrator: SchemaMigrator, model, defaults: dict[str, str]) -> None:
+    """Add the model's columns ``defaults`` names that the table lacks, each NOT NULL with a SQL default:
+    one ALTER TABLE each and no rewrite of the rows (adding NOT NULL later would copy the table)."""
+    present = _columns(db, model)
+    for name, default in defaults.items():
+        if name not in present:
+            field: Field = getattr(model, name).clone()
+            field.constraints = [SQL(f"DEFAULT {default}")]
+            migrate(migrator.add_column(model._meta.table_name, name, field, allow_not_null=True))
+
+
 MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5,
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

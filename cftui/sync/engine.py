@@ -479,7 +479,10 @@ class _StoreSync:
                 apps.append(parse_app(base, details))
             except (RecordError, NotFoundError) as exc:
                 log.warning("store %s: app skipped: %s", self.cfg.name, exc)
-        await self.db(upsert_apps, self.store, apps)
+        await self.db(self._store_apps, apps)
+
+    def _store_apps(self, apps: list) -> None:
+        upsert_apps(self.store, apps, all_store_invoices=frozenset(self.cfg.crowdfund_all_invoices))
 
 
 def _fresh_objects(

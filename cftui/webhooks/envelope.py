@@ -32,7 +32,8 @@ INVOICE_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "InvoiceRefund": ("pullPaymentId",),
 }
 
-# Store events we know and deliberately do nothing with (the sync covers invoices only).
+# Store events we know and deliberately do nothing with (the sync covers invoices only). Upstream
+# defines them in WebhookEventType.cs, WebhookSubscriptionEvent.cs and PendingTransactionTriggerProvider.cs.
 OTHER_EVENT_TYPES = frozenset(
     {
         "PaymentRequestCreated", "PaymentRequestUpdated", "PaymentRequestArchived",
@@ -42,7 +43,7 @@ OTHER_EVENT_TYPES = frozenset(
         "PendingTransactionBroadcast", "PendingTransactionCancelled",
         "SubscriberCreated", "SubscriberCredited", "SubscriberCharged", "SubscriberActivated",
         "SubscriberPhaseChanged", "SubscriberDisabled", "PaymentReminder", "PlanStarted",
-        "SubscriberNeedUpgrade",
+        "SubscriberNeedUpgrade", "CreditRefunded",
     }
 )  # fmt: skip
 
