@@ -10,7 +10,9 @@ from pathlib import Path
 
 from cftui import clock
 from cftui import config as config_mod
+from cftui.cli.args import int_in
 from cftui.errors import CftuiError, ConfigError, ExitCode
+from cftui.private_files import open_private
 
 EXPORT_FORMATS = ("csv", "json")
 
@@ -43,7 +45,7 @@ def register(sub, export_sub) -> None:
     doctor.set_defaults(func=cmd_doctor)
 
     demo = sub.add_parser("demo", help="the dashboard on a built-in BTCPay/Angor simulator (no account needed)")
-    demo.add_argument("--invoices", type=int, default=3000, metavar="N", help="invoices per simulated store (default 3000)")
+    demo.add_argument("--invoices", type=int_in(0, 10_000_000), default=3000, metavar="N", help="invoices per simulated store (default 3000)")
     demo.add_argument("--headless", action="store_true", help="sync the demo and print a summary instead of opening the dashboard")
     demo.set_defaults(func=cmd_demo)
 
@@ -51,8 +53,16 @@ def register(sub, export_sub) -> None:
 # ---------------------------------------------------------------- config
 
 
+def warn_if_shared(config: config_mod.Config) -> None:
+    """Point out a config file others can read (doctor, config show, and where the receiver starts)."""
+    warning = config_mod.shared_config_warning(config.path)
+    if warning:
+        print(f"cftui: warning: {warning}", file=sys.stderr)
+
+
 def cmd_config_show(ctx, args) -> int:
     config = ctx.config
+    warn_if_shared(config)
     if config.path is None:
         print(f"# No config file at {ctx.paths.config}; these are the defaults. Run `cftui config init`.")
     else:
@@ -162,7 +172,8 @@ def open_output(target: str | None, default: Path):
     path = Path(target) if target else default
     tmp = path.with_name(f".{path.name}.part")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        # Owner-only: exports hold buyer emails, order ids and checkout links.
+        with open_private(tmp, newline="") as handle:
             yield handle, path
         tmp.replace(path)
     except BaseException:
@@ -218,6 +229,7 @@ def cmd_doctor(ctx, args) -> int:
     from cftui.btcpay.doctor import check_store, format_report
 
     config = ctx.config
+    warn_if_shared(config)
     stores = [config.store(n) for n in args.store] if args.store else list(config.btcpay)
     if not stores:
         raise ConfigError(

@@ -30,10 +30,13 @@ def register(sub, export_sub) -> None:
 
 
 def run_dashboard(ctx, args) -> int:
+    from cftui.cli.core import warn_if_shared
+
     config = ctx.config
     if config.is_empty:
         print(NOTHING_CONFIGURED.format(path=ctx.paths.config), end="")
         return 0
+    warn_if_shared(config)  # on stderr, seen again after the dashboard closes; the dashboard shows it too
     ctx.open_store()
     return run_app(config, ctx.paths, theme=args.theme, mouse=not args.no_mouse)
 

@@ -26,6 +26,7 @@ from peewee import Database, SqliteDatabase
 from playhouse.migrate import SchemaMigrator, migrate
 
 from cftui.errors import DataError
+from cftui.private_files import make_private_dir
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment
 from cftui.store.models import CORE_MODELS, Meta, database
 from cftui.store.webhook_models import WEBHOOK_MODELS
@@ -179,7 +180,7 @@ def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
     """
     if str(path) != ":memory:":
         file = Path(path)
-        file.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(file.parent)
         if not file.exists():
             # The store holds buyer emails and metadata: owner-only.
             file.touch(mode=0o600)
