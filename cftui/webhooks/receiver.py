@@ -378,6 +378,16 @@ class WebhookReceiver:
                 "invoices_stored": self._processor.processed,
                 "invoices_queued": self._processor.queued,
             },
+            "connections": self._connection_counts(),
+        }
+
+    def _connection_counts(self) -> dict[str, int]:
+        server = self._server
+        return {
+            "open": server.open_connections if server else 0,
+            "limit": server.max_connections if server else 0,
+            "cut_at_header_deadline": server.timed_out if server else 0,
+            "closed_to_make_room": server.evicted if server else 0,
         }
 
 
