@@ -39,6 +39,7 @@ def setup(tmp_path):
         f'api_key = "k"\nwebhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n'
         f"[webhooks]\nport = {port}\nread_timeout = 2\n"
     )
+    cfg.chmod(0o600)  # it holds secrets: a shared one is warned about on stderr
     return {"config": cfg, "db": tmp_path / "store.sqlite3", "port": port, "tmp": tmp_path}
 
 
