@@ -115,19 +115,33 @@ class StoreConfig:
         if self.api_key:
             return self.api_key
         if self.api_key_env:
-            value = os.environ.get(self.api_key_env, "").strip()
-            return Secret(value) if value else None
+            return self._outside_key(os.environ.get(self.api_key_env, ""), f"environment variable {self.api_key_env}")
         if self.api_key_file:
             path = Path(self.api_key_file).expanduser()
             try:
-                value = path.read_text(encoding="utf-8").strip()
+                text = path.read_text(encoding="utf-8")
             except OSError as exc:
                 raise ConfigError(
                     f"Store '{self.name}': cannot read api_key_file {path}: {exc.strerror}.",
                     hint="Fix the path or use api_key / api_key_env.",
                 ) from None
-            return Secret(value) if value else None
+            except UnicodeDecodeError:
+                raise ConfigError(
+                    f"Store '{self.name}': api_key_file {path} is not UTF-8 text.",
+                    hint="It should hold the API key alone, as BTCPay shows it.",
+                ) from None
+            return self._outside_key(text, f"api_key_file {path}")
         return None
+
+    def _outside_key(self, text: str, where: str) -> Secret | None:
+        """A key from the environment or a file: the newline and spaces around it are dropped."""
+        value = text.strip()
+        if value and not is_header_safe(value):
+            raise ConfigError(
+                f"Store '{self.name}': the API key in {where} has spaces or control characters inside it.",
+                hint="It should hold the API key alone, as BTCPay shows it.",
+            )
+        return Secret(value) if value else None
 
     def require_api_key(self) -> Secret:
         key = self.resolve_api_key()
@@ -431,6 +445,25 @@ def _check_values(config: Config, where: str) -> None:
         raise ConfigError(f"{where}: 'ui.chart' must be \"braille\" or \"block\", not {config.ui.chart!r}.")
 
 
+def is_header_safe(value: str) -> bool:
+    """Whether ``value`` can go into an HTTP header as it is: printable ASCII without spaces."""
+    return value.isascii() and value.isprintable() and not any(c.isspace() for c in value)
+
+
+def _check_secrets(store: StoreConfig, section: str, where: str) -> None:
+    """Inline secrets are used exactly as written, so whitespace at an end is refused, not guessed away."""
+    for key in ("api_key", "webhook_secret"):
+        secret = getattr(store, key)
+        value = secret.reveal() if secret else ""
+        if value != value.strip():
+            raise ConfigError(
+                f"{where}: '{section}.{key}' has leading/trailing whitespace; remove it "
+                "(keys and secrets from BTCPay have none, and cftui uses the value exactly as written)."
+            )
+        if key == "api_key" and value and not is_header_safe(value):
+            raise ConfigError(f"{where}: '{section}.api_key' has spaces or control characters inside it.")
+
+
 def _check_store(store: StoreConfig, section: str, where: str) -> None:
     problem = store_name_problem(store.name)
     if problem:
@@ -443,6 +476,7 @@ def _check_store(store: StoreConfig, section: str, where: str) -> None:
     given = [k for k in ("api_key", "api_key_env", "api_key_file") if getattr(store, k)]
     if len(given) > 1:
         raise ConfigError(f"{where}: store '{store.name}' sets {' and '.join(given)}; set only one.")
+    _check_secrets(store, section, where)
     problem = check_range("btcpay.timeout", store.timeout, f"{section}.timeout")
     if problem:
         raise ConfigError(f"{where}: {problem}.")
