@@ -8,6 +8,7 @@ directories cftui creates 0700, whatever the umask.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import IO
@@ -28,7 +29,8 @@ def make_private_dir(path: Path) -> None:
             directory.mkdir(mode=DIR_MODE)
         except FileExistsError:  # made meanwhile by another process
             pass
-    path.mkdir(parents=True, exist_ok=True)  # raises the clear error if it is not a directory
+    if not path.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
 
 
 def open_private(path: Path, mode: str = "w", *, encoding: str = "utf-8", newline: str | None = None) -> IO:

@@ -107,7 +107,7 @@ def test_replay_sends_the_recorded_bytes_again_and_export_lists_both(setup, list
     read_until(listening, "duplicate")
     second = WebhookDelivery.select().order_by(WebhookDelivery.id.desc()).get()
     assert bytes(second.body) == bytes(first.body) and second.signature == first.signature
-    assert cli(setup, "webhook", "replay", "no-such-delivery") == 1
+    assert cli(setup, "webhook", "replay", "no-such-delivery") == 2  # a bad argument: usage
 
     capsys.readouterr()
     assert cli(setup, "export", "deliveries", "--format", "csv", "-o", "-") == 0

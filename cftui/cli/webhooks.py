@@ -14,7 +14,7 @@ from typing import Any
 from cftui import clock
 from cftui import config as config_mod
 from cftui.cli.args import in_config_range, int_in
-from cftui.errors import CftuiError, ConfigError, ExitCode, UnreachableError
+from cftui.errors import ConfigError, DataError, ExitCode, UnreachableError, UsageError
 from cftui.printable import printable
 
 EXPORT_FORMATS = ("csv", "json")
@@ -260,7 +260,7 @@ def cmd_register(ctx, args) -> int:
     from cftui.btcpay.webhooks_api import create_webhook
 
     config = ctx.config
-    store = config.store(args.store)
+    store = ctx.store_named(args.store)
     if config.path is None:
         raise ConfigError(
             f"No config file at {ctx.paths.config} to save the webhook secret in.",
@@ -334,7 +334,7 @@ def cmd_send(ctx, args) -> int:
     from cftui.webhooks.sample import sample_delivery
 
     config = ctx.config
-    store = config.store(args.store)
+    store = ctx.store_named(args.store)
     if not store.webhook_secret and not args.bad_signature:
         raise ConfigError(
             f"Store '{store.name}' has no webhook_secret to sign with.",
@@ -374,10 +374,10 @@ def cmd_replay(ctx, args) -> int:
     else:
         row = WebhookDelivery.select().where(WebhookDelivery.delivery_id == key).order_by(WebhookDelivery.id).first()
     if row is None:
-        raise CftuiError(f"No recorded delivery {key}.", hint="List them with `cftui export deliveries -o -`.")
+        raise UsageError(f"No recorded delivery {key}.", hint="List them with `cftui export deliveries -o -`.")
     body = bytes(row.body) if row.body is not None else b""
     if len(body) != row.body_size:
-        raise CftuiError(
+        raise DataError(
             f"Delivery {key} cannot be replayed byte for byte: only {len(body)} of its {row.body_size} body bytes "
             "were kept (rejected requests keep a bounded body)."
         )
@@ -393,7 +393,7 @@ def cmd_replay(ctx, args) -> int:
 def cmd_deliveries(ctx, args) -> int:
     from cftui.webhooks.btcpay_view import btcpay_deliveries, compare
 
-    store = ctx.config.store(args.store)
+    store = ctx.store_named(args.store)
     listed = asyncio.run(btcpay_deliveries(store, count=args.count))
     ctx.open_store()
     rows = compare(store.name, listed)
@@ -419,7 +419,7 @@ def cmd_export_deliveries(ctx, args) -> int:
     from cftui.cli.core import open_output
     from cftui.webhooks.export import export_deliveries
 
-    ctx.open_store()
+    ctx.open_existing_store("webhook deliveries")
     default = Path(f"cftui-deliveries-{clock.to_datetime(clock.now()).strftime('%Y%m%d-%H%M%S')}.{args.format}")
     with open_output(args.output, default) as (stream, path):
         count = export_deliveries(stream, args.format, store=args.store)

@@ -48,6 +48,7 @@ from cftui.btcpay.errors import MissingPermissionError, NotFoundError
 from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
 from cftui.errors import CftuiError, DataError
+from cftui.store.db import storage_error
 from cftui.store.models import OPEN_STATUSES, Invoice, Store, SyncState, database
 from cftui.store.records import InvoiceRecord, UpsertResult
 from cftui.store.writer import clear_pending, ensure_store, pending_invoices, upsert_apps, upsert_invoices
@@ -82,23 +83,25 @@ async def sync_store(
     result = SyncResult(source=source)
     started = time.monotonic()
     db = DbThread()
+    notes: list[str] = []
     try:
-        state = await db(_begin, source)
-        mode = "incremental" if state.backfill_done else "backfill"
-        reporter(SyncStarted(source=source, mode=mode))
-        notes: list[str] = []
         try:
+            state = await db(_begin, source)
+            mode = "incremental" if state.backfill_done else "backfill"
+            reporter(SyncStarted(source=source, mode=mode))
             with fewer_collections():
                 await _run(store_cfg, sync_cfg, db, mode, result, reporter, cancel, notes)
         except _Cancelled:
             result.error = "Sync cancelled; the next sync continues where this one stopped."
-        except CftuiError as exc:
-            result.error = str(exc)
-        except Exception as exc:  # a bug: keep the app running, keep the traceback in the log
-            log.exception("sync of %s failed", source)
-            result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
+        except Exception as exc:
+            _fail(result, exc, source)
         result.duration = time.monotonic() - started
-        await db(_finish, source, result, notes)
+        try:
+            await db(_finish, source, result, notes)
+        except Exception as exc:  # the store itself failed (full, read-only): the result still says why
+            if result.ok:
+                _fail(result, exc, source)
+            log.warning("%s: could not record the sync's outcome in the store (%s)", source, exc)
     finally:
         await db.close()
     if result.error:
@@ -137,6 +140,16 @@ async def _run(
             await run.incremental()
         await run.recheck()
         await run.sync_apps()
+
+
+def _fail(result: SyncResult, exc: BaseException, source: str) -> None:
+    """Put ``exc`` into ``result`` as one sentence and its exit code; a bug also leaves its traceback in the log."""
+    problem = exc if isinstance(exc, CftuiError) else storage_error(exc)
+    if problem is not None:
+        result.error, result.error_code = str(problem), problem.exit_code
+        return
+    log.exception("sync of %s failed", source)
+    result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
 
 
 # ------------------------------------------------------------------ state

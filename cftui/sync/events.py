@@ -39,6 +39,7 @@ class SyncResult:
     duration: float = 0.0  # seconds
     error: str | None = None  # one clear sentence when the run failed
     newly_settled: list[str] = field(default_factory=list)
+    error_code: int | None = None  # the exit code that fits the failure (cftui.errors.ExitCode), when known
 
     @property
     def ok(self) -> bool:
