@@ -89,10 +89,29 @@ def test_a_version_3_store_gains_the_fund_subscribe_schedule_columns_and_keeps_i
     assert "schedule_start" not in columns
 
     db = open_database(path)
-    assert schema_version(db) == SCHEMA_VERSION == 4
+    assert schema_version(db) == SCHEMA_VERSION == 5
     kept = AngorInvestment.get(AngorInvestment.txid == "t1")
     assert kept.amount_sats == 99_000 and kept.schedule_start is None
     AngorInvestment.create(project="angor1qx", investor_key="03cd", txid="t2", amount_sats=1, schedule_start=1_735_689_600,
                            pattern_id=2, stage_count=0)
     assert AngorInvestment.get(AngorInvestment.txid == "t2").pattern_id == 2
+    db.close()
+
+
+def test_a_version_4_store_gains_the_retry_list(tmp_path):
+    from cftui.store.models import SkippedInvoice, Store
+
+    path = tmp_path / "v4.sqlite"
+    db = open_database(path)
+    Store.create(name="main", url="https://x", store_id="S", added_time=1)
+    db.close()
+    with sqlite3.connect(path) as raw:
+        raw.execute('DROP TABLE "skipped_invoice"')
+        raw.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    raw.close()
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION == 5
+    SkippedInvoice.create(store=Store.get(), invoice_id="I1", reason="amount is not a decimal", skipped_time=1)
+    assert SkippedInvoice.select().count() == 1 and Store.select().count() == 1
     db.close()

@@ -259,9 +259,17 @@ def cmd_doctor(ctx, args) -> int:
             f"No stores to check in {ctx_config_name(config)}.",
             hint="Add a [[btcpay]] store (`cftui config init` writes a starter), or try `cftui demo`.",
         )
+    from cftui.store import retry
+
+    # The retry list lives in the store: read it if there is one (doctor never creates a store).
+    has_store = ctx.paths.db.exists()
+    if has_store:
+        ctx.open_store()
     healthy = True
     for store in stores:
         report = asyncio.run(check_store(store))
+        if has_store:
+            report.unread = retry.summary(store.name)
         print(format_report(report))
         healthy = healthy and report.ok
     return ExitCode.OK if healthy else ExitCode.AUTH

@@ -12,6 +12,7 @@ Schema versions (``meta.schema_version``):
 2. webhook deliveries
 3. Angor projects, stages, investments, profiles
 4. the schedule of Fund/Subscribe investments (three nullable columns)
+5. invoices skipped as malformed, kept for a retry (``skipped_invoice``)
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from playhouse.migrate import SchemaMigrator, migrate
 from cftui.errors import DataError
 from cftui.private_files import make_private_dir
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment
-from cftui.store.models import CORE_MODELS, Meta, database
+from cftui.store.models import CORE_MODELS, RETRY_MODELS, Meta, database
 from cftui.store.webhook_models import WEBHOOK_MODELS
 
 log = logging.getLogger(__name__)
 
-ALL_MODELS = [*CORE_MODELS, *WEBHOOK_MODELS, *ANGOR_MODELS]
+ALL_MODELS = [*CORE_MODELS, *WEBHOOK_MODELS, *ANGOR_MODELS, *RETRY_MODELS]
 
 # --- SQLite-specific settings: the only SQLite-only code in the store. ---
 SQLITE_PRAGMAS = {
@@ -170,7 +171,11 @@ def _migrate_4(db: Database, migrator: SchemaMigrator) -> None:
               for name, field in fields.items() if name not in present))
 
 
-MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [_migrate_1, _migrate_2, _migrate_3, _migrate_4]
+def _migrate_5(db: Database, migrator: SchemaMigrator) -> None:
+    db.create_tables(RETRY_MODELS, safe=True)
+
+
+MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [_migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
