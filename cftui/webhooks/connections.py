@@ -39,6 +39,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 15.0  # an idle keep-alive connection is closed after this long
+SWEEP_S = 0.25  # how often the header deadline is checked: a late request goes within this much of it
 PER_ADDRESS = 128  # connections one client address may hold at once
 RESERVED_FDS = 64  # descriptors kept for the store, the log, the API client and the listening socket
 FALLBACK_CAP = 1024 - RESERVED_FDS  # where the limit cannot be read
@@ -83,29 +84,31 @@ class Connection(web_protocol.RequestHandler):
         self.guard = manager
         self.state = IDLE
         self.address = "?"
-        self._header_timer: asyncio.TimerHandle | None = None
+        # When the request now arriving began (connect, or its first byte); None when idle between requests.
+        # A sweep, not a timer per request, enforces the deadline: arming and cancelling a timer on
+        # every delivery cost measurable throughput (see GuardedServer._sweep).
+        self.headers_since: float | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         super().connection_made(transport)
         peer = transport.get_extra_info("peername")
         self.address = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
-        self._arm_header_deadline()
+        self.headers_since = self._loop.time()
         self.guard.opened(self)
 
     def connection_lost(self, exc: BaseException | None) -> None:
-        self._disarm_header_deadline()
         self.guard.closed(self)
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if self.state == IDLE and data and self._header_timer is None:
-            self._arm_header_deadline()  # the first byte of the next request
+        if self.headers_since is None and self.state == IDLE and data:
+            self.headers_since = self._loop.time()  # the first byte of the next request
         super().data_received(data)
 
     # The receiver marks each request's progress (see WebhookReceiver._handle).
 
     def request_started(self) -> None:
-        self._disarm_header_deadline()
+        self.headers_since = None
         self.state = BODY
         self.guard.touched(self)
 
@@ -120,19 +123,11 @@ class Connection(web_protocol.RequestHandler):
         self.guard.closed(self)  # at once: the transport reports its loss only on a later turn
         self.force_close()
 
-    def _arm_header_deadline(self) -> None:
-        self._disarm_header_deadline()
-        self._header_timer = self._loop.call_later(self.guard.header_timeout, self._header_deadline_passed)
-
-    def _disarm_header_deadline(self) -> None:
-        if self._header_timer is not None:
-            self._header_timer.cancel()
-            self._header_timer = None
-
-    def _header_deadline_passed(self) -> None:
-        self._header_timer = None
-        if self.state == IDLE:
+    def cut_if_late(self, now: float) -> None:
+        """Close the connection if its request line and headers are past the deadline."""
+        if self.state == IDLE and self.headers_since is not None and now - self.headers_since > self.guard.header_timeout:
             self.guard.timed_out += 1
+            self.guard.closed(self)
             self.force_close()
 
     def handle_error(
@@ -142,7 +137,7 @@ class Connection(web_protocol.RequestHandler):
         exc: BaseException | None = None,
         message: str | None = None,
     ) -> web.StreamResponse:
-        self._disarm_header_deadline()
+        self.headers_since = None
         if request.writer.output_size > 0:
             raise ConnectionError("the answer was partly sent already: the connection is closed instead")
         if isinstance(exc, HttpProcessingError):
@@ -183,15 +178,31 @@ class GuardedServer(web.Server):
         self._by_address: dict[str, OrderedDict[Connection, None]] = {}
         self.timed_out = 0  # connections cut at the header deadline
         self.evicted = 0  # connections closed to make room under a cap
+        self._sweeper: asyncio.TimerHandle | None = None
 
     def __call__(self) -> Connection:
         return Connection(self, loop=self._loop, **self._kwargs)
+
+    def _sweep(self) -> None:
+        """Every SWEEP_S while connections are open: cut those past the header deadline."""
+        now = self._loop.time()
+        for conn in list(self._all):
+            conn.cut_if_late(now)
+        self._sweeper = self._loop.call_later(SWEEP_S, self._sweep) if self._all else None
+
+    def pre_shutdown(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        super().pre_shutdown()
 
     @property
     def open_connections(self) -> int:
         return len(self._all)
 
     def opened(self, conn: Connection) -> None:
+        if self._sweeper is None:
+            self._sweeper = self._loop.call_later(SWEEP_S, self._sweep)
         mine = self._by_address.setdefault(conn.address, OrderedDict())
         mine[conn] = None
         self._all[conn] = None
