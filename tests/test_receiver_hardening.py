@@ -190,3 +190,23 @@ def test_listen_lines_escape_every_field_a_request_chose():
     for text in (line, processed):
         assert not any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 for c in text), text
     assert "Invoice\\x1b]0;OWNED\\x07Settled" in line and "\\n2026-12-05" in line and "o\\x9b2J" in line
+
+
+async def test_a_keep_alive_connection_between_requests_is_not_cut_at_the_header_deadline(db):
+    """Idle between requests is the keep-alive's business (15 s), not the header deadline's (read_timeout)."""
+    import aiohttp
+
+    rx = await started(read_timeout=1)
+    try:
+        async with aiohttp.ClientSession() as session:  # one pooled keep-alive connection
+            for path in ("/health", "/webhook/main", "/health"):
+                body, sig = signed(invoice_id=f"K{path}")
+                method = session.get if path == "/health" else session.post
+                kwargs = {} if path == "/health" else {"data": body, "headers": {"BTCPay-Sig": sig}}
+                async with method(rx.url + path, **kwargs) as response:
+                    assert response.status == 200
+                await asyncio.sleep(1.6)  # past read_timeout, idle
+            health = rx.health()["connections"]
+    finally:
+        await rx.stop()
+    assert health["cut_at_header_deadline"] == 0 and health["open"] == 1

@@ -179,14 +179,14 @@ class WebhookReceiver:
         return None
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        if request.path == "/health":
-            if request.method not in ("GET", "HEAD"):
-                return web.Response(status=405, headers={"Allow": "GET"})
-            return web.json_response(self.health())
         conn = request.protocol
         if isinstance(conn, connections.Connection):
             conn.request_started()
         try:
+            if request.path == "/health":
+                if request.method not in ("GET", "HEAD"):
+                    return web.Response(status=405, headers={"Allow": "GET"})
+                return web.json_response(self.health())
             return await self._answer(request)
         finally:
             if isinstance(conn, connections.Connection):
