@@ -105,3 +105,14 @@ async def test_a_host_name_that_does_not_resolve_says_so():
         with pytest.raises(UnreachableError) as caught:
             await c.health()
     assert "the host name nonexistent.invalid could not be resolved" in str(caught.value)
+
+
+def test_doctor_shows_what_a_server_sent_escaped():
+    from cftui.btcpay.doctor import DoctorReport, format_report
+
+    report = DoctorReport(store="main", url="https://x", reachable=True, key_valid=True,
+                          key_label="label\x1b]0;OWNED\x07", version="2.4.1\x1b[2J",
+                          problems=["BTCPay store 'main' answered HTTP 400: bad\x9b2J"])
+    text = format_report(report)
+    assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) < 0xA0 for c in text)
+    assert "label\\x1b]0;OWNED\\x07" in text and "bad\\x9b2J" in text

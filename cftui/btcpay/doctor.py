@@ -206,10 +206,11 @@ def format_report(report: DoctorReport) -> str:
         lines.append(f"  note: {note}")
     if report.unread is not None and report.unread.count:
         more = report.unread.count - len(report.unread.labels)
-        listed = ", ".join(printable(label) for label in report.unread.labels) + (f" and {more} more" if more else "")
+        listed = ", ".join(report.unread.labels) + (f" and {more} more" if more else "")
         lines.append(
             f"  warn {report.unread.count} invoices could not be read (malformed records) and are read again by "
             f"every sync: {listed}"
         )
     lines.append("  => " + ("ready to sync" if report.ok else "not ready: fix the problems above"))
-    return "\n".join(lines)
+    # The server chose the key's label, its version and its error messages: shown escaped.
+    return printable("\n".join(lines), multiline=True)

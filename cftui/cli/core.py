@@ -12,6 +12,7 @@ from cftui import clock
 from cftui import config as config_mod
 from cftui.cli.args import int_in
 from cftui.errors import ConfigError, DataError, ExitCode, UsageError
+from cftui.printable import printable
 from cftui.private_files import open_private
 
 EXPORT_FORMATS = ("csv", "json")
@@ -144,7 +145,8 @@ def _run_sources(config: config_mod.Config, chosen: list[str], *, quiet: bool = 
             result = run_sync(source, config, reporter=report)
             results.append(result)
     for result in results:
-        print(result.summary(), file=sys.stderr if result.error else sys.stdout)
+        # A summary can quote a server (an error message, a relay's notice): shown escaped like a request's text.
+        print(printable(result.summary()), file=sys.stderr if result.error else sys.stdout)
     return results
 
 

@@ -244,7 +244,7 @@ def cmd_daemon(ctx, args) -> int:
             on_started=lambda url: _print_urls(url, config),
             on_delivery=lambda n: _line(format_delivery(n)),
             on_processed=lambda n: _line(format_processed(n)),
-            on_sync=lambda result: _line(f"sync {result.summary()}"),
+            on_sync=lambda result: _line(f"sync {printable(result.summary())}"),
         )
         _line("Stopped.")
 
