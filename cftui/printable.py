@@ -37,4 +37,6 @@ def printable(text: str | None, *, multiline: bool = False) -> str:
     """
     if not text:
         return ""
+    if text.isprintable():  # the usual case, checked in C: every character escaped below is not printable
+        return text
     return text.translate(_MULTILINE if multiline else _ONE_LINE)

@@ -212,9 +212,9 @@ class GuardedServer(web.Server):
             _make_room(self._all, conn)
 
     def touched(self, conn: Connection) -> None:
+        # Only the overall order follows activity; per address, connect order is close enough.
         if conn in self._all:
             self._all.move_to_end(conn)
-            self._by_address[conn.address].move_to_end(conn)
 
     def closed(self, conn: Connection) -> None:
         self._all.pop(conn, None)

@@ -180,30 +180,28 @@ class WebhookReceiver:
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         conn = request.protocol
-        if isinstance(conn, connections.Connection):
+        guarded = isinstance(conn, connections.Connection)
+        if guarded:
             conn.request_started()
         try:
             if request.path == "/health":
                 if request.method not in ("GET", "HEAD"):
                     return web.Response(status=405, headers={"Allow": "GET"})
                 return web.json_response(self.health())
-            return await self._answer(request)
+            received = clock.now()
+            row = _request_row(request, received)
+            # Checked now, applied only to a request that would be rejected anyway (see the module doc).
+            limited = self._limiter.is_limited(row["remote"], received)
+            try:
+                store, event = await self._verify(request, row, limited)
+            except _Rejected as rejected:
+                if limited:
+                    rejected = _Rejected(429, RATE_LIMITED, LIMITED_REASON)
+                return await self._reject(row, rejected)
+            return await self._accept(row, store, event)
         finally:
-            if isinstance(conn, connections.Connection):
+            if guarded:
                 conn.request_done()
-
-    async def _answer(self, request: web.BaseRequest) -> web.StreamResponse:
-        received = clock.now()
-        row = _request_row(request, received)
-        # Checked now, applied only to a request that would be rejected anyway (see the module doc).
-        limited = self._limiter.is_limited(row["remote"], received)
-        try:
-            store, event = await self._verify(request, row, limited)
-        except _Rejected as rejected:
-            if limited:
-                rejected = _Rejected(429, RATE_LIMITED, LIMITED_REASON)
-            return await self._reject(row, rejected)
-        return await self._accept(row, store, event)
 
     async def _verify(
         self, request: web.BaseRequest, row: dict[str, Any], limited: bool
