@@ -76,8 +76,14 @@ def connection_cap(fd_limit: int) -> int:
     return max(16, fd_limit - RESERVED_FDS)
 
 
+_data_received = web_protocol.RequestHandler.data_received  # called for every packet: no super() lookup
+
+
 class Connection(web_protocol.RequestHandler):
     """One client connection, with a header deadline and a state the caps read."""
+
+    # Like aiohttp's own: one is made per connection, and BTCPay may open one per delivery.
+    __slots__ = ("guard", "state", "address", "headers_since")
 
     def __init__(self, manager: GuardedServer, **kwargs: Any) -> None:
         super().__init__(manager, **kwargs)
@@ -103,7 +109,7 @@ class Connection(web_protocol.RequestHandler):
     def data_received(self, data: bytes) -> None:
         if self.headers_since is None and self.state == IDLE and data:
             self.headers_since = self._loop.time()  # the first byte of the next request
-        super().data_received(data)
+        _data_received(self, data)
 
     # The receiver marks each request's progress (see WebhookReceiver._handle).
 
@@ -175,7 +181,7 @@ class GuardedServer(web.Server):
         self.per_address = per_address if per_address is not None else PER_ADDRESS
         # Least recently active first: a request moves its connection to the end.
         self._all: OrderedDict[Connection, None] = OrderedDict()
-        self._by_address: dict[str, OrderedDict[Connection, None]] = {}
+        self._by_address: dict[str, dict[Connection, None]] = {}  # each in connect order
         self.timed_out = 0  # connections cut at the header deadline
         self.evicted = 0  # connections closed to make room under a cap
         self._sweeper: asyncio.TimerHandle | None = None
@@ -203,7 +209,9 @@ class GuardedServer(web.Server):
     def opened(self, conn: Connection) -> None:
         if self._sweeper is None:
             self._sweeper = self._loop.call_later(SWEEP_S, self._sweep)
-        mine = self._by_address.setdefault(conn.address, OrderedDict())
+        mine = self._by_address.get(conn.address)
+        if mine is None:
+            mine = self._by_address[conn.address] = {}
         mine[conn] = None
         self._all[conn] = None
         if len(mine) > self.per_address:
@@ -225,7 +233,7 @@ class GuardedServer(web.Server):
                 del self._by_address[conn.address]
 
 
-def _make_room(connections: OrderedDict[Connection, None], newcomer: Connection) -> None:
+def _make_room(connections: dict[Connection, None], newcomer: Connection) -> None:
     """Close the least advanced, least recently active connection (the newcomer if all are busy)."""
     for wanted in (IDLE, BODY):
         for conn in connections:
