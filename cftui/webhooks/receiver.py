@@ -195,9 +195,7 @@ class WebhookReceiver:
             try:
                 store, event = await self._verify(request, row, limited)
             except _Rejected as rejected:
-                if limited:
-                    rejected = _Rejected(429, RATE_LIMITED, LIMITED_REASON)
-                return await self._reject(row, rejected)
+                return await self._reject(row, _Rejected(429, RATE_LIMITED, LIMITED_REASON) if limited else rejected)
             return await self._accept(row, store, event)
         finally:
             if guarded:
