@@ -76,7 +76,10 @@ def connection_cap(fd_limit: int) -> int:
     return max(16, fd_limit - RESERVED_FDS)
 
 
-_data_received = web_protocol.RequestHandler.data_received  # called for every packet: no super() lookup
+# The base class's methods, called directly: these run for every connection and packet.
+_connection_made = web_protocol.RequestHandler.connection_made
+_connection_lost = web_protocol.RequestHandler.connection_lost
+_data_received = web_protocol.RequestHandler.data_received
 
 
 class Connection(web_protocol.RequestHandler):
@@ -85,18 +88,17 @@ class Connection(web_protocol.RequestHandler):
     # Like aiohttp's own: one is made per connection, and BTCPay may open one per delivery.
     __slots__ = ("guard", "state", "address", "headers_since")
 
-    def __init__(self, manager: GuardedServer, **kwargs: Any) -> None:
-        super().__init__(manager, **kwargs)
-        self.guard = manager
-        self.state = IDLE
-        self.address = "?"
-        # When the request now arriving began (connect, or its first byte); None when idle between requests.
-        # A sweep, not a timer per request, enforces the deadline: arming and cancelling a timer on
-        # every delivery cost measurable throughput (see GuardedServer._sweep).
-        self.headers_since: float | None = None
+    # Set by GuardedServer.__call__ (no __init__ of its own: one frame less per connection).
+    guard: GuardedServer
+    state: int
+    address: str
+    # When the request now arriving began (connect, or its first byte); None when idle between requests.
+    # A sweep, not a timer per request, enforces the deadline: arming and cancelling a timer on
+    # every delivery cost measurable throughput (see GuardedServer._sweep).
+    headers_since: float | None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        super().connection_made(transport)
+        _connection_made(self, transport)
         peer = transport.get_extra_info("peername")
         self.address = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
         self.headers_since = self._loop.time()
@@ -104,7 +106,7 @@ class Connection(web_protocol.RequestHandler):
 
     def connection_lost(self, exc: BaseException | None) -> None:
         self.guard.closed(self)
-        super().connection_lost(exc)
+        _connection_lost(self, exc)
 
     def data_received(self, data: bytes) -> None:
         if self.headers_since is None and self.state == IDLE and data:
@@ -187,7 +189,9 @@ class GuardedServer(web.Server):
         self._sweeper: asyncio.TimerHandle | None = None
 
     def __call__(self) -> Connection:
-        return Connection(self, loop=self._loop, **self._kwargs)
+        conn = Connection(self, loop=self._loop, **self._kwargs)
+        conn.guard, conn.state, conn.address, conn.headers_since = self, IDLE, "?", None
+        return conn
 
     def _sweep(self) -> None:
         """Every SWEEP_S while connections are open: cut those past the header deadline."""
