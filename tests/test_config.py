@@ -74,7 +74,7 @@ def test_loads_every_section(tmp_path):
         ("[[btcpay]]\nname = \"a\"\nurl = \"https://x\"\n", "'btcpay[0]' needs 'store_id'"),
         ("[[btcpay]]\nname = \"a\"\nurl = \"ftp://x\"\nstore_id = \"s\"\n", "'btcpay[0].url' must be an http(s) URL"),
         ("[angor]\nnetwork = \"Testnet\"\n", "'angor.network' must be one of Main, Angornet"),
-        ("[sync]\npage_size = 0\n", "'sync.page_size' must be greater than 0"),
+        ("[sync]\npage_size = 0\n", "'sync.page_size' must be between 1 and 1000, not 0"),
         ("[ui.keymap]\nsync_now = 3\n", "'ui.keymap' must be a table of strings"),
         ("not toml = = 1", "is not valid TOML"),
     ],

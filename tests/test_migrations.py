@@ -158,4 +158,20 @@ def test_a_version_4_store_gains_msat_payments_and_btcpays_crowdfund_figures(tmp
     db.close()
     db = open_database(path)  # opening again changes nothing
     assert queries.crowdfund_progress()[0].settled == Decimal("92.3")
+
+
+def test_an_old_store_gains_the_retry_list(tmp_path):
+    from cftui.store.models import SkippedInvoice, Store
+
+    path = tmp_path / "v4.sqlite"
+    _load(V4_CROWDFUND_DUMP, path)
+    with sqlite3.connect(path) as raw:
+        tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    raw.close()
+    assert "skipped_invoice" not in tables and "invoice" in tables  # really a store from before the retry list
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION
+    SkippedInvoice.create(store=Store.get(), invoice_id="I1", reason="amount is not a decimal", skipped_time=1)
+    assert SkippedInvoice.select().count() == 1 and Invoice.select().count() == 7
     db.close()

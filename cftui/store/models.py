@@ -278,6 +278,24 @@ class PendingInvoice(BaseModel):
         indexes = ((("store", "invoice_id"), True),)
 
 
+class SkippedInvoice(BaseModel):
+    """An invoice a sync skipped because its record did not parse: later syncs read it again until it does.
+
+    Re-read by ``invoice_id``, or, for a record that came without a usable id,
+    by its ``created_time`` (a list request for that one second).
+    """
+
+    store = ForeignKeyField(Store, on_delete="CASCADE")
+    invoice_id = CharField(null=True)
+    created_time = BigIntegerField(null=True)
+    reason = TextField()
+    skipped_time = BigIntegerField()  # the last time it failed
+    attempts = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("store", "invoice_id"), True), (("store", "created_time"), False))
+
+
 CORE_MODELS = [
     Meta,
     Store,
@@ -289,6 +307,8 @@ CORE_MODELS = [
     SyncState,
     PendingInvoice,
 ]
+
+RETRY_MODELS = [SkippedInvoice]  # schema 7
 
 FINAL_STATUSES = ("Settled", "Expired", "Invalid")
 OPEN_STATUSES = ("New", "Processing")
@@ -307,6 +327,8 @@ __all__ = [
     "InvoiceDayStat",
     "SyncState",
     "PendingInvoice",
+    "SkippedInvoice",
+    "RETRY_MODELS",
     "CORE_MODELS",
     "FINAL_STATUSES",
     "OPEN_STATUSES",

@@ -88,6 +88,9 @@ def parse(body: bytes) -> Envelope:
         raise EnvelopeError("body is not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise EnvelopeError(f"body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        # The decoder recurses once per level: a few KB of brackets reach Python's limit.
+        raise EnvelopeError("body is JSON nested too deeply to be a webhook envelope") from None
     if not isinstance(data, dict):
         raise EnvelopeError("body is not a JSON object")
     # BTCPay before 1.0.7 misspelt the key; its own client still reads the old spelling.
