@@ -53,9 +53,34 @@ def test_fund_and_subscribe_have_no_end_date_and_no_stages(ptype):
     assert info.target_sats == 0 and info.penalty_threshold_sats is None
 
 
-def test_missing_version_and_type_mean_a_v1_invest_project():
+def test_missing_version_and_type_read_as_the_c_sharp_models_defaults():
+    # ProjectInfo.cs: `public int Version { get; set; } = 2;`, ProjectType defaults to Invest (0).
     info = projectinfo.parse(content(version=..., projectType=...), network="Angornet")
-    assert (info.version, info.project_type) == (1, 0)
+    assert (info.version, info.project_type) == (2, 0)
+
+
+# The app writes AngorNetwork.Name; it wrote nothing before 2026-03-19, and those legacy projects are test-network
+# ones (LatestProjects.cs: an empty name matches any network but Main and Liquid). Names compare without regard to
+# case, in the spellings InvestView.razor's NormalizeNetworkName accepts.
+@pytest.mark.parametrize(
+    ("name", "network"),
+    [(..., "Angornet"), ("", "Angornet"), ("  ", "Angornet"), (None, "Angornet"), ("Angornet", "Angornet"),
+     ("angornet", "Angornet"), ("ANGORNET", "Angornet"), ("testnet", "Angornet"), ("test", "Angornet"),
+     ("Main", "Main"), ("main", "Main"), ("MAINNET", "Main"), ("bitcoin", "Main")],
+)
+def test_network_names_the_app_accepts(name, network):
+    assert projectinfo.parse(content(networkName=name), network=network).network == network
+
+
+@pytest.mark.parametrize(
+    ("name", "network"),
+    [(..., "Main"), ("", "Main"), ("Angornet", "Main"), ("testnet", "Main"), ("Main", "Angornet"),
+     ("bitcoin", "Angornet"), ("Liquid", "Angornet"), ("Signet", "Angornet"), ("Testnet4", "Angornet")],
+)
+def test_other_networks_are_skipped(name, network):
+    with pytest.raises(ProjectInfoError) as exc:
+        projectinfo.parse(content(networkName=name), network=network)
+    assert exc.value.reason == "wrong network"
 
 
 def test_iso_dates_of_old_events_are_read():
@@ -70,7 +95,7 @@ def test_iso_dates_of_old_events_are_read():
         ("[1,2]", "not a ProjectInfo (content is not a JSON object)"),
         ("{broken", "malformed ProjectInfo JSON"),
         (content(networkName="Main"), "wrong network"),
-        (content(networkName=""), "wrong network"),
+        (content(networkName=3), "bad networkName"),
         (content(projectType=7), "unknown projectType"),
         (content(founderKey="02abc"), "missing or bad founderKey"),
         (content(projectIdentifier="bc1qxyz"), "missing or bad projectIdentifier"),

@@ -47,6 +47,14 @@ def test_day_of_month_is_clamped_and_counted_from_the_first_one_on_or_after_the_
     assert days(stage_times(pattern(2, 1, 5, count=1), unix(2026, 5, 5), 0)) == [date(2026, 5, 5)]
 
 
+def test_a_late_payout_day_is_clamped_again_in_every_month_not_carried_from_a_short_one():
+    # DynamicStageCalculator.CalculateMonthlyPayoutDate: add the months, then Math.Min(payoutDay, days in month).
+    # From February the first payout is the 28th; the next ones are the 31st and the 30th, not the 28th.
+    assert days(stage_times(pattern(2, 1, 31), unix(2026, 2, 1), 0)) == [
+        date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]
+    assert days(stage_times(pattern(3, 1, 30, count=2), unix(2027, 2, 3), 0)) == [date(2027, 2, 28), date(2027, 4, 30)]
+
+
 def test_day_of_week_counts_sunday_as_zero():
     # 2026-01-01 is a Thursday; payout on Mondays (1), every 2 weeks.
     assert days(stage_times(pattern(1, 2, 1), unix(2026, 1, 1), 0)) == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cftui.angor.status import days_left, project_status
+from cftui.angor.status import days_left, project_status, status_raised
 
 DAY = 86_400
 NOW = 1_800_000_000 - 1_800_000_000 % DAY + 12 * 3600  # noon UTC
@@ -54,3 +54,13 @@ def test_days_left_rounds_up_and_stops_at_the_end():
     assert days_left(now=NOW, end_time=NOW - 1, expiry_time=None) is None
     assert days_left(now=NOW, end_time=None, expiry_time=NOW + 3 * DAY) == 3
     assert days_left(now=NOW, end_time=None, expiry_time=None) is None
+
+
+def test_the_target_is_compared_with_the_net_amount_as_the_app_does():
+    # The mempool-fork indexer reports gross (each investment's 1 % fee output × 100); the app compares the sum
+    # of the stage outputs, i.e. gross less the fee. 1,010,000 gross holds 999,900 net: short of 1,000,000.
+    assert status_raised(1_010_000, "indexer") == 999_900
+    assert status_raised(1_010_000, "esplora") == 1_010_000  # read from the chain: already net
+    assert status_raised(1_010_000, None) == 1_010_000
+    assert status(-50, -5, (10, 40), status_raised(1_010_000, "indexer"), target=1_000_000) == "failed"
+    assert status(-50, -5, (10, 40), status_raised(1_010_200, "indexer"), target=1_000_000) == "funded"

@@ -15,9 +15,10 @@ from cftui.angor.sync import sync_angor
 from cftui.cli import main as cli_main
 from cftui.config import AngorConfig
 from cftui.sim.angor import AngorSimulator
-from cftui.sim.angor_data import DAY, investment_start, secret
-from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject
+from cftui.sim.angor_data import DAY, FOUNDER, PENALTY, REFUND, investment_start, secret
+from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 from cftui.store.db import open_database
+from cftui.sync.events import SyncResult
 
 NOW = 1_800_000_000
 BAD = {"event-differs", "id-mismatch"}
@@ -43,6 +44,15 @@ async def served(sim: AngorSimulator, relays: list[str]) -> AngorConfig:
     _, indexer = await sim.start()
     dead = f"ws://127.0.0.1:{free_port()}/"
     return AngorConfig(enabled=True, network="Angornet", relays=(dead, *relays), indexer_url=indexer, timeout=5)
+
+
+async def synced(sim: AngorSimulator, relays: list[str]) -> SyncResult:
+    """One sync against ``sim`` served to ``relays``; the simulator stops after it."""
+    config = await served(sim, relays)
+    try:
+        return await sync_angor(config)
+    finally:
+        await sim.stop()
 
 
 async def test_indexer_sync_stores_every_project_verified_and_flagged(nostr_relays, store):
@@ -79,6 +89,9 @@ async def test_indexer_sync_stores_every_project_verified_and_flagged(nostr_rela
                 assert (stored[inv.txid].pattern_id, stored[inv.txid].stage_count) == (2, 0)
         else:
             assert row.raised_sats == project.gross_sats and row.raised_source == "indexer"
+            # The indexer counts every recovery-path spend as a penalty: refunds cannot be told apart there.
+            assert row.penalties_sats == project.spent_sats(PENALTY) + project.spent_sats(REFUND)
+            assert row.refunds_sats is None and row.refunds_count is None
         assert row.investor_count == len({i.investor_key for i in project.investments})
         assert row.name and row.name == AngorProfile.get_by_id(project.event.pubkey).name
         assert AngorInvestment.select().where(AngorInvestment.project == row).count() == len(project.investments)
@@ -93,11 +106,7 @@ async def test_indexer_sync_stores_every_project_verified_and_flagged(nostr_rela
 
 async def test_esplora_sync_reads_net_amounts_and_exact_stage_spends(nostr_relays, store):
     sim = AngorSimulator(seed=5, now=NOW, indexer_api=False)
-    config = await served(sim, nostr_relays(1))
-    try:
-        result = await sync_angor(config)
-    finally:
-        await sim.stop()
+    result = await synced(sim, nostr_relays(1))
     assert result.ok, result.error
     for project in sim.world.projects:
         row = AngorProject.get(AngorProject.project_id == project.project_id)
@@ -107,6 +116,40 @@ async def test_esplora_sync_reads_net_amounts_and_exact_stage_spends(nostr_relay
     completed = AngorProject.get(AngorProject.status == "completed")
     assert all(s.released and s.spent_sats == s.amount_sats > 0 for s in completed.stages)
     assert completed.founder_spent_sats == completed.raised_sats
+
+
+async def test_esplora_sync_tells_founder_spends_penalties_and_refunds_apart(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW, indexer_api=False)
+    result = await synced(sim, nostr_relays(1))
+    assert result.ok, result.error
+    kinds = {who for p in sim.world.projects for i in p.investments for who, _ in i.spends.values()}
+    assert kinds == {FOUNDER, PENALTY, REFUND}  # the default data has each
+    for project in sim.world.projects:
+        row = AngorProject.get(AngorProject.project_id == project.project_id)
+        assert row.founder_spent_sats == project.spent_sats(FOUNDER), project.label
+        assert (row.penalties_sats, row.penalties_count) == (project.spent_sats(PENALTY), project.spend_count(PENALTY))
+        assert (row.refunds_sats, row.refunds_count) == (project.spent_sats(REFUND), project.spend_count(REFUND))
+        by_stage = [sum(i.stage_values[n] for i in project.investments if i.spends.get(n, ("",))[0] == FOUNDER)
+                    for n in range(len(project.info["stages"]))]
+        assert [s.spent_sats for s in row.stages.order_by(AngorStage.index)] == by_stage
+    active = AngorProject.get(AngorProject.status == "active")
+    assert active.founder_spent_sats > 0 and active.penalties_count == 1 and active.refunds_count == 0
+    refunded = [p for p in sim.world.projects if p.spent_sats(REFUND)]
+    assert refunded and all(p.label == "failed" for p in refunded)
+    assert all(AngorProject.get_by_id(p.project_id).penalties_sats == 0 for p in refunded)
+
+
+async def test_projects_without_a_network_name_or_with_another_spelling_are_angornet_projects(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW)
+    names = {p.project_id: p.info.get("networkName") for p in sim.world.projects}
+    assert {None, "angornet", "testnet", "test", "Angornet"} <= set(names.values())  # the default data has each
+    result = await synced(sim, nostr_relays(1))
+    assert result.ok and result.skipped["wrong network"] == 1  # only the event that says Main
+    stored = {row.project_id: row for row in AngorProject.select()}
+    assert set(stored) == set(names)
+    assert all(row.network == "Angornet" for row in stored.values())
+    legacy = [pid for pid, name in names.items() if name is None]
+    assert all(stored[pid].verified and json.loads(stored[pid].content).get("networkName") is None for pid in legacy)
 
 
 async def test_incremental_run_picks_up_a_new_event_and_flags_it_off_chain(nostr_relays, store):
@@ -133,11 +176,7 @@ async def test_incremental_run_picks_up_a_new_event_and_flags_it_off_chain(nostr
 
 async def test_offline_keeps_what_is_stored_and_moves_statuses_on(nostr_relays, store):
     sim = AngorSimulator(seed=5, now=NOW)
-    config = await served(sim, nostr_relays(1))
-    try:
-        await sync_angor(config)
-    finally:
-        await sim.stop()
+    await synced(sim, nostr_relays(1))
     before = {p.project_id: p.raised_sats for p in AngorProject.select()}
     offline = AngorConfig(enabled=True, network="Angornet", relays=(f"ws://127.0.0.1:{free_port()}/",),
                           indexer_url=f"http://127.0.0.1:{free_port()}", timeout=2)
@@ -147,15 +186,16 @@ async def test_offline_keeps_what_is_stored_and_moves_statuses_on(nostr_relays, 
     assert {p.project_id: p.raised_sats for p in AngorProject.select()} == before
     statuses = {p.status for p in AngorProject.select()}
     assert statuses <= {"completed", "failed"} and "funding" not in statuses
+    # Recomputed from what is stored, still by the net amount: the indexer's gross figure meets the target,
+    # the stage outputs (gross less the 1 % fee) do not.
+    (near,) = [p for p in sim.world.projects if p.label == "failed" and p.gross_sats >= p.info["targetAmount"]]
+    row = AngorProject.get_by_id(near.project_id)
+    assert row.raised_source == "indexer" and row.raised_sats >= row.target_sats and row.status == "failed"
 
 
 async def test_export_projects_csv_and_json(nostr_relays, store, capsys):
     sim = AngorSimulator(seed=5, now=NOW)
-    config = await served(sim, nostr_relays(1))
-    try:
-        await sync_angor(config)
-    finally:
-        await sim.stop()
+    await synced(sim, nostr_relays(1))
     assert cli_main(["--db", str(store), "export", "projects", "--format", "json", "-o", "-"]) == 0
     exported = json.loads(capsys.readouterr().out)
     assert len(exported) == len(sim.world.projects)
@@ -166,10 +206,17 @@ async def test_export_projects_csv_and_json(nostr_relays, store, capsys):
         assert row["stages"] == len(project.info["stages"])
         assert row["raised_sats"] == (project.net_sats if project.is_dynamic else project.gross_sats)
         assert row["raised_source"] == ("esplora" if project.is_dynamic else "indexer")
+        assert row["founder_spent_sats"] == project.spent_sats(FOUNDER)
+        # Refunds are known on the chain only; the indexer counts them in with the penalties.
+        recovered = project.spent_sats(PENALTY) + project.spent_sats(REFUND)
+        assert (row["penalties_sats"], row["refunds_sats"]) == ((recovered, None) if row["raised_source"] == "indexer"
+                                                                else (project.spent_sats(PENALTY), project.spent_sats(REFUND)))
     required = {"project_id", "name", "status", "network", "target_sats", "raised_sats", "investors", "start", "end",
-                "expiry", "stages", "verified", "flags"}
+                "expiry", "stages", "verified", "flags", "founder_spent_sats", "penalties_count", "penalties_sats",
+                "refunds_count", "refunds_sats"}
     assert required <= set(exported[0])
     assert cli_main(["--db", str(store), "export", "projects", "-o", "-"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["flags"] for r in table} == {"", "event-differs", "id-mismatch"}
     assert {r["verified"] for r in table} == {"true", "false"}
+    assert {r["refunds_sats"] for r in table if r["raised_source"] == "indexer"} == {""}  # unknown, not zero

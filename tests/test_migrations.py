@@ -13,10 +13,12 @@ from cftui.store import queries
 from cftui.store.angor_models import ANGOR_MODELS, AngorProject
 from cftui.store.db import SCHEMA_VERSION, open_database, schema_version
 from cftui.store.filters import InvoiceFilter
-from cftui.store.models import Invoice, Meta, Payment, SyncState
+from cftui.store.models import CrowdfundApp, Invoice, InvoiceDayStat, Meta, Payment, SyncState
 from cftui.store.webhook_models import WEBHOOK_MODELS, WebhookDelivery
 
 V1_DUMP = Path(__file__).parent / "data" / "schema_v1.sql"
+V4_CROWDFUND_DUMP = Path(__file__).parent / "data" / "schema_v4_crowdfund.sql"  # by make_schema_v4_crowdfund.py at 979509b
+V4_ANGOR_DUMP = Path(__file__).parent / "data" / "schema_v4_angor.sql"  # by make_schema_v4_angor.py at 979509b
 
 
 def _load(sql_file: Path, target: Path) -> None:
@@ -40,7 +42,8 @@ def test_a_version_1_store_is_upgraded_and_keeps_its_rows(tmp_path):
     assert set(invoices) == {"V1Invoice0", "V1Invoice1", "V1Invoice2"}
     assert (invoices["V1Invoice0"].amount, invoices["V1Invoice0"].amount_e8) == ("25.50", 2_550_000_000)
     assert invoices["V1Invoice2"].btc_paid_sats == 166_650
-    assert Payment.select().count() == 2 and SyncState.get_by_id("btcpay:main").backfill_done
+    assert Payment.select().count() == 2
+    assert not SyncState.get_by_id("btcpay:main").backfill_done  # version 6 walks the history once more
     k = queries.kpis()
     assert (k.total, k.settled.sats, k.settled.fiat) == (3, 42_500, {"USD": Decimal("25.5")})
     assert queries.count_invoices(InvoiceFilter(text="order-")) == 3
@@ -98,34 +101,110 @@ def test_a_version_3_store_gains_the_fund_subscribe_schedule_columns_and_keeps_i
     db.close()
 
 
+def test_a_version_4_store_gains_the_refund_columns_unknown_until_the_next_sync(tmp_path):
+    path = tmp_path / "v4.sqlite"
+    _load(V4_ANGOR_DUMP, path)
+    with sqlite3.connect(path) as raw:
+        columns = {row[1] for row in raw.execute('PRAGMA table_info("angor_project")')}
+        (version,) = raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    raw.close()
+    assert version == "4" and "penalties_sats" in columns and "refunds_sats" not in columns  # really version 4
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION
+    row = AngorProject.get_by_id("angor1qv4project")
+    assert (row.raised_sats, row.penalties_count, row.penalties_sats, row.status) == (1_485_000, 1, 990_000, "failed")
+    # Version 4 counted refunds as penalties: which were which is unknown until the chain is read again.
+    assert row.refunds_count is None and row.refunds_sats is None
+    AngorProject.update(refunds_count=1, refunds_sats=990_000, penalties_count=0, penalties_sats=0).execute()
+    assert AngorProject.get_by_id("angor1qv4project").refunds_sats == 990_000
+    db.close()
+    db = open_database(path)  # a second open is a no-op
+    assert schema_version(db) == SCHEMA_VERSION and AngorProject.get_by_id("angor1qv4project").refunds_count == 1
+    db.close()
+
+
+def test_a_version_4_store_gains_msat_payments_and_btcpays_crowdfund_figures(tmp_path):
+    path = tmp_path / "v4.sqlite"
+    _load(V4_CROWDFUND_DUMP, path)
+    with sqlite3.connect(path) as raw:
+        payment_columns = {row[1] for row in raw.execute('PRAGMA table_info("payment")')}
+        version = raw.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0]
+    raw.close()
+    assert version == "4" and {"value_sats", "fee_sats"} <= payment_columns  # really a version-4 file
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION
+    # Payments: the whole sats of version 4 as msat, and as the text an on-chain value is written with.
+    first = Payment.get(Payment.payment_id.startswith("0" * 62 + "00"))
+    assert (first.value, first.value_msat, first.fee, first.fee_msat) == ("0.00042500", 42_500_000, "0", 0)
+    assert sum(p.value_msat for p in Payment.select()) == 1000 * (42_500 + 8_000 + 166_650 + 33_334 + 8_334 + 20_000)
+    # Crowdfund: BTCPay's rule over the stored payments at the stored rate (60000):
+    # 25.50 settled + 4.80 partial on an expired invoice + 50 marked without payments + 12 Lightning;
+    # the marked-invalid invoice and the payment after expiry count nothing; 99.99 is still confirming.
+    [fund] = queries.crowdfund_progress()
+    assert (fund.settled, fund.pending, fund.contributions) == (Decimal("92.3"), Decimal("99.99"), 4)
+    assert fund.raised == Decimal("192.29") and fund.reset_every == "Never" and not fund.all_store_invoices
+    assert CrowdfundApp.get().reset_every_amount == 1
+    # The roll-up carries the contributions too, and the new crowdfund index replaced the old one.
+    assert sum(row.cf_settled_e8 for row in InvoiceDayStat.select()) == 92_30_000_000
+    indexes = {name for (name,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert "invoice_crowdfund_progress" in indexes
+    assert "invoice_app_id_store_id_status_currency_amount_e8_btc_paid_sats" not in indexes
+    # BTCPay stores walk their history again (to fetch what version 4 skipped); Angor is left alone.
+    btcpay, angor = SyncState.get_by_id("btcpay:main"), SyncState.get_by_id("angor")
+    assert (btcpay.backfill_done, btcpay.newest_seen_time, angor.backfill_done) == (False, 1_767_247_200, True)
+    assert queries.kpis().settled.count == 3 and Invoice.select().count() == 7
+    db.close()
+    db = open_database(path)  # opening again changes nothing
+    assert queries.crowdfund_progress()[0].settled == Decimal("92.3")
+
+
+def test_an_old_store_gains_the_retry_list(tmp_path):
+    from cftui.store.models import SkippedInvoice, Store
+
+    path = tmp_path / "v4.sqlite"
+    _load(V4_CROWDFUND_DUMP, path)
+    with sqlite3.connect(path) as raw:
+        tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    raw.close()
+    assert "skipped_invoice" not in tables and "invoice" in tables  # really a store from before the retry list
+
+    db = open_database(path)
+    assert schema_version(db) == SCHEMA_VERSION
+    SkippedInvoice.create(store=Store.get(), invoice_id="I1", reason="amount is not a decimal", skipped_time=1)
+    assert SkippedInvoice.select().count() == 1 and Invoice.select().count() == 7
+    db.close()
+
+
 def test_a_version_4_store_gains_the_dashboard_columns_indexes_and_perk_table(tmp_path):
     from cftui.store.models import CrowdfundPerk, Store
 
     path = tmp_path / "v4.sqlite"
-    db = open_database(path)
-    Store.create(name="main", url="https://btcpay.example", store_id="S1", added_time=1)
-    db.close()
-    # Make it the file version 4 wrote: no default_currency, the old amount index, no perk table.
+    _load(V4_CROWDFUND_DUMP, path)
     with sqlite3.connect(path) as raw:
-        raw.execute('ALTER TABLE "store" DROP COLUMN "default_currency"')
-        for index in ("invoice_currency_amount_e8_id", "invoice_additional_status_created_time_id",
-                      "payment_received_time_id"):
-            raw.execute(f'DROP INDEX "{index}"')
-        raw.execute('CREATE INDEX "invoice_amount_e8_id" ON "invoice" ("amount_e8", "id")')
-        raw.execute('DROP TABLE "crowdfund_perk"')
-        raw.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+        store_columns = {row[1] for row in raw.execute('PRAGMA table_info("store")')}
+        tables = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        old_indexes = {name for (name,) in raw.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
     raw.close()
+    # Really a file from before schema 8: no default currency, no perk table, amounts sorted across currencies.
+    assert "default_currency" not in store_columns and "crowdfund_perk" not in tables
+    assert "invoice_amount_e8_id" in old_indexes
 
     db = open_database(path)
-    assert schema_version(db) == SCHEMA_VERSION == 5
-    indexes = {index.name for table in ("invoice", "payment") for index in db.get_indexes(table)}
+    assert schema_version(db) == SCHEMA_VERSION == 8
+    indexes = {name for (name,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
     assert {"invoice_currency_amount_e8_id", "invoice_additional_status_created_time_id",
             "payment_received_time_id"} <= indexes
     assert "invoice_amount_e8_id" not in indexes
+    # Unknown until the next sync reads the store's settings; the rows of older versions are kept.
     store = Store.get(Store.name == "main")
-    assert store.default_currency is None and store.store_id == "S1"
-    Store.update(default_currency="EUR").execute()
+    assert store.default_currency is None and Invoice.select().count() == 7
+    assert queries.crowdfund_progress()[0].settled == Decimal("92.3")
+    Store.update(default_currency="USD").execute()
     CrowdfundPerk.create(store=store, app_id="A", item_code="p", sales_count=2, total="10.50", total_e8=1_050_000_000,
                          rank=0, synced_time=1)
-    assert Store.get_by_id(store.id).default_currency == "EUR" and CrowdfundPerk.select().count() == 1
+    db.close()
+    db = open_database(path)  # opening again changes nothing
+    assert Store.get_by_id(store.id).default_currency == "USD" and CrowdfundPerk.select().count() == 1
     db.close()

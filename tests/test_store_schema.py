@@ -10,9 +10,10 @@ from peewee import CharField, FloatField, IntegerField, TextField
 from cftui.store import queries
 from cftui.store.db import ALL_MODELS, open_database
 from cftui.store.filters import InvoiceFilter
+from cftui.store.models import CrowdfundApp
 from store_samples import DAY, T0, fill
 
-MONEY_TEXT = {"amount", "paid_amount", "target_amount", "rate", "percent"}
+MONEY_TEXT = {"amount", "paid_amount", "target_amount", "rate", "percent", "value", "fee"}
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_money_fields_are_integers_or_text():
     checked = 0
     for model in ALL_MODELS:
         for field in model._meta.sorted_fields:
-            if field.name.endswith(("_sats", "_e8")):
+            if field.name.endswith(("_sats", "_msat", "_e8", "_e18", "_e28")):
                 assert isinstance(field, IntegerField), f"{model.__name__}.{field.name}"
                 checked += 1
             elif field.name in MONEY_TEXT:
@@ -100,6 +101,17 @@ def _assert_indexed(statements, *, sorted_by_index: bool = True) -> None:
         assert all("INDEX" in line for line in plan if line.startswith(("SCAN", "SEARCH"))), (sql, text)
         if sorted_by_index:
             assert "TEMP B-TREE" not in text, (sql, text)
+
+
+def test_crowdfund_progress_reads_only_its_covering_index_or_the_rollup(plans):
+    statements = plans(lambda: queries.crowdfund_progress())
+    per_app = [" | ".join(plan) for sql, plan in statements if '"app_id" = ' in sql]
+    assert len(per_app) == 2 and all("COVERING INDEX invoice_crowdfund_progress" in plan for plan in per_app), per_app
+    # An app that counts every store invoice, with a reset period: the roll-up plus the edge day.
+    CrowdfundApp.update(all_store_invoices=True, reset_every="Day", start_time=T0 - 3 * DAY + 500).execute()
+    statements = plans(lambda: queries.crowdfund_progress())
+    assert any('FROM "invoice_day_stat"' in sql for sql, _ in statements)
+    _assert_indexed(statements, sorted_by_index=False)
 
 
 @pytest.mark.parametrize("sort", list(queries.SORT_KEYS))

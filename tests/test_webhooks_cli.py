@@ -39,6 +39,7 @@ def setup(tmp_path):
         f'api_key = "k"\nwebhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n'
         f"[webhooks]\nport = {port}\nread_timeout = 2\n"
     )
+    cfg.chmod(0o600)  # it holds secrets: a shared one is warned about on stderr
     return {"config": cfg, "db": tmp_path / "store.sqlite3", "port": port, "tmp": tmp_path}
 
 
@@ -106,7 +107,7 @@ def test_replay_sends_the_recorded_bytes_again_and_export_lists_both(setup, list
     read_until(listening, "duplicate")
     second = WebhookDelivery.select().order_by(WebhookDelivery.id.desc()).get()
     assert bytes(second.body) == bytes(first.body) and second.signature == first.signature
-    assert cli(setup, "webhook", "replay", "no-such-delivery") == 1
+    assert cli(setup, "webhook", "replay", "no-such-delivery") == 2  # a bad argument: usage
 
     capsys.readouterr()
     assert cli(setup, "export", "deliveries", "--format", "csv", "-o", "-") == 0

@@ -11,7 +11,8 @@ from cftui.webhooks.sample import sample_delivery
 
 STORE_ID = "9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776"
 SECRET = "3U9yDVf8QyxPZm3mqa8rQz"  # Base58 of 16 bytes, like a BTCPay-generated secret
-CONTRACTS = Path(__file__).resolve().parents[1].parent / "shared" / "contracts" / "btcpay"
+# Upstream BTCPay files copied into the repository (tests/data/btcpay/SOURCE.txt names their commit and licence).
+CONTRACTS = Path(__file__).resolve().parent / "data" / "btcpay"
 
 
 def store_config(*, name: str = "main", url: str = "http://127.0.0.1:9", store_id: str = STORE_ID,

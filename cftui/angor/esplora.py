@@ -5,9 +5,17 @@ sats + ``OP_RETURN <founderKey 33B> <keyType 2B> <nostrEventId 32B>``) and
 every investment (the 1 % fee + ``OP_RETURN <investorKey 33B> [...]`` + one
 taproot output per stage). "Raised" here is the sum of the stage outputs, i.e.
 net of the fee (the app's and hub's figure); investors are distinct investor
-keys. Stage spends are classified exactly by the executed tapscript: the
-founder leaf begins with a push of the founder's x-only key; a 4-item witness
-is the recovery (penalty) path; anything else is the investor's own exit.
+keys. Stage spends are classified by the executed tapscript (``witness[-2]``),
+whose keys are BIP-341 tweaked output keys (:mod:`cftui.angor.taproot`), as the
+app's ``DiscoverUsedScript`` does:
+
+* the founder leaf begins with a push of the founder's tweaked key: founder spent;
+* the recover leaf (``<recovery key> CHECKSIGVERIFY <investor's tweaked key> ...``)
+  is signed by investor and founder. Its output tells what it was (the app's
+  ``GetRecoveryStatus``): a P2WSH output is the penalty script, so a penalty; any
+  other is an unfunded release straight back to the investor, a refund. The
+  input pays the output at its own position (SIGHASH_SINGLE);
+* anything else is the investor's own exit (end of project, seeder secrets).
 """
 
 from __future__ import annotations
@@ -20,10 +28,13 @@ import aiohttp
 
 from cftui.angor.http import get_json
 from cftui.angor.schedule import DynamicInfo, read_dynamic_info
+from cftui.angor.taproot import tweaked_key
 
 RAISED_SOURCE = "esplora"
 MAX_TXS = 1000  # the app's cap on an address history
 CONCURRENCY = 8
+FOUNDER, PENALTY, REFUND = "founder", "penalty", "refund"
+PUSH_32, OP_CHECKSIGVERIFY = "20", "ad"
 
 
 @dataclass(slots=True)
@@ -51,7 +62,28 @@ class OnchainProject:
     founder_spent_sats: int = 0
     stage_spent_sats: dict[int, int] = field(default_factory=dict)  # stage index -> taken by the founder
     penalties_sats: int = 0
-    penalties_count: int = 0
+    refunds_sats: int = 0
+    penalty_txids: set[str] = field(default_factory=set)
+    refund_txids: set[str] = field(default_factory=set)
+
+    @property
+    def penalties_count(self) -> int:
+        return len(self.penalty_txids)
+
+    @property
+    def refunds_count(self) -> int:
+        return len(self.refund_txids)
+
+    def record_spend(self, kind: str | None, stage: int, value: int, txid: str) -> None:
+        if kind == FOUNDER:
+            self.founder_spent_sats += value
+            self.stage_spent_sats[stage] = self.stage_spent_sats.get(stage, 0) + value
+        elif kind == PENALTY:
+            self.penalties_sats += value
+            self.penalty_txids.add(txid)
+        elif kind == REFUND:
+            self.refunds_sats += value
+            self.refund_txids.add(txid)
 
     @property
     def raised_sats(self) -> int:
@@ -170,31 +202,62 @@ class Esplora:
         return result
 
     async def _classify_spends(self, project: OnchainProject) -> None:
-        founder_leaf = "20" + project.founder_key[2:]  # push of the founder's x-only key
+        founder_prefix = founder_leaf_prefix(project.founder_key)
         spending: dict[str, dict[str, Any] | None] = {}
-        penalty_txs: set[str] = set()
         outspends = await asyncio.gather(*(self._get(f"/tx/{i.txid}/outspends") for i in project.investments))
         for investment, spends in zip(project.investments, outspends, strict=True):
             for stage, value in enumerate(investment.stage_values):
-                spend = (spends or [])[stage + 2] if spends and len(spends) > stage + 2 else None
-                if not spend or not spend.get("spent") or not spend.get("txid"):
+                txid = _spender(spends, stage + 2)
+                if txid is None:
                     continue
-                txid = spend["txid"]
                 if txid not in spending:
                     spending[txid] = await self._get(f"/tx/{txid}")
-                witness = _witness(spending[txid], investment.txid, stage + 2)
-                if len(witness) >= 2 and witness[-2].startswith(founder_leaf):
-                    project.founder_spent_sats += value
-                    project.stage_spent_sats[stage] = project.stage_spent_sats.get(stage, 0) + value
-                elif len(witness) == 4:
-                    project.penalties_sats += value
-                    penalty_txs.add(txid)
-        project.penalties_count = len(penalty_txs)
+                kind = spend_kind(spending[txid], investment.txid, stage + 2, founder_prefix, investment.investor_key)
+                project.record_spend(kind, stage, value, txid)
 
 
-def _witness(tx: dict[str, Any] | None, prev_txid: str, prev_vout: int) -> list[str]:
-    """The witness of the input of ``tx`` that spends ``prev_txid:prev_vout``."""
-    for vin in (tx or {}).get("vin") or []:
+def founder_leaf_prefix(founder_key: str) -> str:
+    """How the founder leaf begins: a push of the founder's tweaked key, then ``OP_CHECKSIGVERIFY``."""
+    return PUSH_32 + tweaked_key(founder_key) + OP_CHECKSIGVERIFY
+
+
+def is_recover_leaf(script: str, investor_key: str) -> bool:
+    """``<recovery key 32B> OP_CHECKSIGVERIFY <the investor's tweaked key 32B> ...``: the investor's own recover leaf."""
+    return (len(script) > 134 and script[:2] == PUSH_32 and script[66:70] == OP_CHECKSIGVERIFY + PUSH_32
+            and script[70:134] == tweaked_key(investor_key))
+
+
+def spend_kind(tx: dict[str, Any] | None, prev_txid: str, prev_vout: int, founder_prefix: str,
+               investor_key: str) -> str | None:
+    """FOUNDER, PENALTY or REFUND for the input of ``tx`` that spends a stage output; None for an investor's own exit."""
+    position, witness = _input(tx, prev_txid, prev_vout)
+    if len(witness) < 2:
+        return None
+    leaf = str(witness[-2]).lower()
+    if leaf.startswith(founder_prefix):
+        return FOUNDER
+    if not is_recover_leaf(leaf, investor_key):
+        return None
+    vouts = (tx or {}).get("vout") or []
+    paid_to = str(vouts[position].get("scriptpubkey", "")) if 0 <= position < len(vouts) else ""
+    return PENALTY if _is_p2wsh(paid_to) else REFUND
+
+
+def _is_p2wsh(script: str) -> bool:
+    return len(script) == 68 and script.startswith("0020")
+
+
+def _spender(spends: Any, vout: int) -> str | None:
+    """The txid that spent output ``vout``, from an ``/outspends`` answer."""
+    spend = spends[vout] if isinstance(spends, list) and len(spends) > vout else None
+    if not isinstance(spend, dict) or not spend.get("spent"):
+        return None
+    return spend.get("txid") or None
+
+
+def _input(tx: dict[str, Any] | None, prev_txid: str, prev_vout: int) -> tuple[int, list[str]]:
+    """The position and witness of the input of ``tx`` that spends ``prev_txid:prev_vout``."""
+    for position, vin in enumerate((tx or {}).get("vin") or []):
         if vin.get("txid") == prev_txid and vin.get("vout") == prev_vout:
-            return list(vin.get("witness") or [])
-    return []
+            return position, list(vin.get("witness") or [])
+    return -1, []

@@ -2,7 +2,9 @@
 
 Times are ISO-8601 UTC; amounts integer sats. ``raised_source`` says where
 ``raised_sats`` came from (``indexer``: gross on the mempool-fork indexer,
-``esplora``: net of the 1 % fee, read from the chain).
+``esplora``: net of the 1 % fee, read from the chain). Refunds are empty (JSON
+null) where the source cannot tell them from penalties: the indexer counts
+them among the penalties.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from cftui.store.angor_models import AngorProject, AngorStage
 
 FIELDS = (
     "project_id", "name", "status", "network", "project_type", "target_sats", "raised_sats", "raised_source",
-    "investors", "start", "end", "expiry", "days_left", "stages", "verified", "flags",
+    "investors", "founder_spent_sats", "penalties_count", "penalties_sats", "refunds_count", "refunds_sats",
+    "start", "end", "expiry", "days_left", "stages", "verified", "flags",
 )
 PROJECT_TYPES = {0: "invest", 1: "fund", 2: "subscribe"}
 
@@ -41,6 +44,11 @@ def rows(network: str | None = None) -> list[dict[str, Any]]:
             "raised_sats": p.raised_sats,
             "raised_source": p.raised_source,
             "investors": p.investor_count,
+            "founder_spent_sats": p.founder_spent_sats,
+            "penalties_count": p.penalties_count,
+            "penalties_sats": p.penalties_sats,
+            "refunds_count": p.refunds_count,
+            "refunds_sats": p.refunds_sats,
             "start": clock.iso(p.start_time),
             "end": clock.iso(p.end_time),
             "expiry": clock.iso(p.expiry_time),

@@ -3,15 +3,18 @@
 * ``indexer``: the Angor indexer API. On the mempool fork "raised" is gross
   (fee output × 100); on blockcore-indexer it is the stage sum (net of the
   1 % fee). Stage amounts are the raised figure split by the stage
-  percentages (remainder in the last stage); per-stage founder spends are unknown.
+  percentages as the app splits an investment (remainder in the last stage);
+  per-stage founder spends are unknown, and so are refunds: the indexer counts
+  every recovery-path spend as a penalty.
 * ``esplora``: read from the chain; raised is the sum of the stage outputs
-  (net of the fee), stage amounts and founder spends are exact per stage.
+  (net of the fee), stage amounts and founder spends are exact per stage, and
+  refunds (unfunded releases) are told apart from penalties by their output.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_HALF_EVEN
 from typing import Any
 
 from cftui.angor import esplora, indexer
@@ -26,16 +29,20 @@ class Funding:
     founder_spent_sats: int = 0
     penalties_sats: int = 0
     penalties_count: int = 0
+    refunds_sats: int | None = None  # None: not read, or the source cannot tell refunds from penalties
+    refunds_count: int | None = None
     stage_sats: list[int] = field(default_factory=list)
     stage_spent_sats: list[int] = field(default_factory=list)
     investments: list[dict[str, Any]] = field(default_factory=list)  # AngorInvestment columns
 
 
 def split_by_percent(total: int, info: ProjectInfo) -> list[int]:
-    """``total`` sats shared by the stage percentages, floor each, remainder to the last (as the app does)."""
+    """``total`` sats shared by the stage percentages, the remainder to the last, as the app splits an
+    investment (``InvestmentTransactionBuilder``: ``Convert.ToInt64(total * (percent / 100))``, which
+    rounds to the nearest whole sat and a half to the even one)."""
     if not info.stages:
         return []
-    parts = [int((Decimal(total) * s.percent / 100).to_integral_value(ROUND_FLOOR)) for s in info.stages[:-1]]
+    parts = [int((total * (s.percent / 100)).to_integral_value(ROUND_HALF_EVEN)) for s in info.stages[:-1]]
     return [*parts, total - sum(parts)]
 
 
@@ -52,6 +59,8 @@ def from_indexer(
         founder_spent_sats=stats.founder_spent_sats if stats else 0,
         penalties_sats=stats.penalties_sats if stats else 0,
         penalties_count=stats.penalties_count if stats else 0,
+        refunds_sats=None,  # counted among the penalties: the indexer does not look at a recovery's outputs
+        refunds_count=None,
         stage_sats=split_by_percent(raised, info),
         stage_spent_sats=[0] * len(info.stages),
         investments=[
@@ -70,6 +79,8 @@ def from_esplora(chain: esplora.OnchainProject, info: ProjectInfo) -> Funding:
         founder_spent_sats=chain.founder_spent_sats,
         penalties_sats=chain.penalties_sats,
         penalties_count=chain.penalties_count,
+        refunds_sats=chain.refunds_sats,
+        refunds_count=chain.refunds_count,
         stage_sats=[chain.stage_sats(i) for i in range(len(info.stages))],
         stage_spent_sats=[chain.stage_spent_sats.get(i, 0) for i in range(len(info.stages))],
         investments=[

@@ -59,12 +59,11 @@ def parse(content: str, *, network: str) -> ProjectInfo:
         raise ProjectInfoError("not a ProjectInfo (content is not a JSON object)")
     try:
         data = json.loads(content, parse_float=Decimal)  # stage percentages stay exact
-    except ValueError:
+    except (ValueError, RecursionError):  # a signature says nothing about how deep the JSON nests
         raise ProjectInfoError("malformed ProjectInfo JSON") from None
     if not isinstance(data, dict):
         raise ProjectInfoError("malformed ProjectInfo JSON")
-    # Empty networkName marks a legacy testnet project: neither Main nor Angornet.
-    if data.get("networkName") != network:
+    if not is_for_network(data.get("networkName"), network):
         raise ProjectInfoError("wrong network")
     project_type = _int(data, "projectType", default=0)
     if project_type not in PROJECT_TYPES:
@@ -72,8 +71,8 @@ def parse(content: str, *, network: str) -> ProjectInfo:
     return ProjectInfo(
         project_id=_text(data, "projectIdentifier", prefix="angor1"),
         network=network,
-        # No version means a v1 project (C# defaults a missing field to 2; v1 and v2 share the id rule).
-        version=_int(data, "version", default=1),
+        # As the C# model: `Version { get; set; } = 2` (v1 and v2 share the id rule; v3 is not written by the app).
+        version=_int(data, "version", default=2),
         project_type=project_type,
         founder_key=_hex(data, "founderKey", 66),
         founder_recovery_key=_hex(data, "founderRecoveryKey", 66) if data.get("founderRecoveryKey") else None,
@@ -86,6 +85,27 @@ def parse(content: str, *, network: str) -> ProjectInfo:
         penalty_threshold_sats=_positive_or_none(_int(data, "penaltyThreshold", default=0)),
         stages=_stages(data.get("stages") or []),
     )
+
+
+# InvestView.razor NormalizeNetworkName: the spellings the app reads as each network.
+NETWORK_ALIASES = {"main": "Main", "mainnet": "Main", "bitcoin": "Main",
+                   "angornet": "Angornet", "testnet": "Angornet", "test": "Angornet"}
+# Networks where a ProjectInfo without a name is not at home (LatestProjects.cs IsMatchingNetwork).
+NAMED_ONLY = {"main", "liquid"}
+
+
+def is_for_network(name: Any, network: str) -> bool:
+    """Whether a ProjectInfo whose ``networkName`` is ``name`` belongs on ``network``, as the app decides.
+
+    The app wrote no ``networkName`` before 2026-03-19 (angor a1ae989eb), and such a project is a
+    test-network one: it matches any network but Main and Liquid. A name compares without regard to case,
+    in any spelling the app accepts.
+    """
+    if name is None or (isinstance(name, str) and not name.strip()):
+        return network.lower() not in NAMED_ONLY
+    if not isinstance(name, str):
+        raise ProjectInfoError("bad networkName")
+    return NETWORK_ALIASES.get(name.strip().lower(), name.strip()).lower() == network.lower()
 
 
 def _text(data: dict[str, Any], key: str, *, prefix: str = "") -> str:
@@ -160,7 +180,7 @@ def _patterns(content: str) -> list[dict[str, Any]]:
     """The ``dynamicStagePatterns`` of a stored ProjectInfo (lenient: it was validated when synced)."""
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     patterns = data.get("dynamicStagePatterns") if isinstance(data, dict) else None
     return [p for p in patterns if isinstance(p, dict)] if isinstance(patterns, list) else []

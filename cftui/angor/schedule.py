@@ -8,7 +8,8 @@ a stage count (0: the pattern's own). Its stage dates follow the pattern
 
 * ``FromStartDate``: start + (i+1) × {7, 14, 30, 60, 90} days by frequency;
 * ``SpecificDayOfMonth``: the first ``payoutDay`` (clamped to the month's
-  length) on or after the start, then + i × {1, 2, 3} months;
+  length) on or after the start, then + i × {1, 2, 3} months, on ``payoutDay``
+  clamped to that month's length again (day 31 from February: Feb 28, Mar 31);
 * ``SpecificDayOfWeek``: the first ``payoutDay`` weekday (0 = Sunday) on or
   after the start, then + i × {7, 14} days.
 """
@@ -61,7 +62,7 @@ def stage_times(pattern: dict[str, Any], start_time: int, stage_count: int) -> l
         days = [start + timedelta(days=(i + 1) * step) for i in range(count)]
     elif day_type == DAY_OF_MONTH and frequency in _MONTHS_BY_FREQUENCY and isinstance(payout_day, int):
         first = _first_day_of_month_on_or_after(start, payout_day)
-        days = [_add_months(first, i * _MONTHS_BY_FREQUENCY[frequency]) for i in range(count)]
+        days = [_add_months(first, i * _MONTHS_BY_FREQUENCY[frequency], payout_day) for i in range(count)]
     elif day_type == DAY_OF_WEEK and frequency in _WEEKS_BY_FREQUENCY and isinstance(payout_day, int) and 0 <= payout_day <= 6:
         first = start + timedelta(days=(payout_day - _sunday_based_weekday(start)) % 7)
         days = [first + timedelta(days=i * _WEEKS_BY_FREQUENCY[frequency]) for i in range(count)]
@@ -73,15 +74,15 @@ def stage_times(pattern: dict[str, Any], start_time: int, stage_count: int) -> l
 def _first_day_of_month_on_or_after(start: date, payout_day: int) -> date:
     candidate = _clamped(start.year, start.month, payout_day)
     if candidate < start:
-        candidate = _add_months(date(start.year, start.month, 1), 1)
-        candidate = _clamped(candidate.year, candidate.month, payout_day)
+        candidate = _add_months(candidate, 1, payout_day)
     return candidate
 
 
-def _add_months(day: date, months: int) -> date:
-    """Like .NET's AddMonths: the same day of the month, or the month's last day if it is shorter."""
+def _add_months(day: date, months: int, payout_day: int) -> date:
+    """``months`` later, on ``payout_day`` or the month's last day if it is shorter (DynamicStageCalculator
+    re-clamps the pattern's day each time, not the day it had clamped to before)."""
     index = day.month - 1 + months
-    return _clamped(day.year + index // 12, index % 12 + 1, day.day)
+    return _clamped(day.year + index // 12, index % 12 + 1, payout_day)
 
 
 def _clamped(year: int, month: int, day: int) -> date:

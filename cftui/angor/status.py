@@ -11,6 +11,11 @@ The rule is the Angor app's (Avalonia model, CONTRACT.md §4.4,
   the app's "withdrawable" test in ``ProjectStatistics.cs``):
   no stage released -> ``funded``; some -> ``active``; all -> ``completed``.
 
+"Raised" here is what the app compares: the sum of the stage outputs, net of
+the 1 % Angor fee (``HasReachedTarget`` over ``MempoolIndexerMappers``' taproot
+sum). The mempool-fork indexer reports gross instead (each investment's fee
+output × 100); :func:`status_raised` takes the fee off it first.
+
 Fund/Subscribe projects have no end date (values <= 0 read as none) and no
 fixed stages: their window stays open until the expiry date ("Open Ended" in
 the app), and past it they are ``completed`` if anyone invested (a target of
@@ -21,8 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cftui.angor.indexer import RAISED_SOURCE as GROSS_SOURCE  # its "raised" is gross
+
 DAY = 86_400
 STATUSES = ("upcoming", "funding", "funded", "failed", "active", "completed")
+FEE_PERCENT = 1  # the Angor fee on an investment (AngorInvestFeePercentage)
 
 
 def _day(ts: int) -> int:
@@ -31,6 +39,18 @@ def _day(ts: int) -> int:
 
 def window_end(end_time: int | None, expiry_time: int | None) -> int | None:
     return end_time or expiry_time
+
+
+def status_raised(raised_sats: int, raised_source: str | None) -> int:
+    """The net amount the status rule compares with the target.
+
+    A gross figure is a sum of fee outputs × 100, so a hundredth of it is exactly the fees paid. Gross
+    less the fees is the sum of the stage outputs to within 99 sats per investment (an investment of
+    ``g`` sats pays ``g // 100`` in fee, and the indexer sees only the fee).
+    """
+    if raised_source == GROSS_SOURCE:
+        return raised_sats - raised_sats * FEE_PERCENT // 100
+    return raised_sats
 
 
 def target_met(raised_sats: int, target_sats: int) -> bool:

@@ -13,7 +13,7 @@ from typing import Any
 from peewee import fn
 
 from cftui.angor.profiles import Profile
-from cftui.angor.status import is_released, project_status
+from cftui.angor.status import is_released, project_status, status_raised
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 from cftui.store.models import database
 
@@ -114,7 +114,7 @@ def refresh_statuses(now: int) -> int:
                 end_time=project.end_time,
                 expiry_time=project.expiry_time,
                 target_sats=project.target_sats,
-                raised_sats=project.raised_sats,
+                raised_sats=status_raised(project.raised_sats, project.raised_source),
                 stage_release_times=[s.release_time for s in own],
             )
             if status != project.status:

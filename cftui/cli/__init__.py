@@ -19,7 +19,7 @@ from functools import cached_property
 
 from cftui import __version__, logs
 from cftui import config as config_mod
-from cftui.errors import CftuiError, ExitCode
+from cftui.errors import CftuiError, ConfigError, DataError, ExitCode, UsageError
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,27 @@ class Context:
         from cftui.store.db import open_database
 
         return open_database(self.paths.db)
+
+    def open_existing_store(self, what: str):
+        """Open the store for reading out ``what`` (an export): never create an empty one to read nothing from."""
+        if not self.paths.db.exists():
+            if not self.paths.config.exists():
+                raise ConfigError(
+                    f"No config file at {self.paths.config} and no store at {self.paths.db}: nothing to export.",
+                    hint="Run `cftui config init` and `cftui sync` first, or give --db the store to export from.",
+                )
+            raise DataError(
+                f"No store at {self.paths.db} yet, so no {what} to export.",
+                hint="Run `cftui sync` first, or give --db the store to export from.",
+            )
+        return self.open_store()
+
+    def store_named(self, name: str) -> config_mod.StoreConfig:
+        """The configured store a --store flag names; an unknown name is a usage error."""
+        try:
+            return self.config.store(name)
+        except ConfigError as exc:
+            raise UsageError(exc.message, hint="Use a name from a [[btcpay]] table of the config.") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,7 +106,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
-    except Exception as exc:  # a bug: one line for users, the traceback in the log
+    except Exception as exc:  # a store that cannot be used, or a bug: one line for users, the traceback in the log
+        from cftui.store.db import storage_error
+
+        problem = storage_error(exc, paths.db)
+        if problem is not None:
+            log.warning("%s", problem, exc_info=args.debug)
+            if args.debug:
+                traceback.print_exc()
+            print(f"cftui: {problem}", file=sys.stderr)
+            return problem.exit_code
         log.exception("unexpected error")
         if args.debug:
             traceback.print_exc()

@@ -30,7 +30,7 @@ from aiohttp import WSMsgType, web
 
 from cftui import clock
 from cftui.angor.events import NostrEvent
-from cftui.sim.angor_data import AngorWorld, SimInvestment, SimProject
+from cftui.sim.angor_data import FOUNDER, PENALTY, REFUND, AngorWorld, SimInvestment, SimProject
 
 RELAY_PATH = "/nostr"
 ESPLORA_PAGE = 25  # esplora's chain page size
@@ -213,15 +213,10 @@ class AngorSimulator:
     async def _stats(self, request: web.Request) -> web.Response:
         project = self._find(request)
         investments = self._indexed_investments(project)
-        founder = penalty = 0
-        penalty_txs: set[str] = set()
-        for inv in investments:
-            for stage, (who, txid) in inv.spends.items():
-                if who == "founder":
-                    founder += inv.stage_values[stage]
-                elif who == "penalty":
-                    penalty += inv.stage_values[stage]
-                    penalty_txs.add(txid)
+        # [M] counts every 4-item-witness spend as a penalty: refunds (unfunded releases) included.
+        founder = sum(inv.spent_sats(FOUNDER) for inv in investments)
+        penalty = sum(inv.spent_sats(PENALTY) + inv.spent_sats(REFUND) for inv in investments)
+        penalty_txs = {txid for inv in investments for who, txid in inv.spends.values() if who in (PENALTY, REFUND)}
         return web.json_response({
             "investorCount": len(investments),  # [M]: a count of txs
             "amountInvested": sum(i.fee_sats * 100 for i in investments),  # [M]: fee output × 100
@@ -281,8 +276,14 @@ class AngorSimulator:
         spends = []
         for vout in range(len(tx["vout"])):
             spend = investment.spends.get(vout - 2) if investment else None
-            spends.append({"spent": True, "txid": spend[1], "vin": 0} if spend else {"spent": False})
+            spends.append({"spent": True, "txid": spend[1], "vin": self._vin(spend[1], tx["txid"], vout)} if spend
+                          else {"spent": False})
         return web.json_response(spends)
+
+    def _vin(self, spending_txid: str, txid: str, vout: int) -> int:
+        """The position of the input of ``spending_txid`` that spends ``txid:vout``."""
+        vins = self.world.spending_txs[spending_txid]["vin"]
+        return next(n for n, vin in enumerate(vins) if (vin["txid"], vin["vout"]) == (txid, vout))
 
 
 def _validation_error(field: str) -> web.Response:

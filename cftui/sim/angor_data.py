@@ -3,9 +3,14 @@
 Keys are real secp256k1 keys drawn from the seed; project ids derive from the
 founder keys through the network's Angor root key; every ProjectInfo is a
 signed Nostr event; the chain holds creation and investment transactions in
-esplora's JSON shape, with founder and penalty spends of stage outputs. A few
-deliberately bad entries exercise verification (see :data:`BAD_EVENTS` and the
-projects whose ``expect_flags`` is set).
+esplora's JSON shape, with the spends of stage outputs built as the Angor app
+builds them (:mod:`cftui.sim.angor_scripts`): the founder's through the founder
+leaf, an investor's exit through the recovery leaf, either to the penalty
+script (a penalty) or, from a failed project, straight back to the investor (a
+refund, the app's "unfunded release"). ProjectInfo carries ``networkName`` as
+real events do: missing on legacy Angornet projects, and in the other
+spellings the app accepts. A few deliberately bad entries exercise
+verification (see :data:`BAD_EVENTS` and the projects whose ``expect_flags`` is set).
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 import bech32
 from coincurve import PrivateKey
 
 from cftui.angor import events, identity
+from cftui.sim import angor_scripts as scripts
 from cftui.sim.config import digest
 
 DAY = 86_400
@@ -44,16 +50,26 @@ def txid_of(*parts: object) -> str:
     return hashlib.sha256(digest("tx", *parts)).hexdigest()
 
 
+FOUNDER, PENALTY, REFUND = "founder", "penalty", "refund"
+
+
 @dataclass
 class SimInvestment:
-    investor_key: str
+    investor_secret: bytes
     gross_sats: int
     txid: str
     block: int
     stage_values: list[int]
     seeder: bool = False
-    # stage index -> ("founder" | "penalty" | "investor", spending txid)
+    # stage index -> (FOUNDER | PENALTY | REFUND, spending txid)
     spends: dict[int, tuple[str, str]] = field(default_factory=dict)
+    investor_key: str = field(init=False)  # the 33-byte key the investment's OP_RETURN carries
+
+    def __post_init__(self) -> None:
+        self.investor_key = pubkey(self.investor_secret)
+
+    def spent_sats(self, kind: str) -> int:
+        return sum(self.stage_values[stage] for stage, (who, _) in self.spends.items() if who == kind)
 
     @property
     def fee_sats(self) -> int:
@@ -67,6 +83,7 @@ class SimProject:
     event: events.NostrEvent  # the published kind-3030 event
     onchain_event_id: str  # what the creation tx commits
     founder_secret: bytes
+    recovery_secret: bytes
     created_block: int
     creation_txid: str
     investments: list[SimInvestment] = field(default_factory=list)
@@ -94,6 +111,13 @@ class SimProject:
     def gross_sats(self) -> int:
         return sum(i.fee_sats * 100 for i in self.investments)
 
+    def spent_sats(self, kind: str) -> int:
+        return sum(i.spent_sats(kind) for i in self.investments)
+
+    def spend_count(self, kind: str) -> int:
+        """Transactions that spent stage outputs this way."""
+        return len({txid for i in self.investments for who, txid in i.spends.values() if who == kind})
+
 
 # Shapes of the catalogue: (label, type, start, end, stages (days from now), target, raised share %, released).
 _SHAPES = [
@@ -105,7 +129,30 @@ _SHAPES = [
     ("completed", 0, -200, -150, (-120, -90, -60), 2_000_000, 150),
     ("funding", 1, -5, None, (), 0, 100),  # Fund: open-ended, no target
     ("funding", 2, -3, None, (), 0, 100),  # Subscribe
+    # Gross (fee × 100) just reaches the target, the stage outputs (net of the 1 % fee) do not: the app
+    # compares the net sum (FullProjectExtensions.HasReachedTarget over the stage outputs), so it failed.
+    ("failed", 0, -60, -5, (10, 40), 3_000_000, 100),
 ]
+
+
+# How ProjectInfo names the network, by catalogue number (the rest use the canonical name). The app wrote
+# no networkName before 2026-03-19 (angor a1ae989eb), so every older Angornet project has none; readers also
+# accept other spellings (InvestView.razor NormalizeNetworkName) and any letter case (LatestProjects.cs).
+LEGACY = None
+NETWORK_NAMES = {
+    "Angornet": {2: LEGACY, 5: LEGACY, 3: "angornet", 4: "testnet", 0: "test"},
+    "Main": {2: "main", 3: "MAINNET", 4: "bitcoin"},
+}
+
+
+def stage_values(gross: int, stages: list[dict[str, Any]]) -> list[int]:
+    """An investment's stage outputs (InvestmentTransactionBuilder.cs): the 1 % fee comes off the gross,
+    each stage but the last gets ``Convert.ToInt64(net * percent / 100)`` (rounded half to even), the
+    last the remainder; a Fund/Subscribe investment splits equally over its pattern's (here 3) stages."""
+    net = gross - gross // 100
+    percents = [Decimal(s["amountToRelease"]) for s in stages] or [Decimal(100) / 3] * 3
+    parts = [int((net * (p / 100)).to_integral_value(ROUND_HALF_EVEN)) for p in percents[:-1]]
+    return [*parts, net - sum(parts)]
 
 
 def investment_start(project: SimProject, inv: SimInvestment) -> int:
@@ -157,7 +204,7 @@ class AngorWorld:
             "targetAmount": target,
             "stages": [],
             "projectSeeders": {"threshold": 0, "secretHashes": []},
-            "networkName": self.network,
+            "networkName": NETWORK_NAMES.get(self.network, {}).get(n, self.network),
             "version": 2,
             "projectType": ptype,
             "dynamicStagePatterns": [] if ptype == 0 else [
@@ -168,6 +215,8 @@ class AngorWorld:
             "allowDynamicStages": ptype != 0,
             "requiresInvestmentWindow": ptype == 0,
         }
+        if info["networkName"] is LEGACY:
+            del info["networkName"]  # the C# serializer omits nulls
         if stages:
             share = Decimal(100) / len(stages)
             percents = [share.quantize(Decimal("0.01")) for _ in stages[:-1]]
@@ -183,7 +232,8 @@ class AngorWorld:
         info = self._info(n, founder_secret, nostr_secret, ptype, start, end, stages, target)
         event = self._sign(nostr_secret, info, created_at=self.now + (start - 1) * DAY + n)
         block = 100 + n * 3
-        project = SimProject(label, info, event, event.id, founder_secret, block, txid_of(self.seed, "create", n))
+        project = SimProject(label, info, event, event.id, founder_secret, secret(self.seed, "recovery", n), block,
+                             txid_of(self.seed, "create", n))
         self._invest(project, n, raised_pct)
         project.extra_events = self._profile(n, nostr_secret, event.created_at)
         return project
@@ -192,7 +242,8 @@ class AngorWorld:
         content = json.dumps(info, default=str, separators=(",", ":"))
         # json writes Decimal (via str) as a string; the C# writer emits stage percentages as numbers.
         content = re.sub(r'"amountToRelease":"([0-9.]+)"', r'"amountToRelease":\1', content)
-        tags = [["d", info["projectIdentifier"]]]
+        # The d tag came later (angor c2b5ca3, 2026-05-06) than networkName: legacy events have neither.
+        tags = [["d", info["projectIdentifier"]]] if "networkName" in info else []
         return events.sign(nostr_secret, 3030, content, created_at=created_at, tags=tags)
 
     def _invest(self, project: SimProject, n: int, raised_pct: int) -> None:
@@ -203,27 +254,28 @@ class AngorWorld:
         count = 0
         while project.gross_sats < goal or (raised_pct and count == 0):
             gross = (goal // 3 // 100 + 1) * 100 + count * 1000  # whole hundreds: fee×100 is exact
-            net = gross - gross // 100  # stages hold 99 % of gross (since 2025-07)
-            if stages:
-                parts = [net * int(Decimal(s["amountToRelease"]) * 100) // 10_000 for s in stages[:-1]]
-                values = [*parts, net - sum(parts)]
-            else:
-                values = [net // 3, net // 3, net - 2 * (net // 3)]
             project.investments.append(SimInvestment(
-                investor_key=pubkey(secret(self.seed, "investor", n, count)),
+                investor_secret=secret(self.seed, "investor", n, count),
                 gross_sats=gross, txid=txid_of(self.seed, "invest", n, count),
-                block=project.created_block + 1 + count, stage_values=values, seeder=count == 0 and bool(stages),
+                block=project.created_block + 1 + count, stage_values=stage_values(gross, stages),
+                seeder=count == 0 and bool(stages),
             ))
             count += 1
+        self._spend(project, n)
+
+    def _spend(self, project: SimProject, n: int) -> None:
+        """Who took each stage output: the founder once it is released; in the active project the last
+        investor recovered the rest (a penalty); in the failed one the first two took theirs back (refunds)."""
+        stages = project.info["stages"]
+        last = len(project.investments) - 1
         for inv_no, inv in enumerate(project.investments):
             for i, stage in enumerate(stages):
                 if stage["releaseDate"] <= self.now:
-                    inv.spends[i] = ("founder", txid_of(self.seed, "spend", n, i))
-            # In the active project, the last investor took back the unreleased stages via the penalty path.
-            if project.label == "active" and inv_no == len(project.investments) - 1:
-                for i, stage in enumerate(stages):
-                    if stage["releaseDate"] > self.now:
-                        inv.spends[i] = ("penalty", txid_of(self.seed, "penalty", n, inv_no))
+                    inv.spends[i] = (FOUNDER, txid_of(self.seed, "spend", n, i))
+                elif project.label == "active" and inv_no == last:
+                    inv.spends[i] = (PENALTY, txid_of(self.seed, "penalty", n, inv_no))
+                elif project.label == "failed" and inv_no < 2:
+                    inv.spends[i] = (REFUND, txid_of(self.seed, "refund", n, inv_no))
 
     def _profile(self, n: int, nostr_secret: bytes, created_at: int) -> list[events.NostrEvent]:
         name = f"{NAMES[n % len(NAMES)]}" + (f" {n}" if n >= len(NAMES) else "")
@@ -325,18 +377,49 @@ class AngorWorld:
         return out
 
     def _spending_txs(self) -> dict[str, dict[str, Any]]:
-        txs: dict[str, dict[str, Any]] = {}
+        """Every transaction that spends a stage output, its inputs in the order the app adds them.
+
+        A recovery (penalty or refund) is signed SIGHASH_SINGLE|ANYONECANPAY: input k pays output k, and the
+        app drops the stages already spent with their outputs (BuildRecoveryTransaction.cs), then adds a
+        fee input and a change output after them.
+        """
+        spends: dict[str, list[tuple[SimProject, SimInvestment, int, str]]] = {}
         for project in self.projects:
-            xonly = project.founder_key[2:]
             for inv in project.investments:
-                for stage, (who, txid) in inv.spends.items():
-                    release = project.info["stages"][stage]["releaseDate"]
-                    if who == "founder":  # <founder x-only> CHECKSIGVERIFY <release> CLTV
-                        witness = ["aa" * 64, "20" + xonly + "ad04" + release.to_bytes(4, "little").hex() + "b1", "c0" + "33" * 32]
-                    else:  # recovery: founder + investor signatures
-                        witness = ["aa" * 64, "bb" * 64, "21" + project.info["founderRecoveryKey"] + "ad21" + inv.investor_key + "ac",
-                                   "c0" + "44" * 32]
-                    tx = txs.setdefault(txid, self._tx(txid, project.created_block + 50, [
-                        self._out(1000, "0014" + "33" * 20, "v0_p2wpkh", None)]))
-                    tx["vin"].append({"txid": inv.txid, "vout": stage + 2, "witness": witness})
-        return txs
+                for stage, (who, txid) in sorted(inv.spends.items()):
+                    spends.setdefault(txid, []).append((project, inv, stage, who))
+        return {txid: self._spending_tx(txid, inputs) for txid, inputs in spends.items()}
+
+    def _spending_tx(self, txid: str, inputs: list[tuple[SimProject, SimInvestment, int, str]]) -> dict[str, Any]:
+        project, _, _, who = inputs[0]
+        vin = [{"txid": inv.txid, "vout": stage + 2, "witness": self._stage_witness(project, inv, stage, who)}
+               for _, inv, stage, _ in inputs]
+        values = [inv.stage_values[stage] for _, inv, stage, _ in inputs]
+        if who == FOUNDER:
+            founder_hash = hashlib.sha256(bytes.fromhex(project.founder_key)).digest()[:20]
+            vout = [self._script_out(sum(values) - 1_000, scripts.p2wpkh(founder_hash), "v0_p2wpkh")]
+        else:
+            _, inv, _, _ = inputs[0]
+            if who == PENALTY:
+                penalty = scripts.penalty_script(bytes.fromhex(inv.investor_key), project.info["penaltyDays"])
+                paid_to, kind = scripts.p2wsh(penalty), "v0_p2wsh"
+            else:  # the investor's release address (a P2WPKH wallet address in the app)
+                paid_to, kind = scripts.p2wpkh(hashlib.sha256(inv.investor_secret + b"release").digest()[:20]), "v0_p2wpkh"
+            vout = [self._script_out(value, paid_to, kind) for value in values]
+            vin.append({"txid": txid_of(txid, "fee input"), "vout": 0, "witness": ["30" * 71, "02" + "55" * 32]})
+            vout.append(self._script_out(4_000, scripts.p2wpkh(b"\x66" * 20), "v0_p2wpkh"))
+        return self._tx(txid, project.created_block + 50, vout, vin)
+
+    def _stage_witness(self, project: SimProject, inv: SimInvestment, stage: int, who: str) -> list[str]:
+        control_block = "c0" + "50" * 32 + "44" * 32  # leaf version, internal key, one sibling hash
+        if who == FOUNDER:  # the founder's signature, the founder leaf
+            leaf = scripts.founder_leaf(project.founder_secret, project.info["stages"][stage]["releaseDate"])
+            return ["aa" * 64, leaf.hex(), control_block]
+        # The investor's and the founder's signatures (SIGHASH_SINGLE|ANYONECANPAY), the recover leaf.
+        secret_hash = bytes.fromhex("ab" * 32) if inv.seeder else None
+        leaf = scripts.recover_leaf(project.recovery_secret, inv.investor_secret, secret_hash)
+        return ["bb" * 64 + "83", "cc" * 64 + "83", leaf.hex(), control_block]
+
+    def _script_out(self, value: int, script: bytes, kind: str) -> dict[str, Any]:
+        address = bech32.encode(identity.ADDRESS_HRP[self.network], script[0], script[2:])
+        return self._out(value, script.hex(), kind, address)

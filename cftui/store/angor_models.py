@@ -36,8 +36,12 @@ class AngorProject(BaseModel):
     raised_source = CharField(null=True)  # "indexer" (gross, fee×100) | "esplora" (net stage sum)
     investor_count = IntegerField(default=0)
     founder_spent_sats = BigIntegerField(default=0)
-    penalties_count = IntegerField(default=0)
+    penalties_count = IntegerField(default=0)  # recovery-path spends paying the penalty script (P2WSH)
     penalties_sats = BigIntegerField(default=0)
+    # Schema 5: recovery-path spends paid straight back to the investor (unfunded releases). NULL when the
+    # source cannot tell them from penalties (the indexer) or they were not read yet (rows from schema 4).
+    refunds_count = IntegerField(null=True)
+    refunds_sats = BigIntegerField(null=True)
     status = CharField(default="upcoming")  # upcoming | funding | funded | failed | active | completed
     verified = BooleanField(default=False)
     flags = TextField(default="")  # comma-separated problems found by verification

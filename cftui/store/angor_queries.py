@@ -125,6 +125,8 @@ class ProjectDetail:
     founder_spent_sats: int
     penalties_count: int
     penalties_sats: int
+    refunds_count: int | None  # None: not told apart from the penalties (the indexer) or not read yet
+    refunds_sats: int | None
     stats_time: int | None
     synced_time: int
     description: str | None
@@ -255,6 +257,8 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
         founder_spent_sats=project.founder_spent_sats,
         penalties_count=project.penalties_count,
         penalties_sats=project.penalties_sats,
+        refunds_count=project.refunds_count,
+        refunds_sats=project.refunds_sats,
         stats_time=project.stats_time,
         synced_time=project.synced_time,
         description=(profile.description or profile.about) if profile else None,

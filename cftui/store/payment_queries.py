@@ -1,7 +1,7 @@
 """The contributions feed: payments, newest first, keyset-paged on (received_time, id).
 
 A payment row says who was paid how much through which method: its BTC
-(integer sats), its value in the invoice's currency at the invoice's own rate
+(integer msat: Lightning pays parts of a satoshi), its value in the invoice's currency at the invoice's own rate
 for that method (exact ``Decimal``), the campaign (crowdfund app) or store it
 went to, and whether it is settled. A page walks the ``payment(received_time,
 id)`` index and reads one invoice and one payment method per row, so any page
@@ -15,9 +15,10 @@ from decimal import Decimal, InvalidOperation
 
 from peewee import JOIN, Tuple
 
-from cftui.money import E8
+from cftui.money import MSAT_PER_SAT, SATS_PER_BTC
 from cftui.store.models import CrowdfundApp, Invoice, InvoicePaymentMethod, Payment, Store
 
+MSAT_PER_BTC = Decimal(MSAT_PER_SAT * SATS_PER_BTC)
 LIGHTNING = ("BTC-LN", "BTC-LNURL", "BTC-LightningNetwork", "BTC-LNURLPAY")
 
 
@@ -26,7 +27,7 @@ class PaymentRow:
     pk: int
     received_time: int
     method: str  # BTCPay's payment method id
-    value_sats: int
+    value_msat: int
     status: str  # Processing | Settled | Invalid
     store_name: str
     invoice_pk: int
@@ -56,11 +57,11 @@ class PaymentPage:
     has_older: bool
 
 
-def _value(sats: int, rate: str | None) -> Decimal | None:
+def _value(msat: int, rate: str | None) -> Decimal | None:
     if not rate:
         return None
     try:
-        return Decimal(sats) * Decimal(rate) / E8
+        return Decimal(msat) * Decimal(rate) / MSAT_PER_BTC
     except InvalidOperation:
         return None
 
@@ -71,7 +72,7 @@ def recent_payments(
     """Up to ``limit`` payments, newest first (after ``older_than`` when given); Invalid ones left out."""
     query = (
         Payment.select(
-            Payment.id, Payment.received_time, Payment.method, Payment.value_sats, Payment.status,
+            Payment.id, Payment.received_time, Payment.method, Payment.value_msat, Payment.status,
             Invoice.id, Invoice.invoice_id, Invoice.currency, Invoice.app_id, Invoice.store,
             InvoicePaymentMethod.rate,
         )
@@ -94,8 +95,8 @@ def recent_payments(
         ).tuples()
     }
     rows = [
-        PaymentRow(pk, received, method, sats, status, names.get(store, "?"), invoice_pk, invoice_id, currency,
-                   _value(sats, rate), titles.get((store, app_id)) if app_id else None)
-        for pk, received, method, sats, status, invoice_pk, invoice_id, currency, app_id, store, rate in query.tuples()
+        PaymentRow(pk, received, method, msat, status, names.get(store, "?"), invoice_pk, invoice_id, currency,
+                   _value(msat, rate), titles.get((store, app_id)) if app_id else None)
+        for pk, received, method, msat, status, invoice_pk, invoice_id, currency, app_id, store, rate in query.tuples()
     ]  # fmt: skip
     return PaymentPage(rows[:limit], has_older=len(rows) > limit)

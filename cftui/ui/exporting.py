@@ -27,10 +27,11 @@ def start_export(widget: Widget, kind: str, fmt: str, write: Callable[[TextIO], 
 
 def _export(widget: Widget, kind: str, fmt: str, write: Callable[[TextIO], int]) -> None:
     from cftui import export
+    from cftui.private_files import open_private
 
     path = export.default_export_path(kind, fmt)
     try:
-        with open(path, "w", encoding="utf-8", newline="") as out:
+        with open_private(path, newline="") as out:  # owner-only: buyer emails, checkout links
             count = write(out)
     except OSError as exc:
         widget.notify(f"Export failed: cannot write {path}: {exc.strerror}", severity="error", markup=False)

@@ -55,7 +55,8 @@ async def bare_client(url: str) -> int:
 
 def test_angor_discovery_benchmark(tmp_path):
     clock.freeze(NOW)
-    sim = AngorSimulator(seed=1, now=NOW, extra_projects=PROJECTS - 10)
+    catalogue = len(AngorSimulator(seed=1, now=NOW).world.projects)  # the default data's own projects
+    sim = AngorSimulator(seed=1, now=NOW, extra_projects=PROJECTS - catalogue)
     assert len(sim.world.projects) == PROJECTS
     relay, proc = start_relay(tmp_path / "relay", "bench")
     try:

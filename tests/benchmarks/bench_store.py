@@ -116,3 +116,31 @@ def test_sort_by_amount(store):
     settled_ms, _ = best_ms(lambda: queries.page_invoices(InvoiceFilter(statuses=("Settled",)), sort="amount"))
     report("sort by amount, Settled only, first page", settled_ms, "full sort (no index)", base_ms, 5)
     assert ms < base_ms
+
+
+def test_crowdfund_progress(store):
+    """BTCPay's crowdfund figure for two apps of ~43,000 invoices each, and for an app that counts every
+    invoice of its store (~430,000) from a reset a quarter ago. The baseline sums the same columns with a
+    full scan per app, as a query without the covering index or the roll-up would."""
+    from cftui import clock
+    from cftui.store.models import CrowdfundApp
+
+    clock.freeze(END)  # the fill's invoices end here; a reset period is found from now
+    ms, apps = best_ms(lambda: queries.crowdfund_progress())
+    columns = ", ".join(f"SUM({c})" for c in ("cf_settled_e8", "cf_settled_e18", "cf_settled_e28",
+                                              "cf_pending_e8", "cf_pending_e18", "cf_pending_e28"))
+    sql = (f"SELECT status, currency, COUNT(*), SUM(amount_e8), SUM(btc_paid_sats), {columns} FROM invoice "
+           "NOT INDEXED WHERE app_id = ? AND store_id = 1 GROUP BY status, currency")
+    base_ms, _ = best_ms(lambda: [store.execute(sql, (a.app_id,)).fetchall() for a in apps], repeat=3)
+    assert len(apps) == 2 and all(a.contributions > 10_000 and a.settled > 0 for a in apps)
+    report("crowdfund progress, 2 apps (~43,000 invoices each)", ms, "full-scan sums per app", base_ms, 100)
+    CrowdfundApp.update(all_store_invoices=True, reset_every="Month", reset_every_amount=3,
+                        start_time=END - 730 * DAY + 4321).where(CrowdfundApp.app_id == apps[0].app_id).execute()
+    try:
+        every_ms, changed = best_ms(lambda: queries.crowdfund_progress())
+    finally:
+        CrowdfundApp.update(all_store_invoices=False, reset_every="Never", start_time=None).execute()
+        clock.freeze(None)
+    assert changed[0].all_store_invoices and changed[0].contributions > apps[0].contributions // 10
+    report("crowdfund progress, one app counting the store, reset", every_ms, "full-scan sums per app", base_ms, 100)
+    assert ms < base_ms

@@ -65,6 +65,10 @@ def make_paths(tmp_path: Path) -> Paths:
     return Paths(config=tmp_path / "config.toml", db=tmp_path / "cftui.sqlite3", log_dir=tmp_path / "logs")
 
 
+def _btc(sats: int) -> str:
+    return f"{Decimal(sats).scaleb(-8):.8f}"
+
+
 def _invoice_id(rng: random.Random, store: str) -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
     return store[0].upper() + "".join(rng.choice(alphabet) for _ in range(21))
@@ -89,9 +93,11 @@ def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord
         payment_status = "Processing" if status == "Processing" else "Settled"
         if on_chain:
             txid = f"{rng.getrandbits(256):064x}"
-            payments = (PaymentRecord("BTC-CHAIN", f"{txid}-{n % 3}", paid, 141, payment_status, created + 600, f"bc1q{n:038d}"),)
+            payments = (PaymentRecord("BTC-CHAIN", f"{txid}-{n % 3}", _btc(paid), paid * 1000, _btc(141), 141_000,
+                                      payment_status, created + 600, f"bc1q{n:038d}"),)
         else:
-            payments = (PaymentRecord("BTC-LN", f"{rng.getrandbits(256):064x}", paid, 0, payment_status, created + 30, None),)
+            payments = (PaymentRecord("BTC-LN", f"{rng.getrandbits(256):064x}", _btc(paid), paid * 1000, "0", 0,
+                                      payment_status, created + 30, None),)
     methods.append(
         PaymentMethodRecord(
             method="BTC-CHAIN",
@@ -213,6 +219,17 @@ def extra_invoice(store_cfg: StoreConfig, invoice_id: str, created_time: int) ->
     )
 
 
+def shown_text(widget, width: int = 200) -> str:
+    """What a Static shows, as plain text, rendered ``width`` columns wide (its content may be a Rich table)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=width, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
 async def settle(app, pilot) -> None:
     """Wait until every worker finished and the messages they posted are handled."""
     for _ in range(3):
@@ -232,12 +249,13 @@ def _campaign_invoice(store_cfg: StoreConfig, n: int, app_id: str, status: str, 
     methods = tuple(
         dataclasses.replace(m, paid_sats=sats if (paid and m.method == "BTC-LN") else 0,
                             rate=str((Decimal(100_000_000) / SATS_PER_UNIT[currency]).quantize(Decimal("0.01"))),
-                            payments=(PaymentRecord("BTC-LN", f"{n:064x}", sats, 0, status, created + 20, None),)
+                            payments=(PaymentRecord("BTC-LN", f"{n:064x}", _btc(sats), sats * 1000, "0", 0, status, created + 20, None),)
                             if (paid and m.method == "BTC-LN") else ())
         for m in base.payment_methods
     )  # fmt: skip
     return dataclasses.replace(
         base, status=status, additional_status="None", currency=currency, amount=amount, amount_e8=to_e8(Decimal(amount)),
+        expiration_time=created + 900, monitoring_time=created + 86_400,  # paid before it expired: it counts
         paid_amount=amount if paid else "0", paid_e8=to_e8(Decimal(amount)) if paid else 0, app_id=app_id,
         item_code=perk, payment_methods=methods,
     )  # fmt: skip

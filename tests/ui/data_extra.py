@@ -86,6 +86,9 @@ def fill_angor() -> list[str]:
                 founder_spent_sats=raised // 3 if status in ("active", "completed") else 0,
                 penalties_count=1 if status == "active" else 0,
                 penalties_sats=2_500_000 if status == "active" else 0,
+                # The indexer cannot tell refunds from penalties; on the chain the failed project has two.
+                refunds_count=None if i % 2 == 0 else (2 if status == "failed" else 0),
+                refunds_sats=None if i % 2 == 0 else (raised // 2 if status == "failed" else 0),
                 status=status,
                 verified=verified,
                 flags=flags,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from data import shown_text
 from data_extra import PROJECTS, fill_angor, project_id, sample_config
 from textual.widgets import DataTable, Input
 
@@ -50,14 +51,7 @@ def cell(table: DataTable, pid: str, column: str) -> str:
 
 
 def text_of(widget) -> str:
-    """What a Static shows, as plain text (its content may be a Rich table)."""
-    import io
-
-    from rich.console import Console
-
-    console = Console(width=110, file=io.StringIO(), record=True)
-    console.print(widget.content)
-    return console.export_text()
+    return shown_text(widget, 110)
 
 
 async def test_projects_of_every_status_are_listed_by_name(make_app, projects):
@@ -153,6 +147,7 @@ async def test_enter_opens_the_project_with_stages_investors_and_sources(make_ap
         assert "0.95000000 BTC (118.8%)" in figures
         assert "gross" in figures  # this one's figure came from the indexer
         assert "90 days" in figures and "Founder spent" in figures and "1 (0.02500000 BTC)" in figures
+        assert "Refunds" in figures and "the indexer counts them among the penalties" in figures
         stages = screen.query_one("#project-stages", DataTable)
         assert stages.row_count == 3
         assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["claimable", "claimable", "locked"]
@@ -185,6 +180,19 @@ async def test_on_chain_figures_say_they_are_net_of_the_fee(make_app, projects):
         await settle(app, pilot)
         figures = text_of(app.screen.query_one("#project-figures"))
         assert "net of the 1% Angor fee" in figures
+
+
+async def test_a_failed_projects_refunds_are_shown_apart_from_its_penalties(make_app, projects):
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = await open_tab(app, pilot)
+        table.move_cursor(row=table.get_row_index(project_id(3)))  # Mesh Radio Network: failed, read on-chain
+        await pilot.press("enter")
+        await settle(app, pilot)
+        figures = text_of(app.screen.query_one("#project-figures"))
+        lines = {line.split()[0]: line for line in figures.splitlines() if line.strip()}
+        assert lines["Penalties"].split() == ["Penalties", "none"]
+        assert "2 (0.20000000 BTC)" in lines["Refunds"]
 
 
 async def test_disabled_angor_says_how_to_enable_it(make_app, projects):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import data
 import pytest
-from data import settle
+from data import settle, shown_text
 
 from cftui.store.campaign_queries import campaigns
 from cftui.ui.formatting import NBSP
@@ -22,13 +24,7 @@ def tab(app) -> CampaignsTab:
 
 
 def detail_text(app, width: int = 120) -> str:
-    import io
-
-    from rich.console import Console
-
-    console = Console(width=width, file=io.StringIO(), record=True)
-    console.print(tab(app).query_one("#campaign-detail").content)
-    return console.export_text()
+    return shown_text(tab(app).query_one("#campaign-detail"), width)
 
 
 async def open_tab(app, pilot) -> None:
@@ -45,16 +41,20 @@ async def test_each_crowdfund_with_settled_and_pending_toward_its_goal(make_app,
         rows = [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
         assert [row[0] for row in rows] == ["Community node fund", "Community garden", "Spring meetup"]
         node = rows[0]
-        assert node[2] == "██████▒░░░░░   56.2%"  # 56.2% settled, 61.2% with the pending 1,250 USD
-        assert node[3:6] == [f"14,060.06{NBSP}USD", f"1,250.00{NBSP}USD", f"25,000.00{NBSP}USD"]
+        # As BTCPay counts it: settled net of the on-chain fees, 56.2% of the goal; 61.2% with the pending 1,250 USD.
+        assert node[2] == "██████▒░░░░░   56.2%"
+        assert node[3:6] == [f"14,058.65{NBSP}USD", f"1,250.00{NBSP}USD", f"25,000.00{NBSP}USD"]
         assert node[6] == "12 d left" and rows[1][6] == "open" and rows[2][6] == "ended"
         assert rows[2][2] == "no goal"
         assert table.max_scroll_x == 0  # the contributions count waits for a wider screen (it is in the detail)
         text = detail_text(app)
-        assert f"Settled  14,060.06{NBSP}USD (56.2%) · 15 contributions · 0.14060060 BTC" in text
-        assert f"Pending  1,250.00{NBSP}USD · 2 confirming · 61.2% with it" in text
-        assert "Runs     2026-04-18 → 2026-06-09 (ends in 12 d)" in text
+        assert f"Settled   14,058.65{NBSP}USD (56.2%) · 17 contributions" in text
+        assert f"Pending   1,250.00{NBSP}USD · 61.2% with it" in text
+        assert "BTC paid  0.15310060 BTC" in text
+        assert "Runs      2026-04-18 → 2026-06-09 (ends in 12 d)" in text
         assert "Sponsor" in text and f"1,500.00{NBSP}USD" in text
+        # At 120x40 there is room for how each figure is counted, from the crowdfund query's own rules.
+        assert "How these figures are counted" in text and "GetContributionsByPaymentMethodId" in text
         await pilot.press("down")
         await pilot.pause()
         assert "Community garden" in detail_text(app) and "since 2026-02-27, no end date" in detail_text(app)
@@ -63,7 +63,7 @@ async def test_each_crowdfund_with_settled_and_pending_toward_its_goal(make_app,
         await settle(app, pilot)
         table = tab(app).query_one(ListTable)
         assert [str(column.label) for column in table.columns.values()][-2:] == ["Contributions", "Ends"]
-        assert str(table.get_row_at(0)[6]) == "15"
+        assert str(table.get_row_at(0)[6]) == "17"
 
 
 async def test_the_whole_view_is_visible_without_scrolling_at_80x24(make_app, funds):
@@ -77,7 +77,8 @@ async def test_the_whole_view_is_visible_without_scrolling_at_80x24(make_app, fu
         assert table.size.width <= 80 and table.max_scroll_x == 0 and table.max_scroll_y == 0
         detail = tab(app).query_one("#campaign-detail")
         lines = detail_text(app, detail.content_size.width).rstrip("\n").splitlines()
-        assert len(lines) <= detail.content_size.height and "Any amount" in lines[-1], "every perk line shows"
+        assert len(lines) <= detail.content_size.height and "Any amount" in lines[-2], "every perk line shows"
+        assert "i  how these figures are counted" in lines[-1]  # no room for the rules: the key that shows them
 
 
 async def test_enter_opens_the_campaigns_invoices(make_app, funds):
@@ -117,7 +118,28 @@ async def test_w_shows_one_stores_campaigns_and_an_empty_store_says_so(make_app,
         assert empty.focused is state
 
 
-def test_the_campaign_figures_come_from_one_store_query(funds):
+def test_the_campaign_figures_come_from_the_one_crowdfund_query(funds):
+    from cftui.store.crowdfund import crowdfund_progress
+
     node = campaigns()[0]
-    assert (node.settled_e8, node.pending_e8, node.contributions, node.pending_count) == (
-        1_406_006_000_000, 125_000_000_000, 15, 2)
+    [same] = [p for p in crowdfund_progress() if p.app_id == node.app_id]
+    assert node == same
+    assert (node.settled, node.pending, node.contributions) == (Decimal("14058.65"), Decimal("1250.00"), 17)
+
+
+async def test_i_shows_how_the_campaigns_figures_are_counted(make_app, funds):
+    from cftui.ui.tabs.campaigns import RulesScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(app, pilot)
+        await pilot.press("i")
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, RulesScreen) and screen.campaign.app_id == data.APP_ID
+        shown = " ".join(str(widget.render()) for widget in screen.query("Static"))
+        assert "Community node fund" in shown
+        assert all(rule in shown for rule in screen.campaign.rules) and "CrowdfundPlugin.GetInfo" in shown
+        await pilot.press("q")
+        await settle(app, pilot)
+        assert app.screen is not screen and app.tabbed.active == "campaigns"

@@ -67,7 +67,7 @@ async def test_the_feed_lists_payments_newest_first_with_value_campaign_and_meth
         assert "Community node fund" in cells and "Lightning" in cells and "○" in cells
         # The value is the BTC paid at the invoice's own rate for that method, exactly.
         eur = next(row for row in expected if row.currency == "EUR" and row.campaign is None)
-        assert eur.value == Decimal(eur.value_sats) * Decimal("90909.09") / Decimal(10**8)
+        assert eur.value == Decimal(eur.value_msat) * Decimal("90909.09") / Decimal(10**11)
         assert app.focused is table
 
 

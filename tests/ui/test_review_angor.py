@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 
 import pytest
-from data import settle
+from data import settle, shown_text
 from data_extra import DAY, NOW, PROJECTS, fill_angor, project_id, sample_config
-from rich.console import Console
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
@@ -27,9 +25,7 @@ def angor_on():
 
 
 def text_of(widget) -> str:
-    console = Console(width=200, file=io.StringIO(), record=True)
-    console.print(widget.content)
-    return console.export_text()
+    return shown_text(widget)
 
 
 async def open_project(app, pilot, pid: str) -> ProjectDetailScreen:

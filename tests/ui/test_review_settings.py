@@ -44,11 +44,11 @@ async def test_m4_a_refused_value_is_said_in_full_under_the_form_at_80_columns(m
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         error = tab.query_one("#settings-error")
-        assert str(error.render()) == "Sync, Interval (s): must be greater than 0, not 0."
+        assert str(error.render()) == "Sync, Interval (s): must be between 1 and 604800, not 0."
         assert error.region.width <= 80 and error.size.height >= 1
         lines = error.render_lines(error.region.reset_offset)
         shown = " ".join("".join(seg.text for seg in line).strip() for line in lines).split()
-        assert " ".join(shown) == "Sync, Interval (s): must be greater than 0, not 0.", "nothing is cut off"
+        assert " ".join(shown) == "Sync, Interval (s): must be between 1 and 604800, not 0.", "nothing is cut off"
         assert tab.query_one("#sync-interval").has_class("-refused")
 
 

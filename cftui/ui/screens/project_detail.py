@@ -34,7 +34,8 @@ WIDE = 100
 
 # What each `raised_source` means (angor CONTRACT §2: the two servers count investments differently).
 SOURCES = {
-    "indexer": "Angor indexer: gross, before the 1% Angor fee",
+    "indexer": "Angor indexer: gross, each investment counted as its 1% fee output × 100; the status compares it "
+               "net of the fee, as the app does",
     "esplora": "on-chain stage outputs: net of the 1% Angor fee",
 }
 # Each verification flag in words, with what to do (cftui/angor/verify.py sets them; review M9).
@@ -69,6 +70,15 @@ def window(detail: ProjectDetail, now: int) -> str:
     return day(row.end_time) + suffix
 
 
+def refunds_text(detail: ProjectDetail) -> str:
+    """Recovery-path spends paid back to the investor (a failed project's unfunded releases)."""
+    if detail.refunds_count is not None and detail.refunds_sats is not None:
+        return f"{detail.refunds_count:,} ({btc(detail.refunds_sats)} BTC)" if detail.refunds_count else "none"
+    if detail.raised_source == "indexer":
+        return "not told apart: the indexer counts them among the penalties"
+    return NONE
+
+
 def figures(detail: ProjectDetail, now: int) -> list[tuple[str, str]]:
     row = detail.row
     penalties = (f"{detail.penalties_count:,} ({btc(detail.penalties_sats)} BTC)" if detail.penalties_count
@@ -87,6 +97,7 @@ def figures(detail: ProjectDetail, now: int) -> list[tuple[str, str]]:
          + (f", none under {btc(detail.penalty_threshold_sats)} BTC" if detail.penalty_threshold_sats else "")),
         ("Founder spent", f"{btc(detail.founder_spent_sats)} BTC"),
         ("Penalties", penalties),
+        ("Refunds", refunds_text(detail)),
         ("Figures read", clock.ago(detail.stats_time) if detail.stats_time else NONE),
     ]  # fmt: skip
 

@@ -2,9 +2,12 @@
 
 A row per crowdfund app: settled (█) and pending (▒) toward the goal, what
 was raised, when it ends. Under the list, the highlighted campaign in full:
-goal, settled and pending with their counts, start and end, and the perks
-sold as BTCPay counts them (``top-items``). Enter opens its invoices (the
-Invoices tab filtered by the app). Everything fits 80×24 without scrolling.
+goal, settled and pending, contributions, BTC paid, start and end, the reset
+period, and the perks sold as BTCPay counts them (``top-items``); below them,
+when there is room, how each figure is counted (``i`` shows it anyway).
+Every figure comes from :func:`cftui.store.crowdfund.crowdfund_progress`, the
+one crowdfund query. Enter opens its invoices (the Invoices tab filtered by
+the app). Everything fits 80×24 without scrolling.
 """
 
 from __future__ import annotations
@@ -18,19 +21,22 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container
+from textual.containers import Container, VerticalScroll
 from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from cftui import clock
 from cftui.money import E8, format_btc
+from cftui.printable import printable
 from cftui.store import queries
-from cftui.store.campaign_queries import Campaign, CampaignDetail, campaign_detail, campaigns
+from cftui.store.campaign_queries import CampaignDetail, campaign_detail, campaigns
+from cftui.store.crowdfund import CrowdfundProgress
 from cftui.ui.focus import keep_focus
-from cftui.ui.formatting import NONE, cut, money, relative
+from cftui.ui.formatting import NONE, cut, money, percent, relative
 from cftui.ui.keys import shared_keys
 from cftui.ui.messages import DataChanged
+from cftui.ui.screens.base import DetailModal
 from cftui.ui.screens.detail_text import aligned, day
 from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.list_table import ListTable
@@ -47,25 +53,36 @@ class CampaignsLoaded(Message):
     details: list[CampaignDetail]
 
 
-def amount(e8: int, currency: str | None) -> str:
-    return NONE if currency is None else money(Decimal(e8) / E8, currency)
+def amount(campaign: CrowdfundProgress, value: Decimal | None) -> str:
+    """``value`` in the goal's currency, rounded as BTCPay's crowdfund page rounds it."""
+    if value is None or campaign.currency is None:
+        return NONE
+    return money(campaign.shown(value), campaign.currency)
 
 
-def progress(campaign: Campaign, width: int, styles: dict[str, object]) -> Text:
+def share_of_goal(campaign: CrowdfundProgress, value: Decimal) -> str:
+    return percent(value / campaign.target) if campaign.target else NONE
+
+
+def cells_of_goal(campaign: CrowdfundProgress, value: Decimal, width: int) -> int:
+    return min(width, int(value * width / campaign.target)) if campaign.target else 0
+
+
+def progress(campaign: CrowdfundProgress, width: int, styles: dict[str, object]) -> Text:
     """Settled █ and pending ▒ toward the goal, then the settled percentage; 'no goal' without one."""
-    if not campaign.target_e8:
+    if not campaign.target:
         return Text("no goal", style="dim")
-    settled = min(width, campaign.settled_e8 * width // campaign.target_e8)
-    both = min(width, (campaign.settled_e8 + campaign.pending_e8) * width // campaign.target_e8)
+    settled = cells_of_goal(campaign, campaign.settled, width)
+    both = cells_of_goal(campaign, campaign.raised, width)
     text = Text(no_wrap=True)
     text.append("█" * settled, style=styles["settled"])
     text.append("▒" * (both - settled), style=styles["pending"])
     text.append("░" * (width - both), style="dim")
-    text.append(f" {campaign.percent()}%".rjust(8))
+    text.append(f" {share_of_goal(campaign, campaign.settled)}".rjust(8))
     return text
 
 
-def runs(campaign: Campaign) -> str:
+def runs(campaign: CrowdfundProgress) -> str:
     start = day(campaign.start_time) if campaign.start_time else "its creation"
     if campaign.end_time is None:
         return f"since {start}, no end date"
@@ -73,11 +90,20 @@ def runs(campaign: Campaign) -> str:
     return f"{start} → {day(campaign.end_time)} ({verb} {relative(campaign.end_time)})"
 
 
-def ends(campaign: Campaign) -> str:
-    if campaign.end_time is None:
+def resets(campaign: CrowdfundProgress) -> str | None:
+    """The goal's reset period, when it has one: what the figures count since."""
+    if campaign.period_start is None:
+        return None
+    unit = campaign.reset_every.lower() + ("s" if campaign.reset_every_amount != 1 else "")
+    every = f"every {campaign.reset_every_amount} {unit}" if campaign.reset_every_amount != 1 else f"every {unit}"
+    upcoming = f", next {day(campaign.next_reset)}" if campaign.next_reset else ""
+    return f"{every}: counted since {day(campaign.period_start)}{upcoming}"
+
+
+def ends(campaign: CrowdfundProgress) -> str:
+    if campaign.days_left is None:
         return "open"
-    left = campaign.days_left(clock.now_s())
-    return "ended" if not left else f"{left} d left"
+    return "ended" if not campaign.days_left else f"{campaign.days_left} d left"
 
 
 def perks_table(detail: CampaignDetail, shown: int = PERKS_SHOWN) -> Table | Text:
@@ -89,27 +115,65 @@ def perks_table(detail: CampaignDetail, shown: int = PERKS_SHOWN) -> Table | Tex
     table.add_column("Total", justify="right")
     if len(detail.perks) > shown:
         shown = max(1, shown - 1)  # a line for "+N more"
+    currency = detail.campaign.currency
     for perk in detail.perks[:shown]:
-        table.add_row(perk.title, f"{perk.sales_count:,}", amount(perk.total_e8, detail.campaign.currency))
+        total = NONE if currency is None else money(Decimal(perk.total_e8) / E8, currency)
+        table.add_row(printable(perk.title), f"{perk.sales_count:,}", total)
     if len(detail.perks) > shown:
         table.add_row(Text(f"+{len(detail.perks) - shown} more", style="dim"), "", "")
     return table
 
 
-def detail_view(detail: CampaignDetail, perk_lines: int = PERKS_SHOWN) -> Group:
-    c = detail.campaign
-    with_pending = c.percent(with_pending=True)
-    settled = f"{amount(c.settled_e8, c.currency)}" + (f" ({c.percent()}%)" if c.target_e8 else "")
+def figure_rows(c: CrowdfundProgress) -> list[tuple[str, str]]:
+    """Goal, settled, pending (with the share both make), BTC paid, dates and the reset period."""
+    settled = amount(c, c.settled) + (f" ({share_of_goal(c, c.settled)})" if c.target else "")
+    pending = amount(c, c.pending) + (f" · {share_of_goal(c, c.raised)} with it" if c.target and c.pending else "")
     rows = [
-        ("Goal", amount(c.target_e8 or 0, c.currency) if c.target_e8 else "none set"),
-        ("Settled", f"{settled} · {c.contributions:,} contributions · {format_btc(c.settled_sats)}"),
-        ("Pending", f"{amount(c.pending_e8, c.currency)} · {c.pending_count:,} confirming"
-         + (f" · {with_pending}% with it" if c.target_e8 and c.pending_e8 else "")),
+        ("Goal", amount(c, c.target) if c.target else "none set"),
+        ("Settled", f"{settled} · {c.contributions:,} contributions"),
+        ("Pending", pending),
+        ("BTC paid", format_btc(c.btc_paid_sats)),
         ("Runs", runs(c)),
-    ]  # fmt: skip
-    title = Text.assemble((c.title, "bold"), ("  ·  " + c.store_name, "dim"),
+    ]
+    if (period := resets(c)) is not None:
+        rows.append(("Resets", period))
+    return rows
+
+
+def rules_text(campaign: CrowdfundProgress) -> Text:
+    """How each figure is counted, one sentence each (BTCPay's rule, from the crowdfund query)."""
+    return Text.assemble(("How these figures are counted\n", "bold"),
+                         ("\n".join(f"• {rule}" for rule in campaign.rules), "dim"))
+
+
+def detail_view(detail: CampaignDetail, perk_lines: int = PERKS_SHOWN, *, rules: bool = False) -> Group:
+    c = detail.campaign
+    title = Text.assemble((printable(c.title_or_name), "bold"), ("  ·  " + printable(c.store_name), "dim"),
                           ("  ·  not accepting contributions" if not c.enabled else "", "dim"))  # fmt: skip
-    return Group(title, aligned(rows), perks_table(detail, perk_lines))
+    parts = [title, aligned(figure_rows(c)), perks_table(detail, perk_lines)]
+    if rules:
+        parts += [Text(""), rules_text(c)]
+    else:
+        parts.append(Text("i  how these figures are counted (BTCPay's rule)", style="dim"))
+    return Group(*parts)
+
+
+class RulesScreen(DetailModal):
+    """The campaign's counting rules, one sentence per figure."""
+
+    TITLE = "How a campaign is counted"
+
+    def __init__(self, campaign: CrowdfundProgress) -> None:
+        super().__init__()
+        self.campaign = campaign
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="campaign-rules"):
+            yield Static(Text.assemble((printable(self.campaign.title_or_name), "bold"), "\n"))
+            yield Static(rules_text(self.campaign))
+
+    def on_mount(self) -> None:
+        self.query_one("#campaign-rules").focus()
 
 
 class CampaignsTab(Container):
@@ -118,6 +182,7 @@ class CampaignsTab(Container):
     TITLE = "Campaigns"
     BINDINGS = [
         Binding("enter", "invoices", "Invoices", key_display="⏎", id="campaigns.invoices"),
+        Binding("i", "rules", "How counted", id="campaigns.rules"),
         *shared_keys("campaigns", "store", "copy_id"),
     ]
 
@@ -190,10 +255,8 @@ class CampaignsTab(Container):
         table = self.query_one(ListTable)
         wide = self.size.width >= WIDE
         selected = self._selected_index()
-        table.clear(columns=True)
         columns = self._columns()
-        for key, label in columns:
-            table.add_column(label, key=key)
+        table.start_over(columns)
         styles = {"settled": table.theme_style("success"), "pending": table.theme_style("warning")}
         for index, detail in enumerate(self.details):
             cells = self._cells(detail.campaign, wide, styles)
@@ -218,14 +281,14 @@ class CampaignsTab(Container):
         )
 
     @staticmethod
-    def _cells(c: Campaign, wide: bool, styles) -> dict[str, object]:
+    def _cells(c: CrowdfundProgress, wide: bool, styles) -> dict[str, object]:
         return {
-            "title": cut(c.title, 26 if wide else 18),
-            "store": cut(c.store_name, 12 if wide else 9),
+            "title": cut(printable(c.title_or_name), 26 if wide else 18),
+            "store": cut(printable(c.store_name), 12 if wide else 9),
             "progress": progress(c, 12 if wide else 8, styles),
-            "settled": Text(amount(c.settled_e8, c.currency), justify="right"),
-            "pending": Text(amount(c.pending_e8, c.currency), justify="right"),
-            "goal": Text(amount(c.target_e8, c.currency) if c.target_e8 else NONE, justify="right"),
+            "settled": Text(amount(c, c.settled), justify="right"),
+            "pending": Text(amount(c, c.pending), justify="right"),
+            "goal": Text(amount(c, c.target) if c.target else NONE, justify="right"),
             "backers": Text(f"{c.contributions:,}", justify="right"),
             "ends": ends(c),
         }
@@ -244,13 +307,24 @@ class CampaignsTab(Container):
     def _show_detail(self) -> None:
         detail = self.selected()
         panel = self.query_one("#campaign-detail", Static)
-        # As many perks as the panel has lines for: title, four figures and the perks' header come first.
-        perk_lines = max(PERKS_SHOWN, panel.content_size.height - 6)
-        panel.update(detail_view(detail, perk_lines) if detail else "")
+        if detail is None:
+            panel.update("")
+            return
+        height, width = panel.content_size.height, max(1, panel.content_size.width)
+        # The title, the figures, the perks' header and the last line (the rules, or the key that shows them).
+        fixed = 1 + len(figure_rows(detail.campaign)) + 1
+        perk_lines = max(1, height - fixed - 1)
+        perks = min(len(detail.perks), perk_lines) if detail.perks else 0
+        rules_lines = 2 + sum(-(-(len(rule) + 2) // width) for rule in detail.campaign.rules)
+        panel.update(detail_view(detail, perk_lines, rules=height - fixed - perks >= rules_lines))
 
     def on_resize(self) -> None:
-        if self.details:
+        if not self.details:
+            return
+        if [key for key, _ in self._columns()] != self.query_one(ListTable).column_keys():
             self._show_rows()
+        else:
+            self._show_detail()  # as many perks, and the rules, as the new height has room for
 
     # ------------------------------------------------------------ actions
 
@@ -265,13 +339,19 @@ class CampaignsTab(Container):
             return
         c = detail.campaign
         self.app.action_show_tab("invoices")
-        self.app.tab("invoices").show_filtered(app=(c.app_id, c.title), store=c.store_name)
+        self.app.tab("invoices").show_filtered(app=(c.app_id, c.title_or_name), store=c.store_name)
 
     def action_cycle_store(self) -> None:
         choices: list[str | None] = [None, *(store.name for store in self.app.config.btcpay)]
         index = choices.index(self.store) if self.store in choices else 0
         self.store = choices[(index + 1) % len(choices)]
         self.reload()
+
+    def action_rules(self) -> None:
+        """How the highlighted campaign's figures are counted, in full (the detail may lack the room)."""
+        detail = self.selected()
+        if detail is not None:
+            self.app.push_screen(RulesScreen(detail.campaign))
 
     def action_copy_id(self) -> None:
         detail = self.selected()

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from cftui import clock
-from cftui.money import format_btc
+from cftui.money import format_btc_msat
 from cftui.store import queries
 from cftui.store.payment_queries import FeedCursor, PaymentPage, PaymentRow, recent_payments
 from cftui.ui.focus import keep_focus
@@ -86,7 +86,7 @@ def newly_settled(feed: _Feed, newest: PaymentPage, now: int) -> list[PaymentRow
 
 
 def settled_toast(rows: list[PaymentRow]) -> str:
-    lines = [f"{format_btc(r.value_sats)} · {value_text(r)} to {r.campaign or r.store_name} ({r.method_label})"
+    lines = [f"{format_btc_msat(r.value_msat)} · {value_text(r)} to {r.campaign or r.store_name} ({r.method_label})"
              for r in rows[:SHOWN_IN_TOAST]]  # fmt: skip
     if len(rows) > SHOWN_IN_TOAST:
         lines.append(f"and {len(rows) - SHOWN_IN_TOAST} more")
@@ -215,11 +215,7 @@ class PaymentsTab(Container):
         wide = self.size.width >= WIDE
         selected = self._selected_pk()
         columns = self._columns()
-        rebuild = [key for key, _ in columns] != [str(key.value) for key in table.columns]
-        table.clear(columns=rebuild)
-        if rebuild:
-            for key, label in columns:
-                table.add_column(label, key=key)
+        table.start_over(columns)
         styles = {"Settled": table.theme_style("success"), "Processing": table.theme_style("warning")}
         for row in page.rows:
             cells = self._cells(row, wide, styles)
@@ -236,7 +232,7 @@ class PaymentsTab(Container):
         to = row.campaign or row.store_name
         return {
             "when": when(row, wide),
-            "btc": Text(format_btc(row.value_sats), justify="right"),
+            "btc": Text(format_btc_msat(row.value_msat), justify="right"),
             "value": Text(value_text(row), justify="right"),
             "to": cut(to, 24 if wide else 16),
             "invoice": row.invoice_id,
@@ -260,7 +256,7 @@ class PaymentsTab(Container):
         self.query_one("#payments-info", Static).update(" · ".join(parts))
 
     def on_resize(self) -> None:
-        if self._feed.page is not None and [k for k, _ in self._columns()] != [str(k.value) for k in self.table.columns]:
+        if self._feed.page is not None and [key for key, _ in self._columns()] != self.table.column_keys():
             self._show_rows()
 
     def _selected_pk(self) -> int | None:

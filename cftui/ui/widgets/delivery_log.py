@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.store.webhook_models import DUPLICATE, RATE_LIMITED, VERIFIED
 from cftui.store.webhook_queries import DeliveryLine
 
@@ -193,9 +194,9 @@ class DeliveryLog(ScrollView, can_focus=True):
         cap = STORE_WIDTH_MAX if self.size.width >= WIDE else STORE_WIDTH_NARROW
         return min(max(longest, len("Store") + 1), cap)
 
-    def _event_text(self, event_type: str | None) -> str:
+    def _event_text(self, event_type: str) -> str:
         """The event type; below 100 columns without its "Invoice" prefix, which every invoice event has."""
-        if event_type is None:
+        if not event_type:
             return "-"
         if self.size.width < WIDE and event_type.startswith("Invoice") and len(event_type) > len("Invoice"):
             return event_type[len("Invoice"):]
@@ -239,9 +240,10 @@ class DeliveryLog(ScrollView, can_focus=True):
             hms(line.received_ms),
             verdict_label(line.verdict),
             "↻" if line.is_redelivery else " ",
-            self._event_text(line.event_type),
-            line.store_name or "-",
-            line.invoice_id or "-",
+            # Claimed by the request, verified or not: never shown raw (see cftui.printable).
+            self._event_text(printable(line.event_type)),
+            printable(line.store_name) or "-",
+            printable(line.invoice_id) or "-",
         )
         if index == self.cursor:
             base += self.get_component_rich_style("delivery-log--cursor", partial=True)

@@ -29,6 +29,18 @@ class ListTable(DataTable):
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
 
+    def column_keys(self) -> list[str]:
+        return [str(key.value) for key in self.columns]
+
+    def start_over(self, columns: list[tuple[str, str]]) -> None:
+        """Remove every row; the columns (key, label) are rebuilt only when they changed (a resize that
+        adds one). Rebuilding them on every reload would remeasure each column for nothing."""
+        rebuild = [key for key, _ in columns] != self.column_keys()
+        self.clear(columns=rebuild)
+        if rebuild:
+            for key, label in columns:
+                self.add_column(label, key=key)
+
     def theme_style(self, variable: str) -> Style:
         """A Rich style in the current theme's colour ``variable`` ("success", "error", …) for a cell."""
         try:
