@@ -20,6 +20,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.money import AmountError, format_btc, format_fiat, format_msat, format_sats, parse_decimal
 from cftui.store import queries
 from cftui.ui.screens.base import BACK, DetailModal
@@ -61,7 +62,8 @@ def _pairs(rows: list[tuple[str, str]]) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for name, value in rows:
-        table.add_row(name, Text(value))
+        # Order ids, emails, item texts and links were chosen by a buyer or a plugin: never shown raw.
+        table.add_row(name, Text(printable(value)))
     return table
 
 
@@ -172,7 +174,7 @@ class InvoiceDetailScreen(DetailModal):
                 body.update("This invoice is no longer in the store.")
                 return
             body.update(self._render_detail(self.detail))
-            self.query_one("#invoice-detail").border_title = f"Invoice {self.detail.row.invoice_id}"
+            self.query_one("#invoice-detail").border_title = f"Invoice {printable(self.detail.row.invoice_id)}"
 
     def _render_detail(self, detail: queries.InvoiceDetail) -> Group:
         parts: list = [_pairs(invoice_fields(detail))]
@@ -184,7 +186,7 @@ class InvoiceDetailScreen(DetailModal):
         parts.append(_heading(f"Payments ({len(detail.payments)})"))
         parts.append(payment_lines(detail) if detail.payments else Text("no payments"))
         parts.append(_heading("Metadata"))
-        parts.append(Text(pretty_metadata(detail.metadata)))
+        parts.append(Text(printable(pretty_metadata(detail.metadata), multiline=True)))
         return Group(*parts)
 
     def action_copy_id(self) -> None:

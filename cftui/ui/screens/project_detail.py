@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.store import angor_queries
 from cftui.store.angor_queries import InvestmentRow, ProjectDetail, founder_view, stage_state
 from cftui.ui.formatting import relative
@@ -121,7 +122,7 @@ def founder_lines(detail: ProjectDetail) -> list[tuple[str, str]]:
 
 def links(detail: ProjectDetail) -> Table | str:
     rows = [("Website", detail.website), ("NIP-05", detail.nip05), ("Lightning", detail.lud16)]
-    shown = [(name, value) for name, value in rows if value]
+    shown = [(name, printable(value)) for name, value in rows if value]  # a stranger's profile on Nostr
     return aligned(shown) if shown else "No links in the project's profile."
 
 
@@ -195,8 +196,9 @@ class ProjectDetailScreen(DetailScreen):
             return
         row = detail.row
         title = self.query_one("#project-title", Label)
-        title.update(f"{row.name}  ·  {row.status}" + ("" if row.verified else "  ·  unverified"))
-        self.query_one("#project-description", Static).update(detail.description or "No description published.")
+        title.update(f"{printable(row.name)}  ·  {row.status}" + ("" if row.verified else "  ·  unverified"))
+        description = printable(detail.description, multiline=True)
+        self.query_one("#project-description", Static).update(description or "No description published.")
         self.query_one("#project-links", Static).update(links(detail))
         self.query_one("#project-founder", Static).update(aligned(founder_lines(detail)))
         self.query_one("#project-figures", Static).update(aligned(figures(detail, clock.now_s())))

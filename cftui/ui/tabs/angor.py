@@ -21,6 +21,7 @@ from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import get_current_worker
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.store import angor_queries
 from cftui.store.angor_queries import STATUSES, ProjectRow
 from cftui.ui.focus import keep_focus
@@ -172,12 +173,13 @@ class AngorTab(Container):
 
     @staticmethod
     def _cells(row: ProjectRow, now: int, name_width: int, bar: int, bar_style: Style) -> dict[str, object]:
-        name = row.name if row.verified else f"⚠ {row.name}"
+        name = printable(row.name) if row.verified else f"⚠ {printable(row.name)}"
         if len(name) > name_width:
             name = name[: name_width - 1] + "…"
         left = angor_queries.days_left(row.end_time, now, row.expiry_time)
         return {
-            # Text, not str: names come from strangers on Nostr and must not be read as markup.
+            # Text, not str: names come from strangers on Nostr and must not be read as markup (nor reach
+            # the terminal raw: printable above).
             "name": Text(name),
             "type": row.project_type,
             "status": row.status,

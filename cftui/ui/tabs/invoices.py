@@ -21,6 +21,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from cftui.printable import printable
 from cftui.store import queries
 from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
@@ -84,9 +85,9 @@ class View:
         if self.additional:
             parts.append(NOTE_LABELS.get(self.additional, ", ".join(self.additional)))
         if self.app:
-            parts.append(f"campaign {self.app[1]}")
+            parts.append(f"campaign {printable(self.app[1])}")
         if self.text:
-            parts.append(f"text “{self.text}”")
+            parts.append(f"text “{printable(self.text)}”")
         return parts
 
 

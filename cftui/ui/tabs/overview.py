@@ -24,6 +24,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.money import E8, currency_places, format_btc, format_fiat, format_sats
 from cftui.store import queries
 from cftui.store.currency_totals import CurrencyTotals, currency_totals, default_currency
@@ -151,8 +152,8 @@ def progress_lines(progress: list[queries.CrowdfundProgress]) -> Content:
     if not progress:
         parts.append(("No crowdfund app synced (the API key needs canmodifystoresettings to read apps).", "dim"))
     for app in progress:
-        parts.append((app.title_or_name, "bold"))
-        parts.append((f"  {app.store_name}\n", "dim"))
+        parts.append((printable(app.title_or_name), "bold"))
+        parts.append((f"  {printable(app.store_name)}\n", "dim"))
         if app.currency is None:
             parts.append(f"{format_sats(app.btc_paid_sats)} received (no target currency)")
         else:

@@ -22,6 +22,7 @@ from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.money import format_btc_msat
 from cftui.store import queries
 from cftui.store.payment_queries import FeedCursor, PaymentPage, PaymentRow, recent_payments
@@ -71,6 +72,11 @@ def value_text(row: PaymentRow) -> str:
     return "—" if row.value is None else money(row.value, row.currency, rounded=True)
 
 
+def recipient(row: PaymentRow) -> str:
+    """The campaign (an app title anyone with the store's settings can write) or the store, escaped."""
+    return printable(row.campaign or row.store_name)
+
+
 def newly_settled(feed: _Feed, newest: PaymentPage, now: int) -> list[PaymentRow]:
     """Payments that settled since the last load: known ones that changed, and fresh new ones."""
     if feed.statuses is None:
@@ -86,7 +92,7 @@ def newly_settled(feed: _Feed, newest: PaymentPage, now: int) -> list[PaymentRow
 
 
 def settled_toast(rows: list[PaymentRow]) -> str:
-    lines = [f"{format_btc_msat(r.value_msat)} · {value_text(r)} to {r.campaign or r.store_name} ({r.method_label})"
+    lines = [f"{format_btc_msat(r.value_msat)} · {value_text(r)} to {recipient(r)} ({r.method_label})"
              for r in rows[:SHOWN_IN_TOAST]]  # fmt: skip
     if len(rows) > SHOWN_IN_TOAST:
         lines.append(f"and {len(rows) - SHOWN_IN_TOAST} more")
@@ -229,13 +235,13 @@ class PaymentsTab(Container):
 
     @staticmethod
     def _cells(row: PaymentRow, wide: bool, styles) -> dict[str, object]:
-        to = row.campaign or row.store_name
+        to = recipient(row)
         return {
             "when": when(row, wide),
             "btc": Text(format_btc_msat(row.value_msat), justify="right"),
             "value": Text(value_text(row), justify="right"),
             "to": cut(to, 24 if wide else 16),
-            "invoice": row.invoice_id,
+            "invoice": printable(row.invoice_id),
             "method": row.method_label,
             "status": Text(STATUS_MARK.get(row.status, "?"), style=styles.get(row.status, "")),
         }

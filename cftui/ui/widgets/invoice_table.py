@@ -17,6 +17,7 @@ from rich.style import Style
 from rich.text import Text
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.money import AmountError, format_fiat, format_sats, parse_decimal
 from cftui.ui.formatting import cut
 from cftui.ui.widgets.list_table import PagedTable
@@ -80,8 +81,8 @@ class ColumnSpec:
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("created", "Created", 16, _created, "created"),
     ColumnSpec("created_short", "Created", 11, _created_short, "created"),
-    ColumnSpec("id", "Invoice", 22, lambda r: r.invoice_id, "id"),
-    ColumnSpec("id_short", "Invoice", 8, lambda r: cut(r.invoice_id, 8), "id"),
+    ColumnSpec("id", "Invoice", 22, lambda r: printable(r.invoice_id), "id"),
+    ColumnSpec("id_short", "Invoice", 8, lambda r: cut(printable(r.invoice_id), 8), "id"),
     ColumnSpec("store", "Store", 12, lambda r: cut(r.store_name, 12)),
     ColumnSpec("store_short", "Store", 9, lambda r: cut(r.store_name, 9)),
     ColumnSpec("status", "Status", 10, lambda r: r.status, "status"),
@@ -91,8 +92,9 @@ COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("amount_short", "Amount", 14, _amount, "amount"),
     ColumnSpec("sats", "Sats paid", 11, _sats, "btc"),
     ColumnSpec("sats_short", "Sats paid", 10, _sats, "btc"),
-    ColumnSpec("order", "Order", 14, lambda r: r.order_id or ""),
-    ColumnSpec("email", "Buyer", 22, lambda r: r.buyer_email or ""),
+    # A buyer chose these two (through the checkout or the API): never shown raw (cftui.printable).
+    ColumnSpec("order", "Order", 14, lambda r: printable(r.order_id)),
+    ColumnSpec("email", "Buyer", 22, lambda r: printable(r.buyer_email)),
 )
 # From the widest to the narrowest; the first that fits wins, then optional columns fill what is left.
 # Every layout keeps the date with no ambiguity, the store (with several), the status with its note,
