@@ -139,6 +139,27 @@ async def test_esplora_sync_tells_founder_spends_penalties_and_refunds_apart(nos
     assert all(AngorProject.get_by_id(p.project_id).penalties_sats == 0 for p in refunded)
 
 
+async def test_esplora_sync_keeps_what_each_investor_took_back_and_the_indexer_leaves_it_unknown(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW, indexer_api=False)
+    result = await synced(sim, nostr_relays(1))
+    assert result.ok, result.error
+    for project in sim.world.projects:
+        stored = {i.txid: i for i in AngorInvestment.select().join(AngorProject).where(
+            AngorProject.project_id == project.project_id)}
+        for inv in project.investments:
+            row = stored[inv.txid]
+            # Refunds (unfunded releases) come straight back; a penalty waits in the penalty lock.
+            assert (row.refunded_sats, row.recovered_sats, row.penalty_sats) == (
+                inv.spent_sats(REFUND), inv.spent_sats(REFUND), inv.spent_sats(PENALTY)), project.label
+    took_back = AngorInvestment.select().where((AngorInvestment.refunded_sats > 0) | (AngorInvestment.penalty_sats > 0))
+    assert {i.project.status for i in took_back} == {"failed", "active"}
+    indexed = AngorSimulator(seed=5, now=NOW)
+    store_again = await synced(indexed, nostr_relays(1))
+    assert store_again.ok
+    invest = AngorInvestment.select().join(AngorProject).where(AngorProject.raised_source == "indexer")
+    assert invest.count() and all(i.recovered_sats is None and i.penalty_sats is None for i in invest)
+
+
 async def test_projects_without_a_network_name_or_with_another_spelling_are_angornet_projects(nostr_relays, store):
     sim = AngorSimulator(seed=5, now=NOW)
     names = {p.project_id: p.info.get("networkName") for p in sim.world.projects}

@@ -197,6 +197,8 @@ def test_a_version_4_store_gains_the_dashboard_columns_indexes_and_perk_table(tm
     assert {"invoice_currency_amount_e8_id", "invoice_additional_status_created_time_id",
             "payment_received_time_id"} <= indexes
     assert "invoice_amount_e8_id" not in indexes
+    investment_columns = {c.name for c in db.get_columns("angor_investment")}
+    assert {"recovered_sats", "refunded_sats", "penalty_sats"} <= investment_columns
     # Unknown until the next sync reads the store's settings; the rows of older versions are kept.
     store = Store.get(Store.name == "main")
     assert store.default_currency is None and Invoice.select().count() == 7

@@ -65,7 +65,9 @@ def from_indexer(
         stage_spent_sats=[0] * len(info.stages),
         investments=[
             {"investor_key": i.investor_key, "txid": i.txid, "amount_sats": i.amount_sats, "is_seeder": i.is_seeder,
-             "block_height": None, "time": None, "schedule_start": None, "pattern_id": None, "stage_count": None}
+             "block_height": None, "time": None, "schedule_start": None, "pattern_id": None, "stage_count": None,
+             # The indexer does not say which investment a recovery came from.
+             "recovered_sats": None, "refunded_sats": None, "penalty_sats": None}
             for i in investments
         ],
     )
@@ -94,6 +96,9 @@ def from_esplora(chain: esplora.OnchainProject, info: ProjectInfo) -> Funding:
                 "schedule_start": i.dynamic.start_time if i.dynamic else None,
                 "pattern_id": i.dynamic.pattern_id if i.dynamic else None,
                 "stage_count": i.dynamic.stage_count if i.dynamic else None,
+                "recovered_sats": i.recovered_sats,
+                "refunded_sats": i.refunded_sats,
+                "penalty_sats": i.penalty_sats,
             }
             for i in chain.investments
         ],

@@ -103,9 +103,10 @@ class InvestmentRow:
     stage_times: tuple[int, ...] | None = None
     released_stages: int | None = None
     next_release: int | None = None
-    # What the investor took back (a refund or an early exit) and the penalty it cost; None while the
-    # store does not track them per investment (it has the project's penalty total only).
+    # What the investor took back (refunds of unfunded stages and exits after the expiry), of which
+    # refunds, and what went into the penalty lock; None when the source cannot tell (the indexer).
     recovered_sats: int | None = None
+    refunded_sats: int | None = None
     penalty_sats: int | None = None
 
 
@@ -236,6 +237,9 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
             is_seeder=inv.is_seeder,
             block_height=inv.block_height,
             time=inv.time,
+            recovered_sats=inv.recovered_sats,
+            refunded_sats=inv.refunded_sats,
+            penalty_sats=inv.penalty_sats,
             **schedule(inv),
         )
         for inv in investments_query.order_by(AngorInvestment.time.desc(nulls="FIRST"), AngorInvestment.id.desc()).limit(
@@ -284,18 +288,30 @@ class FounderView:
     locked_sats: int  # in stages still to come
 
 
-def stage_state(stage: StageRow) -> str:
-    """``claimed`` (released and spent), ``claimable`` (released, not all spent) or ``locked``."""
+def stage_spends_known(detail_source: str | None) -> bool:
+    """Only the chain says which stage the founder spent from; the indexer has the total alone."""
+    return detail_source != "indexer"
+
+
+def stage_state(stage: StageRow, *, per_stage: bool = True) -> str:
+    """``claimed`` (released and spent), ``claimable`` (released, not all spent) or ``locked``;
+    ``released`` when the source cannot tell which stage was spent (``per_stage`` False)."""
     if not stage.released:
         return "locked"
+    if not per_stage:
+        return "released"
     return "claimed" if stage.spent_sats >= stage.amount_sats else "claimable"
 
 
-def founder_view(stages: tuple[StageRow, ...]) -> FounderView:
+def founder_view(stages: tuple[StageRow, ...], founder_spent_sats: int = 0, *, per_stage: bool = True) -> FounderView:
+    """What the founder has claimed and can claim. Without per-stage spends (the indexer) the founder's
+    total spend counts against the released stages, up to what they hold."""
     released = [s for s in stages if s.released]
     locked = [s for s in stages if not s.released]
     upcoming = min(locked, key=lambda s: s.release_time, default=None)
     claimed = sum(min(s.spent_sats, s.amount_sats) for s in released)
+    if not per_stage:
+        claimed = min(founder_spent_sats, sum(s.amount_sats for s in released))
     return FounderView(
         released_sats=sum(s.amount_sats for s in released),
         claimed_sats=claimed,

@@ -21,7 +21,8 @@ Schema versions (``meta.schema_version``):
    payments, long rates)
 7. invoices skipped as malformed, kept for a retry (``skipped_invoice``)
 8. the dashboard's views: the store's default currency, crowdfund perks sold,
-   and indexes for amounts within a currency, problem invoices and the payments feed
+   what each Angor investor took back (three nullable columns), and indexes for
+   amounts within a currency, problem invoices and the payments feed
 """
 
 from __future__ import annotations
@@ -246,6 +247,8 @@ def _migrate_7(db: Database, migrator: SchemaMigrator) -> None:
 def _migrate_8(db: Database, migrator: SchemaMigrator) -> None:
     # Self-contained: a store created at version 8 or later already has all of it (the models have it).
     _add_missing_columns(db, migrator, Store, ("default_currency",))
+    # Unknown (NULL) until the next Angor sync reads the chain again.
+    _add_missing_columns(db, migrator, AngorInvestment, ("recovered_sats", "refunded_sats", "penalty_sats"))
     operations = []
     present = {index.name for table in ("invoice", "payment") for index in db.get_indexes(table)}
     if "invoice_amount_e8_id" in present:

@@ -150,7 +150,7 @@ async def test_enter_opens_the_project_with_stages_investors_and_sources(make_ap
         assert "Refunds" in figures and "the indexer counts them among the penalties" in figures
         stages = screen.query_one("#project-stages", DataTable)
         assert stages.row_count == 3
-        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["claimable", "claimable", "locked"]
+        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["released", "released", "locked"]  # the indexer: not per stage
         assert screen.query_one("#project-investors", DataTable).row_count == 7
         assert "Verified" in str(screen.query_one("#project-verification").render())
         await pilot.press("escape")
@@ -239,12 +239,12 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
         assert "Weekly x4: 4 stages, weekly, on Mondays; 50,000 sats" in text
         investors = screen.query_one("#project-investors", DataTable)
         labels = [str(column.label) for column in investors.columns.values()]
-        assert labels[:6] == ["Investor", "Invested BTC", "Recovered", "Penalty", "Released", "Next release"]
+        assert labels[:7] == ["Investor", "Invested BTC", "Recovered", "Refunded", "Penalty", "Released", "Next release"]
         by_key = {str(investors.get_row_at(i)[0]): investors.get_row_at(i) for i in range(investors.row_count)}
         first, second = (by_key[inv.investor_key[:12] + "…"] for inv in investments[:2])
         # 45 days in: the 30-day stage is out, the next at day 60; 10 days in: none yet, the first at day 30.
-        assert (first[4], first[5]) == ("1 of 3", day(NOW - 45 * DAY + 60 * DAY))
-        assert (second[4], second[5]) == ("0 of 3", day(NOW - 10 * DAY + 30 * DAY))
+        assert (first[5], first[6]) == ("1 of 3", day(NOW - 45 * DAY + 60 * DAY))
+        assert (second[5], second[6]) == ("0 of 3", day(NOW - 10 * DAY + 30 * DAY))
     # An Invest project keeps its table, with no schedule text.
     async with make_app(angor_on()).run_test(size=(120, 40)) as pilot:
         app = pilot.app

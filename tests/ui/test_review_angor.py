@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from data import settle, shown_text
-from data_extra import DAY, NOW, PROJECTS, fill_angor, project_id, sample_config
+from data_extra import DAY, NOW, PROJECTS, fill_angor, project_id, sample_config, set_took_back
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
 
@@ -131,18 +131,55 @@ async def test_l3_angor_keys_type_filter_copy_and_export(make_app, projects, tmp
 async def test_founder_view_claimable_claimed_locked_and_the_next_release(make_app, projects):
     app = make_app(angor_on())
     async with app.run_test(size=(120, 40)) as pilot:
-        # Bitcoin School Accra (active): 0.95 BTC in stages of 25/25/50%, two released; a third of it spent.
+        # Node Box Kit (completed, read on-chain): 0.2 BTC in stages of 25/25/50%, all released and spent.
+        screen = await open_project(app, pilot, project_id(5))
+        founder = text_of(screen.query_one("#project-founder"))
+        assert "Claimable now  0.00000000 BTC" in founder
+        assert "Claimed        0.20000000 BTC of 0.20000000 BTC released" in founder
+        stages = screen.query_one("#project-stages", DataTable)
+        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["claimed", "claimed", "claimed"]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        # Bitcoin School Accra (active, from the indexer): 0.95 BTC, two stages released, 0.31666666 BTC spent
+        # by the founder in all; the indexer does not say from which stage.
         screen = await open_project(app, pilot, project_id(4))
         founder = text_of(screen.query_one("#project-founder"))
-        assert "Claimable now  0.47500000 BTC" in founder
+        assert "Claimable now  0.15833334 BTC" in founder
+        assert "Claimed        0.31666666 BTC of 0.47500000 BTC released" in founder
         assert "Locked         0.47500000 BTC in stages still to come" in founder
         stages = screen.query_one("#project-stages", DataTable)
-        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["claimable", "claimable", "locked"]
+        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["released", "released", "locked"]
+        assert [str(stages.get_row_at(i)[5]) for i in range(3)] == ["—", "—", "—"]  # per stage: unknown
         end = NOW - 80 * DAY
         assert f"Next release   {_day(end + 90 * DAY)} · 0.47500000 BTC (in 10 d)" in founder
+
+
+async def test_each_investor_with_what_they_took_back_refunds_apart_and_the_penalty(make_app, projects):
+    set_took_back()
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_project(app, pilot, project_id(3))
         investors = screen.query_one("#project-investors", DataTable)
         labels = [str(c.label) for c in investors.columns.values()]
-        assert labels[:4] == ["Investor", "Invested BTC", "Recovered", "Penalty"]
+        assert labels[:5] == ["Investor", "Invested BTC", "Recovered", "Refunded", "Penalty"]
+        rows = [[str(cell) for cell in investors.get_row_at(i)][1:5] for i in range(3)]
+        assert rows == [["0.13333333", "0.13333333", "0.13333333", "0.00000000"],
+                        ["0.13333333", "0.05000000", "0.00000000", "0.08333333"],
+                        ["0.13333333", "0.00000000", "0.00000000", "0.00000000"]]
+        assert "refunds of unfunded stages" in text_of(screen.query_one("#project-investors-legend"))
+        assert investors.virtual_size.width <= investors.size.width <= 120, "every column on screen"
+        await pilot.press("escape")
+        await settle(app, pilot)
+        screen = await open_project(app, pilot, project_id(4))  # from the indexer: nobody's share is known
+        investors = screen.query_one("#project-investors", DataTable)
+        assert {str(investors.get_row_at(i)[2]) for i in range(investors.row_count)} == {"—"}
+        assert "Angor indexer" in text_of(screen.query_one("#project-investors-legend"))
+    async with make_app(angor_on()).run_test(size=(80, 24)) as pilot:
+        screen = await open_project(pilot.app, pilot, project_id(3))
+        investors = screen.query_one("#project-investors", DataTable)
+        assert [str(c.label) for c in investors.columns.values()] == ["Investor", "Invested BTC", "Recovered",
+                                                                      "Penalty"]
+        assert investors.size.width <= 80
 
 
 async def test_the_list_shows_each_projects_type_and_a_progress_bar(make_app, projects):

@@ -25,7 +25,7 @@ from textual.widgets import DataTable, Label, Static
 from cftui import clock
 from cftui.printable import printable
 from cftui.store import angor_queries
-from cftui.store.angor_queries import InvestmentRow, ProjectDetail, founder_view, stage_state
+from cftui.store.angor_queries import InvestmentRow, ProjectDetail, founder_view, stage_spends_known, stage_state
 from cftui.ui.formatting import relative
 from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import NONE, aligned, btc, day, pct, yes_no
@@ -109,7 +109,7 @@ def founder_lines(detail: ProjectDetail) -> list[tuple[str, str]]:
         upcoming = [inv.next_release for inv in detail.investments if inv.next_release is not None]
         nearest = day(min(upcoming)) if upcoming else NONE
         return [("Next release", f"{nearest} (the earliest among the investments' own schedules)")]
-    view = founder_view(detail.stages)
+    view = founder_view(detail.stages, detail.founder_spent_sats, per_stage=stage_spends_known(detail.raised_source))
     next_text = NONE if view.next_release is None else (
         f"{day(view.next_release)} · {btc(view.next_release_sats)} BTC ({relative(view.next_release)})")
     return [
@@ -135,6 +135,16 @@ def verification(detail: ProjectDetail) -> str:
 
 def amount_or_unknown(sats: int | None) -> str:
     return NONE if sats is None else btc(sats)
+
+
+def investors_legend(detail: ProjectDetail, wide: bool) -> str:
+    """What Recovered and Penalty mean, and why they may be unknown."""
+    if any(inv.recovered_sats is None for inv in detail.investments):
+        return ("Recovered and Penalty: — when the figures come from the Angor indexer, which does not say "
+                "whose stage output a recovery spent (the project's totals are under Figures).")
+    refunded = " (Refunded: the refunds alone)" if wide else ""
+    return (f"Recovered: taken back by the investor, refunds of unfunded stages and exits after the expiry"
+            f"{refunded}. Penalty: recovered early into the penalty lock ({detail.penalty_days} days).")
 
 
 @dataclass
@@ -174,6 +184,7 @@ class ProjectDetailScreen(DetailScreen):
             yield Static("", id="project-schedule", markup=False)
             yield ReadingTable(id="project-stages")
             yield Label("Investors", id="project-investors-heading", classes="project-heading")
+            yield Static("", id="project-investors-legend", markup=False)
             yield ReadingTable(id="project-investors")
         yield AppFooter()
 
@@ -222,6 +233,7 @@ class ProjectDetailScreen(DetailScreen):
                 f"own schedule, chosen from:\n{patterns}"
             )
             return
+        per_stage = stage_spends_known(detail.raised_source)
         table.add_columns("#", "Release date", "Share", "Amount BTC", "State", "Claimed BTC")
         for stage in detail.stages:
             table.add_row(
@@ -229,15 +241,16 @@ class ProjectDetailScreen(DetailScreen):
                 day(stage.release_time),
                 Text(f"{stage.percent}%", justify="right"),
                 Text(btc(stage.amount_sats), justify="right"),
-                stage_state(stage),
-                Text(btc(stage.spent_sats), justify="right"),
+                stage_state(stage, per_stage=per_stage),
+                Text(btc(stage.spent_sats) if per_stage else NONE, justify="right"),
             )
         table.styles.height = len(detail.stages) + 1
 
     def _investor_columns(self, scheduled: bool) -> tuple[str, ...]:
         wide = self.app.size.width >= WIDE
-        return ("Investor", "Invested BTC", "Recovered", "Penalty", *(("Released", "Next release") if scheduled else ()),
-                *(("Seeder", "Block", "Time", "Transaction") if wide else ()))  # fmt: skip
+        return ("Investor", "Invested BTC", "Recovered", *(("Refunded",) if wide else ()), "Penalty",
+                *(("Released", "Next release") if scheduled else ()),
+                *(("Seeder", "Block", "Time (UTC)", "Transaction") if wide else ()))  # fmt: skip
 
     def _fill_investors(self, detail: ProjectDetail) -> None:
         shown = len(detail.investments)
@@ -249,6 +262,8 @@ class ProjectDetailScreen(DetailScreen):
         # Fund/Subscribe: each investment's own schedule, right after its amounts.
         scheduled = any(inv.stage_times is not None for inv in detail.investments)
         columns = self._investor_columns(scheduled)
+        legend = investors_legend(detail, wide=self.app.size.width >= WIDE)
+        self.query_one("#project-investors-legend", Static).update(legend)
         table.add_columns(*columns)
         for inv in detail.investments:
             cells = self._investor_cells(inv)
@@ -262,11 +277,13 @@ class ProjectDetailScreen(DetailScreen):
             "Investor": inv.investor_key[:12] + "…",
             "Invested BTC": Text(btc(inv.amount_sats), justify="right"),
             "Recovered": Text(amount_or_unknown(inv.recovered_sats), justify="right"),
+            "Refunded": Text(amount_or_unknown(inv.refunded_sats), justify="right"),
             "Penalty": Text(amount_or_unknown(inv.penalty_sats), justify="right"),
             "Released": released,
             "Next release": day(inv.next_release) if inv.next_release is not None else NONE,
             "Seeder": yes_no(inv.is_seeder),
             "Block": str(inv.block_height) if inv.block_height is not None else "pending",
-            "Time": clock.iso(inv.time) or NONE,
-            "Transaction": inv.txid[:16] + "…",
+            # Short enough that every column fits 120 (the table does not scroll sideways: review M5).
+            "Time (UTC)": clock.to_datetime(inv.time).strftime("%Y-%m-%d %H:%M") if inv.time else NONE,
+            "Transaction": inv.txid[:12] + "…",
         }
