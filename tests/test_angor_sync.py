@@ -11,6 +11,7 @@ import pytest
 from angor_relay import free_port, nostr_relays, publish  # noqa: F401 - fixture
 from cftui import clock
 from cftui.angor import events, identity
+from cftui.angor.status import status_raised
 from cftui.angor.sync import sync_angor
 from cftui.cli import main as cli_main
 from cftui.config import AngorConfig
@@ -95,7 +96,9 @@ async def test_indexer_sync_stores_every_project_verified_and_flagged(nostr_rela
         assert row.investor_count == len({i.investor_key for i in project.investments})
         assert row.name and row.name == AngorProfile.get_by_id(project.event.pubkey).name
         assert AngorInvestment.select().where(AngorInvestment.project == row).count() == len(project.investments)
-        assert sum(s.amount_sats for s in row.stages) == (row.raised_sats if project.info["stages"] else 0)
+        # The stages hold the net: the indexer's gross less the 1% fee.
+        net = status_raised(row.raised_sats, row.raised_source)
+        assert sum(s.amount_sats for s in row.stages) == (net if project.info["stages"] else 0)
     active = AngorProject.get(AngorProject.status == "active")
     assert active.penalties_count == 1 and active.penalties_sats > 0 and active.founder_spent_sats > 0
     profile = AngorProfile.get_by_id(sim.world.projects[0].event.pubkey)

@@ -2,7 +2,7 @@
 
 * ``indexer``: the Angor indexer API. On the mempool fork "raised" is gross
   (fee output × 100); on blockcore-indexer it is the stage sum (net of the
-  1 % fee). Stage amounts are the raised figure split by the stage
+  1 % fee). Stage amounts are the net figure split by the stage
   percentages as the app splits an investment (remainder in the last stage);
   per-stage founder spends are unknown, and so are refunds: the indexer counts
   every recovery-path spend as a penalty.
@@ -19,6 +19,7 @@ from typing import Any
 
 from cftui.angor import esplora, indexer
 from cftui.angor.projectinfo import ProjectInfo
+from cftui.angor.status import status_raised
 
 
 @dataclass
@@ -61,7 +62,8 @@ def from_indexer(
         penalties_count=stats.penalties_count if stats else 0,
         refunds_sats=None,  # counted among the penalties: the indexer does not look at a recovery's outputs
         refunds_count=None,
-        stage_sats=split_by_percent(raised, info),
+        # The stage outputs hold the net: a gross figure less the 1% fee (cftui.angor.status).
+        stage_sats=split_by_percent(status_raised(raised, indexer.RAISED_SOURCE), info),
         stage_spent_sats=[0] * len(info.stages),
         investments=[
             {"investor_key": i.investor_key, "txid": i.txid, "amount_sats": i.amount_sats, "is_seeder": i.is_seeder,
