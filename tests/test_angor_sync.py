@@ -107,6 +107,17 @@ async def test_indexer_sync_stores_every_project_verified_and_flagged(nostr_rela
     assert again.ok and (again.new, again.updated, again.unchanged) == (0, 0, len(sim.world.projects))
 
 
+async def test_l7_the_sync_summary_adds_up_events_and_projects_each_in_its_unit(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW)
+    result = await synced(sim, nostr_relays(1))
+    assert result.ok, result.error
+    assert result.new == len(sim.world.projects) == AngorProject.select().count()
+    assert result.skipped_total <= result.fetched  # what was skipped was read
+    summary = result.summary()
+    assert summary.startswith(f"angor: {result.fetched} events read, {result.skipped_total} skipped; "
+                              f"{result.new} projects: {result.new} new, 0 updated, 0 unchanged in ")
+
+
 async def test_esplora_sync_reads_net_amounts_and_exact_stage_spends(nostr_relays, store):
     sim = AngorSimulator(seed=5, now=NOW, indexer_api=False)
     result = await synced(sim, nostr_relays(1))
