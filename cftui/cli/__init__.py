@@ -19,6 +19,7 @@ from functools import cached_property
 
 from cftui import __version__, logs
 from cftui import config as config_mod
+from cftui.cli import dashboard
 from cftui.errors import CftuiError, ConfigError, DataError, ExitCode, UsageError
 
 log = logging.getLogger(__name__)
@@ -92,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        dashboard.check_theme_flag(args.theme)  # a typo is a usage error whatever the command
+    except UsageError as exc:
+        print(f"cftui: {exc}", file=sys.stderr)
+        return exc.exit_code
     paths = config_mod.resolve_paths(args.config, args.db)
     log_file = logs.setup(paths.log_dir, debug=args.debug)
     ctx = Context(args=args, paths=paths, debug=args.debug, log_file=log_file)
