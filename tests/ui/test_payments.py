@@ -165,3 +165,21 @@ async def test_hidden_the_feed_only_watches_and_draws_what_changed_when_shown(ma
         await pilot.press("7")
         await settle(app, pilot)
         assert mark() == "✓"
+
+
+async def test_the_first_payments_a_store_shows_are_the_baseline_not_news(make_app, store):
+    """Start on an empty store (a first run), then the first sync writes the history, the newest of it
+    minutes old: no toast for any of it. A payment that settles after that is news."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        assert tab(app)._feed.statuses == {}  # loaded, nothing in the store yet
+        data.fill_invoices()
+        data.fill_campaigns()
+        app.broadcast(frozenset({"invoices"}))
+        await settle(app, pilot)
+        assert toasts(app) == []
+        settle_payment("CMP3kGb000000000000002")
+        app.broadcast(frozenset({"invoices"}))
+        await settle(app, pilot)
+        assert [title for title, _ in toasts(app)] == ["Contribution settled"]

@@ -78,8 +78,12 @@ def recipient(row: PaymentRow) -> str:
 
 
 def newly_settled(feed: _Feed, newest: PaymentPage, now: int) -> list[PaymentRow]:
-    """Payments that settled since the last load: known ones that changed, and fresh new ones."""
-    if feed.statuses is None:
+    """Payments that settled since the last load: known ones that changed, and fresh new ones.
+
+    Nothing before the store shows its first payments: those (a first sync's history, however recent)
+    are the baseline, not news.
+    """
+    if not feed.statuses:
         return []
     settled = []
     for row in newest.rows:
