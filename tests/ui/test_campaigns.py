@@ -137,7 +137,7 @@ async def test_i_shows_how_the_campaigns_figures_are_counted(make_app, funds):
         await settle(app, pilot)
         screen = app.screen
         assert isinstance(screen, RulesScreen) and screen.campaign.app_id == data.APP_ID
-        shown = " ".join(str(widget.render()) for widget in screen.query("Static"))
+        shown = " ".join(shown_text(widget, 1000) for widget in screen.query("Static"))
         assert "Community node fund" in shown
         assert all(rule in shown for rule in screen.campaign.rules) and "CrowdfundPlugin.GetInfo" in shown
         await pilot.press("q")

@@ -140,10 +140,15 @@ def figure_rows(c: CrowdfundProgress) -> list[tuple[str, str]]:
     return rows
 
 
-def rules_text(campaign: CrowdfundProgress) -> Text:
-    """How each figure is counted, one sentence each (BTCPay's rule, from the crowdfund query)."""
-    return Text.assemble(("How these figures are counted\n", "bold"),
-                         ("\n".join(f"• {rule}" for rule in campaign.rules), "dim"))
+def rules_text(campaign: CrowdfundProgress) -> Group:
+    """How each figure is counted, one sentence each (BTCPay's rule, from the crowdfund query); a long
+    sentence wraps under itself, not under the bullet."""
+    bullets = Table.grid(padding=(0, 1))
+    bullets.add_column(no_wrap=True, style="dim")
+    bullets.add_column(overflow="fold", style="dim")
+    for rule in campaign.rules:
+        bullets.add_row("•", rule)
+    return Group(Text("How these figures are counted", style="bold"), bullets)
 
 
 def detail_view(detail: CampaignDetail, perk_lines: int = PERKS_SHOWN, *, rules: bool = False) -> Group:
@@ -315,7 +320,7 @@ class CampaignsTab(Container):
         fixed = 1 + len(figure_rows(detail.campaign)) + 1
         perk_lines = max(1, height - fixed - 1)
         perks = min(len(detail.perks), perk_lines) if detail.perks else 0
-        rules_lines = 2 + sum(-(-(len(rule) + 2) // width) for rule in detail.campaign.rules)
+        rules_lines = 2 + sum(-(-len(rule) // max(1, width - 2)) for rule in detail.campaign.rules)
         panel.update(detail_view(detail, perk_lines, rules=height - fixed - perks >= rules_lines))
 
     def on_resize(self) -> None:
