@@ -296,3 +296,26 @@ async def test_m7_a_key_two_bindings_share_is_listed_once_in_help(make_app, ango
         rows = {row.binding_id: row for _, rows in app.screen.sections for row in rows}
         assert rows["webhooks.pause"].keys == "p, space"  # Pause and Resume share the key and the id
         assert rows["webhooks.pause"].action == "Pause / Resume"
+
+
+async def test_m7_help_says_what_each_screens_keys_do_there_and_nothing_they_do_not(make_app, angor_and_hooks):
+    import data
+
+    from cftui.ui.screens.help import help_sections
+
+    data.fill_invoices()
+    data.fill_campaigns()
+    app = make_app(sample_config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        def section(target, title: str) -> dict[str, str]:
+            return {row.keys: row.action for t, rows in help_sections(app, target) if t == title for row in rows}
+
+        await settle(app, pilot)
+        assert "Pick a problem, open the list that shows it" in section(app.tab("overview"), "Scrolling").values()
+        assert section(app.tab("invoices"), "Lists")["PgUp PgDn"] == "Page; past the edge, the next page"
+        assert section(app.tab("campaigns"), "Lists")["PgUp PgDn"] == "Page"  # one list, no pages beyond it
+        await pilot.press("4", "b")
+        await settle(app, pilot)
+        everywhere = section(app.screen, "Everywhere")
+        assert "q" not in everywhere and "r" not in everywhere, "here q goes back and r reloads BTCPay's list"
+        assert everywhere["?"] == "Keys" and everywhere["1"] == "Overview"

@@ -20,7 +20,9 @@ from textual.widgets import DataTable, Static
 
 from cftui.ui.bindings import effective_bindings
 from cftui.ui.screens.base import DetailModal
+from cftui.ui.problems import ProblemList
 from cftui.ui.widgets.delivery_log import DeliveryLog
+from cftui.ui.widgets.list_table import PagedTable
 
 
 @dataclass(frozen=True)
@@ -33,10 +35,18 @@ class KeyRow:
 # Keys Textual's widgets give every list, and the text views (no id: they are not remapped).
 LIST_KEYS = [
     KeyRow("↑ ↓  j k", "Move", ""),
-    KeyRow("PgUp PgDn", "Page; past the edge, the next page", ""),
-    KeyRow("Home End  g G", "First / last row (or page)", ""),
+    KeyRow("PgUp PgDn", "Page", ""),
+    KeyRow("Home End  g G", "First / last row", ""),
     KeyRow("⏎  (or click twice)", "Open the row", ""),
 ]
+# A list that holds one page of many (Invoices, Payments): the page keys go on past its edges.
+PAGED_LIST_KEYS = [
+    LIST_KEYS[0],
+    KeyRow("PgUp PgDn", "Page; past the edge, the next page", ""),
+    KeyRow("Home End  g G", "First / last row (or page)", ""),
+    LIST_KEYS[3],
+]
+PROBLEM_KEYS = [KeyRow("↑ ↓  ⏎", "Pick a problem, open the list that shows it", "")]
 SCROLL_KEYS = [
     KeyRow("↑ ↓  PgUp PgDn", "Scroll", ""),
     KeyRow("Home End", "Top / bottom", ""),
@@ -78,10 +88,23 @@ def help_sections(app: App, target: DOMNode | None) -> list[tuple[str, list[KeyR
         rows = binding_rows(app, nodes)
         if rows:
             sections.append((title_of(target), rows))
-        has_list = any(isinstance(node, (DataTable, DeliveryLog)) and node.can_focus for node in nodes)
-        sections.append(("Lists" if has_list else "Scrolling", LIST_KEYS if has_list else SCROLL_KEYS))
-    sections.append(("Everywhere", [*binding_rows(app, [app]), *APP_EXTRA]))
+        sections.append(movement_section(nodes))
+    # The app's keys, less those the screen on top binds to something else (q and r on a detail screen).
+    taken = {key for _, rows in sections for row in rows if row.binding_id for key in row.keys.split(", ")}
+    app_rows = [row for row in binding_rows(app, [app]) if not set(row.keys.split(", ")) <= taken]
+    sections.append(("Everywhere", [*app_rows, *APP_EXTRA]))
     return sections
+
+
+def movement_section(nodes: list[DOMNode]) -> tuple[str, list[KeyRow]]:
+    """The keys that move: in a paged list, a list, or a text that scrolls (with the Overview's problems)."""
+    lists = [node for node in nodes if isinstance(node, (DataTable, DeliveryLog)) and node.can_focus]
+    if any(isinstance(node, PagedTable) for node in lists):
+        return "Lists", PAGED_LIST_KEYS
+    if lists:
+        return "Lists", LIST_KEYS
+    problems = PROBLEM_KEYS if any(isinstance(node, ProblemList) for node in nodes) else []
+    return "Scrolling", [*problems, *SCROLL_KEYS]
 
 
 def render_sections(sections: list[tuple[str, list[KeyRow]]]) -> Table:
