@@ -132,6 +132,16 @@ async def test_esplora_sync_reads_net_amounts_and_exact_stage_spends(nostr_relay
     assert completed.founder_spent_sats == completed.raised_sats
 
 
+async def test_l7_an_investment_is_dated_inside_its_projects_window_not_years_before(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW, indexer_api=False)
+    result = await synced(sim, nostr_relays(1))
+    assert result.ok, result.error
+    for project in sim.world.projects:
+        row = AngorProject.get_by_id(project.project_id)
+        for inv in AngorInvestment.select().where(AngorInvestment.project == row):
+            assert row.start_time <= inv.time <= NOW, (project.label, inv.time, row.start_time)
+
+
 async def test_esplora_sync_tells_founder_spends_penalties_and_refunds_apart(nostr_relays, store):
     sim = AngorSimulator(seed=5, now=NOW, indexer_api=False)
     result = await synced(sim, nostr_relays(1))
