@@ -240,6 +240,7 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
         investors = screen.query_one("#project-investors", DataTable)
         labels = [str(column.label) for column in investors.columns.values()]
         assert labels[:7] == ["Investor", "Invested BTC", "Recovered", "Refunded", "Penalty", "Released", "Next release"]
+        assert investors.virtual_size.width <= investors.size.width, "beside a schedule too, every column fits"
         by_key = {str(investors.get_row_at(i)[0]): investors.get_row_at(i) for i in range(investors.row_count)}
         first, second = (by_key[inv.investor_key[:12] + "…"] for inv in investments[:2])
         # 45 days in: the 30-day stage is out, the next at day 60; 10 days in: none yet, the first at day 30.

@@ -200,3 +200,19 @@ def _day(ts: int) -> str:
 
     return day(ts)
 
+
+
+async def test_l7_an_investment_the_indexer_gives_no_block_for_is_unknown_not_pending(make_app, projects):
+    from cftui.store.angor_models import AngorInvestment
+
+    for index in (3, 4):  # read on-chain, from the indexer
+        AngorInvestment.update(block_height=None).where(AngorInvestment.project == project_id(index)).execute()
+    app = make_app(angor_on())
+    async with app.run_test(size=(120, 40)) as pilot:
+        for index, shown in ((4, "—"), (3, "pending")):
+            screen = await open_project(app, pilot, project_id(index))
+            investors = screen.query_one("#project-investors", DataTable)
+            block = [str(c.label) for c in investors.columns.values()].index("Block")
+            assert {str(investors.get_row_at(i)[block]) for i in range(investors.row_count)} == {shown}
+            await pilot.press("escape")
+            await settle(app, pilot)

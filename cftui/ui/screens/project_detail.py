@@ -248,9 +248,10 @@ class ProjectDetailScreen(DetailScreen):
 
     def _investor_columns(self, scheduled: bool) -> tuple[str, ...]:
         wide = self.app.size.width >= WIDE
+        # Wide: the chain's details too, as many as fit beside a schedule (the table does not scroll sideways).
+        chain = ("Time (UTC)",) if scheduled else ("Seeder", "Block", "Time (UTC)", "Transaction")
         return ("Investor", "Invested BTC", "Recovered", *(("Refunded",) if wide else ()), "Penalty",
-                *(("Released", "Next release") if scheduled else ()),
-                *(("Seeder", "Block", "Time (UTC)", "Transaction") if wide else ()))  # fmt: skip
+                *(("Released", "Next release") if scheduled else ()), *(chain if wide else ()))  # fmt: skip
 
     def _fill_investors(self, detail: ProjectDetail) -> None:
         shown = len(detail.investments)
@@ -266,12 +267,13 @@ class ProjectDetailScreen(DetailScreen):
         self.query_one("#project-investors-legend", Static).update(legend)
         table.add_columns(*columns)
         for inv in detail.investments:
-            cells = self._investor_cells(inv)
+            cells = self._investor_cells(inv, unconfirmed="—" if detail.raised_source == "indexer" else "pending")
             table.add_row(*(cells[name] for name in columns))
         table.styles.height = max(shown, 1) + 1
 
     @staticmethod
-    def _investor_cells(inv: InvestmentRow) -> dict[str, object]:
+    def _investor_cells(inv: InvestmentRow, unconfirmed: str) -> dict[str, object]:
+        """``unconfirmed``: what a missing block height means (the indexer gives none: unknown, not pending)."""
         released = NONE if inv.stage_times is None else f"{inv.released_stages} of {len(inv.stage_times)}"
         return {
             "Investor": inv.investor_key[:12] + "…",
@@ -282,7 +284,7 @@ class ProjectDetailScreen(DetailScreen):
             "Released": released,
             "Next release": day(inv.next_release) if inv.next_release is not None else NONE,
             "Seeder": yes_no(inv.is_seeder),
-            "Block": str(inv.block_height) if inv.block_height is not None else "pending",
+            "Block": str(inv.block_height) if inv.block_height is not None else unconfirmed,
             # Short enough that every column fits 120 (the table does not scroll sideways: review M5).
             "Time (UTC)": clock.to_datetime(inv.time).strftime("%Y-%m-%d %H:%M") if inv.time else NONE,
             "Transaction": inv.txid[:12] + "…",
