@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from data import shown_text
 from data_extra import DELIVERIES, add_delivery, fill_deliveries, sample_config
 from textual.app import App, ComposeResult
 
@@ -32,14 +33,7 @@ async def settle(app, pilot) -> None:
 
 
 def text_of(widget) -> str:
-    """What a Static shows, as plain text (its content may be a Rich table)."""
-    import io
-
-    from rich.console import Console
-
-    console = Console(width=110, file=io.StringIO(), record=True)
-    console.print(widget.content)
-    return console.export_text()
+    return shown_text(widget, 110)
 
 
 def shown_ids(log: DeliveryLog) -> list[int]:

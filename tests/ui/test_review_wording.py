@@ -1,0 +1,57 @@
+"""Wording of the newcomer review: cut text says it was cut (L1), and every time says it is UTC (M11)."""
+
+from __future__ import annotations
+
+import re
+
+import data
+from data import settle, shown_text
+from data_extra import add_delivery, fill_angor, fill_deliveries, project_id, sample_config
+from textual.widgets import DataTable
+
+from cftui.store.webhook_models import WebhookDelivery
+from cftui.ui.widgets.delivery_log import DeliveryLog
+
+
+async def test_l1_the_webhook_log_never_cuts_an_invoice_id_and_marks_a_cut_store(make_app, store):
+    fill_deliveries()
+    row = add_delivery(event_type="InvoiceExpiredPaidPartial")
+    WebhookDelivery.update(store_name="hackerspace-fund", invoice_id="qudGDXDJDSva3WR4AtBxyZ").where(
+        WebhookDelivery.id == row).execute()
+    app = make_app(sample_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await settle(app, pilot)
+        log = app.tab("webhooks").query_one(DeliveryLog)
+        newest = log.render_line(1).text  # under the header
+        assert "qudGDXDJDSva3WR4AtBxyZ" in newest, "the whole invoice id"
+        assert "hackerspace…" in newest and "hackerspace-" not in newest.replace("hackerspace…", "")
+        assert "ExpiredPaidPartial" in newest  # below 100 columns without the "Invoice" every event has
+
+
+async def test_m11_every_view_with_times_says_they_are_utc(make_app, filled):
+    data.fill_campaigns()
+    fill_angor()
+    fill_deliveries()
+    app = make_app(sample_config(angor={"enabled": True}))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        lines = {
+            "overview": "#overview-bar", "invoices": "#invoice-info", "webhooks": "#webhooks-filters",
+            "campaigns": "#campaigns-info", "payments": "#payments-info",
+        }  # fmt: skip
+        for key, pane in zip("12467", lines, strict=True):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert "UTC" in str(app.tab(pane).query_one(lines[pane]).render()), pane
+        await pilot.press("3")
+        await settle(app, pilot)
+        table = app.tab("angor").query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(project_id(4)))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        investors = app.screen.query_one("#project-investors", DataTable)
+        assert "Time (UTC)" in [str(column.label) for column in investors.columns.values()]
+        await pilot.press("escape", "4", "enter")
+        await settle(app, pilot)
+        assert re.search(r"\d\d:\d\d:\d\dZ", shown_text(app.screen.query_one("#delivery-summary")))  # ISO, Z: UTC
