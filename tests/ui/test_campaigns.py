@@ -128,7 +128,7 @@ def test_the_campaign_figures_come_from_the_one_crowdfund_query(funds):
 
 
 async def test_i_shows_how_the_campaigns_figures_are_counted(make_app, funds):
-    from cftui.ui.tabs.campaigns import RulesScreen
+    from cftui.ui.screens.campaign_rules import RulesScreen
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -138,8 +138,22 @@ async def test_i_shows_how_the_campaigns_figures_are_counted(make_app, funds):
         screen = app.screen
         assert isinstance(screen, RulesScreen) and screen.campaign.app_id == data.APP_ID
         shown = " ".join(shown_text(widget, 1000) for widget in screen.query("Static"))
-        assert "Community node fund" in shown
+        assert screen.query_one("#campaign-rules").border_title == "Community node fund · main"
         assert all(rule in shown for rule in screen.campaign.rules) and "CrowdfundPlugin.GetInfo" in shown
         await pilot.press("q")
         await settle(app, pilot)
         assert app.screen is not screen and app.tabbed.active == "campaigns"
+
+
+async def test_a_shorter_list_gives_the_detail_its_room_at_once(make_app, funds):
+    """w to a store with one campaign: the list shrinks by two rows, and the detail is drawn again for the room
+    it then has (the counting rules fit at 80x34), not for the height it had before the layout settled."""
+    app = make_app()
+    async with app.run_test(size=(80, 34)) as pilot:
+        await open_tab(app, pilot)
+        assert "How these figures are counted" not in detail_text(app, 78)  # three campaigns: no room
+        await pilot.press("w")  # main: the node fund alone
+        await settle(app, pilot)
+        assert [d.campaign.title for d in tab(app).details] == ["Community node fund"]
+        assert "How these figures are counted" in detail_text(app, 78)
+        assert "i  how these figures are counted" not in detail_text(app, 78)

@@ -36,6 +36,13 @@ def test_campaigns(snap_compare, make_app, views, size):
 
 
 @pytest.mark.parametrize("size", SIZES)
+def test_campaign_rules(snap_compare, make_app, views, size):
+    """i on the node fund: how each of its figures is counted, one sentence each after BTCPay's code, framed
+    over the tab with its store in the title; esc Back in the footer."""
+    assert snap_compare(make_app(), terminal_size=size, run_before=pressing("6", "i"))
+
+
+@pytest.mark.parametrize("size", SIZES)
 def test_payments(snap_compare, make_app, views, size):
     """The feed newest first: time (UTC), BTC, value in the invoice's currency, campaign or store, Lightning or
     on-chain, ✓ settled / ○ confirming; the info line says notify is on."""

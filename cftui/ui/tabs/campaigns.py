@@ -21,7 +21,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, VerticalScroll
+from textual.containers import Container
 from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
@@ -36,7 +36,7 @@ from cftui.ui.focus import keep_focus
 from cftui.ui.formatting import NONE, cut, money, percent, relative
 from cftui.ui.keys import shared_keys
 from cftui.ui.messages import DataChanged
-from cftui.ui.screens.base import DetailModal
+from cftui.ui.screens.campaign_rules import RulesScreen, rules_text
 from cftui.ui.screens.detail_text import aligned, day
 from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.list_table import ListTable
@@ -140,17 +140,6 @@ def figure_rows(c: CrowdfundProgress) -> list[tuple[str, str]]:
     return rows
 
 
-def rules_text(campaign: CrowdfundProgress) -> Group:
-    """How each figure is counted, one sentence each (BTCPay's rule, from the crowdfund query); a long
-    sentence wraps under itself, not under the bullet."""
-    bullets = Table.grid(padding=(0, 1))
-    bullets.add_column(no_wrap=True, style="dim")
-    bullets.add_column(overflow="fold", style="dim")
-    for rule in campaign.rules:
-        bullets.add_row("•", rule)
-    return Group(Text("How these figures are counted", style="bold"), bullets)
-
-
 def detail_view(detail: CampaignDetail, perk_lines: int = PERKS_SHOWN, *, rules: bool = False) -> Group:
     c = detail.campaign
     title = Text.assemble((printable(c.title_or_name), "bold"), ("  ·  " + printable(c.store_name), "dim"),
@@ -161,24 +150,6 @@ def detail_view(detail: CampaignDetail, perk_lines: int = PERKS_SHOWN, *, rules:
     else:
         parts.append(Text("i  how these figures are counted (BTCPay's rule)", style="dim"))
     return Group(*parts)
-
-
-class RulesScreen(DetailModal):
-    """The campaign's counting rules, one sentence per figure."""
-
-    TITLE = "How a campaign is counted"
-
-    def __init__(self, campaign: CrowdfundProgress) -> None:
-        super().__init__()
-        self.campaign = campaign
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="campaign-rules"):
-            yield Static(Text.assemble((printable(self.campaign.title_or_name), "bold"), "\n"))
-            yield Static(rules_text(self.campaign))
-
-    def on_mount(self) -> None:
-        self.query_one("#campaign-rules").focus()
 
 
 class CampaignsTab(Container):
@@ -310,6 +281,11 @@ class CampaignsTab(Container):
         self._show_detail()
 
     def _show_detail(self) -> None:
+        self._render_detail()
+        # Again once the layout has settled: a new list height changes the room the detail has.
+        self.call_after_refresh(self._render_detail)
+
+    def _render_detail(self) -> None:
         detail = self.selected()
         panel = self.query_one("#campaign-detail", Static)
         if detail is None:
