@@ -100,3 +100,11 @@ def test_m12_every_option_of_every_command_says_what_it_does():
     export_help = build_parser()._subparsers._group_actions[0].choices["export"].format_help()
     descriptions = re.findall(r"^    (invoices|deliveries|projects)\s+(.*)$", export_help, flags=re.MULTILINE)
     assert len(descriptions) == 3 and all(text.startswith("the ") for _, text in descriptions), descriptions
+
+
+def test_m12_replay_with_no_store_says_so_and_creates_none(capsys, tmp_path):
+    """Like an export: a command that reads recorded deliveries never creates an empty store to find nothing in."""
+    db = tmp_path / "store.sqlite3"
+    code, _, err = run(capsys, "--config", str(tmp_path / "none.toml"), "--db", str(db), "webhook", "replay", "#1")
+    assert code == ExitCode.CONFIG and "nothing to replay" in err and "No recorded delivery" not in err
+    assert not db.exists()

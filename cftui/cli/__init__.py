@@ -45,17 +45,18 @@ class Context:
 
         return open_database(self.paths.db)
 
-    def open_existing_store(self, what: str):
-        """Open the store for reading out ``what`` (an export): never create an empty one to read nothing from."""
+    def open_existing_store(self, what: str, doing: str = "export"):
+        """Open the store to read ``what`` from (to export or replay it): never create an empty one to read
+        nothing from."""
         if not self.paths.db.exists():
             if not self.paths.config.exists():
                 raise ConfigError(
-                    f"No config file at {self.paths.config} and no store at {self.paths.db}: nothing to export.",
-                    hint="Run `cftui config init` and `cftui sync` first, or give --db the store to export from.",
+                    f"No config file at {self.paths.config} and no store at {self.paths.db}: nothing to {doing}.",
+                    hint=f"Run `cftui config init` and `cftui sync` first, or give --db the store to {doing} from.",
                 )
             raise DataError(
-                f"No store at {self.paths.db} yet, so no {what} to export.",
-                hint="Run `cftui sync` first, or give --db the store to export from.",
+                f"No store at {self.paths.db} yet, so no {what} to {doing}.",
+                hint=f"Run `cftui sync` first, or give --db the store to {doing} from.",
             )
         return self.open_store()
 

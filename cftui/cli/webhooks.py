@@ -367,7 +367,7 @@ def cmd_send(ctx, args) -> int:
 def cmd_replay(ctx, args) -> int:
     from cftui.store.webhook_models import WebhookDelivery
 
-    ctx.open_store()
+    ctx.open_existing_store("webhook deliveries", doing="replay")
     key = args.delivery_id
     if key.startswith("#") and key[1:].isdigit():
         row = WebhookDelivery.get_or_none(WebhookDelivery.id == int(key[1:]))
