@@ -202,7 +202,7 @@ class CftuiApp(App[int]):
         return self.screen_stack[0].query_one(f"TabPane#{pane}", TabPane).children[0]
 
     def action_show_tab(self, pane: str) -> None:
-        if len(self.screen_stack) > 1:
+        while len(self.screen_stack) > 1:  # a detail, and the key list over it: the tab itself
             self.pop_screen()
         self.tabbed.active = pane
 

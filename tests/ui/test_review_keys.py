@@ -319,3 +319,42 @@ async def test_m7_help_says_what_each_screens_keys_do_there_and_nothing_they_do_
         everywhere = section(app.screen, "Everywhere")
         assert "q" not in everywhere and "r" not in everywhere, "here q goes back and r reloads BTCPay's list"
         assert everywhere["?"] == "Keys" and everywhere["1"] == "Overview"
+
+
+async def test_m7_a_framed_detail_answers_the_app_keys_as_a_full_screen_does(make_app, filled):
+    """The invoice detail and a campaign's rules are framed over the tab, yet ?, r and the tab numbers work there as
+    on the project or delivery detail: ? lists the screen's keys, a number goes to its tab (README: "from a detail
+    screen too"), and the footer says so."""
+    from cftui.ui.screens.help import HelpScreen
+    from cftui.ui.screens.invoice_detail import InvoiceDetailScreen
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2", "enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, InvoiceDetailScreen)
+        shown = {binding.key for binding in (b.binding for b in app.screen.active_bindings.values()) if binding.show}
+        assert {"question_mark", "r"} <= shown
+        await pilot.press("question_mark")
+        await settle(app, pilot)
+        assert isinstance(app.screen, HelpScreen)
+        ids = {row.binding_id for _, rows in app.screen.sections for row in rows}
+        assert {"back", "invoice_detail.copy_id", "help", "tab.overview"} <= ids and "quit" not in ids
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert isinstance(app.screen, InvoiceDetailScreen)
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert len(app.screen_stack) == 1 and app.tabbed.active == "overview"
+
+
+async def test_m7_a_tab_number_in_the_help_over_a_detail_goes_to_the_tab(make_app, angor_and_hooks):
+    """? over a detail, then 3: the Angor tab itself, not the detail still framed over it."""
+    app = make_app(sample_config(angor={"enabled": True}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("4")
+        await settle(app, pilot)
+        await pilot.press("enter", "question_mark", "3")
+        await settle(app, pilot)
+        assert len(app.screen_stack) == 1 and app.tabbed.active == "angor"

@@ -23,9 +23,15 @@ class DetailScreen(Screen[None]):
 
 
 class DetailModal(ModalScreen[None]):
-    """A framed screen over the tabs (an invoice, the keys)."""
+    """A framed screen over the tabs (an invoice, a campaign's rules, the keys)."""
 
     BINDINGS = [BACK]
+
+    @property
+    def _modal_binding_chain(self):
+        # A ModalScreen hides the app's bindings; a framed detail is a detail like the full-screen ones, so the tab
+        # numbers, r and ? work on it too (README: "from a detail screen too"). Its own keys still come first.
+        return self._binding_chain
 
     def action_back(self) -> None:
         self.dismiss()
