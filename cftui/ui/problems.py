@@ -24,33 +24,43 @@ from cftui.ui.widgets.status_line import label
 
 BTCPAY_CHECK_SECONDS = 300  # BTCPay's delivery list is a request per store: at most this often
 BTCPAY_CHECK_COUNT = 50
+# Each flag's line, for one invoice and for several.
 FLAG_TEXT = {
-    "PaidLate": "invoices paid after they expired",
-    "PaidPartial": "invoices part-paid (underpaid)",
-    "PaidOver": "invoices overpaid (a refund to make?)",
-    "Marked": "invoices marked by hand in BTCPay",
+    "PaidLate": ("invoice paid after it expired", "invoices paid after they expired"),
+    "PaidPartial": ("invoice part-paid (underpaid)", "invoices part-paid (underpaid)"),
+    "PaidOver": ("invoice overpaid (a refund to make?)", "invoices overpaid (a refund to make?)"),
+    "Marked": ("invoice marked by hand in BTCPay", "invoices marked by hand in BTCPay"),
 }
 ERROR_WIDTH = 160  # the list itself cuts a line to the screen, with an ellipsis
 
 
+def counted(count: int, one: str, many: str) -> str:
+    return f"{count:,} {one if count == 1 else many}"
+
+
 def problem_choices(found: Problems, btcpay_missed: dict[str, int], range_key: str) -> list[tuple[str, str]]:
-    """(option id, text) per problem, the most urgent first."""
+    """(option id, text) per problem, the most urgent first. Each id is unique (the list needs that): the kind of
+    problem, then what it is about (a source, a store); :func:`open_problem` goes by the kind."""
     choices: list[tuple[str, str]] = []
     for trouble in found.sync:
         who = label(trouble.source)
         if trouble.error:
-            choices.append(("sync", f"✗ Sync of {who} failing: {cut(' '.join(trouble.error.split()), ERROR_WIDTH)}"))
+            error = cut(" ".join(trouble.error.split()), ERROR_WIDTH)
+            choices.append((f"sync:{trouble.source}:failing", f"✗ Sync of {who} failing: {error}"))
         if trouble.skipped_total:
-            choices.append(("sync", f"⚠ {trouble.skipped_total:,} records skipped by the last sync of {who}"))
+            skipped = counted(trouble.skipped_total, "record", "records")
+            choices.append((f"sync:{trouble.source}:skipped", f"⚠ {skipped} skipped by the last sync of {who}"))
     for store, missed in sorted(btcpay_missed.items()):
         if missed:
-            choices.append(("missed", f"⚠ {missed:,} webhook deliveries BTCPay sent to {store} never arrived"))
+            lost = counted(missed, "webhook delivery", "webhook deliveries")
+            choices.append((f"missed:{store}", f"⚠ {lost} BTCPay sent to {store} never arrived"))
     if found.rejected_24h:
-        choices.append(("rejected", f"⚠ {found.rejected_24h:,} webhook deliveries rejected in the last 24 h"))
-    for flag, text in FLAG_TEXT.items():
+        rejected = counted(found.rejected_24h, "webhook delivery", "webhook deliveries")
+        choices.append(("rejected", f"⚠ {rejected} rejected in the last 24 h"))
+    for flag, (one, many) in FLAG_TEXT.items():
         count = found.flagged.get(flag, 0)
         if count:
-            choices.append((f"flag:{flag}", f"● {count:,} {text} ({range_key})"))
+            choices.append((f"flag:{flag}", f"● {counted(count, one, many)} ({range_key})"))
     return choices
 
 
@@ -59,9 +69,9 @@ def open_problem(app: App, key: str, overview: Widget) -> None:
     if key == "rejected":
         app.action_show_tab("webhooks")
         app.tab("webhooks").show_verdict("rejected")
-    elif key == "missed":
+    elif key.startswith("missed:"):
         app.tab("webhooks").action_btcpay_deliveries()
-    elif key == "sync":
+    elif key.startswith("sync:"):
         from cftui.ui.screens.sync_status import SyncStatusScreen
 
         app.push_screen(SyncStatusScreen())

@@ -34,7 +34,7 @@ async def test_the_problems_are_listed_most_urgent_first_and_fit_80x24(make_app,
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         found = lines(app)
-        assert found[0] == ("sync", "✗ Sync of shop failing: BTCPay at shop.btcpay.example is unreachable (connection "
+        assert found[0] == ("sync:btcpay:shop:failing", "✗ Sync of shop failing: BTCPay at shop.btcpay.example is unreachable (connection "
                                     "refused).")
         rejected = sum(1 for d in DELIVERIES if d[1] not in ACCEPTED_VERDICTS)
         assert ("rejected", f"⚠ {rejected} webhook deliveries rejected in the last 24 h") in found
@@ -68,7 +68,7 @@ async def test_rejected_deliveries_open_the_webhook_log_filtered_and_a_failing_s
         assert app.tabbed.active == "webhooks" and app.tab("webhooks").verdict_choice == "rejected"
         await pilot.press("1")
         await settle(app, pilot)
-        await choose(app, pilot, "sync")
+        await choose(app, pilot, "sync:btcpay:shop:failing")
         assert isinstance(app.screen, SyncStatusScreen)
         body = app.screen.query_one("#sync-status-body").content
         import io
@@ -86,8 +86,8 @@ async def test_what_btcpay_sent_and_never_arrived_is_a_problem_that_opens_btcpay
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         missed = len(scenario.sent) - 1
-        assert ("missed", f"⚠ {missed} webhook deliveries BTCPay sent to main never arrived") in lines(app)
-        await choose(app, pilot, "missed")
+        assert ("missed:main", f"⚠ {missed} webhook deliveries BTCPay sent to main never arrived") in lines(app)
+        await choose(app, pilot, "missed:main")
         assert isinstance(app.screen, BtcpayDeliveriesScreen)
 
 
@@ -96,3 +96,29 @@ async def test_nothing_to_look_at_says_so(make_app, store):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
         assert lines(app) == [("none", "✓ Nothing needs a look.")]
+
+
+async def test_two_stores_missing_deliveries_and_a_source_failing_and_skipping_each_get_a_line(make_app, filled):
+    """The demo has two stores, and BTCPay can fail a delivery to each: two "never arrived" lines (and a source
+    both failing and skipping records: two sync lines) once crashed the Overview with a duplicate option id."""
+    from cftui.store.problem_queries import Problems, SyncTrouble
+
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        overview = app.tab("overview")
+        app.btcpay_missed = {"main": 2, "shop": 1}
+        trouble = SyncTrouble("btcpay:shop", "unreachable", {"malformed amount": 3})
+        overview._problems = Problems(rejected_24h=0, sync=[trouble], flagged={})
+        overview._show_problems()
+        await settle(app, pilot)
+        shown = [text for _, text in lines(app)]
+        assert shown == ["✗ Sync of shop failing: unreachable", "⚠ 3 records skipped by the last sync of shop",
+                         "⚠ 2 webhook deliveries BTCPay sent to main never arrived",
+                         "⚠ 1 webhook delivery BTCPay sent to shop never arrived"]
+        await choose(app, pilot, lines(app)[3][0])
+        assert isinstance(app.screen, BtcpayDeliveriesScreen)
+        await pilot.press("escape")
+        await settle(app, pilot)
+        await choose(app, pilot, lines(app)[1][0])
+        assert isinstance(app.screen, SyncStatusScreen)
