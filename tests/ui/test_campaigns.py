@@ -157,3 +157,25 @@ async def test_a_shorter_list_gives_the_detail_its_room_at_once(make_app, funds)
         assert [d.campaign.title for d in tab(app).details] == ["Community node fund"]
         assert "How these figures are counted" in detail_text(app, 78)
         assert "i  how these figures are counted" not in detail_text(app, 78)
+
+
+async def test_enter_on_a_campaign_counting_every_store_invoice_opens_them_all(make_app, funds):
+    """A crowdfund set to count all the store's invoices (crowdfund_all_invoices): its figures come from every
+    invoice of the store, so enter shows those, not only the few created from the app, and says why."""
+    from cftui.store.models import CrowdfundApp
+
+    CrowdfundApp.update(all_store_invoices=True).where(CrowdfundApp.app_id == data.APP_ID).execute()
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_tab(app, pilot)
+        assert tab(app).selected().campaign.all_store_invoices
+        await pilot.press("enter")
+        await settle(app, pilot)
+        invoices = app.tab("invoices")
+        assert app.tabbed.active == "invoices"
+        assert invoices.view.app is None and invoices.view.store == "main"
+        from cftui.store import queries
+
+        assert invoices._shown.total == queries.count_invoices(queries.InvoiceFilter(stores=(tab(app).selected()
+                                                                                       .campaign.store_pk,)))
+        assert any("counts every invoice of main" in str(n.message) for n in app._notifications)

@@ -314,13 +314,20 @@ class CampaignsTab(Container):
         self.action_invoices()
 
     def action_invoices(self) -> None:
-        """The campaign's invoices, one key away: the Invoices tab filtered by the app."""
+        """The campaign's invoices, one key away: the Invoices tab filtered by the app (by its store when it counts
+        every invoice of the store)."""
         detail = self.selected()
         if detail is None:
             return
         c = detail.campaign
         self.app.action_show_tab("invoices")
-        self.app.tab("invoices").show_filtered(app=(c.app_id, c.title_or_name), store=c.store_name)
+        if c.all_store_invoices:
+            # Its figures count every invoice of the store (crowdfund_all_invoices): those are its invoices.
+            self.app.tab("invoices").show_filtered(store=c.store_name)
+            self.notify(f"{printable(c.title_or_name)} counts every invoice of {c.store_name}: all of them are "
+                        "listed.", markup=False)  # fmt: skip
+        else:
+            self.app.tab("invoices").show_filtered(app=(c.app_id, c.title_or_name), store=c.store_name)
 
     def action_cycle_store(self) -> None:
         choices: list[str | None] = [None, *(store.name for store in self.app.config.btcpay)]
