@@ -122,3 +122,16 @@ async def test_two_stores_missing_deliveries_and_a_source_failing_and_skipping_e
         await settle(app, pilot)
         await choose(app, pilot, lines(app)[1][0])
         assert isinstance(app.screen, SyncStatusScreen)
+
+
+async def test_enter_at_once_opens_the_first_problem(make_app, filled):
+    """The list has the focus when the Overview opens: its first line is highlighted, so enter opens it without
+    an arrow key first (as the first row of every other list)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        listing = app.tab("overview").query_one("#overview-problems", OptionList)
+        assert app.focused is listing and listing.highlighted == 0
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SyncStatusScreen)

@@ -361,8 +361,8 @@ class OverviewTab(Container):
             [Option(Text(text, no_wrap=True, overflow="ellipsis"), id=key) for key, text in choices]
             or [Option("✓ Nothing needs a look.", id="none")]
         )
-        if highlighted is not None and highlighted < listing.option_count:
-            listing.highlighted = highlighted
+        # The line that was highlighted, else the first: enter opens it at once, as the first row of a list.
+        listing.highlighted = highlighted if highlighted is not None and highlighted < listing.option_count else 0
         keep_focus(self, listing, self.query_one("#overview-body"))
 
     def _check_btcpay(self) -> None:
