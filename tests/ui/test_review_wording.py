@@ -55,3 +55,24 @@ async def test_m11_every_view_with_times_says_they_are_utc(make_app, filled):
         await pilot.press("escape", "4", "enter")
         await settle(app, pilot)
         assert re.search(r"\d\d:\d\d:\d\dZ", shown_text(app.screen.query_one("#delivery-summary")))  # ISO, Z: UTC
+
+
+async def test_l2_a_delivery_from_an_earlier_day_shows_its_date_in_the_log(make_app, store):
+    """The log keeps up to 2,000 deliveries, days of them: one from yesterday reads "05-27 21:40", not a bare
+    "21:40:00" that looks like today's; today's keep their seconds. At 80 columns the invoice id stays whole."""
+    fill_deliveries()
+    yesterday = add_delivery(seconds_after=-(data.NOW % 86_400) - 8_400)  # 2026-05-27 21:40:00 UTC
+    WebhookDelivery.update(store_name="hackerspace-fund").where(WebhookDelivery.id == yesterday).execute()
+    for size in ((80, 24), (120, 40)):
+        app = make_app(sample_config())
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("4")
+            await settle(app, pilot)
+            log = app.tab("webhooks").query_one(DeliveryLog)
+            lines = [log.render_line(y).text for y in range(1, len(log._lines) + 1)]
+            old = next(line for line in lines if "InvNewNewNewNewNewNew99" in line)
+            assert old.startswith("05-27 21:40 "), (size, old)
+            assert all(re.match(r"\d\d:\d\d:\d\d ", line) for line in lines if line is not old), size
+            # Below 100 columns the dated time takes its room from the store (cut with …), as on Invoices.
+            assert ("hackersp…" if size[0] < 100 else "hackerspace-fund ") in old
+            assert "Time" in log.render_line(0).text
