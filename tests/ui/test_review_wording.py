@@ -76,3 +76,51 @@ async def test_l2_a_delivery_from_an_earlier_day_shows_its_date_in_the_log(make_
             # Below 100 columns the dated time takes its room from the store (cut with …), as on Invoices.
             assert ("hackersp…" if size[0] < 100 else "hackerspace-fund ") in old
             assert "Time" in log.render_line(0).text
+
+
+async def test_l2_one_style_for_placeholders_sort_marks_headers_and_words(make_app, filled):
+    """The review's L2 list, each as a user reads it: "—" and "none" for nothing (not "-", "rows 0–0 of 0" or
+    "0 (0 BTC)"), ▲/▼ beside the sorted column on every list, Title Case headers, no jargon ("settled of
+    paid-or-ended", "Inv"), and a wrapped value continues under its column, not under the names."""
+    import io
+
+    from rich.console import Console
+
+    fill_angor()
+    fill_deliveries()
+    app = make_app(sample_config(angor={"enabled": True}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        overview = app.tab("overview")
+        conversion = next(kpi for kpi in overview.query("Kpi") if "Conversion" in str(kpi.query_one(".kpi-title").render()))
+        assert str(conversion.query_one(".kpi-sub").render()).startswith("of ended invoices")
+        await pilot.press("2", "slash", *"zzzz", "enter")
+        await settle(app, pilot)
+        info = str(app.tab("invoices").query_one("#invoice-info").render())
+        assert info.startswith("no rows") and "0–0" not in info
+        await pilot.press("escape", "escape", "3")
+        await settle(app, pilot)
+        angor = app.tab("angor")
+        headers = [str(column.label) for column in angor.query_one(DataTable).columns.values()]
+        assert "Name ▲" in headers and "Investors" in headers and "Inv" not in headers
+        assert "sort name ▲" in str(angor.query_one("#angor-bar").render())
+        table = angor.query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(project_id(1)))
+        await pilot.press("enter")
+        await settle(app, pilot)
+        figures = shown_text(app.screen.query_one("#project-figures"), 78)
+        assert re.search(r"^ *Penalties +none *$", figures, re.M), figures
+        await pilot.press("escape", "4")
+        await settle(app, pilot)
+        log = app.tab("webhooks").query_one(DeliveryLog)
+        assert log.render_line(0).text.split()[:3] == ["Time", "Verdict", "↻"]
+        log.cursor = next(i for i, line in enumerate(log._lines) if line.verdict == "verified")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert re.search(r"^ *Reason +— *$", shown_text(app.screen.query_one("#delivery-summary"), 78), re.M)
+        console = Console(width=60, file=io.StringIO(), record=True)  # narrow: the signature wraps
+        console.print(app.screen.query_one("#delivery-headers").content)
+        lines = console.export_text().splitlines()
+        signature = next(i for i, line in enumerate(lines) if "BTCPay-Sig" in line)
+        column = lines[signature].index("sha256=")
+        assert lines[signature + 1][:column].strip() == "" and lines[signature + 1][column:].strip(), lines
