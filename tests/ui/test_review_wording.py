@@ -124,3 +124,28 @@ async def test_l2_one_style_for_placeholders_sort_marks_headers_and_words(make_a
         signature = next(i for i, line in enumerate(lines) if "BTCPay-Sig" in line)
         column = lines[signature].index("sha256=")
         assert lines[signature + 1][:column].strip() == "" and lines[signature + 1][column:].strip(), lines
+
+
+async def test_m8_l1_l6_overview_angor_in_btc_whole_chart_titles_and_a_visible_focused_field(make_app, filled):
+    """M8: the Overview's Angor box speaks BTC with 8 decimals as the Angor tab (not sats). L1: each chart title
+    fits its half of 80 columns whole, without an ellipsis ("peak 77,713,3…" before). L6: the focused Settings
+    field looks different from the others (bold on a tint; bold underline in ANSI themes)."""
+    fill_angor()
+    app = make_app(sample_config(angor={"enabled": True}))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        overview = app.tab("overview")
+        summary = shown_text(overview.query_one("#overview-summary"), 40)
+        assert re.search(r"\d\.\d{8} BTC raised of \d+\.\d{8}", " ".join(summary.split())), summary
+        assert " sat raised" not in summary
+        for chart in ("#chart-raised", "#chart-count"):
+            title = overview.query_one(f"{chart} .chart-title")
+            text = str(title.render())
+            assert "peak " in text and "…" not in text and len(text) <= title.content_size.width, (chart, text)
+        await pilot.press("5")
+        await settle(app, pilot)
+        fields = list(app.tab("settings").query("#settings-form Input"))
+        fields[1].focus()
+        await pilot.pause()
+        focused, other = fields[1].rich_style, fields[2].rich_style
+        assert focused.bold and not other.bold and focused.bgcolor != other.bgcolor
