@@ -25,7 +25,7 @@ from urllib.parse import urlparse
 
 import platformdirs
 
-from cftui.errors import ConfigError
+from cftui.errors import ConfigError, did_you_mean
 from cftui.private_files import shared_mode, write_private
 
 APP_NAME = "cftui"
@@ -210,6 +210,7 @@ class UIConfig:
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
     bell: bool = False  # ring the terminal bell on a new settled invoice
+    notify: bool = True  # a toast when a contribution (a payment) settles
     mouse: bool = True
     chart: str = "braille"  # or "block" for fonts without braille
     page_size: int = 200  # invoice rows the table holds at once
@@ -299,7 +300,8 @@ def from_dict(data: dict[str, Any], *, source: Path | None = None) -> Config:
     known = {"btcpay", "sync", "webhooks", "angor", "ui"}
     for key in data:
         if key not in known:
-            raise ConfigError(f"{where}: unknown key '{key}' (expected one of: {', '.join(sorted(known))}).")
+            raise ConfigError(f"{where}: unknown key '{key}' (expected one of: {', '.join(sorted(known))})."
+                              + did_you_mean(key, known))
     stores_raw = data.get("btcpay", [])
     if not isinstance(stores_raw, list):
         raise ConfigError(f"{where}: 'btcpay' must be an array of tables ([[btcpay]]).")
@@ -330,6 +332,7 @@ def _build(cls: type, raw: Any, section: str, where: str) -> Any:
         if key not in fields:
             raise ConfigError(
                 f"{where}: unknown key '{section}.{key}' (expected one of: {', '.join(sorted(fields))})."
+                + did_you_mean(key, fields)
             )
         values[key] = _coerce(value, hints[key], f"{section}.{key}", where)
     for name, f in fields.items():
@@ -606,6 +609,7 @@ network = "Main"      # or "Angornet"
 [ui]
 theme = "textual-dark"  # any Textual theme; ansi-dark / ansi-light use your terminal's colours
 bell = false            # ring the terminal bell on a newly settled invoice
+notify = true           # a toast when a contribution settles
 mouse = true
 chart = "braille"       # or "block" if your font lacks braille
 

@@ -8,6 +8,9 @@ and exits with the error's code; no traceback unless ``--debug``.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class ExitCode:
     """Process exit codes, documented in the README."""
@@ -58,3 +61,9 @@ class UnreachableError(CftuiError):
 
 class DataError(CftuiError):
     exit_code = ExitCode.DATA
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'nord'?`` for a near miss among ``choices`` (a typo), else ""."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""

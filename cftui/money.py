@@ -110,6 +110,15 @@ def format_btc(sats: int) -> str:
     return f"{sign}{whole:,}.{frac:08d} BTC"
 
 
+def format_btc_msat(msat: int) -> str:
+    """Millisatoshis as BTC: 8 decimals, and 11 when there is a part of a satoshi (Lightning)."""
+    sats, rest = divmod(abs(msat), MSAT_PER_SAT)
+    text = format_btc(sats)
+    if rest:
+        text = text.replace(" BTC", f"{rest:03d} BTC")
+    return ("-" if msat < 0 else "") + text
+
+
 # ISO 4217 minor units for display; unknown currencies show 2 decimals.
 _MINOR_UNITS = {
     "JPY": 0, "KRW": 0, "VND": 0, "CLP": 0, "ISK": 0, "HUF": 2, "TWD": 2,

@@ -87,7 +87,7 @@ def fill(n: int = 400, seed: int = 3) -> list[Sample]:
     ]  # fmt: skip
 
 
-def matches(s: Sample, *, stores=(), statuses=(), since=None, until=None, text="", app_id=None) -> bool:
+def matches(s: Sample, *, stores=(), statuses=(), since=None, until=None, text="", app_id=None, additional=()) -> bool:
     """Plain-Python reading of InvoiceFilter."""
     text = text.strip()
     return (
@@ -102,4 +102,5 @@ def matches(s: Sample, *, stores=(), statuses=(), since=None, until=None, text="
             or (s.buyer_email is not None and s.buyer_email.lower().startswith(text.lower()))
         )
         and (app_id is None or s.app_id == app_id)
+        and (not additional or s.additional_status in additional)
     )

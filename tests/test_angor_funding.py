@@ -37,3 +37,13 @@ def test_the_indexer_cannot_tell_refunds_from_penalties():
     money = funding.from_indexer(stats, [], info_with(["100"]))
     assert (money.penalties_sats, money.penalties_count) == (990_000, 1)
     assert money.refunds_sats is None and money.refunds_count is None
+
+
+def test_the_indexers_stages_hold_the_net_amount_not_the_gross_with_the_fee():
+    # The mempool indexer's "raised" is gross (fee output × 100); the stage outputs hold 99% of it. A stage
+    # split of the gross would leave 1% "claimable" after the founder took every stage.
+    stats = indexer.IndexerStats(investor_count=3, amount_invested_sats=3_003_300, founder_spent_sats=2_973_267,
+                                 penalties_sats=0, penalties_count=0)
+    money = funding.from_indexer(stats, [], info_with(["50", "50"]))
+    assert money.raised_sats == 3_003_300  # the figure itself stays the indexer's (its source says gross)
+    assert sum(money.stage_sats) == 2_973_267 == money.founder_spent_sats

@@ -11,6 +11,7 @@ import pytest
 from angor_relay import free_port, nostr_relays, publish  # noqa: F401 - fixture
 from cftui import clock
 from cftui.angor import events, identity
+from cftui.angor.status import status_raised
 from cftui.angor.sync import sync_angor
 from cftui.cli import main as cli_main
 from cftui.config import AngorConfig
@@ -95,13 +96,26 @@ async def test_indexer_sync_stores_every_project_verified_and_flagged(nostr_rela
         assert row.investor_count == len({i.investor_key for i in project.investments})
         assert row.name and row.name == AngorProfile.get_by_id(project.event.pubkey).name
         assert AngorInvestment.select().where(AngorInvestment.project == row).count() == len(project.investments)
-        assert sum(s.amount_sats for s in row.stages) == (row.raised_sats if project.info["stages"] else 0)
+        # The stages hold the net: the indexer's gross less the 1% fee.
+        net = status_raised(row.raised_sats, row.raised_source)
+        assert sum(s.amount_sats for s in row.stages) == (net if project.info["stages"] else 0)
     active = AngorProject.get(AngorProject.status == "active")
     assert active.penalties_count == 1 and active.penalties_sats > 0 and active.founder_spent_sats > 0
     profile = AngorProfile.get_by_id(sim.world.projects[0].event.pubkey)
     assert profile.description and json.loads(profile.faq)[0]["question"]
     # Nothing changed on the second run.
     assert again.ok and (again.new, again.updated, again.unchanged) == (0, 0, len(sim.world.projects))
+
+
+async def test_l7_the_sync_summary_adds_up_events_and_projects_each_in_its_unit(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW)
+    result = await synced(sim, nostr_relays(1))
+    assert result.ok, result.error
+    assert result.new == len(sim.world.projects) == AngorProject.select().count()
+    assert result.skipped_total <= result.fetched  # what was skipped was read
+    summary = result.summary()
+    assert summary.startswith(f"angor: {result.fetched} events read, {result.skipped_total} skipped; "
+                              f"{result.new} projects: {result.new} new, 0 updated, 0 unchanged in ")
 
 
 async def test_esplora_sync_reads_net_amounts_and_exact_stage_spends(nostr_relays, store):
@@ -116,6 +130,16 @@ async def test_esplora_sync_reads_net_amounts_and_exact_stage_spends(nostr_relay
     completed = AngorProject.get(AngorProject.status == "completed")
     assert all(s.released and s.spent_sats == s.amount_sats > 0 for s in completed.stages)
     assert completed.founder_spent_sats == completed.raised_sats
+
+
+async def test_l7_an_investment_is_dated_inside_its_projects_window_not_years_before(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW, indexer_api=False)
+    result = await synced(sim, nostr_relays(1))
+    assert result.ok, result.error
+    for project in sim.world.projects:
+        row = AngorProject.get_by_id(project.project_id)
+        for inv in AngorInvestment.select().where(AngorInvestment.project == row):
+            assert row.start_time <= inv.time <= NOW, (project.label, inv.time, row.start_time)
 
 
 async def test_esplora_sync_tells_founder_spends_penalties_and_refunds_apart(nostr_relays, store):
@@ -137,6 +161,27 @@ async def test_esplora_sync_tells_founder_spends_penalties_and_refunds_apart(nos
     refunded = [p for p in sim.world.projects if p.spent_sats(REFUND)]
     assert refunded and all(p.label == "failed" for p in refunded)
     assert all(AngorProject.get_by_id(p.project_id).penalties_sats == 0 for p in refunded)
+
+
+async def test_esplora_sync_keeps_what_each_investor_took_back_and_the_indexer_leaves_it_unknown(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW, indexer_api=False)
+    result = await synced(sim, nostr_relays(1))
+    assert result.ok, result.error
+    for project in sim.world.projects:
+        stored = {i.txid: i for i in AngorInvestment.select().join(AngorProject).where(
+            AngorProject.project_id == project.project_id)}
+        for inv in project.investments:
+            row = stored[inv.txid]
+            # Refunds (unfunded releases) come straight back; a penalty waits in the penalty lock.
+            assert (row.refunded_sats, row.recovered_sats, row.penalty_sats) == (
+                inv.spent_sats(REFUND), inv.spent_sats(REFUND), inv.spent_sats(PENALTY)), project.label
+    took_back = AngorInvestment.select().where((AngorInvestment.refunded_sats > 0) | (AngorInvestment.penalty_sats > 0))
+    assert {i.project.status for i in took_back} == {"failed", "active"}
+    indexed = AngorSimulator(seed=5, now=NOW)
+    store_again = await synced(indexed, nostr_relays(1))
+    assert store_again.ok
+    invest = AngorInvestment.select().join(AngorProject).where(AngorProject.raised_source == "indexer")
+    assert invest.count() and all(i.recovered_sats is None and i.penalty_sats is None for i in invest)
 
 
 async def test_projects_without_a_network_name_or_with_another_spelling_are_angornet_projects(nostr_relays, store):

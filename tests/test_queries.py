@@ -28,12 +28,13 @@ FILTERS = [
     InvoiceFilter(text="ALICE", statuses=("Settled",)),
     InvoiceFilter(text="ord-01", stores=(1,)),
     InvoiceFilter(app_id="Fund1"),
+    InvoiceFilter(additional=("PaidLate", "PaidPartial"), stores=(1,)),
     InvoiceFilter(text="no such thing"),
 ]
 
 SORT_REFERENCE = {
     "created": lambda s: (s.created_time, s.pk),
-    "amount": lambda s: (s.amount_e8, s.pk),
+    "amount": lambda s: (s.currency, s.amount_e8, s.pk),  # within the currency
     "status": lambda s: (s.status, s.created_time, s.pk),
     "btc": lambda s: (s.btc_paid_sats is not None, s.btc_paid_sats or 0, s.pk),  # nulls first ascending
     "id": lambda s: (s.invoice_id, s.pk),

@@ -44,3 +44,46 @@ def test_the_receivers_limits_are_the_ones_it_enforces():
     assert f"more than {connections.PER_ADDRESS} connections from one address" in answers
     assert f"less {connections.RESERVED_FDS} kept" in answers
     assert f"messages over {nostr.MAX_FRAME_BYTES >> 20} MiB are refused" in section("Angor")
+
+
+def ui_bindings() -> dict[str, set[str]]:
+    """Every binding id the dashboard declares (app, tabs, widgets, screens) -> its keys."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from textual.binding import Binding
+
+    import cftui.ui
+    from cftui.ui.bindings import APP_BINDINGS
+
+    found: dict[str, set[str]] = {}
+    bindings = list(APP_BINDINGS)
+    for module_info in pkgutil.walk_packages(cftui.ui.__path__, "cftui.ui."):
+        module = importlib.import_module(module_info.name)
+        for cls in vars(module).values():
+            if inspect.isclass(cls) and cls.__module__ == module.__name__:
+                bindings += cls.__dict__.get("BINDINGS", [])
+    for binding in bindings:
+        if isinstance(binding, Binding) and binding.id:
+            found.setdefault(binding.id, set()).update(binding.key.split(","))
+    return found
+
+
+# How the README writes a key Textual names otherwise.
+KEY_NAMES = {"slash": "/", "escape": "esc", "question_mark": "?", "right_square_bracket": "]",
+             "left_square_bracket": "[", "space": "space", "enter": "enter"}
+
+
+def test_the_keyboard_table_lists_every_binding_with_its_keys():
+    rows = [line.split(" | ") for line in section("Keyboard").splitlines() if line.startswith("| ") and "`" in line]
+    listed: dict[str, set[str]] = {}
+    for row in rows:
+        keys = {token for cell in re.findall(r"`([^`]+)`", row[1]) for token in cell.split()}
+        for binding_id in re.findall(r"`([^`]+)`", row[3]):
+            listed[binding_id] = keys
+    declared = ui_bindings()
+    assert set(listed) == set(declared), (set(listed) ^ set(declared))
+    for binding_id, keys in declared.items():
+        shown = {KEY_NAMES.get(key, key) for key in keys}
+        assert shown <= listed[binding_id], (binding_id, shown, listed[binding_id])

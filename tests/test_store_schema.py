@@ -149,3 +149,12 @@ def test_kpi_queries_read_only_indexes(plans, since, until):
     _assert_indexed(plans(lambda: queries.kpis((), since, until)), sorted_by_index=False)
     _assert_indexed(plans(lambda: queries.daily_series((), since, until)), sorted_by_index=False)
     _assert_indexed(plans(lambda: queries.crowdfund_progress()), sorted_by_index=False)
+
+
+def test_problem_invoices_page_from_the_additional_status_index(plans):
+    f = InvoiceFilter(additional=("PaidLate", "PaidPartial", "Marked"))
+    statements = plans(lambda: queries.page_invoices(f, limit=10))
+    paged = [(sql, plan) for sql, plan in statements if "ORDER BY" in sql]
+    _assert_indexed(paged, sorted_by_index=False)
+    assert any("invoice_additional_status_created_time_id" in " ".join(plan) or "invoice_created_time_id" in
+               " ".join(plan) for _, plan in paged)

@@ -318,3 +318,24 @@ def test_unreachable_server_is_a_result_not_a_crash(db):
     assert result.error and "Cannot reach BTCPay store 'main'" in result.error
     state = SyncState.get_by_id("btcpay:main")
     assert state.last_error == result.error and not state.running and state.last_error_time == NOW
+
+
+def test_the_store_currency_and_each_perk_sold_are_read(sim, db):
+    from cftui.store.models import CrowdfundPerk, Store
+
+    config, thread = sim
+    assert run(store_cfg(config, thread.base_url)).ok
+    assert Store.get(Store.name == "main").default_currency == config.stores[0].default_currency == "USD"
+    # BTCPay counts an app's Processing and Settled invoices per item code: so must the stored perks.
+    paid = (
+        Invoice.select(Invoice.app_id, Invoice.item_code, fn.COUNT(Invoice.id), fn.SUM(Invoice.amount_e8))
+        .where(Invoice.status.in_(["Processing", "Settled"]), Invoice.app_id.is_null(False))
+        .group_by(Invoice.app_id, Invoice.item_code)
+        .tuples()
+    )
+    want = {(app, code): (count, total) for app, code, count, total in paid}
+    stored = {(p.app_id, p.item_code): (p.sales_count, p.total_e8) for p in CrowdfundPerk.select()}
+    assert stored == want and len(stored) >= 3
+    ranks = [p.sales_count for p in CrowdfundPerk.select().where(CrowdfundPerk.app_id == next(iter(want))[0])
+             .order_by(CrowdfundPerk.rank)]
+    assert ranks == sorted(ranks, reverse=True)

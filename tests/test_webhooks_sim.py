@@ -168,3 +168,26 @@ async def test_management_api(sim):
         assert again["deliveryId"] == new_id and again["isRedelivery"] is True
         assert again["originalDeliveryId"] == target.received[0][0]["deliveryId"]
         assert signing.check(created["secret"], target.received[2][1], target.received[2][2]) is None
+
+
+async def test_l7_the_demo_sender_now_and_then_loses_a_delivery_or_signs_it_with_a_stale_secret():
+    simulator = Simulator(default_config(invoices=20, now=1_760_000_000))
+    simulator.sender = install(simulator, retry_delays=FAST, mishaps=4)
+    await simulator.start()
+    try:
+        async with Target() as target:
+            webhook = simulator.sender.add_webhook(store_id(simulator), target.url, secret="s3cret",
+                                                   events=["InvoiceCreated"])
+            for _ in range(4):
+                new_invoice(simulator)
+            await wait_for(lambda: len(target.received) == 4)  # 5 attempts: one lost, then redelivered
+        listed = simulator.sender.deliveries[webhook.id]
+        arrived = {body["deliveryId"] for body, _, _ in target.received}
+        lost = [d for d in listed if d.id not in arrived]
+        assert [(d.status, d.error_message) for d in lost] == [("Failed", "connection reset by peer (simulated)")]
+        redelivered = [body for body, _, _ in target.received if body["isRedelivery"]]
+        assert [body["originalDeliveryId"] for body in redelivered] == [lost[0].id]
+        badly_signed = [body for body, raw, sig in target.received if signing.check("s3cret", raw, sig) is not None]
+        assert len(badly_signed) == 1 and not badly_signed[0]["isRedelivery"]
+    finally:
+        await simulator.stop()

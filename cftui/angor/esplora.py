@@ -16,6 +16,9 @@ app's ``DiscoverUsedScript`` does:
   other is an unfunded release straight back to the investor, a refund. The
   input pays the output at its own position (SIGHASH_SINGLE);
 * anything else is the investor's own exit (end of project, seeder secrets).
+
+Each investment keeps what its investor took back (refunds and exits) and what
+went to the penalty script, for the founder view's per-investor columns.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from cftui.angor.taproot import tweaked_key
 RAISED_SOURCE = "esplora"
 MAX_TXS = 1000  # the app's cap on an address history
 CONCURRENCY = 8
-FOUNDER, PENALTY, REFUND = "founder", "penalty", "refund"
+FOUNDER, PENALTY, REFUND, EXIT = "founder", "penalty", "refund", "exit"
 PUSH_32, OP_CHECKSIGVERIFY = "20", "ad"
 
 
@@ -46,10 +49,21 @@ class OnchainInvestment:
     block_height: int | None
     time: int | None
     dynamic: DynamicInfo | None = None  # Fund/Subscribe: the investment's own schedule
+    recovered_sats: int = 0  # taken back by the investor: refunds and exits
+    refunded_sats: int = 0  # of which refunds (unfunded releases)
+    penalty_sats: int = 0  # recovered into the penalty script
 
     @property
     def amount_sats(self) -> int:
         return sum(self.stage_values)
+
+    def record_spend(self, kind: str | None, value: int) -> None:
+        if kind in (REFUND, EXIT):
+            self.recovered_sats += value
+        if kind == REFUND:
+            self.refunded_sats += value
+        elif kind == PENALTY:
+            self.penalty_sats += value
 
 
 @dataclass(slots=True)
@@ -214,6 +228,9 @@ class Esplora:
                     spending[txid] = await self._get(f"/tx/{txid}")
                 kind = spend_kind(spending[txid], investment.txid, stage + 2, founder_prefix, investment.investor_key)
                 project.record_spend(kind, stage, value, txid)
+                if kind is None and len(_input(spending[txid], investment.txid, stage + 2)[1]) >= 2:
+                    kind = EXIT  # a readable spend on neither the founder's nor the recover leaf
+                investment.record_spend(kind, value)
 
 
 def founder_leaf_prefix(founder_key: str) -> str:

@@ -2,7 +2,7 @@
 
 * ``indexer``: the Angor indexer API. On the mempool fork "raised" is gross
   (fee output × 100); on blockcore-indexer it is the stage sum (net of the
-  1 % fee). Stage amounts are the raised figure split by the stage
+  1 % fee). Stage amounts are the net figure split by the stage
   percentages as the app splits an investment (remainder in the last stage);
   per-stage founder spends are unknown, and so are refunds: the indexer counts
   every recovery-path spend as a penalty.
@@ -19,6 +19,7 @@ from typing import Any
 
 from cftui.angor import esplora, indexer
 from cftui.angor.projectinfo import ProjectInfo
+from cftui.angor.status import status_raised
 
 
 @dataclass
@@ -61,11 +62,14 @@ def from_indexer(
         penalties_count=stats.penalties_count if stats else 0,
         refunds_sats=None,  # counted among the penalties: the indexer does not look at a recovery's outputs
         refunds_count=None,
-        stage_sats=split_by_percent(raised, info),
+        # The stage outputs hold the net: a gross figure less the 1% fee (cftui.angor.status).
+        stage_sats=split_by_percent(status_raised(raised, indexer.RAISED_SOURCE), info),
         stage_spent_sats=[0] * len(info.stages),
         investments=[
             {"investor_key": i.investor_key, "txid": i.txid, "amount_sats": i.amount_sats, "is_seeder": i.is_seeder,
-             "block_height": None, "time": None, "schedule_start": None, "pattern_id": None, "stage_count": None}
+             "block_height": None, "time": None, "schedule_start": None, "pattern_id": None, "stage_count": None,
+             # The indexer does not say which investment a recovery came from.
+             "recovered_sats": None, "refunded_sats": None, "penalty_sats": None}
             for i in investments
         ],
     )
@@ -94,6 +98,9 @@ def from_esplora(chain: esplora.OnchainProject, info: ProjectInfo) -> Funding:
                 "schedule_start": i.dynamic.start_time if i.dynamic else None,
                 "pattern_id": i.dynamic.pattern_id if i.dynamic else None,
                 "stage_count": i.dynamic.stage_count if i.dynamic else None,
+                "recovered_sats": i.recovered_sats,
+                "refunded_sats": i.refunded_sats,
+                "penalty_sats": i.penalty_sats,
             }
             for i in chain.investments
         ],

@@ -58,9 +58,11 @@ def upsert(record: ProjectRecord, *, known: bool = True) -> str:
     with database.atomic():
         before = _snapshot(project_id) if known else None
         if before is not None and _same(before, record):
-            AngorProject.update(synced_time=record.project["synced_time"]).where(
-                AngorProject.project_id == project_id
-            ).execute()
+            # Unchanged figures were still read now: "Figures read 1 h ago" must not age (review M3).
+            fresh = {"synced_time": record.project["synced_time"]}
+            if record.project.get("stats_time") is not None:
+                fresh["stats_time"] = record.project["stats_time"]
+            AngorProject.update(**fresh).where(AngorProject.project_id == project_id).execute()
             return "unchanged"
         if before is None:
             AngorProject.insert(**record.project).execute()

@@ -75,7 +75,7 @@ async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel
     """
     if database.obj is None:
         raise DataError("The store is not open.", hint="Open it with cftui.store.db.open_database first.")
-    result = SyncResult(source=SOURCE)
+    result = SyncResult(source=SOURCE, counted="projects")
     started = time.monotonic()
     since = angor_store.newest_event_time(config.network)
     reporter(SyncStarted(SOURCE, "incremental" if since else "backfill"))
@@ -124,7 +124,6 @@ class _Run:
             flt["since"] = since - OVERLAP
         report = await self.pool.fetch([flt])
         self._absorb(report, "discovery")
-        self.result.fetched = len(report.events)
         self._progress(f"{len(self.candidates)} projects on Nostr")
         self._load_stored()
         self._check_cancel()
@@ -141,6 +140,8 @@ class _Run:
     # ------------------------------------------------------------ nostr
 
     def _absorb(self, report: FetchReport, step: str) -> None:
+        # Every event read, valid or not: the skipped ones are among them.
+        self.result.fetched += len(report.events) + sum(report.invalid.values())
         for reason, count in report.invalid.items():
             self.result.skipped[f"invalid event: {reason}"] += count
         for url, reason in report.relay_errors.items():

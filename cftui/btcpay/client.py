@@ -324,6 +324,21 @@ class GreenfieldClient:
             "GET", f"/api/v1/apps/crowdfund/{_q(app_id)}", what=f"reading crowdfund app {app_id}"
         )
 
+    async def top_items(self, app_id: str, *, count: int = 100) -> list[dict[str, Any]]:
+        """What each item of an app sold, best seller first (needs ``canmodifystoresettings``)."""
+        result = await self._request(
+            "GET", f"/api/v1/apps/{_q(app_id)}/top-items", params={"offset": 0, "count": count},
+            what=f"reading what crowdfund app {app_id} sold",
+        )
+        return result if isinstance(result, list) else []
+
+    # ------------------------------------------------------------ store
+
+    async def store(self, store_id: str) -> dict[str, Any]:
+        """The store's settings, ``defaultCurrency`` among them (needs ``canviewstoresettings``)."""
+        result = await self._request("GET", f"/api/v1/stores/{_q(store_id)}", what="reading the store's settings")
+        return result if isinstance(result, dict) else {}
+
 
 def _json_or_none(response: httpx.Response) -> Any:
     try:

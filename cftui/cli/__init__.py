@@ -19,6 +19,7 @@ from functools import cached_property
 
 from cftui import __version__, logs
 from cftui import config as config_mod
+from cftui.cli import dashboard
 from cftui.errors import CftuiError, ConfigError, DataError, ExitCode, UsageError
 
 log = logging.getLogger(__name__)
@@ -44,17 +45,18 @@ class Context:
 
         return open_database(self.paths.db)
 
-    def open_existing_store(self, what: str):
-        """Open the store for reading out ``what`` (an export): never create an empty one to read nothing from."""
+    def open_existing_store(self, what: str, doing: str = "export"):
+        """Open the store to read ``what`` from (to export or replay it): never create an empty one to read
+        nothing from."""
         if not self.paths.db.exists():
             if not self.paths.config.exists():
                 raise ConfigError(
-                    f"No config file at {self.paths.config} and no store at {self.paths.db}: nothing to export.",
-                    hint="Run `cftui config init` and `cftui sync` first, or give --db the store to export from.",
+                    f"No config file at {self.paths.config} and no store at {self.paths.db}: nothing to {doing}.",
+                    hint=f"Run `cftui config init` and `cftui sync` first, or give --db the store to {doing} from.",
                 )
             raise DataError(
-                f"No store at {self.paths.db} yet, so no {what} to export.",
-                hint="Run `cftui sync` first, or give --db the store to export from.",
+                f"No store at {self.paths.db} yet, so no {what} to {doing}.",
+                hint=f"Run `cftui sync` first, or give --db the store to {doing} from.",
             )
         return self.open_store()
 
@@ -92,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        dashboard.check_theme_flag(args.theme)  # a typo is a usage error whatever the command
+    except UsageError as exc:
+        print(f"cftui: {exc}", file=sys.stderr)
+        return exc.exit_code
     paths = config_mod.resolve_paths(args.config, args.db)
     log_file = logs.setup(paths.log_dir, debug=args.debug)
     ctx = Context(args=args, paths=paths, debug=args.debug, log_file=log_file)

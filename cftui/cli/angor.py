@@ -6,15 +6,14 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from cftui.errors import ExitCode
 
 
 def register(sub, export_sub) -> None:
-    projects = export_sub.add_parser("projects", help="export the synced Angor projects as CSV or JSON")
+    projects = export_sub.add_parser("projects", help="the synced Angor projects as CSV or JSON")
     projects.add_argument("--format", choices=("csv", "json"), default="csv", help="csv (default) or json")
-    projects.add_argument("-o", "--output", metavar="FILE", help="write here ('-' for stdout; default: angor-projects.<format>)")
+    projects.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
     projects.add_argument("--network", choices=("Main", "Angornet"), help="only this network (default: all stored)")
     projects.set_defaults(func=cmd_export_projects)
 
@@ -22,9 +21,11 @@ def register(sub, export_sub) -> None:
 def cmd_export_projects(ctx, args) -> int:
     from cftui.angor.export import write
     from cftui.cli.core import open_output
+    from cftui.export import default_export_path
 
     ctx.open_existing_store("Angor projects")
-    with open_output(args.output, Path(f"angor-projects.{args.format}")) as (stream, path):
+    # A new file each time (cftui-projects-<time>), as the other exports and the dashboard's Angor export.
+    with open_output(args.output, default_export_path("projects", args.format)) as (stream, path):
         count = write(stream, args.format, args.network)
     if path is not None:
         print(f"Exported {count} Angor projects to {path}", file=sys.stderr)

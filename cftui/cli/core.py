@@ -32,8 +32,8 @@ def register(sub, export_sub) -> None:
     sync.add_argument("--once", action="store_true", help="sync once and exit (default: every [sync] interval until ctrl+c)")
     sync.set_defaults(func=cmd_sync)
 
-    invoices = export_sub.add_parser("invoices", help="invoices as CSV or JSON")
-    invoices.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    invoices = export_sub.add_parser("invoices", help="the synced invoices as CSV or JSON")
+    invoices.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="csv (default) or json")
     invoices.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
     invoices.add_argument("--status", metavar="S", nargs="+", help="only these statuses (New Processing Settled Expired Invalid)")
     invoices.add_argument("--since", metavar="DATE", help="created on or after (YYYY-MM-DD or ISO-8601, UTC)")
@@ -48,6 +48,9 @@ def register(sub, export_sub) -> None:
     demo = sub.add_parser("demo", help="the dashboard on a built-in BTCPay/Angor simulator (no account needed)")
     demo.add_argument("--invoices", type=int_in(0, 10_000_000), default=3000, metavar="N", help="invoices per simulated store (default 3000)")
     demo.add_argument("--headless", action="store_true", help="sync the demo and print a summary instead of opening the dashboard")
+    from cftui.cli.dashboard import add_ui_flags
+
+    add_ui_flags(demo, after_command=True)
     demo.set_defaults(func=cmd_demo)
 
 
@@ -108,11 +111,16 @@ def _selected_sources(ctx, stores: list[str] | None, source: str) -> list[str]:
     if source == "angor" and not config.angor.enabled:
         raise ConfigError("Angor is disabled.", hint="Set enabled = true under [angor] in the config.")
     if not chosen:
-        raise ConfigError(
-            f"Nothing to sync: no stores in {ctx_config_name(config)}.",
-            hint="Add a [[btcpay]] store (`cftui config init` writes a starter), or try `cftui demo`.",
-        )
+        raise ConfigError(f"Nothing to sync: no stores in {ctx_config_name(config)}.", hint=add_a_store_hint(config))
     return chosen
+
+
+def add_a_store_hint(config: config_mod.Config) -> str:
+    """Where to add a store: the file when there is one (after `config init`), else how to get one."""
+    if config.path is not None:
+        return (f"Add a [[btcpay]] table to {config.path} (name, url, store_id, api_key; the commented example "
+                "in it shows each), or try `cftui demo`.")
+    return "Add a [[btcpay]] store (`cftui config init` writes a starter), or try `cftui demo`."
 
 
 def ctx_config_name(config: config_mod.Config) -> str:
@@ -257,24 +265,23 @@ def cmd_doctor(ctx, args) -> int:
     warn_if_shared(config)
     stores = [ctx.store_named(n) for n in args.store] if args.store else list(config.btcpay)
     if not stores:
-        raise ConfigError(
-            f"No stores to check in {ctx_config_name(config)}.",
-            hint="Add a [[btcpay]] store (`cftui config init` writes a starter), or try `cftui demo`.",
-        )
+        raise ConfigError(f"No stores to check in {ctx_config_name(config)}.", hint=add_a_store_hint(config))
     from cftui.store import retry
 
     # The retry list lives in the store: read it if there is one (doctor never creates a store).
     has_store = ctx.paths.db.exists()
     if has_store:
         ctx.open_store()
-    healthy = True
+    codes = set()
     for store in stores:
         report = asyncio.run(check_store(store))
         if has_store:
             report.unread = retry.summary(store.name)
         print(format_report(report))
-        healthy = healthy and report.ok
-    return ExitCode.OK if healthy else ExitCode.AUTH
+        if not report.ok:
+            codes.add(ExitCode.AUTH if report.reachable else ExitCode.UNREACHABLE)
+    # A server that cannot be reached is 5, a key or permission that fails 4 (the README's codes).
+    return max(codes, default=ExitCode.OK)
 
 
 # ---------------------------------------------------------------- demo

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from cftui.config import Config, Paths
-from cftui.errors import ExitCode, UsageError
+from cftui.errors import ExitCode, UsageError, did_you_mean
 
 NOTHING_CONFIGURED = """\
 cftui: nothing is configured yet (no BTCPay store, Angor off).
@@ -21,9 +21,14 @@ Config file: {path}
 """
 
 
-def add_ui_flags(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--theme", help="Textual theme (e.g. textual-dark, nord, ansi-dark); NO_COLOR gives ansi-dark")
-    parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (native text selection)")
+def add_ui_flags(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
+    """--theme and --no-mouse. ``after_command``: the same flags on a subcommand that opens the dashboard
+    (``cftui demo --theme nord``); they leave the value given before the command alone when absent."""
+    keep = {"default": argparse.SUPPRESS} if after_command else {}
+    parser.add_argument("--theme", help="Textual theme (e.g. textual-dark, nord, ansi-dark); NO_COLOR gives ansi-dark",
+                        **keep)
+    parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (native text selection)",
+                        **keep)
 
 
 def register(sub, export_sub) -> None:
@@ -48,7 +53,8 @@ def check_theme_flag(theme: str | None) -> None:
     from textual.theme import BUILTIN_THEMES
 
     if theme and theme not in BUILTIN_THEMES:
-        raise UsageError(f"Unknown theme '{theme}' for --theme.", hint=f"Themes: {', '.join(sorted(BUILTIN_THEMES))}.")
+        raise UsageError(f"Unknown theme '{theme}' for --theme.{did_you_mean(theme, BUILTIN_THEMES)}",
+                         hint=f"Themes: {', '.join(sorted(BUILTIN_THEMES))}.")
 
 
 def run_app(config: Config, paths: Paths, *, demo: bool = False, theme: str | None = None, mouse: bool = True) -> int:

@@ -52,12 +52,12 @@ def register(sub, export_sub) -> None:
     replay.set_defaults(func=cmd_replay)
 
     deliveries = webhook_sub.add_parser("deliveries", help="BTCPay's own delivery list beside what we received")
-    deliveries.add_argument("--store", metavar="NAME", required=True)
+    deliveries.add_argument("--store", metavar="NAME", required=True, help="configured store (needs its webhook_id)")
     deliveries.add_argument("--count", type=int_in(1, 1000), default=50, help="newest N deliveries (default 50)")
     deliveries.set_defaults(func=cmd_deliveries)
 
-    export = export_sub.add_parser("deliveries", help="recorded webhook requests as CSV or JSON")
-    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
+    export = export_sub.add_parser("deliveries", help="the recorded webhook requests as CSV or JSON")
+    export.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="csv (default) or json")
     export.add_argument("--store", metavar="NAME", help="only this store")
     export.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
     export.set_defaults(func=cmd_export_deliveries)
@@ -367,7 +367,7 @@ def cmd_send(ctx, args) -> int:
 def cmd_replay(ctx, args) -> int:
     from cftui.store.webhook_models import WebhookDelivery
 
-    ctx.open_store()
+    ctx.open_existing_store("webhook deliveries", doing="replay")
     key = args.delivery_id
     if key.startswith("#") and key[1:].isdigit():
         row = WebhookDelivery.get_or_none(WebhookDelivery.id == int(key[1:]))

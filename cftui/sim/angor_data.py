@@ -31,7 +31,6 @@ from cftui.sim.config import digest
 
 DAY = 86_400
 MIN_DATE = -62135596800  # C#'s DateTime.MinValue as unix seconds: "no end date"
-BLOCK0_TIME = 1_700_000_000
 DYNAMIC_EPOCH = 1_735_689_600  # 2025-01-01 UTC: Fund/Subscribe investment starts count days from it
 NAMES = ("Solar Mesh", "Open Seeds", "River Lab", "Mint Relay", "Pixel Forge", "Cold Harbor", "Tidal Books",
          "Orbit Garden", "Quiet Radio", "Stone Bakery", "Lumen Kit", "Maple Node")
@@ -349,7 +348,8 @@ class AngorWorld:
 
     def creation_tx(self, project: SimProject) -> dict[str, Any]:
         op_return = "6a21" + project.founder_key + "020100" + "20" + project.onchain_event_id
-        return self._tx(project.creation_txid, project.created_block, [
+        created = min(project.event.created_at, self.now - 120)
+        return self._tx(project.creation_txid, project.created_block, created, [
             self._out(10_001, "0014" + self._program(project), "v0_p2wpkh", self.address(project)),
             self._out(0, op_return, "op_return"),
             self._out(50_000, "0014" + "11" * 20, "v0_p2wpkh", None),
@@ -363,11 +363,23 @@ class AngorWorld:
                 self._out(0, op_return, "op_return")]
         outs += [self._out(v, "5120" + txid_of(inv.txid, i), "v1_p2tr", None) for i, v in enumerate(inv.stage_values)]
         outs.append(self._out(12_345, "0014" + "22" * 20, "v0_p2wpkh", None))
-        return self._tx(inv.txid, inv.block, outs)
+        return self._tx(inv.txid, inv.block, self.investment_time(project, inv), outs)
 
-    def _tx(self, txid: str, block: int, vout: list[dict[str, Any]], vin: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def investment_time(self, project: SimProject, inv: SimInvestment) -> int:
+        """When an investment confirmed: an hour apart from the start of the project's window (a
+        Fund/Subscribe one on the day its schedule starts), never after now (review L7)."""
+        n = project.investments.index(inv)
+        if project.is_dynamic:
+            at = max(investment_start(project, inv), project.info["startDate"]) + 3600
+        else:
+            at = max(project.info["startDate"], project.event.created_at) + (n + 1) * 3600
+        return min(at, self.now - 60)
+
+    @staticmethod
+    def _tx(txid: str, block: int, time: int, vout: list[dict[str, Any]],
+            vin: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         return {"txid": txid, "version": 2, "locktime": 0, "vin": vin or [], "vout": vout,
-                "status": {"confirmed": True, "block_height": block, "block_time": BLOCK0_TIME + block * 600}}
+                "status": {"confirmed": True, "block_height": block, "block_time": time}}
 
     @staticmethod
     def _out(value: int, script: str, kind: str, address: str | None = None) -> dict[str, Any]:
@@ -408,7 +420,7 @@ class AngorWorld:
             vout = [self._script_out(value, paid_to, kind) for value in values]
             vin.append({"txid": txid_of(txid, "fee input"), "vout": 0, "witness": ["30" * 71, "02" + "55" * 32]})
             vout.append(self._script_out(4_000, scripts.p2wpkh(b"\x66" * 20), "v0_p2wpkh"))
-        return self._tx(txid, project.created_block + 50, vout, vin)
+        return self._tx(txid, project.created_block + 50, self.now - 3600, vout, vin)  # after every release
 
     def _stage_witness(self, project: SimProject, inv: SimInvestment, stage: int, who: str) -> list[str]:
         control_block = "c0" + "50" * 32 + "44" * 32  # leaf version, internal key, one sibling hash

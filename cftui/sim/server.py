@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 
 from aiohttp import web
 
+from cftui.sim import app_stats
 from cftui.sim.auth import (
     CAN_MODIFY_STORE,
     CAN_VIEW_INVOICES,
@@ -158,6 +159,7 @@ class Simulator:
         r.add_get("/api/v1/invoices/{invoiceId}/payment-methods", self._payment_methods)
         r.add_get("/api/v1/stores/{storeId}/apps", self._apps)
         r.add_get("/api/v1/apps/crowdfund/{appId}", self._crowdfund)
+        app_stats.add_routes(self)  # /api/v1/apps/{appId}/top-items
         r.add_get("/_sim/faults", self._get_faults)
         r.add_post("/_sim/faults", self._set_faults)
         r.add_get("/_sim/info", self._info)

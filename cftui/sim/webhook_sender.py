@@ -9,6 +9,10 @@
 * Bodies are built and signed exactly as BTCPay's (``cftui.webhooks``).
 * The management API (create/list/get/update/delete webhooks, deliveries,
   the raw request body, redeliver) is served beside the simulator's routes.
+* ``mishaps`` (the demo): now and then a first attempt is lost on the way
+  (BTCPay lists it as failed, it never arrives, a redelivery follows) or is
+  signed with a stale secret (the receiver refuses it; a 401 is not retried),
+  so the dashboard's rejected and "never received" views have something to show.
 
 The demo wires this to the dashboard's receiver with :func:`attach`.
 """
@@ -40,6 +44,8 @@ log = logging.getLogger(__name__)
 
 RETRY_DELAYS: tuple[float, ...] = (10, 60, 600, 600, 600, 600, 600, 600)
 DEMO_RETRY_DELAYS: tuple[float, ...] = (1, 3, 10, 10, 10, 10, 10, 10)
+DEMO_MISHAPS = 15  # one lost and one wrongly signed first attempt in every 15
+LOST = "connection reset by peer (simulated)"
 SEND_TIMEOUT = 100  # .NET HttpClient's default; BTCPay sets none
 
 
@@ -113,9 +119,11 @@ class SimDelivery:
 
 
 class WebhookSender:
-    def __init__(self, sim: Simulator, *, retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
+    def __init__(self, sim: Simulator, *, retry_delays: Sequence[float] = RETRY_DELAYS, mishaps: int = 0) -> None:
         self.sim = sim
         self.retry_delays = tuple(retry_delays)
+        self.mishaps = mishaps
+        self._first_attempts = itertools.count()
         self.webhooks: dict[str, SimWebhook] = {}
         self.deliveries: dict[str, list[SimDelivery]] = {}  # webhook id -> oldest first
         self._queues: dict[str, asyncio.Queue[tuple[_Event, str | None]]] = {}
@@ -194,15 +202,25 @@ class WebhookSender:
             except Exception:  # a bug in one delivery must not stop the webhook's queue
                 log.exception("simulated webhook delivery failed")
 
+    def _mishap(self) -> str | None:
+        """For a first attempt in demo mode: "lost", "stale secret" or None (most of them)."""
+        if not self.mishaps:
+            return None
+        n = next(self._first_attempts) % self.mishaps
+        return {self.mishaps - 1: "lost", self.mishaps // 2: "stale secret"}.get(n)
+
     async def _deliver(self, webhook_id: str, event: _Event, delivery_id: str | None) -> None:
         original = event.original_delivery_id
+        mishap = self._mishap()
         for delay in (None, *self.retry_delays):
             if delay is not None:
                 await asyncio.sleep(delay)
             webhook = self.webhooks.get(webhook_id)
             if webhook is None or not webhook.wants(event.type):
                 return  # disabled, deleted or no longer authorized: dropped
-            delivery = await self._send_once(webhook, event, delivery_id or self._new_id("delivery"), original)
+            delivery = await self._send_once(webhook, event, delivery_id or self._new_id("delivery"), original,
+                                             mishap=mishap)
+            mishap = None
             delivery_id = None
             original = original or delivery.id
             if delivery.status == "HttpSuccess" or not is_retryable(delivery.http_code):
@@ -210,7 +228,8 @@ class WebhookSender:
             if not webhook.automatic_redelivery:
                 return
 
-    async def _send_once(self, webhook: SimWebhook, event: _Event, delivery_id: str, original: str | None) -> SimDelivery:
+    async def _send_once(self, webhook: SimWebhook, event: _Event, delivery_id: str, original: str | None, *,
+                         mishap: str | None = None) -> SimDelivery:
         body = envelope.build(
             event.type,
             store_id=event.store_id,
@@ -225,10 +244,14 @@ class WebhookSender:
         delivery = SimDelivery(id=delivery_id, webhook_id=webhook.id, timestamp=event.timestamp, body=body,
                                event=event, delivery_time=clock.now_s())
         self.deliveries[webhook.id].append(delivery)
+        if mishap == "lost":
+            delivery.error_message = LOST  # status stays Failed: retried, as BTCPay retries no answer
+            return delivery
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        secret = webhook.secret + "-before-rotation" if mishap == "stale secret" else webhook.secret
         result = await post_delivery(
-            self._session, webhook.url, body, signing.sign(webhook.secret, body),
+            self._session, webhook.url, body, signing.sign(secret, body),
             timeout=SEND_TIMEOUT, user_agent=f"BTCPayServer/{self.sim.config.version}",
         )
         delivery.http_code = result.status
@@ -364,9 +387,14 @@ async def _webhook_body(request: web.Request) -> dict[str, Any]:
     }
 
 
-def install(sim: Simulator, *, demo: bool = False, retry_delays: Sequence[float] | None = None) -> WebhookSender:
-    """Give ``sim`` webhooks: the sender listens to its invoice events; the routes are added if it has not started."""
-    sender = WebhookSender(sim, retry_delays=retry_delays or (DEMO_RETRY_DELAYS if demo else RETRY_DELAYS))
+def install(sim: Simulator, *, demo: bool = False, retry_delays: Sequence[float] | None = None,
+            mishaps: int | None = None) -> WebhookSender:
+    """Give ``sim`` webhooks: the sender listens to its invoice events; the routes are added if it has not started.
+
+    ``demo``: quick retries and, unless ``mishaps`` says otherwise, a lost or stale-signed delivery now and then.
+    """
+    sender = WebhookSender(sim, retry_delays=retry_delays or (DEMO_RETRY_DELAYS if demo else RETRY_DELAYS),
+                           mishaps=(DEMO_MISHAPS if demo else 0) if mishaps is None else mishaps)
     sim.add_listener(sender.on_event)
     if not sim.app.frozen:
         sender.add_routes(sim.app.router)

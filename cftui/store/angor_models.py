@@ -75,6 +75,12 @@ class AngorInvestment(BaseModel):
     schedule_start = BigIntegerField(null=True)  # UTC unix seconds
     pattern_id = IntegerField(null=True)  # one of the project's dynamicStagePatterns
     stage_count = IntegerField(null=True)  # 0: the pattern's own
+    # Schema 8, read from the chain (esplora): what the investor took back from the stage outputs
+    # (``recovered``: refunds of unfunded stages and their own exits after the expiry; ``refunded``: the
+    # refunds alone) and what went into the penalty lock. NULL: the source cannot tell (the indexer).
+    recovered_sats = BigIntegerField(null=True)
+    refunded_sats = BigIntegerField(null=True)
+    penalty_sats = BigIntegerField(null=True)
 
     class Meta:
         indexes = ((("project", "txid"), True),)

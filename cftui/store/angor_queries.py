@@ -13,13 +13,13 @@ from typing import Any
 
 from peewee import JOIN, Case, fn
 
+from cftui.angor import status as angor_status
 from cftui.angor.projectinfo import pattern_by_id, schedule_patterns
 from cftui.angor.schedule import stage_times
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 
 STATUSES = ("upcoming", "funding", "funded", "failed", "active", "completed")
 PROJECT_TYPES = {0: "Invest", 1: "Fund", 2: "Subscribe"}
-DAY = 86_400
 # The detail screen lists at most this many investments (newest first).
 INVESTMENTS_SHOWN = 500
 
@@ -35,17 +35,18 @@ SORT_COLUMNS = {
     "funded": _FUNDED_BP,
     "investors": AngorProject.investor_count,
     "start": AngorProject.start_time,
-    "end": AngorProject.end_time,
-    # Days left orders like the end date; ended projects show none.
-    "days_left": AngorProject.end_time,
+    # A Fund/Subscribe project has no end: its window closes at its expiry (the Angor app's rule).
+    "end": fn.COALESCE(AngorProject.end_time, AngorProject.expiry_time),
+    # Days left orders like the end; closed windows show none.
+    "days_left": fn.COALESCE(AngorProject.end_time, AngorProject.expiry_time),
+    "type": AngorProject.project_type,
 }
 
 
-def days_left(end_time: int | None, now: int) -> int | None:
-    """Whole days (rounded up) until ``end_time``; None when there is no end or it has passed."""
-    if end_time is None or end_time <= now:
-        return None
-    return -(-(end_time - now) // DAY)
+def days_left(end_time: int | None, now: int, expiry_time: int | None = None) -> int | None:
+    """Whole days (rounded up) until the funding window closes (the end, or the expiry for a project
+    without one); None once closed. The export and the tab use this one rule (cftui.angor.status)."""
+    return angor_status.days_left(now=now, end_time=end_time, expiry_time=expiry_time)
 
 
 def percent(part: int, whole: int) -> Decimal | None:
@@ -67,10 +68,17 @@ class ProjectRow:
     end_time: int | None
     verified: bool
     flags: tuple[str, ...]
+    project_type: str = "Invest"
+    expiry_time: int | None = None
 
     @property
     def percent_funded(self) -> Decimal | None:
         return percent(self.raised_sats, self.target_sats)
+
+    @property
+    def window_end(self) -> int | None:
+        """When funding closes: the end date, or the expiry of an open-ended Fund/Subscribe project."""
+        return angor_status.window_end(self.end_time, self.expiry_time)
 
 
 @dataclass(frozen=True)
@@ -95,6 +103,11 @@ class InvestmentRow:
     stage_times: tuple[int, ...] | None = None
     released_stages: int | None = None
     next_release: int | None = None
+    # What the investor took back (refunds of unfunded stages and exits after the expiry), of which
+    # refunds, and what went into the penalty lock; None when the source cannot tell (the indexer).
+    recovered_sats: int | None = None
+    refunded_sats: int | None = None
+    penalty_sats: int | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,8 @@ def _row(project: AngorProject) -> ProjectRow:
         end_time=project.end_time,
         verified=project.verified,
         flags=_flags(project.flags),
+        project_type=PROJECT_TYPES.get(project.project_type, str(project.project_type)),
+        expiry_time=project.expiry_time,
     )
 
 
@@ -153,8 +168,13 @@ def list_projects(
     status: str | None = None,
     text: str = "",
     network: str | None = None,
+    project_type: str | None = None,
 ) -> list[ProjectRow]:
-    """Every project matching the filters, sorted in SQL (ties by project id)."""
+    """Every project matching the filters, sorted in SQL (ties by project id).
+
+    ``text`` matches inside a name (any case) or the start of a project id: every id starts
+    with ``angor1``, so a few letters inside one would match them all (review M10).
+    """
     column = SORT_COLUMNS[sort]
     order = column.desc(nulls="LAST") if descending else column.asc(nulls="LAST")
     tie = AngorProject.project_id.desc() if descending else AngorProject.project_id.asc()
@@ -163,9 +183,12 @@ def list_projects(
         query = query.where(AngorProject.status == status)
     if network:
         query = query.where(AngorProject.network == network)
+    if project_type is not None:
+        codes = [code for code, name in PROJECT_TYPES.items() if name == project_type]
+        query = query.where(AngorProject.project_type.in_(codes))
     if text.strip():
         needle = text.strip()
-        query = query.where(_NAME.contains(needle) | AngorProject.project_id.contains(needle))
+        query = query.where(AngorProject.name.contains(needle) | AngorProject.project_id.startswith(needle))
     return [_row(project) for project in query]
 
 
@@ -214,6 +237,9 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
             is_seeder=inv.is_seeder,
             block_height=inv.block_height,
             time=inv.time,
+            recovered_sats=inv.recovered_sats,
+            refunded_sats=inv.refunded_sats,
+            penalty_sats=inv.penalty_sats,
             **schedule(inv),
         )
         for inv in investments_query.order_by(AngorInvestment.time.desc(nulls="FIRST"), AngorInvestment.id.desc()).limit(
@@ -247,4 +273,50 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
         investments=investments,
         investment_count=investments_query.count(),
         schedule_patterns=tuple(schedule_patterns(project.content)) if project.project_type != 0 else (),
+    )
+
+
+@dataclass(frozen=True)
+class FounderView:
+    """What the founder can do with the money now (an Invest project's fixed stages)."""
+
+    released_sats: int  # in stages whose release date has passed
+    claimed_sats: int  # of those, what the founder has spent
+    claimable_sats: int  # released and not yet spent
+    next_release: int | None  # the next stage's date, None when all are out
+    next_release_sats: int
+    locked_sats: int  # in stages still to come
+
+
+def stage_spends_known(detail_source: str | None) -> bool:
+    """Only the chain says which stage the founder spent from; the indexer has the total alone."""
+    return detail_source != "indexer"
+
+
+def stage_state(stage: StageRow, *, per_stage: bool = True) -> str:
+    """``claimed`` (released and spent), ``claimable`` (released, not all spent) or ``locked``;
+    ``released`` when the source cannot tell which stage was spent (``per_stage`` False)."""
+    if not stage.released:
+        return "locked"
+    if not per_stage:
+        return "released"
+    return "claimed" if stage.spent_sats >= stage.amount_sats else "claimable"
+
+
+def founder_view(stages: tuple[StageRow, ...], founder_spent_sats: int = 0, *, per_stage: bool = True) -> FounderView:
+    """What the founder has claimed and can claim. Without per-stage spends (the indexer) the founder's
+    total spend counts against the released stages, up to what they hold."""
+    released = [s for s in stages if s.released]
+    locked = [s for s in stages if not s.released]
+    upcoming = min(locked, key=lambda s: s.release_time, default=None)
+    claimed = sum(min(s.spent_sats, s.amount_sats) for s in released)
+    if not per_stage:
+        claimed = min(founder_spent_sats, sum(s.amount_sats for s in released))
+    return FounderView(
+        released_sats=sum(s.amount_sats for s in released),
+        claimed_sats=claimed,
+        claimable_sats=sum(s.amount_sats for s in released) - claimed,
+        next_release=upcoming.release_time if upcoming else None,
+        next_release_sats=upcoming.amount_sats if upcoming else 0,
+        locked_sats=sum(s.amount_sats for s in locked),
     )

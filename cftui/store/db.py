@@ -20,6 +20,9 @@ Schema versions (``meta.schema_version``):
    history once more, to fetch the invoices older versions skipped (msat
    payments, long rates)
 7. invoices skipped as malformed, kept for a retry (``skipped_invoice``)
+8. the dashboard's views: the store's default currency, crowdfund perks sold,
+   what each Angor investor took back (three nullable columns), and indexes for
+   amounts within a currency, problem invoices and the payments feed
 """
 
 from __future__ import annotations
@@ -44,10 +47,12 @@ from cftui.store.models import (
     CORE_MODELS,
     RETRY_MODELS,
     CrowdfundApp,
+    CrowdfundPerk,
     Invoice,
     InvoiceDayStat,
     Meta,
     Payment,
+    Store,
     SyncState,
     database,
 )
@@ -239,8 +244,26 @@ def _migrate_7(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables(RETRY_MODELS, safe=True)
 
 
+def _migrate_8(db: Database, migrator: SchemaMigrator) -> None:
+    # Self-contained: a store created at version 8 or later already has all of it (the models have it).
+    _add_missing_columns(db, migrator, Store, ("default_currency",))
+    # Unknown (NULL) until the next Angor sync reads the chain again.
+    _add_missing_columns(db, migrator, AngorInvestment, ("recovered_sats", "refunded_sats", "penalty_sats"))
+    operations = []
+    present = {index.name for table in ("invoice", "payment") for index in db.get_indexes(table)}
+    if "invoice_amount_e8_id" in present:
+        operations.append(migrator.drop_index("invoice", "invoice_amount_e8_id"))
+    for table, columns in (("invoice", ("currency", "amount_e8", "id")),
+                           ("invoice", ("additional_status", "created_time", "id")),
+                           ("payment", ("received_time", "id"))):
+        if f"{table}_{'_'.join(columns)}" not in present:
+            operations.append(migrator.add_index(table, columns))
+    migrate(*operations)
+    db.create_tables([CrowdfundPerk], safe=True)
+
+
 MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6, _migrate_7,
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6, _migrate_7, _migrate_8,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -29,6 +29,7 @@ class InvoiceFilter:
     until: int | None = None  # created_time < until
     text: str = ""  # prefix of the invoice id, order id or buyer email (email case-insensitive)
     app_id: str | None = None
+    additional: tuple[str, ...] = ()  # BTCPay's additionalStatus (PaidLate, ...); empty = any
 
     @property
     def needs_rows(self) -> bool:
@@ -87,7 +88,7 @@ def _in(field: Field, values: tuple, indexable: bool) -> Expression:
 
 def filter_conditions(f: InvoiceFilter, *, indexable: frozenset[str] | None = None) -> list[Expression]:
     """WHERE terms for ``f``. ``indexable`` names the filters that may use an
-    index (``store``, ``status``, ``range``, ``text``, ``app``); None = all."""
+    index (``store``, ``status``, ``range``, ``text``, ``app``, ``additional``); None = all."""
 
     def may(name: str) -> bool:
         return indexable is None or name in indexable
@@ -97,6 +98,8 @@ def filter_conditions(f: InvoiceFilter, *, indexable: frozenset[str] | None = No
         terms.append(_in(Invoice.store, f.stores, may("store")))
     if f.statuses:
         terms.append(_in(Invoice.status, f.statuses, may("status")))
+    if f.additional:
+        terms.append(_in(Invoice.additional_status, f.additional, may("additional")))
     created = Invoice.created_time if may("range") else no_index(Invoice.created_time)
     if f.since is not None:
         terms.append(created >= f.since)

@@ -55,6 +55,8 @@ class Store(BaseModel):
     store_id = CharField()
     server_version = CharField(null=True)
     added_time = BigIntegerField()
+    # BTCPay's ``defaultCurrency`` (schema 8): the currency the dashboard converts totals into.
+    default_currency = CharField(null=True)
 
 
 CONTRIBUTION_FIELDS = (
@@ -122,7 +124,10 @@ class Invoice(ContributionColumns):
             # (+ covering columns: medians over a narrow range read only this index)
             (("status", "created_time", "id", "currency", "store", "amount_e8", "btc_paid_sats"), False),
             (("currency", "created_time", "id"), False),
-            (("amount_e8", "id"), False),
+            # Amounts sort within their currency (9,000 JPY is not more than 100 USD).
+            (("currency", "amount_e8", "id"), False),
+            # Problem invoices (paid late, partially, marked), newest first.
+            (("additional_status", "created_time", "id"), False),
             (("btc_paid_sats", "id"), False),
             (("invoice_id", "id"), False),
             # Text search: prefix ranges; emails match case-insensitively.
@@ -174,7 +179,11 @@ class Payment(BaseModel):
     destination = TextField(null=True)
 
     class Meta:
-        indexes = ((("invoice", "method", "payment_id"), True),)
+        indexes = (
+            (("invoice", "method", "payment_id"), True),
+            # The contributions feed, newest payment first (schema 8).
+            (("received_time", "id"), False),
+        )
 
     @property
     def txid(self) -> str | None:
@@ -215,6 +224,27 @@ class CrowdfundApp(BaseModel):
 
     class Meta:
         indexes = ((("store", "app_id"), True),)
+
+
+class CrowdfundPerk(BaseModel):
+    """What BTCPay reports a crowdfund perk sold (``GET /apps/{appId}/top-items``, schema 8).
+
+    BTCPay counts Processing and Settled invoices; ``total`` is the decimal text
+    it sends, in the app's target currency.
+    """
+
+    store = ForeignKeyField(Store, on_delete="CASCADE")
+    app_id = CharField()
+    item_code = CharField()
+    title = TextField(null=True)
+    sales_count = IntegerField()
+    total = CharField()  # decimal text
+    total_e8 = BigIntegerField()
+    rank = IntegerField()  # BTCPay's order: best seller first
+    synced_time = BigIntegerField()
+
+    class Meta:
+        indexes = ((("store", "app_id", "item_code"), True),)
 
 
 class InvoiceDayStat(ContributionColumns):
@@ -303,6 +333,7 @@ CORE_MODELS = [
     InvoicePaymentMethod,
     Payment,
     CrowdfundApp,
+    CrowdfundPerk,
     InvoiceDayStat,
     SyncState,
     PendingInvoice,
@@ -324,6 +355,7 @@ __all__ = [
     "InvoicePaymentMethod",
     "Payment",
     "CrowdfundApp",
+    "CrowdfundPerk",
     "InvoiceDayStat",
     "SyncState",
     "PendingInvoice",

@@ -36,7 +36,7 @@ from cftui.store.kpi_queries import (
     kpis,
     webhook_summary,
 )
-from cftui.store.models import Invoice, InvoicePaymentMethod, Payment, Store
+from cftui.store.models import CrowdfundApp, Invoice, InvoicePaymentMethod, Payment, Store
 from cftui.store.records import PaymentMethodRecord
 from cftui.store.rollup import rollup
 
@@ -44,7 +44,7 @@ from cftui.store.rollup import rollup
 # Each has an index (models.Invoice.Meta.indexes) in exactly this order.
 SORT_KEYS: dict[str, tuple[Field, ...]] = {
     "created": (Invoice.created_time,),
-    "amount": (Invoice.amount_e8,),
+    "amount": (Invoice.currency, Invoice.amount_e8),
     "status": (Invoice.status, Invoice.created_time),
     "btc": (Invoice.btc_paid_sats,),
     "id": (Invoice.invoice_id,),
@@ -138,6 +138,7 @@ class InvoiceDetail:
     synced_time: int
     payment_methods: list[PaymentMethodRecord] = field(default_factory=list)  # `payments` left empty
     payments: list[PaymentInfo] = field(default_factory=list)
+    app_title: str | None = None  # the crowdfund's title (or name), when the app is known
 
 
 def store_names() -> dict[int, str]:
@@ -216,6 +217,7 @@ def _filter_driven(f: InvoiceFilter, sort: str, rows_needed: int, matches: int |
         "range": f.since is not None or f.until is not None,
         "text": bool(f.text.strip()),
         "app": f.app_id is not None,
+        "additional": bool(f.additional),
     }
     if all(name in served for name, on in active.items() if on):
         return False  # the sort index does it all
@@ -234,6 +236,8 @@ def _seek_filters(f: InvoiceFilter) -> frozenset[str] | None:
         return frozenset({"text"})
     if f.app_id is not None:
         return frozenset({"app"})
+    if f.additional:
+        return frozenset({"additional"})
     return None
 
 
@@ -290,8 +294,9 @@ def _page(rows: list[InvoiceRow], sort: str, has_next: bool, has_prev: bool) -> 
 def count_invoices(f: InvoiceFilter) -> int:
     """Exact number of invoices matching ``f`` (from the roll-up when it can)."""
     if not f.needs_rows:
-        sums = rollup((), stores=f.stores, statuses=f.statuses, since=f.since, until=f.until, count_only=True)
-        return sum(s.count for s in sums.values())
+        by = ("additional_status",) if f.additional else ()
+        sums = rollup(by, stores=f.stores, statuses=f.statuses, since=f.since, until=f.until, count_only=True)
+        return sum(s.count for key, s in sums.items() if not f.additional or key[0] in f.additional)
     terms = filter_conditions(f, indexable=_seek_filters(f))
     return Invoice.select(fn.COUNT(Invoice.id)).where(*terms).scalar() or 0
 
@@ -445,7 +450,11 @@ def invoice_detail(pk: int) -> InvoiceDetail | None:
         )  # fmt: skip
         for p in Payment.select().where(Payment.invoice == pk).order_by(Payment.received_time, Payment.id)
     ]
+    app = None
+    if invoice.app_id:
+        app = CrowdfundApp.get_or_none((CrowdfundApp.store == invoice.store_id) & (CrowdfundApp.app_id == invoice.app_id))
     return InvoiceDetail(
+        app_title=(app.title or app.name) if app else None,
         row=_row(values, {store.id: store.name}),
         store_id=store.store_id,
         paid_e8=invoice.paid_e8,

@@ -80,9 +80,17 @@ def max_delivery_id() -> int:
 
 
 def deliveries_after(
-    after_id: int, *, verdicts: tuple[str, ...] = (), types: tuple[str, ...] = (), limit: int = 2000
+    after_id: int,
+    *,
+    verdicts: tuple[str, ...] = (),
+    types: tuple[str, ...] = (),
+    text: str = "",
+    limit: int = 2000,
 ) -> DeliveryBatch:
-    """Deliveries with ``id > after_id`` matching the filters: the newest ``limit`` of them, oldest first."""
+    """Deliveries with ``id > after_id`` matching the filters: the newest ``limit`` of them, oldest first.
+
+    ``text``: the start of an invoice id, a delivery id or a store name (case-sensitive, as ids are).
+    """
     last_id = max_delivery_id()
     query = (
         WebhookDelivery.select(*_LINE_FIELDS)
@@ -94,6 +102,13 @@ def deliveries_after(
         query = query.where(WebhookDelivery.verdict.in_(verdicts))
     if types:
         query = query.where(WebhookDelivery.event_type.in_(types))
+    needle = text.strip()
+    if needle:
+        query = query.where(
+            WebhookDelivery.invoice_id.startswith(needle)
+            | WebhookDelivery.delivery_id.startswith(needle)
+            | WebhookDelivery.store_name.startswith(needle)
+        )
     lines = [_line(row) for row in query]
     lines.reverse()
     return DeliveryBatch(lines=lines, last_id=last_id)

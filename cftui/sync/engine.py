@@ -48,6 +48,7 @@ from cftui.btcpay.client import (
     GreenfieldClient,
     parse_version,
 )
+from cftui.btcpay.app_stats import parse_top_items
 from cftui.btcpay.errors import MissingPermissionError, NotFoundError
 from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
@@ -55,6 +56,7 @@ from cftui.errors import CftuiError, DataError
 from cftui.store import retry
 from cftui.store.db import storage_error
 from cftui.store.models import OPEN_STATUSES, Invoice, SkippedInvoice, Store, SyncState, database
+from cftui.store.perks import replace_perks
 from cftui.store.records import InvoiceRecord, UpsertResult
 from cftui.store.retry import Skip
 from cftui.store.writer import clear_pending, ensure_store, pending_invoices, upsert_apps, upsert_invoices
@@ -141,6 +143,7 @@ async def _run(
     ) as client:
         run = _StoreSync(store_cfg, sync_cfg, store, client, db, result, reporter, cancel, notes)
         await run.detect_version()
+        await run.detect_store_currency()
         # What earlier runs could not read; what this run skips waits for the next one.
         run.to_retry = await db(retry.waiting, store, RETRY_PER_RUN)
         if mode == "backfill":
@@ -245,6 +248,16 @@ class _StoreSync:
         self.version = parse_version(text if isinstance(text, str) else None)
         if text and self.store.server_version != text:
             await self.db(Store.update(server_version=text).where(Store.id == self.store.id).execute)
+
+    async def detect_store_currency(self) -> None:
+        """BTCPay's ``defaultCurrency`` for the store: the dashboard converts totals into it."""
+        try:
+            data = await self.client.store(self.cfg.store_id)
+        except (MissingPermissionError, NotFoundError):
+            return  # listing invoices needs the same permission and reports it
+        currency = data.get("defaultCurrency")
+        if isinstance(currency, str) and currency.strip() and currency != self.store.default_currency:
+            await self.db(Store.update(default_currency=currency.strip()).where(Store.id == self.store.id).execute)
 
     async def _fetch_page(self, offset: int, *, start: int | None, end: int) -> list[dict[str, Any]]:
         return await self.client.list_invoices(
@@ -543,9 +556,24 @@ class _StoreSync:
             except (RecordError, NotFoundError) as exc:
                 log.warning("store %s: app skipped: %s", self.cfg.name, exc)
         await self.db(self._store_apps, apps)
+        for app in apps:
+            if app.app_type == "Crowdfund":
+                await self._sync_perks(app.app_id)
 
     def _store_apps(self, apps: list) -> None:
         upsert_apps(self.store, apps, all_store_invoices=frozenset(self.cfg.crowdfund_all_invoices))
+
+    async def _sync_perks(self, app_id: str) -> None:
+        """What each perk of a crowdfund sold, as BTCPay counts it (top-items)."""
+        try:
+            items = await self.client.top_items(app_id)
+        except (MissingPermissionError, NotFoundError) as exc:
+            log.info("store %s: perks of app %s skipped: %s", self.cfg.name, app_id, exc)
+            return
+        perks, skipped = parse_top_items(items)
+        if skipped:
+            self.result.skipped["top-items entry that does not fit the contract"] += skipped
+        await self.db(replace_perks, self.store, app_id, perks)
 
 
 def _skip_of(obj: Any, reason: str) -> Skip:

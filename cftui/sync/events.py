@@ -42,6 +42,8 @@ class SyncResult:
     error_code: int | None = None  # the exit code that fits the failure (cftui.errors.ExitCode), when known
     unread: int = 0  # invoices on the retry list after the run (malformed records, read again next run)
     unread_ids: tuple[str, ...] = ()  # the first of them
+    # What new/updated/unchanged count when it is not what was fetched (Angor: projects, from events).
+    counted: str = ""
 
     @property
     def ok(self) -> bool:
@@ -52,10 +54,17 @@ class SyncResult:
         return sum(self.skipped.values())
 
     def summary(self) -> str:
-        text = (
-            f"{self.source}: fetched {self.fetched}, new {self.new}, updated {self.updated}, "
-            f"skipped {self.skipped_total} in {self.duration:.1f} s"
-        )
+        if self.counted:  # two units: say each, so the figures add up (review L7)
+            stored = self.new + self.updated + self.unchanged
+            text = (
+                f"{self.source}: {self.fetched} events read, {self.skipped_total} skipped; {stored} {self.counted}: "
+                f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged in {self.duration:.1f} s"
+            )
+        else:
+            text = (
+                f"{self.source}: fetched {self.fetched}, new {self.new}, updated {self.updated}, "
+                f"skipped {self.skipped_total} in {self.duration:.1f} s"
+            )
         if self.skipped:
             text += " (" + "; ".join(f"{n}× {reason}" for reason, n in self.skipped.most_common(3)) + ")"
         if self.unread:

@@ -17,10 +17,10 @@ from importlib import import_module
 from pathlib import Path
 
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
 from textual.widget import Widget
-from textual.widgets import Footer, Label, TabbedContent, TabPane
+from textual.widgets import Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from cftui.config import Config, Paths, shared_config_warning
@@ -29,9 +29,11 @@ from cftui.sync.events import SyncFinished
 from cftui.ui import change_watch, ui_state
 from cftui.ui.bindings import APP_BINDINGS, TABS, binding_ids, effective_bindings, unknown_ids
 from cftui.ui.commands import CftuiCommands
+from cftui.ui.focus import focus_first
 from cftui.ui.messages import ConfigApplied, DataChanged, OpenInvoice, SyncEventPosted
 from cftui.ui.sync_worker import SyncScheduler, source_of
 from cftui.ui.widgets.status_line import SyncStatusLine, label, shorten
+from cftui.ui.widgets.footer import AppFooter
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ TAB_CLASSES = {
     "angor": ("cftui.ui.tabs.angor", "AngorTab"),
     "webhooks": ("cftui.ui.tabs.webhooks", "WebhooksTab"),
     "settings": ("cftui.ui.tabs.settings", "SettingsTab"),
+    "campaigns": ("cftui.ui.tabs.campaigns", "CampaignsTab"),
+    "payments": ("cftui.ui.tabs.payments", "PaymentsTab"),
 }
 
 CHANGE_POLL_SECONDS = 1.0
@@ -125,6 +129,9 @@ class CftuiApp(App[int]):
         self._state = ui_state.load(paths.db)
         self._marks: change_watch.Marks | None = None
         self._receiver = None
+        # What BTCPay sent that never arrived, per store (the Overview's Problems), and when it was asked.
+        self.btcpay_missed: dict[str, int] = {}
+        self.btcpay_missed_at: float | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -137,7 +144,7 @@ class CftuiApp(App[int]):
             for number, (pane, title) in enumerate(TABS, start=1):
                 with TabPane(f"{number} {title}", id=pane):
                     yield _make_tab(pane)
-        yield Footer()
+        yield AppFooter()
 
     def _title_text(self) -> str:
         return "cftui · demo" if self.demo else "cftui"
@@ -195,25 +202,26 @@ class CftuiApp(App[int]):
         return self.screen_stack[0].query_one(f"TabPane#{pane}", TabPane).children[0]
 
     def action_show_tab(self, pane: str) -> None:
-        if len(self.screen_stack) > 1:
+        while len(self.screen_stack) > 1:  # a detail, and the key list over it: the tab itself
             self.pop_screen()
         self.tabbed.active = pane
 
     @on(TabbedContent.TabActivated, "#tabs")
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if not self.is_running or self._exit:
+            return  # tearing down: panes go one by one and each activates the next
         self._focus_pane(event.pane)
         if event.pane.id and self._state.get("tab") != event.pane.id:
             self._state["tab"] = event.pane.id
             ui_state.save(self.paths.db, self._state)
 
     def _focus_pane(self, pane: TabPane | None) -> None:
-        """Focus the first visible focusable widget of a pane, so its keys work at once."""
-        if pane is None:
+        """Focus the tab's main widget (or the first focusable one), so its keys work at once."""
+        if pane is None or not pane.children:
             return
-        for widget in pane.query("*"):
-            if widget.focusable and widget.display:
-                widget.focus()
-                return
+        tab = pane.children[0]
+        targets = getattr(tab, "focus_targets", None)
+        focus_first(tab, *(targets() if targets else [w for w in tab.query("*") if w.focusable]))
 
     def broadcast(self, sources: frozenset[str]) -> None:
         """Tell every tab the store changed (each reloads if it shows those data)."""
@@ -228,11 +236,9 @@ class CftuiApp(App[int]):
             self.notify("Nothing to sync: no store is configured and Angor is off.", severity="warning")
             return
         started = self.scheduler.start_all()
-        skipped = [label(s) for s in sources if s not in started]
-        text = f"Syncing {', '.join(label(s) for s in started)}" if started else "Already syncing"
-        if skipped and started:
-            text += f" ({', '.join(skipped)} already running)"
-        self.notify(text + ".", markup=False)
+        # The header's spinners show a sync that started; a toast would only cover the lists' info line (L5).
+        if not started:
+            self.notify("Already syncing: the header shows each source's progress.", markup=False)
 
     @on(SyncEventPosted)
     def _on_sync_event(self, message: SyncEventPosted) -> None:
@@ -245,16 +251,8 @@ class CftuiApp(App[int]):
         who = label(result.source)
         if not result.ok:
             self.notify(f"Sync of {who} failed: {result.error}", severity="error", markup=False)
-        if result.newly_settled:
-            count = len(result.newly_settled)
-            shown = ", ".join(result.newly_settled[:3]) + (" …" if count > 3 else "")
-            self.notify(
-                f"{count} invoice{'s' if count != 1 else ''} settled in {who}: {shown}",
-                title="Settled",
-                markup=False,
-            )
-            if self.config.ui.bell:
-                self.bell()
+        # A settled contribution is announced by the Payments tab, whatever wrote it (a sync, a webhook,
+        # another process), once, with its amount and campaign.
         if result.new or result.updated or result.newly_settled:
             self.broadcast(frozenset({"angor"} if result.source == "angor" else {"invoices"}))
 
@@ -348,7 +346,15 @@ class CftuiApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             self.pop_screen()
             return
-        self.push_screen(HelpScreen(self.active_tab()))
+        # On a detail screen its own keys, not the tab's underneath (review M7).
+        self.push_screen(HelpScreen(self.screen if len(self.screen_stack) > 1 else self.active_tab()))
+
+    def get_system_commands(self, screen):
+        """Textual's commands, with its "Keys" panel replaced by cftui's ? list (one help, not two: review L3)."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":
+                yield command
+        yield SystemCommand("Keys", "The keys of this tab or screen, and the app's (key ?)", self.action_help)
 
     @on(OpenInvoice)
     def _open_invoice(self, message: OpenInvoice) -> None:

@@ -9,6 +9,7 @@ shown rather than silently ignored.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 from textual.binding import Binding, BindingType
 
@@ -18,6 +19,8 @@ TABS: tuple[tuple[str, str], ...] = (
     ("angor", "Angor"),
     ("webhooks", "Webhooks"),
     ("settings", "Settings"),
+    ("campaigns", "Campaigns"),
+    ("payments", "Payments"),
 )
 
 APP_BINDINGS: list[BindingType] = [
@@ -52,9 +55,16 @@ def effective_bindings(node, keymap: Mapping[str, str]) -> list[tuple[Binding, l
         bindings_map.apply_keymap(dict(keymap))
     keys: dict[str, list[str]] = {}
     first: dict[str, Binding] = {}
+    described: dict[str, list[str]] = {}
     for key, bindings in bindings_map.key_to_bindings.items():
         for binding in bindings:
             if binding.id:
-                keys.setdefault(binding.id, []).append(key)
+                # Two bindings may share an id and a key (Pause / Resume): one key, both names.
+                for listed, value in ((keys, key), (described, binding.description or binding.action)):
+                    if value not in listed.setdefault(binding.id, []):
+                        listed[binding.id].append(value)
                 first.setdefault(binding.id, binding)
-    return [(first[binding_id], keys[binding_id]) for binding_id in first]
+    return [
+        (replace(first[binding_id], description=" / ".join(described[binding_id])), keys[binding_id])
+        for binding_id in first
+    ]

@@ -15,6 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from cftui.ui.bindings import TABS
 from cftui.ui.messages import OpenInvoice
+from cftui.ui.widgets.invoice_table import amount_text
 
 # A typed id shorter than this is not looked up (too many prefix matches to mean anything).
 MIN_ID_PREFIX = 4
@@ -42,8 +43,6 @@ class CftuiCommands(Provider):
             "BTCPay's own delivery list beside what was received here (Webhooks tab, key b)",
             self._btcpay_deliveries,
         )
-        yield "Switch theme", "Pick a colour theme", app.action_change_theme
-        yield "Show keys", "List the keys of this tab and the app (key ?)", app.action_help
         yield "Switch store: all stores", "Overview figures for every store", partial(self._switch_store, None)
         for store in app.config.btcpay:
             yield (
@@ -98,5 +97,5 @@ class CftuiCommands(Provider):
                 title,
                 partial(self.app.post_message, OpenInvoice(row.pk)),
                 text=title,
-                help=f"{row.store_name} · {row.status} · {row.amount} {row.currency}",
+                help=f"{row.store_name} · {row.status} · {amount_text(row)}",
             )

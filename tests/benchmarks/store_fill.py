@@ -24,9 +24,12 @@ from peewee import SqliteDatabase
 from cftui.store import daystats
 from cftui.store.db import ALL_MODELS, open_database
 from cftui.store.contributions import ZERO_UNITS, to_units
-from cftui.store.models import CONTRIBUTION_FIELDS, CrowdfundApp, Invoice, Store, database
+from cftui.store.models import (
+    CONTRIBUTION_FIELDS, CrowdfundApp, Invoice, InvoicePaymentMethod, Payment, Store, database,
+)
 
-FILL_VERSION = 3
+# 3: crowdfund contributions; 4: payments and payment methods for every paid invoice, store currencies
+FILL_VERSION = 4
 RESULTS = Path(__file__).parent / ".results"
 DAY = 86_400
 END = 1_767_225_600  # 2026-01-01T00:00:00Z: the newest invoice is just before this
@@ -122,7 +125,8 @@ def fill(path: Path, n: int, *, seed: int = 7) -> None:
     rng = random.Random(seed)
     with database.atomic():
         for name, store_id in STORES:
-            Store.create(name=name, url="https://pay.example.com", store_id=store_id, added_time=END)
+            Store.create(name=name, url="https://pay.example.com", store_id=store_id, added_time=END,
+                         default_currency="EUR" if name == "shop" else "USD")
         for k, app_id in enumerate(APPS):
             CrowdfundApp.create(
                 store=1, app_id=app_id, name=f"Fund {k + 1}", app_type="Crowdfund", target_currency="USD",
@@ -137,8 +141,37 @@ def fill(path: Path, n: int, *, seed: int = 7) -> None:
         db.connection().executemany(sql, _invoice_rows(n, rng))
     with database.atomic():
         Invoice._schema.create_indexes(safe=True)
+    _fill_payments(db)
     daystats.rebuild()
     db.close()
+
+
+# Invoice currency per BTC, as BTCPay's payment-method rate (decimal text).
+RATE_TEXT = "CASE currency WHEN 'USD' THEN '60000.00' WHEN 'EUR' THEN '55000.00' ELSE '1' END"
+METHOD = "CASE WHEN id % 3 = 0 THEN 'BTC-LN' ELSE 'BTC-CHAIN' END"
+
+
+def _fill_payments(db) -> None:
+    """One payment (and its payment method, with the rate) per invoice that was paid, in SQL."""
+    for model in (Payment, InvoicePaymentMethod):
+        for index in model._meta.fields_to_index():
+            db.execute_sql(f'DROP INDEX IF EXISTS "{index._name}"')
+    with database.atomic():
+        db.execute_sql(
+            'INSERT INTO "invoice_payment_method" (invoice_id, method, currency, rate, paid_sats, activated) '
+            f"SELECT id, {METHOD}, 'BTC', {RATE_TEXT}, btc_paid_sats, 1 FROM invoice WHERE btc_paid_sats > 0"
+        )
+        db.execute_sql(
+            'INSERT INTO "payment" (invoice_id, method, payment_id, value, value_msat, fee, fee_msat, status, '
+            "received_time) "
+            f"SELECT id, {METHOD}, 'p' || id, printf('%d.%08d', btc_paid_sats / 100000000, btc_paid_sats % 100000000), "
+            "btc_paid_sats * 1000, '0', 0, "
+            "CASE status WHEN 'Processing' THEN 'Processing' ELSE 'Settled' END, created_time + 600 "
+            "FROM invoice WHERE btc_paid_sats > 0"
+        )
+    with database.atomic():
+        Payment._schema.create_indexes(safe=True)
+        InvoicePaymentMethod._schema.create_indexes(safe=True)
 
 
 def filled_store(n: int = 1_000_000) -> Path:

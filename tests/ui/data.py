@@ -26,6 +26,13 @@ STORES = ("main", "shop")
 INVOICES_PER_STORE = 150
 APP_ID = "3kGbHhYq8bZ4cN5dE6fG7hJ8kL9"
 
+# Invoice currencies in a fixed rotation: mostly USD, then EUR, JPY (no decimals) and BTC.
+CURRENCY_CYCLE = ("USD", "USD", "USD", "EUR", "USD", "JPY", "USD", "BTC")
+PLACES = {"USD": 2, "EUR": 2, "JPY": 0, "BTC": 8}
+SATS_PER_UNIT = {"USD": 1_000, "EUR": 1_100, "JPY": 7, "BTC": 100_000_000}
+# BTCPay's defaultCurrency of each store (what the Overview converts totals into).
+DEFAULT_CURRENCY = {"main": "USD", "shop": "EUR"}
+
 # (status, additional status) in a fixed rotation: every combination the UI shows.
 STATUS_CYCLE = (
     ("Settled", "None"),
@@ -69,10 +76,10 @@ def _invoice_id(rng: random.Random, store: str) -> str:
 
 def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord:
     status, additional = STATUS_CYCLE[n % len(STATUS_CYCLE)]
-    currency = "EUR" if n % 4 == 3 else "USD"
-    amount = Decimal(rng.randrange(500, 250_000)) / 100
+    currency = CURRENCY_CYCLE[n % len(CURRENCY_CYCLE)]
+    amount = Decimal(rng.randrange(500, 250_000)).scaleb(-PLACES[currency])
     created = NOW - n * 5 * 3600 - rng.randrange(0, 3600)  # one every ~5 h, about 31 days back
-    rate_sats_per_unit = 1_000 if currency == "USD" else 1_100  # sats per 1 USD/EUR
+    rate_sats_per_unit = SATS_PER_UNIT[currency]
     due = int(amount * rate_sats_per_unit)
     paid = {"Settled": due, "Processing": due, "New": 0, "Expired": 0, "Invalid": due}[status]
     if additional == "PaidOver":
@@ -97,7 +104,7 @@ def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord
             currency="BTC",
             destination=f"bc1q{n:038d}",
             payment_link=f"bitcoin:bc1q{n:038d}?amount={Decimal(due) / 100_000_000}",
-            rate=str(Decimal(100_000_000) / rate_sats_per_unit),
+            rate=str((Decimal(100_000_000) / rate_sats_per_unit).quantize(Decimal(1).scaleb(-PLACES[currency]))),
             amount_sats=due,
             paid_sats=paid if on_chain else 0,
             due_sats=due - (paid if on_chain else 0),
@@ -112,7 +119,7 @@ def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord
             currency="BTC",
             destination=f"lnbc{due}n1p{n:030d}",
             payment_link=None,
-            rate=str(Decimal(100_000_000) / rate_sats_per_unit),
+            rate=str((Decimal(100_000_000) / rate_sats_per_unit).quantize(Decimal(1).scaleb(-PLACES[currency]))),
             amount_sats=due,
             paid_sats=0 if on_chain else paid,
             due_sats=due - (0 if on_chain else paid),
@@ -168,6 +175,8 @@ def fill_invoices(stores: tuple[str, ...] = STORES, per_store: int = INVOICES_PE
     for name in stores:
         cfg = store_config(name)
         store = writer.ensure_store(cfg)
+        store.default_currency = DEFAULT_CURRENCY.get(name)
+        store.save()
         records = [_record(rng, cfg, n) for n in range(per_store)]
         writer.upsert_invoices(store, records, synced_time=NOW - 120)
         ids[name] = [r.invoice_id for r in records]
@@ -210,8 +219,78 @@ def extra_invoice(store_cfg: StoreConfig, invoice_id: str, created_time: int) ->
     )
 
 
+def shown_text(widget, width: int = 200) -> str:
+    """What a Static shows, as plain text, rendered ``width`` columns wide (its content may be a Rich table)."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=width, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()
+
+
 async def settle(app, pilot) -> None:
     """Wait until every worker finished and the messages they posted are handled."""
     for _ in range(3):
         await app.workers.wait_for_complete()
         await pilot.pause()
+
+
+APP_SHOP = "8ZfQwE3rT5yU7iO9pA1sD2fG4hJ"
+APP_ENDED = "5LkJhGfDsA3qWeRtYuIoP7zXcVb"
+
+
+def _campaign_invoice(store_cfg: StoreConfig, n: int, app_id: str, status: str, amount: str, currency: str,
+                      created: int, perk: str) -> InvoiceRecord:
+    base = extra_invoice(store_cfg, f"CMP{app_id[:4]}{n:015d}", created)
+    paid = status in ("Settled", "Processing")
+    sats = int(Decimal(amount) * SATS_PER_UNIT[currency])
+    methods = tuple(
+        dataclasses.replace(m, paid_sats=sats if (paid and m.method == "BTC-LN") else 0,
+                            rate=str((Decimal(100_000_000) / SATS_PER_UNIT[currency]).quantize(Decimal("0.01"))),
+                            payments=(PaymentRecord("BTC-LN", f"{n:064x}", _btc(sats), sats * 1000, "0", 0, status, created + 20, None),)
+                            if (paid and m.method == "BTC-LN") else ())
+        for m in base.payment_methods
+    )  # fmt: skip
+    return dataclasses.replace(
+        base, status=status, additional_status="None", currency=currency, amount=amount, amount_e8=to_e8(Decimal(amount)),
+        expiration_time=created + 900, monitoring_time=created + 86_400,  # paid before it expired: it counts
+        paid_amount=amount if paid else "0", paid_e8=to_e8(Decimal(amount)) if paid else 0, app_id=app_id,
+        item_code=perk, payment_methods=methods,
+    )  # fmt: skip
+
+
+def fill_campaigns() -> None:
+    """On top of fill_invoices: pending contributions and perks for the main crowdfund, an open-ended EUR
+    crowdfund in shop and an ended one without a goal; what BTCPay reports each perk sold."""
+    from cftui.btcpay.app_stats import PerkRecord
+    from cftui.store.perks import replace_perks
+
+    main, shop = store_config("main"), store_config("shop")
+    main_store, shop_store = writer.ensure_store(main), writer.ensure_store(shop)
+    writer.upsert_invoices(main_store, [
+        _campaign_invoice(main, 1, APP_ID, "Processing", "250.00", "USD", NOW - 1800, "sponsor"),
+        _campaign_invoice(main, 2, APP_ID, "Processing", "1000.00", "USD", NOW - 900, "sponsor"),
+    ], synced_time=NOW)  # fmt: skip
+    writer.upsert_apps(shop_store, [
+        AppRecord(app_id=APP_SHOP, name="garden", app_type="Crowdfund", archived=False, created_time=NOW - 90 * DAY,
+                  title="Community garden", target_currency="EUR", target_amount="6000", target_e8=to_e8(Decimal(6000)),
+                  start_time=NOW - 90 * DAY, end_time=None),
+        AppRecord(app_id=APP_ENDED, name="meetup", app_type="Crowdfund", archived=False, created_time=NOW - 200 * DAY,
+                  title="Spring meetup", target_currency="USD", start_time=NOW - 200 * DAY, end_time=NOW - 100 * DAY),
+    ], synced_time=NOW)  # fmt: skip
+    writer.upsert_invoices(shop_store, [
+        _campaign_invoice(shop, 10 + i, APP_SHOP, "Settled", amount, "EUR", NOW - (i + 1) * 7200, perk)
+        for i, (amount, perk) in enumerate((("25.00", "seed"), ("120.00", "bed"), ("25.00", "seed"), ("500.00", "bench")))
+    ], synced_time=NOW)  # fmt: skip
+    replace_perks(main_store, APP_ID, [
+        PerkRecord("supporter", "Supporter", 9, "225.00", to_e8(Decimal("225")), 0),
+        PerkRecord("sponsor", "Sponsor", 4, "1500.00", to_e8(Decimal("1500")), 1),
+        PerkRecord("any-amount", "Any amount", 2, "333.33", to_e8(Decimal("333.33")), 2),
+    ], synced_time=NOW)  # fmt: skip
+    replace_perks(shop_store, APP_SHOP, [
+        PerkRecord("seed", "Seed packet", 2, "50.00", to_e8(Decimal("50")), 0),
+        PerkRecord("bed", "A raised bed", 1, "120.00", to_e8(Decimal("120")), 1),
+        PerkRecord("bench", "Bench with your name", 1, "500.00", to_e8(Decimal("500")), 2),
+    ], synced_time=NOW)  # fmt: skip

@@ -227,3 +227,17 @@ def add_delivery(verdict: str = VERIFIED, event_type: str = "InvoiceSettled", se
         invoice_id="InvNewNewNewNewNewNew99",
     )
     return row.id
+
+
+def set_took_back() -> None:
+    """The failed project's investors (read on-chain), newest first: one refunded, one recovered part early
+    into the penalty lock, one took nothing back."""
+    failed = AngorProject.get_by_id(project_id(3))
+    first, second, _ = AngorInvestment.select().where(AngorInvestment.project == failed).order_by(
+        AngorInvestment.time.desc())
+    AngorInvestment.update(recovered_sats=0, refunded_sats=0, penalty_sats=0).where(
+        AngorInvestment.project == failed).execute()
+    AngorInvestment.update(recovered_sats=13_333_333, refunded_sats=13_333_333).where(
+        AngorInvestment.id == first.id).execute()
+    AngorInvestment.update(recovered_sats=5_000_000, penalty_sats=8_333_333).where(
+        AngorInvestment.id == second.id).execute()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from data import shown_text
 from data_extra import PROJECTS, fill_angor, project_id, sample_config
 from textual.widgets import DataTable, Input
 
@@ -49,6 +50,10 @@ def cell(table: DataTable, pid: str, column: str) -> str:
     return str(table.get_cell(pid, column))
 
 
+def text_of(widget) -> str:
+    return shown_text(widget, 110)
+
+
 async def test_projects_of_every_status_are_listed_by_name(make_app, projects):
     app = make_app(angor_on())
     async with app.run_test(size=(120, 40)) as pilot:
@@ -59,20 +64,20 @@ async def test_projects_of_every_status_are_listed_by_name(make_app, projects):
         statuses = {cell(table, pid, "status") for pid in row_ids(table)}
         assert statuses == {"upcoming", "funding", "funded", "failed", "active", "completed"}
         seed = project_id(1)  # Open Seed Library: 0.375 of 1 BTC, ends in 20 days
-        assert cell(table, seed, "raised") == "0.375"
-        assert cell(table, seed, "funded") == "37.5%"
+        assert cell(table, seed, "raised") == "0.37500000"
+        assert cell(table, seed, "funded").endswith(" 37.5%") and "█" in cell(table, seed, "funded")
         assert cell(table, seed, "days_left") == "20"
         assert cell(table, project_id(3), "days_left") == "—"  # failed: ended
         assert cell(table, project_id(6), "name").startswith("⚠")  # unverified
         assert app.focused is table
 
 
-async def test_narrow_terminal_drops_the_start_column_only(make_app, projects):
+async def test_narrow_terminal_keeps_name_type_status_raised_progress_and_investors(make_app, projects):
     app = make_app(angor_on())
     async with app.run_test(size=(80, 24)) as pilot:
         table = await open_tab(app, pilot)
         keys = [str(key.value) for key in table.columns]
-        assert keys == ["name", "status", "target", "raised", "funded", "investors", "end", "days_left"]
+        assert keys == ["name", "type", "status", "raised", "funded", "investors"]
 
 
 async def test_slash_filters_by_name_and_escape_clears(make_app, projects):
@@ -95,7 +100,7 @@ async def test_sort_keys_and_header_clicks_sort_in_sql(make_app, projects):
     async with app.run_test(size=(120, 40)) as pilot:
         table = await open_tab(app, pilot)
         tab = app.tab("angor")
-        await pilot.press("s")  # next column: status
+        await pilot.press("s", "s")  # next columns: type, then status
         await settle(app, pilot)
         assert tab.sort == "status"
         statuses = [cell(table, pid, "status") for pid in row_ids(table)]
@@ -136,16 +141,16 @@ async def test_enter_opens_the_project_with_stages_investors_and_sources(make_ap
         screen = app.screen
         assert isinstance(screen, ProjectDetailScreen)
         assert "Bitcoin School Accra" in str(screen.query_one("#project-title").render())
-        links = str(screen.query_one("#project-links").render())
+        links = text_of(screen.query_one("#project-links"))
         assert "https://bitcoinschoolaccra.example.org" in links and "tips@bitcoinschoolaccra.example.org" in links
-        figures = str(screen.query_one("#project-figures").render())
-        assert "0.95 BTC (118.8%)" in figures
+        figures = text_of(screen.query_one("#project-figures"))
+        assert "0.95000000 BTC (118.8%)" in figures
         assert "gross" in figures  # this one's figure came from the indexer
-        assert "90 days" in figures and "Founder spent" in figures and "1 (0.025 BTC)" in figures
+        assert "90 days" in figures and "Founder spent" in figures and "1 (0.02500000 BTC)" in figures
         assert "Refunds" in figures and "the indexer counts them among the penalties" in figures
         stages = screen.query_one("#project-stages", DataTable)
         assert stages.row_count == 3
-        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["yes", "yes", "no"]
+        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["released", "released", "locked"]  # the indexer: not per stage
         assert screen.query_one("#project-investors", DataTable).row_count == 7
         assert "Verified" in str(screen.query_one("#project-verification").render())
         await pilot.press("escape")
@@ -173,7 +178,7 @@ async def test_on_chain_figures_say_they_are_net_of_the_fee(make_app, projects):
         table.move_cursor(row=table.get_row_index(project_id(1)))  # figures read on-chain (esplora)
         await pilot.press("enter")
         await settle(app, pilot)
-        figures = str(app.screen.query_one("#project-figures").render())
+        figures = text_of(app.screen.query_one("#project-figures"))
         assert "net of the 1% Angor fee" in figures
 
 
@@ -184,10 +189,10 @@ async def test_a_failed_projects_refunds_are_shown_apart_from_its_penalties(make
         table.move_cursor(row=table.get_row_index(project_id(3)))  # Mesh Radio Network: failed, read on-chain
         await pilot.press("enter")
         await settle(app, pilot)
-        figures = str(app.screen.query_one("#project-figures").render())
+        figures = text_of(app.screen.query_one("#project-figures"))
         lines = {line.split()[0]: line for line in figures.splitlines() if line.strip()}
-        assert "0 (0 BTC)" in lines["Penalties"]
-        assert "2 (0.2 BTC)" in lines["Refunds"]
+        assert lines["Penalties"].split() == ["Penalties", "none"]
+        assert "2 (0.20000000 BTC)" in lines["Refunds"]
 
 
 async def test_disabled_angor_says_how_to_enable_it(make_app, projects):
@@ -234,12 +239,13 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
         assert "Weekly x4: 4 stages, weekly, on Mondays; 50,000 sats" in text
         investors = screen.query_one("#project-investors", DataTable)
         labels = [str(column.label) for column in investors.columns.values()]
-        assert labels[:4] == ["Investor", "Amount BTC", "Released", "Next release"]
+        assert labels[:7] == ["Investor", "Invested BTC", "Recovered", "Refunded", "Penalty", "Released", "Next release"]
+        assert investors.virtual_size.width <= investors.size.width, "beside a schedule too, every column fits"
         by_key = {str(investors.get_row_at(i)[0]): investors.get_row_at(i) for i in range(investors.row_count)}
-        first, second = (by_key[inv.investor_key[:16] + "…"] for inv in investments[:2])
+        first, second = (by_key[inv.investor_key[:12] + "…"] for inv in investments[:2])
         # 45 days in: the 30-day stage is out, the next at day 60; 10 days in: none yet, the first at day 30.
-        assert (first[2], first[3]) == ("1 of 3", day(NOW - 45 * DAY + 60 * DAY))
-        assert (second[2], second[3]) == ("0 of 3", day(NOW - 10 * DAY + 30 * DAY))
+        assert (first[5], first[6]) == ("1 of 3", day(NOW - 45 * DAY + 60 * DAY))
+        assert (second[5], second[6]) == ("0 of 3", day(NOW - 10 * DAY + 30 * DAY))
     # An Invest project keeps its table, with no schedule text.
     async with make_app(angor_on()).run_test(size=(120, 40)) as pilot:
         app = pilot.app

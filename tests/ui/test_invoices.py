@@ -85,7 +85,7 @@ async def test_sort_keys_and_header_click_sort_in_sql(app):
         await pilot.press("s")  # created -> amount, largest first
         await settle(app, pilot)
         assert shown_ids(app) == expected_ids(sort="amount")
-        assert "sort amount ▼" in info(app)
+        assert "sort amount within currency ▼" in info(app)
         await pilot.press("S")
         await settle(app, pilot)
         assert shown_ids(app) == expected_ids(sort="amount", descending=False)
@@ -186,7 +186,9 @@ async def test_export_writes_the_filtered_view(app, tmp_path, monkeypatch, key, 
         rows = list(csv.DictReader(text.splitlines())) if fmt == "csv" else json.loads(text)
         assert len(rows) == settled
         assert {row["status"] for row in rows} == {"Settled"}
-        assert any(f"Exported {settled} invoices to {files[0]}" in n.message for n in app._notifications)
+        assert any(f"Exported {settled} invoices to\n{files[0].name}\nin {files[0].parent}" == n.message
+                   for n in app._notifications)
+        assert len(app._notifications) == 1  # no "Exporting…" toast under it
 
 
 async def test_data_changed_reloads_the_page_keeping_the_cursor_on_its_invoice(app, filled):
@@ -208,7 +210,7 @@ async def test_data_changed_reloads_the_page_keeping_the_cursor_on_its_invoice(a
 
 def test_columns_fit_80_and_use_120():
     narrow = [c.key for c in fit_columns(80, multi_store=True)]
-    assert narrow == ["created_short", "id", "status", "amount", "sats"]
+    assert narrow == ["created_short", "id_short", "store_short", "status_note", "amount_short", "sats_short"]
     wide = [c.key for c in fit_columns(120, multi_store=True)]
     assert wide[:2] == ["created", "id"] and {"store", "note", "sats"} <= set(wide)
     assert "store" not in [c.key for c in fit_columns(120, multi_store=False)]

@@ -101,7 +101,7 @@ async def test_a_new_api_key_is_typed_blind_and_replaces_the_old_one(make_app, s
         assert new_key not in svg and API_KEY not in svg
 
 
-async def test_invalid_input_shows_one_line_and_writes_nothing(make_app, store, paths, config_file):
+async def test_invalid_input_is_said_in_the_forms_words_and_writes_nothing(make_app, store, paths, config_file):
     before = paths.config.read_bytes()
     app = make_app(config_file)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -109,10 +109,10 @@ async def test_invalid_input_shows_one_line_and_writes_nothing(make_app, store, 
         await type_into(pilot, tab, "#store-url", "ftp://nope")
         await pilot.press("ctrl+s")
         await settle(app, pilot)
-        message = tab.query_one("#settings-message")
-        assert message.has_class("-error")
-        text = str(message.render())
-        assert "url" in text and "\n" not in text
+        assert tab.query_one("#settings-message").has_class("-error")
+        text = str(tab.query_one("#settings-error").render())
+        assert text == "Store main, URL: must be an http(s) URL, not 'ftp://nope'."
+        assert tab.query_one("#store-url").has_class("-refused")
         assert paths.config.read_bytes() == before
 
 
@@ -153,7 +153,7 @@ async def test_demo_never_writes_the_users_own_config(make_app, store, paths):
         await pilot.press("ctrl+s")
         await settle(app, pilot)
         assert not user_config.exists()
-        assert "demo does not write your own config" in str(tab.query_one("#settings-message").render())
+        assert "demo does not write your own config" in str(tab.query_one("#settings-error").render())
 
 
 async def test_demo_saves_to_its_own_config_file(make_app, store, paths):

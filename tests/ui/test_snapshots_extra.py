@@ -8,7 +8,7 @@ eye: convert the SVG to a PNG with cairosvg and look at it.
 from __future__ import annotations
 
 import pytest
-from data_extra import add_delivery, fill_angor, fill_deliveries, project_id, sample_config
+from data_extra import add_delivery, fill_angor, fill_deliveries, project_id, sample_config, set_took_back
 from textual.widgets import DataTable
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
@@ -52,6 +52,24 @@ def test_project_detail(snap_compare, make_app, filled_extra, size):
 
     app = make_app(sample_config(angor={"enabled": True}))
     assert snap_compare(app, terminal_size=size, run_before=show("3", then=open_active_project))
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_project_detail_investors(snap_compare, make_app, filled_extra, size):
+    """Mesh Radio Network (failed, read on-chain), scrolled to its investors: one refunded, one recovered part
+    early into the penalty lock, one that took nothing back; the legend says what each column means."""
+    set_took_back()
+
+    async def open_failed_project(pilot) -> None:
+        table = pilot.app.tab("angor").query_one(DataTable)
+        table.move_cursor(row=table.get_row_index(project_id(3)))
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("end")
+
+    app = make_app(sample_config(angor={"enabled": True}))
+    assert snap_compare(app, terminal_size=size, run_before=show("3", then=open_failed_project))
 
 
 def test_angor_tab_disabled(snap_compare, make_app, filled_extra):

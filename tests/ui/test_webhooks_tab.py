@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from data import shown_text
 from data_extra import DELIVERIES, add_delivery, fill_deliveries, sample_config
 from textual.app import App, ComposeResult
 
@@ -29,6 +30,10 @@ async def open_tab(app, pilot) -> tuple[WebhooksTab, DeliveryLog]:
 async def settle(app, pilot) -> None:
     await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def text_of(widget) -> str:
+    return shown_text(widget, 110)
 
 
 def shown_ids(log: DeliveryLog) -> list[int]:
@@ -128,11 +133,11 @@ async def test_enter_opens_the_delivery_and_escape_closes_it(make_app, deliverie
         await pilot.press("enter")
         await settle(app, pilot)
         assert isinstance(app.screen, DeliveryDetailScreen)
-        summary = str(app.screen.query_one("#delivery-summary").render())
+        summary = text_of(app.screen.query_one("#delivery-summary"))
         assert "originalDeliveryId already processed" in summary
         assert "Redelivery" in summary and "yes" in summary
         assert "Dlv0003abcdefghijkmn" in summary  # the original delivery id
-        headers = str(app.screen.query_one("#delivery-headers").render())
+        headers = text_of(app.screen.query_one("#delivery-headers"))
         assert "BTCPay-Sig" in headers and "User-Agent" in headers
         body = str(app.screen.query_one("#delivery-body").render())
         assert '"originalDeliveryId": "Dlv0003abcdefghijkmn"' in body  # pretty-printed, 2-space JSON

@@ -17,14 +17,15 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from cftui import clock
 from cftui.config import StoreConfig
 from cftui.errors import CftuiError
+from cftui.ui.screens.base import BACK, DetailScreen
 from cftui.ui.widgets.delivery_log import verdict_label
 from cftui.webhooks.btcpay_view import DeliveryComparison, btcpay_deliveries, compare
+from cftui.ui.widgets.footer import AppFooter
 
 COUNT = 50  # newest deliveries per store, as BTCPay's own webhook page shows
 NOT_RECEIVED = "✗ never received"
@@ -90,10 +91,11 @@ def summary(results: list[StoreDeliveries]) -> str:
     return "\n".join(lines)
 
 
-class BtcpayDeliveriesScreen(Screen[None]):
+class BtcpayDeliveriesScreen(DetailScreen):
+    TITLE = "BTCPay's deliveries"
     # Styles: btcpay_deliveries.tcss, loaded by the app with every screen's stylesheet.
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back", id="btcpay_deliveries.back"),
+        BACK,
         Binding("r", "refresh", "Reload", id="btcpay_deliveries.refresh"),
     ]
 
@@ -106,7 +108,7 @@ class BtcpayDeliveriesScreen(Screen[None]):
         yield Static("", id="btcpay-summary", markup=False)
         yield Static("", id="btcpay-problems", markup=False)
         yield DataTable(id="btcpay-table", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)

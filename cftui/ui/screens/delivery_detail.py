@@ -5,24 +5,26 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from rich.table import Table
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.highlight import highlight
 from textual.message import Message
-from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from cftui import clock
 from cftui.printable import printable
 from cftui.store import webhook_queries
 from cftui.store.webhook_queries import DeliveryDetail
+from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import aligned, yes_no
 from cftui.ui.widgets.delivery_log import verdict_class, verdict_label
+from cftui.ui.widgets.footer import AppFooter
 
 
-def pretty_headers(headers_json: str) -> str:
+def pretty_headers(headers_json: str) -> Table | str:
     try:
         headers = json.loads(headers_json)
     except ValueError:
@@ -54,7 +56,7 @@ def _summary_values(detail: DeliveryDetail) -> list[tuple[str, str]]:
     return [
         ("Received", f"{clock.iso(line.received_ms // 1000)}  from {detail.remote}"),
         ("Request", f"{detail.method} {detail.path}  →  HTTP {detail.http_status}  ({detail.body_size} bytes)"),
-        ("Reason", detail.reason or "-"),
+        ("Reason", detail.reason or "—"),
         ("Event", f"{line.event_type or '-'}  (event time {clock.iso(detail.event_time) or '-'})"),
         ("Store", line.store_name or "-"),
         ("Invoice", line.invoice_id or "-"),
@@ -71,13 +73,27 @@ class DeliveryDetailLoaded(Message):
     detail: DeliveryDetail | None
 
 
-class DeliveryDetailScreen(Screen[None]):
+def receiver_url(config, path: str) -> str:
+    """This receiver's URL for ``path`` (a wildcard bind is reached through loopback)."""
+    host = config.webhooks.host
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{config.webhooks.port}{path}"
+
+
+class DeliveryDetailScreen(DetailScreen):
+    TITLE = "Webhook delivery"
     # Styles: delivery_detail.tcss, loaded by the app with every screen's stylesheet.
-    BINDINGS = [Binding("escape", "app.pop_screen", "Back", id="delivery.back")]
+    BINDINGS = [
+        Binding("R", "replay", "Replay", id="delivery.replay"),
+        Binding("c", "copy_id", "Copy id", id="delivery.copy_id"),
+    ]
 
     def __init__(self, delivery_pk: int) -> None:
         super().__init__()
         self.delivery_pk = delivery_pk
+        self.detail: DeliveryDetail | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="delivery-scroll"):
@@ -87,7 +103,7 @@ class DeliveryDetailScreen(Screen[None]):
             yield Static("", id="delivery-headers", markup=False)
             yield Label("Body", classes="delivery-heading")
             yield Static("", id="delivery-body", markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self._load()
@@ -97,7 +113,7 @@ class DeliveryDetailScreen(Screen[None]):
         self.post_message(DeliveryDetailLoaded(webhook_queries.delivery(self.delivery_pk)))
 
     def on_delivery_detail_loaded(self, message: DeliveryDetailLoaded) -> None:
-        detail = message.detail
+        detail = self.detail = message.detail
         summary = self.query_one("#delivery-summary", Static)
         if detail is None:
             summary.update("This delivery is no longer in the store (rejected deliveries are pruned).")
@@ -110,3 +126,31 @@ class DeliveryDetailScreen(Screen[None]):
         text, is_json = pretty_body(detail.body)
         body = self.query_one("#delivery-body", Static)
         body.update(highlight(text, language="json") if is_json else text)
+
+    def action_copy_id(self) -> None:
+        if self.detail is not None and self.detail.delivery_id:
+            self.app.copy_to_clipboard(self.detail.delivery_id)
+            self.notify(f"Copied delivery id {self.detail.delivery_id}", markup=False)
+
+    def action_replay(self) -> None:
+        """Send the recorded request again, byte for byte, to this receiver (as `cftui webhook replay`)."""
+        detail = self.detail
+        if detail is None or detail.body is None or len(detail.body) != detail.body_size:
+            self.notify("This delivery cannot be replayed byte for byte: its whole body was not kept.",
+                        severity="warning")
+            return
+        self._replay(receiver_url(self.app.config, detail.path), detail.body, detail.signature)
+
+    @work(exclusive=True, group="delivery-replay", exit_on_error=False, description="replay a delivery")
+    async def _replay(self, url: str, body: bytes, signature: str | None) -> None:
+        import aiohttp
+
+        from cftui.webhooks.sending import post_delivery
+
+        async with aiohttp.ClientSession() as session:
+            result = await post_delivery(session, url, body, signature, timeout=30)
+        if result.status is None:
+            self.notify(f"Replay to {url} failed: {result.text}. Is the receiver on (Settings, key 5)?",
+                        severity="error", markup=False)
+        else:
+            self.notify(f"Replayed to {url}: HTTP {result.status}", markup=False)

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from rich.table import Table
+from rich.text import Text
+
 from cftui import clock
-from cftui.money import SATS_PER_BTC
+from cftui.money import format_btc
 
 NONE = "—"
 
 
-def aligned(rows: list[tuple[str, str]]) -> str:
-    """'Name   value' lines with the values in one column."""
-    if not rows:
-        return ""
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name.ljust(width)}  {value}" for name, value in rows)
+def aligned(rows: list[tuple[str, str]]) -> Table:
+    """Name / value rows, the values in one column; a long value wraps under itself, not under
+    the names (review L2)."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True, style="bold")
+    table.add_column(overflow="fold")
+    for name, value in rows:
+        table.add_row(Text(name), Text(value))
+    return table
 
 
 def yes_no(value: bool) -> str:
@@ -23,11 +29,8 @@ def yes_no(value: bool) -> str:
 
 
 def btc(sats: int) -> str:
-    """Satoshis as BTC, exact, without trailing zeros: 37_500_000 -> '0.375'."""
-    sign = "-" if sats < 0 else ""
-    whole, frac = divmod(abs(sats), SATS_PER_BTC)
-    decimals = f"{frac:08d}".rstrip("0")
-    return f"{sign}{whole:,}" + (f".{decimals}" if decimals else "")
+    """Satoshis as BTC with all 8 decimals, so a column lines up: 37_500_000 -> '0.37500000' (review M8)."""
+    return format_btc(sats).removesuffix(" BTC")
 
 
 def day(ts: int | None) -> str:

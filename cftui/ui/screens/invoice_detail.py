@@ -16,20 +16,24 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.money import AmountError, format_btc, format_fiat, format_msat, format_sats, parse_decimal
 from cftui.store import queries
-from cftui.ui.widgets.invoice_table import NOTES
+from cftui.ui.screens.base import BACK, DetailModal
+from cftui.ui.formatting import relative
+from cftui.ui.widgets.invoice_table import NOTES, amount_text
+from cftui.ui.widgets.footer import AppFooter
 
 
 def _when(ts: int | None) -> str:
+    """ISO time and how far from now, either way ('in 19 h', '364 d ago')."""
     if ts is None:
         return "—"
-    return f"{clock.iso(ts)} ({clock.ago(ts)})" if ts <= clock.now() else f"{clock.iso(ts)}"
+    return f"{clock.iso(ts)} ({relative(ts)})"
 
 
 def _fiat(text: str | None, currency: str) -> str:
@@ -41,6 +45,14 @@ def _fiat(text: str | None, currency: str) -> str:
         return f"{text} {currency}"
 
 
+def _rate(text: str) -> str:
+    """A rate with thousands separators, exactly as sent otherwise: 62900.76 -> 62,900.76."""
+    try:
+        return f"{parse_decimal(text, field='rate'):,}"
+    except AmountError:
+        return text
+
+
 def _sats(sats: int | None) -> str:
     return "—" if sats is None else f"{format_btc(sats)} ({format_sats(sats)})"
 
@@ -50,7 +62,8 @@ def _pairs(rows: list[tuple[str, str]]) -> Table:
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
     for name, value in rows:
-        table.add_row(name, Text(value))
+        # Order ids, emails, item texts and links were chosen by a buyer or a plugin: never shown raw.
+        table.add_row(name, Text(printable(value)))
     return table
 
 
@@ -67,7 +80,7 @@ def invoice_fields(detail: queries.InvoiceDetail) -> list[tuple[str, str]]:
         ("Store", f"{row.store_name} (BTCPay store {detail.store_id})"),
         ("Status", status),
         ("Type", row.type),
-        ("Amount", _fiat(row.amount, row.currency)),
+        ("Amount", amount_text(row)),
         ("Paid", _fiat(row.paid_amount, row.currency)),
         ("BTC paid", _sats(row.btc_paid_sats)),
         ("Created", _when(row.created_time)),
@@ -76,7 +89,7 @@ def invoice_fields(detail: queries.InvoiceDetail) -> list[tuple[str, str]]:
         ("Order id", row.order_id or "—"),
         ("Buyer email", row.buyer_email or "—"),
         ("Item", item),
-        ("Crowdfund app", row.app_id or "—"),
+        ("Crowdfund", f"{detail.app_title} ({row.app_id})" if detail.app_title else row.app_id or "—"),
         ("Archived", "yes" if row.archived else "no"),
         ("Checkout link", row.checkout_link or "—"),
         ("Last synced", _when(detail.synced_time)),
@@ -93,7 +106,7 @@ def methods_table(detail: queries.InvoiceDetail) -> Table:
             "—" if m.amount_sats is None else format_sats(m.amount_sats),
             format_sats(m.paid_sats),
             "—" if m.fee_sats is None else format_sats(m.fee_sats),
-            f"{m.rate} {detail.row.currency}/{m.currency}" if m.rate else "—",
+            f"{_rate(m.rate)} {detail.row.currency}/{m.currency}" if m.rate else "—",
         )
     return table
 
@@ -122,11 +135,12 @@ def pretty_metadata(text: str) -> str:
         return text
 
 
-class InvoiceDetailScreen(ModalScreen[None]):
+class InvoiceDetailScreen(DetailModal):
     """The invoice detail (Enter on an invoice, or the palette's "Open invoice")."""
+    TITLE = "Invoice"
 
     BINDINGS = [
-        Binding("escape,q", "dismiss", "Close", key_display="esc", id="invoice_detail.close"),
+        BACK,
         Binding("c", "copy_id", "Copy id", id="invoice_detail.copy_id"),
         Binding("l", "copy_link", "Copy link", id="invoice_detail.copy_link"),
     ]
@@ -139,7 +153,7 @@ class InvoiceDetailScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="invoice-detail"):
             yield Static("loading…", id="invoice-detail-body")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self._load()
@@ -160,7 +174,7 @@ class InvoiceDetailScreen(ModalScreen[None]):
                 body.update("This invoice is no longer in the store.")
                 return
             body.update(self._render_detail(self.detail))
-            self.query_one("#invoice-detail").border_title = f"Invoice {self.detail.row.invoice_id}"
+            self.query_one("#invoice-detail").border_title = f"Invoice {printable(self.detail.row.invoice_id)}"
 
     def _render_detail(self, detail: queries.InvoiceDetail) -> Group:
         parts: list = [_pairs(invoice_fields(detail))]
@@ -172,7 +186,7 @@ class InvoiceDetailScreen(ModalScreen[None]):
         parts.append(_heading(f"Payments ({len(detail.payments)})"))
         parts.append(payment_lines(detail) if detail.payments else Text("no payments"))
         parts.append(_heading("Metadata"))
-        parts.append(Text(pretty_metadata(detail.metadata)))
+        parts.append(Text(printable(pretty_metadata(detail.metadata), multiline=True)))
         return Group(*parts)
 
     def action_copy_id(self) -> None:

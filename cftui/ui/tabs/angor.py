@@ -9,39 +9,60 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Container
 from textual.events import Resize
 from textual.message import Message
-from textual.widgets import DataTable, Input, Label, Static
+from textual.widgets import DataTable, Input, Label
 from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import get_current_worker
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.store import angor_queries
 from cftui.store.angor_queries import STATUSES, ProjectRow
+from cftui.ui.focus import keep_focus
 from cftui.ui.messages import DataChanged
+from cftui.ui.widgets.empty_state import EmptyState
+from cftui.ui.exporting import start_export
+from cftui.ui.keys import shared_keys
 from cftui.ui.screens.detail_text import NONE, btc, day, pct
+from cftui.ui.widgets.list_table import ListTable
 
-# (sort key, header); the table shows them in this order.
+# (sort key, header, narrowest width that shows it); the table shows them in this order.
 COLUMNS = (
-    ("name", "Name"),
-    ("status", "Status"),
-    ("target", "Target"),
-    ("raised", "Raised"),
-    ("funded", "Funded"),
-    ("investors", "Inv"),
-    ("start", "Start"),
-    ("end", "End"),
-    ("days_left", "Days"),
+    ("name", "Name", 0),
+    ("type", "Type", 0),
+    ("status", "Status", 0),
+    ("target", "Target BTC", 100),
+    ("raised", "Raised BTC", 0),
+    ("funded", "Funded", 0),
+    ("investors", "Investors", 0),
+    ("start", "Start", 140),
+    ("end", "Ends", 100),
+    ("days_left", "Days", 100),
 )
-# Below this width the Start column goes (it is on the detail screen) and names are shorter.
 WIDE = 100
-NAME_WIDTH = {True: 28, False: 16}
+NAME_WIDTH = {True: 24, False: 14}
+BAR = {True: 10, False: 6}
+TYPES: tuple[str | None, ...] = (None, "Invest", "Fund", "Subscribe")
 RELEVANT_SOURCES = {"angor", "config"}
+
+
+def funded_bar(row: ProjectRow, width: int, style: Style) -> Text:
+    """A progress bar toward the target and the percentage; full past 100%. No target: said so."""
+    share = row.percent_funded
+    if share is None:
+        return Text("no target", style="dim", justify="right")
+    filled = min(width, int(share * width / 100))
+    text = Text(no_wrap=True)
+    text.append("█" * filled, style=style)
+    text.append("░" * (width - filled), style="dim")
+    text.append(f" {pct(share):>6}")
+    return text
 
 
 @dataclass
@@ -52,36 +73,33 @@ class ProjectsLoaded(Message):
 
 class AngorTab(Container):
     # Styles: angor.tcss, loaded by the app with every tab's stylesheet.
-    BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/", id="angor.filter"),
-        Binding("s", "cycle_sort", "Sort", id="angor.sort"),
-        Binding("S", "reverse", "Reverse", id="angor.reverse"),
-        Binding("f", "cycle_status", "Status", id="angor.status"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="angor.clear"),
-    ]
+    TITLE = "Angor"
+    BINDINGS = shared_keys(
+        "angor", "filter", "status", "type", "sort", "reverse", "copy_id", "export_csv", "export_json", "clear"
+    )
 
     def __init__(self) -> None:
         super().__init__(id="angor-tab")
         self.sort = "name"
         self.descending = False
         self.status: str | None = None
+        self.project_type: str | None = None
         self.text = ""
         self.rows: list[ProjectRow] = []
-        self._wide: bool | None = None
+        self._shown_columns: tuple[str, ...] = ()
         self._generation = 0
 
     def compose(self) -> ComposeResult:
         yield Label("", id="angor-bar")
-        yield DataTable(id="angor-table", cursor_type="row", zebra_stripes=True)
-        yield Static("", id="angor-empty", markup=False)
+        yield ListTable(id="angor-table")
+        yield EmptyState(id="angor-empty")
 
     def on_mount(self) -> None:
         self._reload()
 
-    def on_show(self) -> None:
-        # The tab's keys (/, s, f, Enter) work as soon as the tab is shown.
-        if not self.query("#angor-filter"):
-            self.query_one(DataTable).focus()
+    def focus_targets(self) -> tuple:
+        """What takes the focus when the tab is shown: the filter being typed, the table, or its empty state."""
+        return (*self.query("#angor-filter"), self.query_one(DataTable), self.query_one(EmptyState))
 
     # ------------------------------------------------------------ loading
 
@@ -96,11 +114,14 @@ class AngorTab(Container):
             self.rows = []
             self._show()
             return
-        self._load(self._generation, self.sort, self.descending, self.status, self.text, config.network)
+        self._load(self._generation, self.sort, self.descending, self.status, self.project_type, self.text,
+                   config.network)
 
-    @work(thread=True, exclusive=True, group="angor-load", exit_on_error=False)
-    def _load(self, generation: int, sort: str, descending: bool, status: str | None, text: str, network: str) -> None:
-        rows = angor_queries.list_projects(sort=sort, descending=descending, status=status, text=text, network=network)
+    @work(thread=True, exclusive=True, group="angor-load", exit_on_error=False, description="read Angor projects")
+    def _load(self, generation: int, sort: str, descending: bool, status: str | None, project_type: str | None,
+              text: str, network: str) -> None:
+        rows = angor_queries.list_projects(sort=sort, descending=descending, status=status, text=text,
+                                           network=network, project_type=project_type)
         if not get_current_worker().is_cancelled:
             self.post_message(ProjectsLoaded(generation, rows))
 
@@ -112,53 +133,62 @@ class AngorTab(Container):
     # ------------------------------------------------------------ display
 
     def on_resize(self, event: Resize) -> None:
-        if (event.size.width >= WIDE) != self._wide:
+        if self._columns(event.size.width) != self._shown_columns:
             self._show()
+
+    @staticmethod
+    def _columns(width: int) -> tuple[str, ...]:
+        return tuple(key for key, _, narrowest in COLUMNS if width >= narrowest)
 
     def _show(self) -> None:
         self._update_bar()
         table = self.query_one(DataTable)
-        empty = self.query_one("#angor-empty", Static)
+        empty = self.query_one(EmptyState)
         text = self._empty_text()
         empty.update(text)
         empty.display = bool(text)
         table.display = not text
         if not text:
             self._fill(table)
+        keep_focus(self, table, empty)
 
     def _fill(self, table: DataTable) -> None:
+        columns = self._columns(self.size.width)
         wide = self.size.width >= WIDE
         selected = self._selected_id(table)
-        table.clear(columns=wide != self._wide)
+        table.clear(columns=columns != self._shown_columns)
         if not table.columns:
-            for key, header in COLUMNS:
-                if wide or key != "start":
-                    table.add_column(header, key=key)
-        self._wide = wide
+            headers = {key: header for key, header, _ in COLUMNS}
+            for key in columns:
+                arrow = (" ▼" if self.descending else " ▲") if key == self.sort else ""
+                table.add_column(headers[key] + arrow, key=key)
+        self._shown_columns = columns
         now = clock.now_s()
-        name_width = NAME_WIDTH[wide]
+        bar_style = table.theme_style("success")
         for row in self.rows:
-            cells = self._cells(row, now, name_width)
-            table.add_row(*(cells[key] for key in (str(c.key.value) for c in table.columns.values())), key=row.project_id)
+            cells = self._cells(row, now, NAME_WIDTH[wide], BAR[wide], bar_style)
+            table.add_row(*(cells[key] for key in columns), key=row.project_id)
         if selected is not None and selected in {row.project_id for row in self.rows}:
             table.move_cursor(row=table.get_row_index(selected), animate=False)
 
     @staticmethod
-    def _cells(row: ProjectRow, now: int, name_width: int) -> dict[str, object]:
-        name = row.name if row.verified else f"⚠ {row.name}"
+    def _cells(row: ProjectRow, now: int, name_width: int, bar: int, bar_style: Style) -> dict[str, object]:
+        name = printable(row.name) if row.verified else f"⚠ {printable(row.name)}"
         if len(name) > name_width:
             name = name[: name_width - 1] + "…"
-        left = angor_queries.days_left(row.end_time, now)
+        left = angor_queries.days_left(row.end_time, now, row.expiry_time)
         return {
-            # Text, not str: names come from strangers on Nostr and must not be read as markup.
+            # Text, not str: names come from strangers on Nostr and must not be read as markup (nor reach
+            # the terminal raw: printable above).
             "name": Text(name),
+            "type": row.project_type,
             "status": row.status,
-            "target": Text(btc(row.target_sats), justify="right"),
+            "target": Text(btc(row.target_sats) if row.target_sats else NONE, justify="right"),
             "raised": Text(btc(row.raised_sats), justify="right"),
-            "funded": Text(pct(row.percent_funded), justify="right"),
-            "investors": Text(str(row.investor_count), justify="right"),
+            "funded": funded_bar(row, bar, bar_style),
+            "investors": Text(f"{row.investor_count:,}", justify="right"),
             "start": day(row.start_time),
-            "end": day(row.end_time),
+            "end": day(row.window_end),
             "days_left": Text(str(left) if left is not None else NONE, justify="right"),
         }
 
@@ -172,13 +202,15 @@ class AngorTab(Container):
             return None
 
     def _update_bar(self) -> None:
-        arrow = "↓" if self.descending else "↑"
-        header = dict(COLUMNS)[self.sort]
-        parts = [f"sort: {header} {arrow}", f"status: {self.status or 'all'}"]
+        header = {key: header for key, header, _ in COLUMNS}[self.sort]
+        parts = [f"{len(self.rows):,} project{'' if len(self.rows) == 1 else 's'} on {self.app.config.angor.network}",
+                 f"status {self.status or 'all'}", f"type {self.project_type or 'all'}"]
         if self.text:
-            parts.append(f"filter: {self.text}")
-        parts.append(f"{len(self.rows)} projects · BTC · {self.app.config.angor.network}")
-        self.query_one("#angor-bar", Label).update("   ".join(parts))
+            parts.append(f"text “{self.text}”")
+        parts.append(f"sort {header.lower()} {'▼' if self.descending else '▲'}")
+        if any(not row.verified for row in self.rows):
+            parts.append("⚠ not verified: enter says why")
+        self.query_one("#angor-bar", Label).update(" · ".join(parts))
 
     def _empty_text(self) -> str:
         config = self.app.config
@@ -194,8 +226,8 @@ class AngorTab(Container):
             )
         if self.rows:
             return ""
-        if self.text or self.status:
-            return "No project matches this filter. Esc clears the text filter; f changes the status filter."
+        if self.text or self.status or self.project_type:
+            return "No project matches these filters (f status, t type, / text); esc clears them."
         relays = ", ".join(config.angor.effective_relays[:3])
         return (
             f"No Angor projects yet on {config.angor.network}.\n\n"
@@ -215,14 +247,29 @@ class AngorTab(Container):
         box.focus()
 
     def action_clear_filter(self) -> None:
-        boxes = self.query("#angor-filter")
-        if not boxes:
-            return
-        boxes.remove()
-        self.query_one(DataTable).focus()
-        if self.text:
-            self.text = ""
+        """esc: close the text box, and put every filter back to all."""
+        self.query("#angor-filter").remove()
+        if self.text or self.status or self.project_type:
+            self.text, self.status, self.project_type = "", None, None
             self._reload()
+        keep_focus(self, self.query_one(DataTable), self.query_one(EmptyState))
+        self.query_one(DataTable).focus()
+
+    def action_cycle_type(self) -> None:
+        self.project_type = TYPES[(TYPES.index(self.project_type) + 1) % len(TYPES)]
+        self._reload()
+
+    def action_copy_id(self) -> None:
+        selected = self._selected_id(self.query_one(DataTable))
+        if selected is not None:
+            self.app.copy_to_clipboard(selected)
+            self.notify(f"Copied project id {selected}", markup=False)
+
+    def action_export(self, fmt: str) -> None:
+        from cftui.angor.export import write
+
+        network = self.app.config.angor.network
+        start_export(self, "projects", fmt, lambda out: write(out, fmt, network))
 
     @on(Input.Changed, "#angor-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -234,7 +281,7 @@ class AngorTab(Container):
         self.query_one(DataTable).focus()
 
     def action_cycle_sort(self) -> None:
-        keys = [key for key, _ in COLUMNS]
+        keys = [key for key, _, _ in COLUMNS]
         self._sort_by(keys[(keys.index(self.sort) + 1) % len(keys)], descending=False)
 
     def action_reverse(self) -> None:
@@ -247,6 +294,7 @@ class AngorTab(Container):
 
     def _sort_by(self, key: str, *, descending: bool) -> None:
         self.sort, self.descending = key, descending
+        self._shown_columns = ()  # the headers carry the sort arrow
         self._reload()
 
     def action_cycle_status(self) -> None:

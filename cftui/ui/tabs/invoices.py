@@ -21,18 +21,29 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from cftui.printable import printable
 from cftui.store import queries
 from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
+from cftui.ui.exporting import start_export
+from cftui.ui.focus import keep_focus
+from cftui.ui.keys import shared_keys
 from cftui.ui.messages import DataChanged, OpenInvoice
+from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.invoice_table import COLUMNS, InvoiceTable, fit_columns
 
 FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before a text filter runs
 STATUS_CYCLE: tuple[str | None, ...] = (None, *ALL_STATUSES)
+# BTCPay's additional status: the invoices someone should look at, together or one kind at a time.
+PROBLEMS = ("PaidPartial", "PaidLate", "Marked")
+NOTE_CYCLE: tuple[tuple[str, ...], ...] = ((), PROBLEMS, ("PaidPartial",), ("PaidLate",), ("PaidOver",), ("Marked",))
+NOTE_LABELS = {PROBLEMS: "part-paid, late or marked", ("PaidPartial",): "part-paid", ("PaidLate",): "paid late",
+               ("PaidOver",): "overpaid", ("Marked",): "marked"}  # fmt: skip
 SORT_CYCLE = ("created", "amount", "btc", "status", "id")
 # Newest / largest first for times and amounts; A-Z for text.
 DESCENDING_FIRST = {"created": True, "amount": True, "btc": True, "status": False, "id": False}
-SORT_LABELS = {"created": "created", "amount": "amount", "btc": "sats paid", "status": "status", "id": "invoice id"}
+SORT_LABELS = {"created": "created", "amount": "amount within currency", "btc": "sats paid", "status": "status",
+               "id": "invoice id"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -44,13 +55,40 @@ class View:
     text: str = ""
     sort: str = "created"
     descending: bool = True
+    store: str | None = None  # a configured store's name; None = every store
+    additional: tuple[str, ...] = ()  # BTCPay's additional status; () = any
+    app: tuple[str, str] | None = None  # (app id, title): a crowdfund's invoices
 
     def invoice_filter(self) -> queries.InvoiceFilter:
+        """The store-layer filter (reads the store's ids: call it in a worker)."""
+        stores = ()
+        if self.store is not None:
+            stores = tuple(pk for pk, name in queries.store_names().items() if name == self.store) or (-1,)
         return queries.InvoiceFilter(
+            stores=stores,
             statuses=(self.status,) if self.status else (),
             since=ranges.since(self.range_key),
             text=self.text,
+            app_id=self.app[0] if self.app else None,
+            additional=self.additional,
         )
+
+    @property
+    def filtered(self) -> bool:
+        return self != View(sort=self.sort, descending=self.descending)
+
+    def describe(self) -> list[str]:
+        """The filters in effect, for the line under the table."""
+        parts = [f"status {self.status or 'all'}", f"range {self.range_key}"]
+        if self.store:
+            parts.append(f"store {self.store}")
+        if self.additional:
+            parts.append(NOTE_LABELS.get(self.additional, ", ".join(self.additional)))
+        if self.app:
+            parts.append(f"campaign {printable(self.app[1])}")
+        if self.text:
+            parts.append(f"text “{printable(self.text)}”")
+        return parts
 
 
 @dataclass(frozen=True)
@@ -120,16 +158,10 @@ class InvoicesTab(Container):
 
     TITLE = "Invoices"
     BINDINGS = [
-        Binding("slash", "filter", "Filter", key_display="/", id="invoices.filter"),
-        Binding("f", "cycle_status", "Status", id="invoices.status"),
-        Binding("d", "cycle_range", "Range", id="invoices.range"),
-        Binding("s", "cycle_sort", "Sort", id="invoices.sort"),
-        Binding("S", "flip_sort", "Reverse", show=False, id="invoices.reverse"),
-        Binding("c", "copy_id", "Copy id", id="invoices.copy_id"),
+        *shared_keys("invoices", "filter", "status", "store", "range", "range_back", "sort", "reverse", "copy_id",
+                     "export_csv", "export_json", "clear"),
+        Binding("n", "cycle_note", "Note", show=False, id="invoices.note"),
         Binding("l", "copy_link", "Copy link", show=False, id="invoices.copy_link"),
-        Binding("e", "export('csv')", "Export", id="invoices.export_csv"),
-        Binding("ctrl+e", "export('json')", "Export JSON", show=False, id="invoices.export_json"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="invoices.clear_filter"),
     ]
 
     def __init__(self) -> None:
@@ -146,7 +178,7 @@ class InvoicesTab(Container):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="invoice id, order id or email (prefix) — Enter applies, Esc clears", id="invoice-filter")
         yield InvoiceTable(id="invoice-table")
-        yield Static("", id="invoice-empty", classes="empty-state")
+        yield EmptyState(id="invoice-empty", classes="empty-state")
         yield Static("loading…", id="invoice-info", classes="info-line")
 
     @property
@@ -158,6 +190,11 @@ class InvoicesTab(Container):
         return self.app.config.ui.page_size
 
     # ------------------------------------------------------------ loading
+
+    def focus_targets(self) -> tuple:
+        """What takes the focus when the tab is shown: the filter being typed, the table, or its empty state."""
+        box = self.query_one("#invoice-filter", Input)
+        return (*((box,) if box.display else ()), self.table, self.query_one(EmptyState))
 
     def on_show(self) -> None:
         if self._stale:
@@ -276,24 +313,20 @@ class InvoicesTab(Container):
     def _render_info(self) -> None:
         shown = self._shown
         view = self.view
-        empty = self.query_one("#invoice-empty", Static)
-        filtered = bool(view.status or view.text or view.range_key != "all")
+        empty = self.query_one(EmptyState)
         if shown.total == 0:
             empty.update(
-                "No invoice matches these filters (f status, d range, / text; Esc clears the text)."
-                if filtered
+                "No invoice matches these filters (f status, w store, n note, d range, / text; esc clears them)."
+                if view.filtered
                 else "No invoices yet. Press r to sync now; stores are set up in Settings (key 5)."
             )
         empty.display = shown.total == 0
         self.table.display = shown.total > 0
+        keep_focus(self, self.table, empty)
         first = shown.offset + 1 if shown.rows else 0
         last = shown.offset + len(shown.rows)
-        parts = [f"rows {first:,}–{last:,} of {shown.total:,}"]
-        parts.append(f"status {view.status or 'all'}")
-        parts.append(f"range {view.range_key}")
-        parts.append(f"sort {SORT_LABELS[view.sort]} {'▼' if view.descending else '▲'}")
-        if view.text:
-            parts.append(f"text “{view.text}”")
+        rows = f"rows {first:,}–{last:,} of {shown.total:,}" if shown.total else "no rows"
+        parts = [rows, *view.describe(), f"sort {SORT_LABELS[view.sort]} {'▼' if view.descending else '▲'}", "UTC"]
         self.query_one("#invoice-info", Static).update(Text(" · ".join(parts)))
 
     def on_resize(self) -> None:
@@ -323,15 +356,31 @@ class InvoicesTab(Container):
         sort = SORT_CYCLE[(SORT_CYCLE.index(self.view.sort) + 1) % len(SORT_CYCLE)]
         self._set_view(sort=sort, descending=DESCENDING_FIRST[sort])
 
-    def action_flip_sort(self) -> None:
+    def action_reverse(self) -> None:
         self._set_view(descending=not self.view.descending)
 
     def action_cycle_status(self) -> None:
         index = STATUS_CYCLE.index(self.view.status)
         self._set_view(status=STATUS_CYCLE[(index + 1) % len(STATUS_CYCLE)])
 
-    def action_cycle_range(self) -> None:
-        self._set_view(range_key=ranges.step(self.view.range_key))
+    def action_cycle_range(self, by: int = 1) -> None:
+        self._set_view(range_key=ranges.step(self.view.range_key, by))
+
+    def action_cycle_store(self) -> None:
+        choices: list[str | None] = [None, *(store.name for store in self.app.config.btcpay)]
+        index = choices.index(self.view.store) if self.view.store in choices else 0
+        self._set_view(store=choices[(index + 1) % len(choices)])
+
+    def action_cycle_note(self) -> None:
+        index = NOTE_CYCLE.index(self.view.additional) if self.view.additional in NOTE_CYCLE else 0
+        self._set_view(additional=NOTE_CYCLE[(index + 1) % len(NOTE_CYCLE)])
+
+    def show_filtered(self, **filters) -> None:
+        """Show a filtered list from elsewhere (the Overview's problems, a campaign): other filters reset."""
+        self.view = View(sort=self.view.sort, descending=self.view.descending, **filters)
+        box = self.query_one("#invoice-filter", Input)
+        box.value, box.display = "", False
+        self._request("first")
 
     def _set_view(self, **changes) -> None:
         self.view = replace(self.view, **changes)
@@ -363,13 +412,18 @@ class InvoicesTab(Container):
             self._set_view(text=text)
 
     def action_clear_filter(self) -> None:
+        """esc: the text box first (while typing), then every filter."""
         box = self.query_one("#invoice-filter", Input)
         if self._debounce is not None:
             self._debounce.stop()
+        typing = box.display
         box.value = ""
         box.display = False
         self.table.focus()
-        self._apply_text("")
+        if typing or self.view.text:
+            self._apply_text("")
+        elif self.view.filtered:
+            self._set_view(status=None, range_key="all", store=None, additional=(), app=None)
 
     # ------------------------------------------------------------ row actions
 
@@ -407,22 +461,11 @@ class InvoicesTab(Container):
 
     def export(self, fmt: str) -> None:
         """Write the current filtered view to a file in a worker; a toast shows the path."""
-        self.notify(f"Exporting invoices as {fmt.upper()}…")
-        self._export(self.view, fmt)
-
-    @work(thread=True, group="invoices-export", exit_on_error=False)
-    def _export(self, view: View, fmt: str) -> None:
         from cftui import export
-        from cftui.private_files import open_private
 
-        path = export.default_export_path("invoices", fmt)
-        try:
-            with open_private(path, newline="") as out:  # owner-only: buyer emails, checkout links
-                count = export.export_invoices(
-                    view.invoice_filter(), fmt, out, sort=view.sort, descending=view.descending
-                )
-        except OSError as exc:
-            self.notify(f"Export failed: cannot write {path}: {exc.strerror}", severity="error", markup=False)
-            return
-        self.notify(f"Exported {count:,} invoices to {path}", title="Export", markup=False, timeout=10)
+        view = self.view
 
+        def write(out) -> int:
+            return export.export_invoices(view.invoice_filter(), fmt, out, sort=view.sort, descending=view.descending)
+
+        start_export(self, "invoices", fmt, write)

@@ -10,24 +10,32 @@ at 120×40.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Grid, Horizontal, VerticalScroll
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Static
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cftui import clock
-from cftui.money import currency_places, format_btc, format_fiat, format_sats
+from cftui.printable import printable
+from cftui.money import E8, currency_places, format_btc, format_fiat, format_sats
 from cftui.store import queries
+from cftui.store.currency_totals import CurrencyTotals, currency_totals, default_currency
 from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
 from cftui.ui.messages import DataChanged
+from cftui.store.problem_queries import Problems, problems
+from cftui.ui.focus import keep_focus
+from cftui.ui.problems import BTCPAY_CHECK_COUNT, BTCPAY_CHECK_SECONDS, ProblemList, open_problem, problem_choices
 from cftui.ui.widgets.chart import DailyChart
+from cftui.ui.formatting import NONE, approx, money, percent, share
 from cftui.ui.widgets.kpi import Kpi
 
 BAR_WIDTH = 20
@@ -37,10 +45,12 @@ DEFAULT_RANGE = "30d"
 @dataclass(frozen=True)
 class OverviewData:
     kpis: queries.Kpis
+    money: CurrencyTotals
     series: list[queries.DayPoint]
     progress: list[queries.CrowdfundProgress]
     angor: queries.AngorSummary
     webhooks: queries.WebhookSummary
+    problems: Problems
 
 
 @dataclass
@@ -53,65 +63,74 @@ def load(range_key: str, store_ids: tuple[int, ...]) -> OverviewData:
     since = ranges.since(range_key)
     return OverviewData(
         kpis=queries.kpis(store_ids, since, None),
+        money=currency_totals(default_currency(store_ids), store_ids, since, None),
         series=queries.daily_series(store_ids, since, None),
         progress=queries.crowdfund_progress(store_ids),
         angor=queries.angor_summary(),
         webhooks=queries.webhook_summary(clock.now_s()),
+        problems=problems(store_ids, since, clock.now_s()),
     )
 
 
 # ---------------------------------------------------------------- formatting
 
 
-def _fiat_lines(amounts: dict[str, Decimal], *, rounded: bool = False) -> list[str]:
-    """Per-currency amounts, largest first. ``rounded``: to the currency's minor
-    unit, for averages and medians (sums are always shown exactly)."""
-    ordered = sorted(amounts.items(), key=lambda item: (-item[1], item[0]))
-    if rounded:
-        ordered = [(c, v.quantize(Decimal(1).scaleb(-currency_places(c)), rounding=ROUND_HALF_EVEN)) for c, v in ordered]
-    return [format_fiat(v, c) for c, v in ordered]
+def _by_use(amounts: dict[str, Decimal], money_totals: CurrencyTotals) -> list[tuple[str, Decimal]]:
+    """Per-currency amounts: the headline currency first, then the most used (never by raw number:
+    7,516,259 JPY is not more than 130,437.70 USD)."""
+    counts = money_totals.counts
+    return sorted(amounts.items(), key=lambda item: (item[0] != money_totals.currency, -counts.get(item[0], 0), item[0]))
 
 
-def _percent(ratio: Decimal | None) -> str:
-    return "—" if ratio is None else f"{(ratio * 100).quantize(Decimal('0.1'))} %"
+def _amounts(amounts: dict[str, Decimal], money_totals: CurrencyTotals, *, rounded: bool = False) -> list[str]:
+    return [money(value, currency, rounded=rounded) for currency, value in _by_use(amounts, money_totals)]
 
 
 def _sats_whole(value: Decimal | None) -> str:
-    return "—" if value is None else format_sats(int(value))
+    return NONE if value is None else format_sats(int(value))
 
 
-def bar(percent: Decimal | None, width: int = BAR_WIDTH) -> str:
+def bar(percent_done: Decimal | None, width: int = BAR_WIDTH) -> str:
     """A text progress bar; full past 100 %."""
-    if percent is None:
+    if percent_done is None:
         return "░" * width
-    filled = min(width, int(percent * width / 100))
+    filled = min(width, int(percent_done * width / 100))
     return "█" * filled + "░" * (width - filled)
 
 
-def kpi_cards(k: queries.Kpis) -> dict[str, tuple[str, str]]:
-    """Card id -> (main figure, small line)."""
-    raised_fiat = _fiat_lines(k.settled.fiat)
-    pending_fiat = _fiat_lines(k.pending.fiat)
-    average_fiat = _fiat_lines(k.average_fiat, rounded=True)
-    median_fiat = _fiat_lines(k.median_fiat, rounded=True)
+def _converted(value: Decimal | None, totals: CurrencyTotals) -> str:
+    return NONE if value is None else approx(value, totals.currency, totals.exact)
+
+
+def _median_headline(k: queries.Kpis, totals: CurrencyTotals) -> tuple[str, list[str]]:
+    medians = _amounts(k.median_fiat, totals, rounded=True)
+    if not medians:
+        return _sats_whole(k.median_sats), []
+    return medians[0], [*medians[1:], _sats_whole(k.median_sats)]
+
+
+def kpi_cards(k: queries.Kpis, totals: CurrencyTotals) -> dict[str, tuple[str, list[str], str | None]]:
+    """Card id -> (main figure, small items, new title or None).
+
+    The headline currency is the store's default currency in BTCPay (``totals.currency``):
+    other currencies are converted into it (``≈``), and listed beside it, most used first.
+    """
+    raised_items = _amounts(k.settled.fiat, totals)
+    if totals.not_converted:
+        raised_items.append(f"{totals.not_converted:,} marked not converted")
+    median, median_items = _median_headline(k, totals)
+    pending = [f"{k.pending.count:,} processing"]
+    if k.pending.count and totals.pending is not None:
+        pending.append(_converted(totals.pending, totals))
     return {
-        "kpi-raised": (format_btc(k.settled.sats), format_sats(k.settled.sats)),
-        "kpi-fiat": (raised_fiat[0] if raised_fiat else "—", " · ".join(raised_fiat[1:])),
-        "kpi-pending": (
-            format_btc(k.pending.sats),
-            " · ".join([f"{k.pending.count:,} processing", *pending_fiat]),
-        ),
-        "kpi-settled": (f"{k.settled.count:,}", f"of {k.total:,} invoices"),
-        "kpi-average": (average_fiat[0] if average_fiat else _sats_whole(k.average_sats),
-                        " · ".join([*average_fiat[1:], _sats_whole(k.average_sats)]) if average_fiat else ""),
-        "kpi-median": (median_fiat[0] if median_fiat else _sats_whole(k.median_sats),
-                       " · ".join([*median_fiat[1:], _sats_whole(k.median_sats)]) if median_fiat else ""),
-        "kpi-conversion": (_percent(k.conversion), "settled of paid-or-ended"),
-        "kpi-issues": (
-            f"{k.abandoned:,} abandoned",
-            f"{k.partial:,} partial · {k.late:,} late · {k.overpaid:,} over",
-        ),
-    }  # fmt: skip
+        "kpi-raised": (format_btc(k.settled.sats), [format_sats(k.settled.sats)], None),
+        "kpi-money": (_converted(totals.settled, totals), raised_items, f"Raised in {totals.currency}"),
+        "kpi-pending": (format_btc(k.pending.sats), pending, None),
+        "kpi-settled": (f"{k.settled.count:,}", [f"of {k.total:,} invoices"], None),
+        "kpi-average": (_converted(totals.average, totals), ["per settled invoice", _sats_whole(k.average_sats)], None),
+        "kpi-median": (median, median_items, None),
+        "kpi-conversion": (percent(k.conversion), ["of ended invoices", f"{k.abandoned:,} abandoned"], None),
+    }
 
 
 def status_lines(k: queries.Kpis) -> Content:
@@ -120,9 +139,8 @@ def status_lines(k: queries.Kpis) -> Content:
     parts: list[tuple[str, str] | str] = [("Status\n", "bold")]
     for status in ALL_STATUSES:
         count = k.status_counts.get(status, 0)
-        share = f"{count * 100 // total:>3} %" if total else "  — "
         width = count * 12 // peak
-        parts.append(f"{status:<11}{count:>8,} {share} ")
+        parts.append(f"{status:<11}{count:>8,} {share(count, total):>4} ")
         parts.append(("▇" * width, "$accent"))
         parts.append("\n")
     return Content.assemble(*parts)
@@ -134,14 +152,15 @@ def progress_lines(progress: list[queries.CrowdfundProgress]) -> Content:
     if not progress:
         parts.append(("No crowdfund app synced (the API key needs canmodifystoresettings to read apps).", "dim"))
     for app in progress:
-        parts.append((app.title_or_name, "bold"))
-        parts.append((f"  {app.store_name}\n", "dim"))
+        parts.append((printable(app.title_or_name), "bold"))
+        parts.append((f"  {printable(app.store_name)}\n", "dim"))
         if app.currency is None:
             parts.append(f"{format_sats(app.btc_paid_sats)} received (no target currency)")
         else:
             if app.target:
-                parts.append((bar(app.percent), "$success"))
-                parts.append(f" {app.percent} %\n")
+                ratio = app.settled / app.target
+                parts.append((bar(ratio * 100), "$success"))
+                parts.append(f" {percent(ratio)}\n")
             parts.append(_crowdfund_amounts(app))
         if app.days_left is not None:
             parts.append(" · ended" if app.days_left == 0 else f" · {app.days_left} days left")
@@ -150,13 +169,13 @@ def progress_lines(progress: list[queries.CrowdfundProgress]) -> Content:
 
 
 def _crowdfund_amounts(app: queries.CrowdfundProgress) -> str:
-    def money(value: Decimal) -> str:
-        return format_fiat(app.shown(value), app.currency or "")
+    def shown(value: Decimal) -> str:
+        return money(app.shown(value), app.currency or "")
 
-    text = money(app.settled)
+    text = shown(app.settled)
     if app.pending:
-        text += f" settled + {money(app.pending)} pending"
-    return text + (f" of {money(app.target)}" if app.target else " raised (no target)")
+        text += f" settled + {shown(app.pending)} pending"
+    return text + (f" of {shown(app.target)}" if app.target else " raised (no target)")
 
 
 def summary_lines(angor: queries.AngorSummary, webhooks: queries.WebhookSummary, angor_enabled: bool) -> Content:
@@ -164,7 +183,7 @@ def summary_lines(angor: queries.AngorSummary, webhooks: queries.WebhookSummary,
     if angor.projects:
         statuses = " · ".join(f"{n} {s}" for s, n in sorted(angor.by_status.items()))
         parts.append(f"{angor.projects:,} projects: {statuses}\n")
-        parts.append(f"{format_sats(angor.raised_sats)} raised of {format_sats(angor.target_sats)}\n")
+        parts.append(f"{format_btc(angor.raised_sats)} raised of {format_btc(angor.target_sats)}\n")
         parts.append(f"{angor.investors:,} investments\n")
     else:
         parts.append(("no projects yet\n" if angor_enabled else "off (enable it in Settings)\n", "dim"))
@@ -179,9 +198,10 @@ def summary_lines(angor: queries.AngorSummary, webhooks: queries.WebhookSummary,
 
 
 def series_caption(values: list[int], unit: str) -> str:
+    """The chart's peak day, short enough for a half-width chart at 80 columns."""
     if not values:
         return "(no data)"
-    return f"peak {max(values):,} {unit} · total {sum(values):,}"
+    return f"peak {format_btc(max(values))}" if unit == "sat" else f"peak {max(values):,} {unit}"
 
 
 # ---------------------------------------------------------------- the tab
@@ -191,21 +211,20 @@ class OverviewTab(Container):
     """The Overview tab (pane ``overview``)."""
 
     TITLE = "Overview"
+    # The same keys as the lists: d/D (or ]/[) step the range, w the store.
     BINDINGS = [
-        Binding("right_square_bracket", "range(1)", "Range +", key_display="]", id="overview.range_next"),
-        Binding("left_square_bracket", "range(-1)", "Range −", key_display="[", show=False, id="overview.range_prev"),
-        Binding("t", "range(1)", "Range", show=False, id="overview.range"),
-        Binding("s", "cycle_store", "Store", id="overview.store"),
+        Binding("d,right_square_bracket", "range(1)", "Range", id="overview.range"),
+        Binding("D,left_square_bracket", "range(-1)", "Range back", show=False, id="overview.range_back"),
+        Binding("w", "cycle_store", "Store", id="overview.store"),
     ]
     CARDS = (
         ("kpi-raised", "Raised"),
-        ("kpi-fiat", "Raised (fiat)"),
+        ("kpi-money", "Raised in your currency"),
         ("kpi-pending", "Pending"),
-        ("kpi-settled", "Contributions"),
+        ("kpi-settled", "Settled"),
         ("kpi-average", "Average"),
         ("kpi-median", "Median"),
         ("kpi-conversion", "Conversion"),
-        ("kpi-issues", "Problems"),
     )
 
     def __init__(self) -> None:
@@ -217,16 +236,20 @@ class OverviewTab(Container):
         # The load in flight, and whether new data arrived meanwhile (see _data_changed).
         self._inflight: Worker | None = None
         self._refresh_pending = False
+        self._problems: Problems | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-bar", classes="info-line")
         with VerticalScroll(id="overview-body"):
+            # What needs a look comes first, as k9s puts its alerts on top; the key figures right under it.
+            yield Static("Problems", id="problems-title")
+            yield ProblemList(id="overview-problems")
             with Grid(id="kpis"):
                 for card_id, title in self.CARDS:
                     yield Kpi(title, id=card_id, classes="kpi")
             with Horizontal(id="charts"):
                 chart = self.app.config.ui.chart
-                yield DailyChart("Raised per day (sats)", style=chart, id="chart-raised")
+                yield DailyChart("Raised per day", style=chart, id="chart-raised")
                 yield DailyChart("Invoices per day", style=chart, id="chart-count")
             with Horizontal(id="overview-bottom"):
                 yield Static("", id="overview-status", classes="overview-box")
@@ -235,6 +258,10 @@ class OverviewTab(Container):
 
     def on_mount(self) -> None:
         self._render_bar()
+
+    def focus_targets(self) -> tuple:
+        """The problems (↑↓ pick one, enter opens its list), else the page."""
+        return self.query_one(ProblemList), self.query_one("#overview-body")
 
     def on_show(self) -> None:
         if self._stale:
@@ -273,8 +300,8 @@ class OverviewTab(Container):
         store = self.store_name or "all stores"
         self.query_one("#overview-bar", Static).update(
             Content.assemble(
-                "Range ", (self.range_key, "bold"), "  ·  Store ", (store, "bold"),
-                ("   [ ] range  s store  ctrl+p switch store", "dim"),
+                "Range ", (self.range_key, "bold"), " (UTC days)  ·  Store ", (store, "bold"),
+                ("   d range  w store", "dim"),
             )  # fmt: skip
         )
 
@@ -307,8 +334,8 @@ class OverviewTab(Container):
         if message.seq != self._seq:
             return
         data = message.data
-        for card_id, (value, sub) in kpi_cards(data.kpis).items():
-            self.query_one(f"#{card_id}", Kpi).show(value, sub)
+        for card_id, (value, items, title) in kpi_cards(data.kpis, data.money).items():
+            self.query_one(f"#{card_id}", Kpi).show(value, items, title=title)
         raised = [p.settled_sats for p in data.series]
         counts = [p.invoices for p in data.series]
         self.query_one("#chart-raised", DailyChart).set_series(raised, series_caption(raised, "sat"))
@@ -318,3 +345,52 @@ class OverviewTab(Container):
         self.query_one("#overview-summary", Static).update(
             summary_lines(data.angor, data.webhooks, self.app.config.angor.enabled)
         )
+        self._problems = data.problems
+        self._show_problems()
+        self._check_btcpay()
+
+    # ------------------------------------------------------------ problems
+
+    def _show_problems(self) -> None:
+        if self._problems is None:
+            return
+        choices = problem_choices(self._problems, self.app.btcpay_missed, self.range_key)
+        listing = self.query_one(ProblemList)
+        highlighted = listing.highlighted
+        listing.set_options(
+            [Option(Text(text, no_wrap=True, overflow="ellipsis"), id=key) for key, text in choices]
+            or [Option("✓ Nothing needs a look.", id="none")]
+        )
+        # The line that was highlighted, else the first: enter opens it at once, as the first row of a list.
+        listing.highlighted = highlighted if highlighted is not None and highlighted < listing.option_count else 0
+        keep_focus(self, listing, self.query_one("#overview-body"))
+
+    def _check_btcpay(self) -> None:
+        """Ask BTCPay what it sent (at most every few minutes: it is a request per store)."""
+        stores = tuple(store for store in self.app.config.btcpay if store.webhook_id)
+        checked = self.app.btcpay_missed_at
+        if stores and (checked is None or clock.now() - checked >= BTCPAY_CHECK_SECONDS):
+            self.app.btcpay_missed_at = clock.now()
+            self._ask_btcpay(stores)
+
+    @work(exclusive=True, group="overview-btcpay", exit_on_error=False, description="ask BTCPay what it sent")
+    async def _ask_btcpay(self, stores) -> None:
+        import asyncio
+
+        from cftui.errors import CftuiError
+        from cftui.webhooks.btcpay_view import btcpay_deliveries, compare
+
+        missed: dict[str, int] = {}
+        for store in stores:
+            try:
+                listed = await btcpay_deliveries(store, count=BTCPAY_CHECK_COUNT)
+            except CftuiError:
+                continue  # the BTCPay view (b on Webhooks) says why
+            rows = await asyncio.to_thread(compare, store.name, listed)
+            missed[store.name] = sum(1 for row in rows if row.missed)
+        self.app.btcpay_missed = missed
+        self._show_problems()
+
+    @on(OptionList.OptionSelected, "#overview-problems")
+    def _open_problem(self, event: OptionList.OptionSelected) -> None:
+        open_problem(self.app, event.option.id or "", self)

@@ -15,15 +15,19 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container, Horizontal
 from textual.message import Message
-from textual.widgets import Label, Static
+from textual.widgets import Input, Label
 from textual.worker import get_current_worker
 
 from cftui.printable import printable
 from cftui.store import webhook_queries
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, VERDICTS
 from cftui.store.webhook_queries import DeliveryLine
+from cftui.ui.exporting import start_export
+from cftui.ui.focus import keep_focus
+from cftui.ui.keys import shared_keys
 from cftui.ui.messages import DataChanged
 from cftui.ui.widgets.delivery_log import MAX_LINES, DeliveryLog, verdict_label
+from cftui.ui.widgets.empty_state import EmptyState
 
 # Verdict filter cycle: everything, every rejection, then each verdict alone.
 REJECTED = "rejected"
@@ -62,11 +66,15 @@ class PendingChanged(Message):
 
 class WebhooksTab(Container):
     # Styles: webhooks.tcss, loaded by the app with every tab's stylesheet.
+    TITLE = "Webhooks"
     BINDINGS = [
-        Binding("p,space", "toggle_pause", "Pause", id="webhooks.pause"),
-        Binding("v", "cycle_verdict", "Verdict", id="webhooks.verdict"),
-        Binding("t", "cycle_type", "Type", id="webhooks.type"),
-        Binding("b", "btcpay_deliveries", "BTCPay view", id="webhooks.btcpay"),
+        *shared_keys("webhooks", "filter", "status", "type", "export_csv", "export_json", "clear", status="Verdict"),
+        # v (verdict) stays for those who learnt it; f is every list's status filter.
+        Binding("v", "cycle_status", "Verdict", show=False, id="webhooks.verdict"),
+        # One key, named for what it does now: Pause while tailing, Resume while paused.
+        Binding("p,space", "pause", "Pause", id="webhooks.pause"),
+        Binding("p,space", "resume", "Resume", id="webhooks.pause"),
+        Binding("b", "btcpay_deliveries", "BTCPay", id="webhooks.btcpay"),
     ]
 
     def __init__(self) -> None:
@@ -74,6 +82,7 @@ class WebhooksTab(Container):
         self.paused = False
         self.verdict_choice: str | None = None
         self.type_choice: str | None = None
+        self.text = ""
         self.event_types: list[str] = []
         self._last_seen = 0
         self._generation = 0
@@ -85,15 +94,15 @@ class WebhooksTab(Container):
             yield Label("", id="webhooks-badge")
             yield Label("", id="webhooks-filters", markup=False)
         yield DeliveryLog(id="webhooks-log")
-        yield Static("", id="webhooks-empty", markup=False)
+        yield EmptyState(id="webhooks-empty")
 
     def on_mount(self) -> None:
         self._update_bar()
         self._reload()
 
-    def on_show(self) -> None:
-        # The tab's keys (p, v, t, Enter) work as soon as the tab is shown.
-        self.query_one(DeliveryLog).focus()
+    def focus_targets(self) -> tuple:
+        """What takes the focus when the tab is shown: the text being typed, the log, or its empty state."""
+        return (*self.query("#webhooks-filter"), self.query_one(DeliveryLog), self.query_one(EmptyState))
 
     # ------------------------------------------------------------ loading
 
@@ -113,12 +122,15 @@ class WebhooksTab(Container):
             0 if reset else self._last_seen,
             verdicts_for(self.verdict_choice),
             (self.type_choice,) if self.type_choice else (),
+            self.text,
             reset,
         )
 
-    @work(thread=True, exclusive=True, group="webhooks-load", exit_on_error=False)
-    def _load(self, generation: int, after_id: int, verdicts: tuple[str, ...], types: tuple[str, ...], reset: bool) -> None:
-        batch = webhook_queries.deliveries_after(after_id, verdicts=verdicts, types=types, limit=MAX_LINES)
+    @work(thread=True, exclusive=True, group="webhooks-load", exit_on_error=False, description="read deliveries")
+    def _load(
+        self, generation: int, after_id: int, verdicts: tuple[str, ...], types: tuple[str, ...], text: str, reset: bool
+    ) -> None:
+        batch = webhook_queries.deliveries_after(after_id, verdicts=verdicts, types=types, text=text, limit=MAX_LINES)
         event_types = webhook_queries.event_types()
         if not get_current_worker().is_cancelled:
             self.post_message(DeliveriesLoaded(generation, batch.lines, batch.last_id, reset, event_types))
@@ -149,8 +161,22 @@ class WebhooksTab(Container):
 
     # ------------------------------------------------------------ actions
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "pause":
+            return not self.paused
+        if action == "resume":
+            return self.paused
+        return True
+
+    def action_pause(self) -> None:
+        self.action_toggle_pause()
+
+    def action_resume(self) -> None:
+        self.action_toggle_pause()
+
     def action_toggle_pause(self) -> None:
         self.paused = not self.paused
+        self.refresh_bindings()
         if not self.paused and self._pending:
             log = self.query_one(DeliveryLog)
             log.add_lines(self._pending)
@@ -159,7 +185,7 @@ class WebhooksTab(Container):
         self.post_message(PendingChanged(len(self._pending)))
         self._update_bar()
 
-    def action_cycle_verdict(self) -> None:
+    def action_cycle_status(self) -> None:
         index = VERDICT_FILTERS.index(self.verdict_choice)
         self.verdict_choice = VERDICT_FILTERS[(index + 1) % len(VERDICT_FILTERS)]
         self._filters_changed()
@@ -169,6 +195,49 @@ class WebhooksTab(Container):
         index = choices.index(self.type_choice) if self.type_choice in choices else 0
         self.type_choice = choices[(index + 1) % len(choices)]
         self._filters_changed()
+
+    def show_verdict(self, choice: str | None) -> None:
+        """Show only this verdict ("rejected": every refused request), from elsewhere (the Overview)."""
+        self.verdict_choice, self.type_choice, self.text = choice, None, ""
+        self.query("#webhooks-filter").remove()
+        self._filters_changed()
+
+    def action_clear_filter(self) -> None:
+        """esc: close the text box, and put every filter back to all."""
+        self.query("#webhooks-filter").remove()
+        if self.verdict_choice is None and self.type_choice is None and not self.text:
+            return
+        self.verdict_choice = self.type_choice = None
+        self.text = ""
+        self._filters_changed()
+        self.query_one(DeliveryLog).focus()
+
+    def action_filter(self) -> None:
+        # Mounted only while in use: a hidden Input could still take the focus (and the keys).
+        boxes = self.query("#webhooks-filter")
+        if boxes:
+            boxes.first().focus()
+            return
+        box = Input(self.text, placeholder="invoice id, delivery id or store (the start of it) — esc clears",
+                    id="webhooks-filter")
+        self.mount(box, after="#webhooks-bar")
+        box.focus()
+
+    @on(Input.Changed, "#webhooks-filter")
+    def _text_changed(self, event: Input.Changed) -> None:
+        if event.value.strip() != self.text:
+            self.text = event.value.strip()
+            self._filters_changed()
+
+    @on(Input.Submitted, "#webhooks-filter")
+    def _text_done(self) -> None:
+        keep_focus(self, self.query_one(DeliveryLog), self.query_one(EmptyState))
+        self.query_one(DeliveryLog).focus()
+
+    def action_export(self, fmt: str) -> None:
+        from cftui.webhooks.export import export_deliveries
+
+        start_export(self, "deliveries", fmt, lambda out: export_deliveries(out, fmt))
 
     def _filters_changed(self) -> None:
         self.post_message(PendingChanged(0))
@@ -198,24 +267,26 @@ class WebhooksTab(Container):
         mode.update("‖ PAUSED" if self.paused else "● TAIL")
         mode.set_class(self.paused, "-paused")
         verdict = "all" if self.verdict_choice is None else verdict_label(self.verdict_choice)
+        text = f"   text: {printable(self.text)}" if self.text else ""
         self.query_one("#webhooks-filters", Label).update(
-            f"verdict: {verdict}   type: {printable(self.type_choice) or 'all'}   "
-            f"{self.query_one(DeliveryLog).line_count} shown"
+            f"verdict: {verdict}   type: {printable(self.type_choice) or 'all'}{text}   "
+            f"{self.query_one(DeliveryLog).line_count:,} shown · UTC"
         )
         self._update_empty()
 
     def _update_empty(self) -> None:
         log = self.query_one(DeliveryLog)
-        empty = self.query_one("#webhooks-empty", Static)
+        empty = self.query_one(EmptyState)
         has_lines = log.line_count > 0
         log.display = has_lines
         empty.display = not has_lines
         if not has_lines:
             filtered = self.verdict_choice is not None or self.type_choice is not None
             empty.update(self._no_match_text() if filtered else self._empty_text())
+        keep_focus(self, log, empty)
 
     def _no_match_text(self) -> str:
-        return "No deliveries match these filters. Press v or t to change them."
+        return "No deliveries match these filters. Press f (verdict), t (type) or / (text) to change them, esc to show all."
 
     def _empty_text(self) -> str:
         config = self.app.config

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from rich.cells import set_cell_size
@@ -39,8 +40,12 @@ VERDICT_LABELS = {
     "rate_limited": "rate limited",
 }
 VERDICT_WIDTH = max(len(label) for label in VERDICT_LABELS.values())
-EVENT_WIDTH = len("InvoiceReceivedPayment")
-STORE_WIDTH_MAX = 12
+EVENT_WIDTH = len("InvoicePaidAfterExpiration")
+EVENT_WIDTH_NARROW = 18  # with the "Invoice" prefix left out
+STORE_WIDTH_MAX = 16
+STORE_WIDTH_NARROW = 12
+INVOICE_WIDTH = 22  # BTCPay's invoice ids
+WIDE = 100  # from here every column has its full width
 MAX_LINES = 2000
 
 
@@ -57,8 +62,17 @@ def verdict_class(verdict: str) -> str:
     return "bad"
 
 
-def hms(received_ms: int) -> str:
-    return clock.to_datetime(received_ms // 1000).strftime("%H:%M:%S")
+TIME_WIDTH = len("00:00:00")
+DAY_TIME_WIDTH = len("12-31 00:00")  # once the log holds a delivery of an earlier day
+
+
+def received_at(received_ms: int, today: date) -> str:
+    """A delivery of today by its second; an older one by its day and minute, so it cannot pass for today's
+    (the log holds days of deliveries; review L2). All UTC, as the info line says."""
+    when = clock.to_datetime(received_ms // 1000)
+    if when.date() == today:
+        return when.strftime("%H:%M:%S")
+    return when.strftime("%m-%d %H:%M" if when.year == today.year else "%Y-%m-%d")
 
 
 class DeliveryLog(ScrollView, can_focus=True):
@@ -80,7 +94,7 @@ class DeliveryLog(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home,g", "first", "Newest", show=False),
         Binding("end,G", "last", "Oldest", show=False),
-        Binding("enter", "choose", "Details", id="webhooks.open"),
+        Binding("enter", "choose", "Details", show=False, id="webhooks.open"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True)
@@ -95,6 +109,7 @@ class DeliveryLog(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self.max_lines = max_lines
         self._lines: deque[DeliveryLine] = deque(maxlen=max_lines)  # index 0 = newest
+        self._earliest_ms: int | None = None  # the earliest received (lines go by arrival, not by clock)
 
     # ------------------------------------------------------------ content
 
@@ -111,6 +126,7 @@ class DeliveryLog(ScrollView, can_focus=True):
         self._lines.clear()
         self._lines.extendleft(oldest_first)
         self._resize()
+        self._note_earliest()
         self.cursor = 0
         self.scroll_to(y=0, animate=False)
 
@@ -122,6 +138,7 @@ class DeliveryLog(ScrollView, can_focus=True):
         added = min(len(oldest_first), self.max_lines)
         self._lines.extendleft(oldest_first[-added:])
         self._resize()
+        self._note_earliest()
         if self.cursor == 0:
             self.scroll_to(y=0, animate=False)
         else:
@@ -185,9 +202,30 @@ class DeliveryLog(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------ rendering
 
+    def _today(self) -> date:
+        return clock.to_datetime(clock.now_s()).date()
+
+    def _note_earliest(self) -> None:
+        self._earliest_ms = min((line.received_ms for line in self._lines), default=None)
+
+    def _time_width(self) -> int:
+        earliest = self._earliest_ms
+        earlier = earliest is not None and clock.to_datetime(earliest // 1000).date() != self._today()
+        return DAY_TIME_WIDTH if earlier else TIME_WIDTH
+
     def _store_width(self) -> int:
         longest = max((len(line.store_name or "") for line in self._lines), default=0)
-        return min(max(longest, len("STORE") + 1), STORE_WIDTH_MAX)
+        # Below 100 columns a dated time column takes its room from the store, as the Invoices tab cuts it.
+        cap = STORE_WIDTH_MAX if self.size.width >= WIDE else STORE_WIDTH_NARROW - (self._time_width() - TIME_WIDTH)
+        return min(max(longest, len("Store") + 1), cap)
+
+    def _event_text(self, event_type: str) -> str:
+        """The event type; below 100 columns without its "Invoice" prefix, which every invoice event has."""
+        if not event_type:
+            return "-"
+        if self.size.width < WIDE and event_type.startswith("Invoice") and len(event_type) > len("Invoice"):
+            return event_type[len("Invoice"):]
+        return event_type
 
     def _fg(self, component: str) -> Style:
         """A component's text style without its background, so a row's cursor shows through.
@@ -198,20 +236,25 @@ class DeliveryLog(ScrollView, can_focus=True):
         return Style(color=style.color, bold=style.bold, italic=style.italic, underline=style.underline)
 
     def _columns(self, texts: tuple[str, str, str, str, str, str], styles: tuple[Style, ...]) -> list[Segment]:
-        widths = (8, VERDICT_WIDTH, 1, EVENT_WIDTH, self._store_width())
+        event = EVENT_WIDTH if self.size.width >= WIDE else EVENT_WIDTH_NARROW
+        time, store = self._time_width(), self._store_width()
+        used = time + VERDICT_WIDTH + 1 + event + store + 5  # and a space after each
+        invoice = max(INVOICE_WIDTH, self.scrollable_content_region.width - used)
+        widths = (time, VERDICT_WIDTH, 1, event, store, invoice)
         segments = []
-        for text, width, style in zip(texts, widths, styles, strict=False):
-            segments.append(Segment(set_cell_size(text, width), style))
+        for text, width, style in zip(texts, widths, styles, strict=True):
+            # Cut with an ellipsis: a cut id must not look complete (review L1).
+            shown = text if len(text) <= width else text[: width - 1] + "…"
+            segments.append(Segment(set_cell_size(shown, width), style))
             segments.append(Segment(" "))
-        segments.append(Segment(texts[-1], styles[-1]))
-        return segments
+        return segments[:-1]
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         base = self.rich_style
         if y == 0:
             base += self._fg("delivery-log--header")
-            texts = ("TIME", "VERDICT", "↻", "EVENT", "STORE", "INVOICE")
+            texts = ("Time", "Verdict", "↻", "Event", "Store", "Invoice")
             return Strip(self._columns(texts, (Style(),) * 6)).apply_style(base).crop_extend(0, width, base)
         index = round(self.scroll_y) + y - 1
         if index >= len(self._lines):
@@ -220,11 +263,11 @@ class DeliveryLog(ScrollView, can_focus=True):
         time_style = self._fg("delivery-log--time")
         verdict_style = self._fg(f"delivery-log--{verdict_class(line.verdict)}")
         texts = (
-            hms(line.received_ms),
+            received_at(line.received_ms, self._today()),
             verdict_label(line.verdict),
             "↻" if line.is_redelivery else " ",
             # Claimed by the request, verified or not: never shown raw (see cftui.printable).
-            printable(line.event_type) or "-",
+            self._event_text(printable(line.event_type)),
             printable(line.store_name) or "-",
             printable(line.invoice_id) or "-",
         )

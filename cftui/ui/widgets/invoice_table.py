@@ -15,17 +15,22 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
-from textual.message import Message
-from textual.color import Color, ColorParseError
-from textual.widgets import DataTable
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.money import AmountError, format_fiat, format_sats, parse_decimal
+from cftui.ui.formatting import cut
+from cftui.ui.widgets.list_table import PagedTable
 
 # Shown in the Note column for BTCPay's additional status.
 NOTES = {"PaidPartial": "partial", "PaidLate": "late", "PaidOver": "overpaid", "Marked": "marked"}
+# Shorter, beside the status at 80 columns ("Settled marked", "Expired late").
+SHORT_NOTES = {"PaidPartial": "partial", "PaidLate": "late", "PaidOver": "over", "Marked": "marked"}
 # Theme variable per status ("dim" is a plain Rich style).
-STATUS_COLOURS = {"Settled": "success", "Processing": "warning", "New": "accent", "Invalid": "error"}
+STATUS_COLOURS = {"Settled": "success", "Processing": "warning", "New": "primary", "Invalid": "error"}
+# (New is not "accent": accent is the warning colour in textual-dark and the success colour in ansi-dark, L4.)
+# Within this many days a short date (MM-DD HH:MM) cannot be mistaken for next year's; older ones show the year.
+RECENT_DAYS = 180
 
 
 def _created(row) -> str:
@@ -33,20 +38,34 @@ def _created(row) -> str:
 
 
 def _created_short(row) -> str:
-    return clock.to_datetime(row.created_time).strftime("%m-%d %H:%M")
+    """``05-28 20:14`` this half-year, ``2025-12-06`` before (review M1: no date that reads as tomorrow)."""
+    moment = clock.to_datetime(row.created_time)
+    recent = clock.now_s() - row.created_time < RECENT_DAYS * 86_400
+    return moment.strftime("%m-%d %H:%M" if recent else "%Y-%m-%d")
+
+
+def amount_text(row) -> str:
+    """The invoice's price; a top-up invoice has none until paid ("any amount")."""
+    if row.type == "TopUp" and row.amount_e8 == 0:
+        return f"any amount {row.currency}"
+    try:
+        return format_fiat(parse_decimal(row.amount), row.currency)
+    except AmountError:  # shown as stored rather than hidden
+        return f"{row.amount} {row.currency}"
 
 
 def _amount(row) -> Text:
-    try:
-        text = format_fiat(parse_decimal(row.amount), row.currency)
-    except AmountError:  # shown as stored rather than hidden
-        text = f"{row.amount} {row.currency}"
-    return Text(text, justify="right")
+    return Text(amount_text(row), justify="right", no_wrap=True, overflow="ellipsis")
 
 
 def _sats(row) -> Text:
     text = "—" if row.btc_paid_sats is None else format_sats(row.btc_paid_sats).removesuffix(" sat")
-    return Text(text, justify="right")
+    return Text(text, justify="right", no_wrap=True, overflow="ellipsis")
+
+
+def _status_note(row) -> str:
+    note = SHORT_NOTES.get(row.additional_status)
+    return f"{row.status} {note}" if note else row.status
 
 
 @dataclass(frozen=True)
@@ -58,88 +77,59 @@ class ColumnSpec:
     sort: str | None = None  # queries.SORT_COLUMNS name
 
 
-# Display order. PRIORITY decides which fit on a narrow screen.
+# Display order. A layout picks the columns that fit (see LAYOUTS).
 COLUMNS: tuple[ColumnSpec, ...] = (
     ColumnSpec("created", "Created", 16, _created, "created"),
     ColumnSpec("created_short", "Created", 11, _created_short, "created"),
-    ColumnSpec("id", "Invoice", 22, lambda r: r.invoice_id, "id"),
-    ColumnSpec("store", "Store", 10, lambda r: r.store_name),
+    ColumnSpec("id", "Invoice", 22, lambda r: printable(r.invoice_id), "id"),
+    ColumnSpec("id_short", "Invoice", 8, lambda r: cut(printable(r.invoice_id), 8), "id"),
+    ColumnSpec("store", "Store", 12, lambda r: cut(r.store_name, 12)),
+    ColumnSpec("store_short", "Store", 9, lambda r: cut(r.store_name, 9)),
     ColumnSpec("status", "Status", 10, lambda r: r.status, "status"),
+    ColumnSpec("status_note", "Status", 15, _status_note, "status"),
     ColumnSpec("note", "Note", 8, lambda r: NOTES.get(r.additional_status, "")),
     ColumnSpec("amount", "Amount", 15, _amount, "amount"),
+    ColumnSpec("amount_short", "Amount", 14, _amount, "amount"),
     ColumnSpec("sats", "Sats paid", 11, _sats, "btc"),
-    ColumnSpec("order", "Order", 14, lambda r: r.order_id or ""),
-    ColumnSpec("email", "Buyer", 22, lambda r: r.buyer_email or ""),
+    ColumnSpec("sats_short", "Sats paid", 10, _sats, "btc"),
+    # A buyer chose these two (through the checkout or the API): never shown raw (cftui.printable).
+    ColumnSpec("order", "Order", 14, lambda r: printable(r.order_id)),
+    ColumnSpec("email", "Buyer", 22, lambda r: printable(r.buyer_email)),
 )
-PRIORITY = ("created", "id", "status", "amount", "sats", "store", "note", "order", "email")
+# From the widest to the narrowest; the first that fits wins, then optional columns fill what is left.
+# Every layout keeps the date with no ambiguity, the store (with several), the status with its note,
+# the amount and the BTC paid (review M1).
+LAYOUTS: tuple[tuple[str, ...], ...] = (
+    ("created", "id", "store", "status", "note", "amount", "sats"),
+    ("created_short", "id", "store", "status_note", "amount", "sats"),
+    ("created_short", "id_short", "store_short", "status_note", "amount_short", "sats_short"),
+)
+OPTIONAL = ("order", "email")
 CELL_PADDING = 1
 SCROLLBAR = 1
 
 
-def fit_columns(width: int, *, multi_store: bool) -> list[ColumnSpec]:
-    """The columns to show in ``width`` cells, by priority, in display order.
+def _width(specs) -> int:
+    return SCROLLBAR + sum(spec.width + 2 * CELL_PADDING for spec in specs)
 
-    The date loses its year before the sats column is dropped.
-    """
+
+def fit_columns(width: int, *, multi_store: bool) -> list[ColumnSpec]:
+    """The columns to show in ``width`` cells, in display order."""
     by_key = {c.key: c for c in COLUMNS}
-    for created in ("created", "created_short"):
-        chosen: set[str] = set()
-        used = SCROLLBAR
-        for key in PRIORITY:
-            if key == "store" and not multi_store:
-                continue
-            spec = by_key[created if key == "created" else key]
-            need = spec.width + 2 * CELL_PADDING
-            if used + need <= width or len(chosen) < 3:
-                chosen.add(spec.key)
-                used += need
-        if "sats" in chosen:
-            break
+    layouts = [[k for k in keys if multi_store or not k.startswith("store")] for keys in LAYOUTS]
+    chosen = next((keys for keys in layouts if _width(by_key[k] for k in keys) <= width), layouts[-1])
+    for key in OPTIONAL:
+        if _width(by_key[k] for k in (*chosen, key)) <= width:
+            chosen = [*chosen, key]
     return [c for c in COLUMNS if c.key in chosen]
 
 
-class InvoiceTable(DataTable):
-    """A DataTable whose page keys move between keyset pages at its edges."""
-
-    @dataclass
-    class PageRequested(Message):
-        direction: str  # "next" | "prev" | "first" | "last"
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(cursor_type="row", zebra_stripes=True, cell_padding=CELL_PADDING, **kwargs)
-        self.has_next = False
-        self.has_prev = False
-
-    def action_page_down(self) -> None:
-        if self.row_count == 0 or self.cursor_row >= self.row_count - 1:
-            if self.has_next:
-                self.post_message(self.PageRequested("next"))
-            return
-        super().action_page_down()
-
-    def action_page_up(self) -> None:
-        if self.row_count == 0 or self.cursor_row <= 0:
-            if self.has_prev:
-                self.post_message(self.PageRequested("prev"))
-            return
-        super().action_page_up()
-
-    def action_scroll_home(self) -> None:
-        self.post_message(self.PageRequested("first"))
-
-    def action_scroll_end(self) -> None:
-        self.post_message(self.PageRequested("last"))
+class InvoiceTable(PagedTable):
+    """The invoices of one keyset page; page keys at its edges ask for the neighbouring page."""
 
     def status_styles(self) -> dict[str, Style]:
         """Rich styles for the status column, from the current theme's colours."""
-        variables = self.app.theme_variables
-        styles = {"Expired": Style(dim=True)}
-        for status, name in STATUS_COLOURS.items():
-            try:
-                styles[status] = Style(color=Color.parse(variables[name]).rich_color)
-            except (KeyError, ColorParseError):
-                styles[status] = Style()
-        return styles
+        return {"Expired": Style(dim=True), **{status: self.theme_style(name) for status, name in STATUS_COLOURS.items()}}
 
     def cells(self, row, columns: list[ColumnSpec], styles: dict[str, Style]) -> list[Text]:
         """One table row. Every cell is a Text: ids and emails are never read as markup."""
@@ -148,7 +138,7 @@ class InvoiceTable(DataTable):
             value = column.cell(row)
             if not isinstance(value, Text):
                 value = Text(str(value), no_wrap=True)
-            if column.key == "status":
+            if column.key.startswith("status"):
                 value.stylize(styles.get(row.status, Style()))
             out.append(value)
         return out

@@ -109,6 +109,16 @@ class SyncStatusLine(Static):
         self._states[source] = replace(old, running=False, error=error)
         self._render_line()
 
+    def _ago(self, ts: int) -> str:
+        """'2 min ago'; below 100 columns '2 min', so every source fits the line (review L1)."""
+        text = clock.ago(ts)
+        if self.app.size.width >= 100:
+            return text
+        return "now" if text == "just now" else text.removesuffix(" ago")
+
+    def on_resize(self) -> None:
+        self._render_line()
+
     def _tick(self) -> None:
         self._frame = (self._frame + 1) % len(SPINNER)
         self._render_line()
@@ -124,12 +134,12 @@ class SyncStatusLine(Static):
             if state.running:
                 parts.append((SPINNER[self._frame], "$accent"))
                 if state.fetched:
-                    parts.append(f" {state.fetched:,}")
+                    parts.append(f" {state.fetched:,} read")
             elif state.error:
                 parts.append(("✗ " + shorten(state.error), "$error"))
             elif state.last_success is not None:
                 parts.append(("✓ ", "$success"))
-                parts.append(clock.ago(state.last_success))
+                parts.append(self._ago(state.last_success))
             else:
                 parts.append(("not synced yet", "dim"))
             if state.unread.count:
