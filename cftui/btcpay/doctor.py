@@ -118,13 +118,8 @@ async def check_store(store_cfg: StoreConfig) -> DoctorReport:
     except CftuiError as exc:
         report.problems.append(str(exc))
         key = None
-    async with GreenfieldClient(
-        store_cfg.url,
-        key,
-        verify=store_cfg.verify_tls,
-        timeout=store_cfg.timeout,
-        retry_budget=DOCTOR_RETRY_BUDGET,
-        store_name=store_cfg.name,
+    async with GreenfieldClient.for_store(
+        store_cfg, retry_budget=DOCTOR_RETRY_BUDGET, without_key=key is None
     ) as client:
         try:
             health = await client.health()

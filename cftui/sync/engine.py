@@ -129,16 +129,9 @@ async def _run(
     cancel: threading.Event | None,
     notes: list[str],
 ) -> None:
-    key = store_cfg.require_api_key()
-    store = await db(ensure_store, store_cfg)
-    async with GreenfieldClient(
-        store_cfg.url,
-        key,
-        verify=store_cfg.verify_tls,
-        timeout=store_cfg.timeout,
-        retry_budget=sync_cfg.retry_budget,
-        store_name=store_cfg.name,
-    ) as client:
+    # A missing key fails here, before anything is written.
+    async with GreenfieldClient.for_store(store_cfg, retry_budget=sync_cfg.retry_budget) as client:
+        store = await db(ensure_store, store_cfg)
         run = _StoreSync(store_cfg, sync_cfg, store, client, db, result, reporter, cancel, notes)
         await run.detect_version()
         # What earlier runs could not read; what this run skips waits for the next one.

@@ -212,13 +212,8 @@ class InvoiceProcessor:
     def _client(self, store: StoreConfig) -> GreenfieldClient:
         client = self._clients.get(store.name)
         if client is None:
-            client = GreenfieldClient(
-                store.url,
-                store.require_api_key(),
-                verify=store.verify_tls,
-                timeout=store.timeout,
-                retry_budget=min(RETRY_BUDGET_S, self._config.sync.retry_budget),
-                store_name=store.name,
+            client = GreenfieldClient.for_store(
+                store, retry_budget=min(RETRY_BUDGET_S, self._config.sync.retry_budget)
             )
             self._clients[store.name] = client
         return client
