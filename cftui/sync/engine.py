@@ -42,13 +42,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from cftui import clock
-from cftui.btcpay.client import (
-    EMBEDDED_METHODS_SINCE,
-    SINGLE_GET_METHODS_SINCE,
-    GreenfieldClient,
-    parse_version,
-)
+from cftui.btcpay.client import EMBEDDED_METHODS_SINCE, GreenfieldClient, parse_version
 from cftui.btcpay.errors import MissingPermissionError, NotFoundError
+from cftui.btcpay.fetch import NOT_FOUND, fetch_invoice_record
 from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
 from cftui.errors import CftuiError, DataError
@@ -64,7 +60,6 @@ from cftui.sync.gc_tuning import fewer_collections
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "not found on the server"
 # Most invoices written in one transaction when pages queue up for the DB thread.
 MAX_WRITE_BATCH = 10_000
 RETRY_PER_RUN = 1000  # retry-list entries one run reads again; the rest wait for the next run
@@ -285,14 +280,17 @@ class _StoreSync:
                         raise RecordError(NOT_FOUND, obj.get("id"), "payment methods")
                 records.append(parse_invoice(obj, payment_methods=pms))
             except RecordError as exc:
-                self.result.skipped[exc.reason] += 1
-                skip = _skip_of(obj, exc.reason)
-                if skip.retryable:
-                    skips.append(skip)
-                    log.warning("store %s: %s (kept for a retry)", self.cfg.name, exc)
-                else:
-                    log.warning("store %s: %s (no id or created time: cannot be read again)", self.cfg.name, exc)
+                self._skipped(exc, _skip_of(obj, exc.reason), skips)
         return records, skips
+
+    def _skipped(self, exc: RecordError, skip: Skip, skips: list[Skip]) -> None:
+        """Count and log a record that did not parse; it joins ``skips`` (the retry list) if it can be read again."""
+        self.result.skipped[exc.reason] += 1
+        if skip.retryable:
+            skips.append(skip)
+            log.warning("store %s: %s (kept for a retry)", self.cfg.name, exc)
+        else:
+            log.warning("store %s: %s (no id or created time: cannot be read again)", self.cfg.name, exc)
 
     def _write(
         self,
@@ -465,16 +463,13 @@ class _StoreSync:
         if not ids:
             return
         self.collect_settled = True
-        single_get_methods = self.version >= SINGLE_GET_METHODS_SINCE
         gate = asyncio.Semaphore(self.sync_cfg.concurrency)
 
-        async def one(invoice_id: str) -> Any:
+        async def one(invoice_id: str) -> InvoiceRecord | NotFoundError | RecordError:
             async with gate:
                 try:
-                    return await self.client.get_invoice(
-                        self.cfg.store_id, invoice_id, include_payment_methods=single_get_methods
-                    )
-                except NotFoundError as exc:
+                    return await fetch_invoice_record(self.client, self.version, self.cfg.store_id, invoice_id)
+                except (NotFoundError, RecordError) as exc:
                     return exc
 
         queued_set = set(queued)
@@ -483,16 +478,20 @@ class _StoreSync:
             self._check_cancel()
             chunk = ids[begin : begin + step]
             answers = await asyncio.gather(*(one(i) for i in chunk))
-            objs, gone = [], []
+            records: list[InvoiceRecord] = []
+            skips: list[Skip] = []
+            gone: list[str] = []
             for invoice_id, answer in zip(chunk, answers):
                 if isinstance(answer, NotFoundError):
                     self.result.skipped[NOT_FOUND] += 1
                     log.warning("store %s: invoice %s is %s", self.cfg.name, invoice_id, NOT_FOUND)
                     gone.append(invoice_id)
+                    continue
+                self.result.fetched += 1
+                if isinstance(answer, RecordError):  # asked for by id, so read again by id
+                    self._skipped(answer, Skip(invoice_id, None, answer.reason), skips)
                 else:
-                    objs.append(answer)
-            self.result.fetched += len(objs)
-            records, skips = await self._parse(objs, embedded=single_get_methods)
+                    records.append(answer)
             await self._store(records, {}, skips)
             # Queued ids are done once fetched (or known to be gone); so are listed ones the server no longer has.
             await self.db(clear_pending, self.store, [i for i in chunk if i in queued_set])
