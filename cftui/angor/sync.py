@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from contextlib import suppress
 from collections import defaultdict
 from collections.abc import Callable
@@ -47,11 +46,11 @@ from cftui.angor.projectinfo import ProjectInfo, ProjectInfoError
 from cftui.angor.status import is_released, project_status, status_raised
 from cftui.angor.verify import Candidate, Onchain, choose
 from cftui.config import AngorConfig
-from cftui.errors import CftuiError, DataError, UnreachableError
+from cftui.errors import DataError, UnreachableError
 from cftui.store.angor_models import AngorProject
-from cftui.store.db import storage_error
 from cftui.store.models import database
-from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted, ignore
+from cftui.sync.events import Reporter, SyncResult, ignore
+from cftui.sync.reported import CancelFlag, SyncRun, run_reported
 
 log = logging.getLogger(__name__)
 
@@ -63,77 +62,58 @@ CONCURRENCY = 16  # projects whose stats are read at once
 FundingOf = Callable[[ProjectInfo], Funding]
 
 
-class Cancelled(Exception):
-    pass
+CANCELLED = "Angor sync was cancelled; what was read so far is stored."
 
 
-async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel: Any = None) -> SyncResult:
-    """Sync the configured network's Angor projects into the open store.
+async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel: CancelFlag | None = None) -> SyncResult:
+    """Sync the configured network's Angor projects into the open store; never raises for sync failures.
 
     ``cancel`` is anything with ``is_set()`` (a ``threading.Event``); it is
     checked between steps. The store must be open (``cftui.store.db.open_database``).
     """
     if database.obj is None:
         raise DataError("The store is not open.", hint="Open it with cftui.store.db.open_database first.")
-    result = SyncResult(source=SOURCE)
-    started = time.monotonic()
-    since = angor_store.newest_event_time(config.network)
-    reporter(SyncStarted(SOURCE, "incremental" if since else "backfill"))
-    try:
-        await _Run(config, result, reporter, cancel).run(since)
-        angor_store.refresh_statuses(clock.now_s())
-    except Cancelled:
-        result.error = "Angor sync was cancelled; what was read so far is stored."
-    except CftuiError as exc:
-        result.error, result.error_code = str(exc), exc.exit_code
-    except Exception as exc:  # a store that cannot be written (full, read-only) is one clear sentence
-        problem = storage_error(exc)
-        if problem is None:
-            raise
-        result.error, result.error_code = str(problem), problem.exit_code
-    finally:
-        if not result.ok:
+
+    async def body(run: SyncRun) -> None:
+        since = angor_store.newest_event_time(config.network)
+        run.started("incremental" if since else "backfill")
+        try:
+            await _Run(config, run).sync(since)
+        except BaseException:
             with suppress(Exception):  # statuses follow the clock even when the run failed; best effort
                 angor_store.refresh_statuses(clock.now_s())
-        result.duration = time.monotonic() - started
-        reporter(SyncFinished(result))
-    return result
+            raise
+        angor_store.refresh_statuses(clock.now_s())
+
+    return await run_reported(SOURCE, body, reporter=reporter, cancel=cancel, cancelled=CANCELLED)
 
 
 class _Run:
-    def __init__(self, config: AngorConfig, result: SyncResult, reporter: Reporter, cancel: Any) -> None:
+    def __init__(self, config: AngorConfig, run: SyncRun) -> None:
         self.config = config
         self.network = config.network
-        self.result = result
-        self.reporter = reporter
-        self.cancel = cancel
+        self.run = run
+        self.result = run.result
         self.pool = RelayPool(config.effective_relays, timeout=config.timeout)
         self.candidates: dict[str, dict[str, Candidate]] = defaultdict(dict)  # project id -> event id -> candidate
         self.errors: list[str] = []
 
-    def _check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise Cancelled
-
-    def _progress(self, message: str, total: int | None = None) -> None:
-        self.reporter(SyncProgress(SOURCE, self.result.fetched, total, message))
-
-    async def run(self, since: int | None) -> None:
+    async def sync(self, since: int | None) -> None:
         flt: dict[str, Any] = {"kinds": [3030]}
         if since:
             flt["since"] = since - OVERLAP
         report = await self.pool.fetch([flt])
         self._absorb(report, "discovery")
         self.result.fetched = len(report.events)
-        self._progress(f"{len(self.candidates)} projects on Nostr")
+        self.run.progress(f"{len(self.candidates)} projects on Nostr")
         self._load_stored()
-        self._check_cancel()
+        self.run.check_cancel()
 
         async with http.session(self.config.timeout) as client:
             onchain, funding = await self._onchain(client)
-            self._check_cancel()
+            self.run.check_cancel()
             await self._second_round(onchain)
-            self._check_cancel()
+            self.run.check_cancel()
             self._store(onchain, funding)
         if self.errors:
             self.result.error = " ".join(self.errors)
@@ -221,7 +201,7 @@ class _Run:
             return partial(from_indexer, stats, investments)
 
         readers = await asyncio.gather(*(read(pid) for pid in indexed))
-        self._progress(f"funding of {len(indexed)} projects read from the indexer", len(indexed))
+        self.run.progress(f"funding of {len(indexed)} projects read from the indexer", len(indexed))
         return onchain, dict(zip(indexed, readers, strict=True))
 
     def _is_dynamic(self, pid: str) -> bool:
@@ -231,7 +211,7 @@ class _Run:
     async def _from_esplora(self, api: esplora.Esplora) -> tuple[dict[str, Onchain | None], dict[str, FundingOf]]:
         pids = list(self.candidates)
         chains = await asyncio.gather(*(api.project(identity.project_address(pid, self.network)) for pid in pids))
-        self._progress(f"funding of {len(pids)} projects read from the chain", len(pids))
+        self.run.progress(f"funding of {len(pids)} projects read from the chain", len(pids))
         onchain = {
             pid: Onchain(c.nostr_event_id, c.founder_key, c.creation_txid, c.created_block) if c.creation_txid else None
             for pid, c in zip(pids, chains, strict=True)
@@ -246,7 +226,7 @@ class _Run:
         stored = angor_store.stored_project_ids()
         names = angor_store.profile_names()
         for number, (pid, candidates) in enumerate(sorted(self.candidates.items()), 1):
-            self._check_cancel()
+            self.run.check_cancel()
             if not checked and pid in stored:
                 continue  # nothing new to say about it without the chain
             chosen, flags = choose(list(candidates.values()), onchain.get(pid), self.network)
@@ -257,7 +237,7 @@ class _Run:
             outcome = angor_store.upsert(record, known=pid in stored)
             setattr(self.result, outcome, getattr(self.result, outcome) + 1)
             if number % 100 == 0:
-                self._progress(f"{number} projects stored", len(self.candidates))
+                self.run.progress(f"{number} projects stored", len(self.candidates))
 
     def _record(
         self,

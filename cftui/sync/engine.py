@@ -37,7 +37,6 @@ import asyncio
 import json
 import logging
 import threading
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,16 +46,16 @@ from cftui.btcpay.errors import MissingPermissionError, NotFoundError
 from cftui.btcpay.fetch import NOT_FOUND, fetch_invoice_record
 from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
-from cftui.errors import CftuiError, DataError
+from cftui.errors import DataError
 from cftui.store import retry
-from cftui.store.db import storage_error
 from cftui.store.models import OPEN_STATUSES, Invoice, SkippedInvoice, Store, SyncState, database
 from cftui.store.records import InvoiceRecord, UpsertResult
 from cftui.store.retry import Skip
 from cftui.store.writer import clear_pending, ensure_store, pending_invoices, upsert_apps, upsert_invoices
 from cftui.sync.dbthread import DbThread
-from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted, ignore
+from cftui.sync.events import Reporter, SyncResult, ignore
 from cftui.sync.gc_tuning import fewer_collections
+from cftui.sync.reported import SyncRun, fail, run_reported
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +64,7 @@ MAX_WRITE_BATCH = 10_000
 RETRY_PER_RUN = 1000  # retry-list entries one run reads again; the rest wait for the next run
 
 
-class _Cancelled(Exception):
-    pass
+CANCELLED = "Sync cancelled; the next sync continues where this one stopped."
 
 
 def source_name(store_cfg: StoreConfig) -> str:
@@ -82,36 +80,31 @@ async def sync_store(
 ) -> SyncResult:
     """Sync one store into the already-open store database; never raises for sync failures."""
     source = source_name(store_cfg)
-    result = SyncResult(source=source)
-    started = time.monotonic()
     db = DbThread()
     notes: list[str] = []
-    try:
-        try:
-            state = await db(_begin, source)
-            mode = "incremental" if state.backfill_done else "backfill"
-            reporter(SyncStarted(source=source, mode=mode))
-            with fewer_collections():
-                await _run(store_cfg, sync_cfg, db, mode, result, reporter, cancel, notes)
-        except _Cancelled:
-            result.error = "Sync cancelled; the next sync continues where this one stopped."
-        except Exception as exc:
-            _fail(result, exc, source)
-        result.duration = time.monotonic() - started
+
+    async def body(run: SyncRun) -> None:
+        state = await db(_begin, source)
+        mode = "incremental" if state.backfill_done else "backfill"
+        run.started(mode)
+        with fewer_collections():
+            await _run(store_cfg, sync_cfg, db, mode, run, notes)
+
+    async def record_outcome(result: SyncResult) -> None:
         try:
             await db(_finish, source, result, notes)
         except Exception as exc:  # the store itself failed (full, read-only): the result still says why
             if result.ok:
-                _fail(result, exc, source)
+                fail(result, exc)
             log.warning("%s: could not record the sync's outcome in the store (%s)", source, exc)
+        await db.close()  # before SyncFinished: the run's connection is checkpointed and closed
+
+    try:
+        return await run_reported(
+            source, body, reporter=reporter, cancel=cancel, cancelled=CANCELLED, after=record_outcome
+        )
     finally:
-        await db.close()
-    if result.error:
-        log.warning("%s", result.summary())
-    else:
-        log.info("%s", result.summary())
-    reporter(SyncFinished(result=result))
-    return result
+        await db.close()  # a no-op once record_outcome closed it; else the task itself was cancelled
 
 
 async def _run(
@@ -119,37 +112,25 @@ async def _run(
     sync_cfg: SyncConfig,
     db: DbThread,
     mode: str,
-    result: SyncResult,
-    reporter: Reporter,
-    cancel: threading.Event | None,
+    run: SyncRun,
     notes: list[str],
 ) -> None:
     # A missing key fails here, before anything is written.
     async with GreenfieldClient.for_store(store_cfg, retry_budget=sync_cfg.retry_budget) as client:
         store = await db(ensure_store, store_cfg)
-        run = _StoreSync(store_cfg, sync_cfg, store, client, db, result, reporter, cancel, notes)
-        await run.detect_version()
+        sync = _StoreSync(store_cfg, sync_cfg, store, client, db, run, notes)
+        await sync.detect_version()
         # What earlier runs could not read; what this run skips waits for the next one.
-        run.to_retry = await db(retry.waiting, store, RETRY_PER_RUN)
+        sync.to_retry = await db(retry.waiting, store, RETRY_PER_RUN)
         if mode == "backfill":
-            await run.backfill()
+            await sync.backfill()
         else:
-            await run.incremental()
-        await run.retry_by_time()
-        await run.recheck()
-        await run.sync_apps()
+            await sync.incremental()
+        await sync.retry_by_time()
+        await sync.recheck()
+        await sync.sync_apps()
     waiting = await db(retry.summary, store_cfg.name)
-    result.unread, result.unread_ids = waiting.count, waiting.labels
-
-
-def _fail(result: SyncResult, exc: BaseException, source: str) -> None:
-    """Put ``exc`` into ``result`` as one sentence and its exit code; a bug also leaves its traceback in the log."""
-    problem = exc if isinstance(exc, CftuiError) else storage_error(exc)
-    if problem is not None:
-        result.error, result.error_code = str(problem), problem.exit_code
-        return
-    log.exception("sync of %s failed", source)
-    result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
+    run.result.unread, run.result.unread_ids = waiting.count, waiting.labels
 
 
 # ------------------------------------------------------------------ state
@@ -188,9 +169,7 @@ class _StoreSync:
         store: Store,
         client: GreenfieldClient,
         db: DbThread,
-        result: SyncResult,
-        reporter: Reporter,
-        cancel: threading.Event | None,
+        run: SyncRun,
         notes: list[str],
     ) -> None:
         self.cfg = store_cfg
@@ -198,11 +177,10 @@ class _StoreSync:
         self.store = store
         self.client = client
         self.db = db
-        self.result = result
-        self.reporter = reporter
-        self.cancel = cancel
+        self.run = run
+        self.result = run.result
         self.notes = notes
-        self.source = source_name(store_cfg)
+        self.source = run.source
         self.version: tuple[int, ...] = ()
         self.collect_settled = True
         # Start of the window this run's walk covered (the re-check skips it).
@@ -212,16 +190,6 @@ class _StoreSync:
         self.listed_skips = False  # whether this run put anything on the retry list
 
     # -------------------------------------------------------------- helpers
-
-    def _cancelled(self) -> bool:
-        return self.cancel is not None and self.cancel.is_set()
-
-    def _check_cancel(self) -> None:
-        if self._cancelled():
-            raise _Cancelled
-
-    def _progress(self, message: str) -> None:
-        self.reporter(SyncProgress(source=self.source, fetched=self.result.fetched, total=None, message=message))
 
     @property
     def embedded_methods(self) -> bool:
@@ -395,14 +363,14 @@ class _StoreSync:
                 # resume stays exact.
                 if writing is None or writing.done() or len(batch) >= MAX_WRITE_BATCH:
                     await flush(wait=False)
-                self._progress(f"{label}: {self.result.fetched} invoices read")
+                self.run.progress(f"{label}: {self.result.fetched} invoices read")
                 if oldest is not None:
                     frontier = oldest if frontier is None else min(frontier, oldest)
                 previous_ids = page_ids
-                if len(page) < take or self._cancelled():
+                if len(page) < take or self.run.cancelled():
                     break
             await flush(wait=True)
-            self._check_cancel()
+            self.run.check_cancel()
         finally:
             if not pending.done():
                 pending.cancel()
@@ -475,7 +443,7 @@ class _StoreSync:
         queued_set = set(queued)
         step = self.sync_cfg.page_size
         for begin in range(0, len(ids), step):
-            self._check_cancel()
+            self.run.check_cancel()
             chunk = ids[begin : begin + step]
             answers = await asyncio.gather(*(one(i) for i in chunk))
             records: list[InvoiceRecord] = []
@@ -497,14 +465,14 @@ class _StoreSync:
             await self.db(clear_pending, self.store, [i for i in chunk if i in queued_set])
             if gone and self.to_retry:
                 await self.db(retry.clear, self.store, gone)
-            self._progress(f"re-check: {begin + len(chunk)} of {len(ids)} open invoices")
+            self.run.progress(f"re-check: {begin + len(chunk)} of {len(ids)} open invoices")
 
     async def retry_by_time(self) -> None:
         """Read again each second in which a record without a usable id was skipped."""
         for entry in self.to_retry:
             if entry.invoice_id is not None or entry.created_time is None:
                 continue
-            self._check_cancel()
+            self.run.check_cancel()
             before = await self.db(retry.attempts_at_second, self.store, entry.created_time)
             if before is None:  # gone meanwhile
                 continue
@@ -523,7 +491,7 @@ class _StoreSync:
             )
             self.notes.append(note)
             log.info("store %s: %s", self.cfg.name, note)
-            self._progress(note)
+            self.run.progress(note)
             return
         apps = []
         for base in bases:
