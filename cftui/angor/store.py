@@ -13,7 +13,7 @@ from typing import Any
 from peewee import fn
 
 from cftui.angor.profiles import Profile
-from cftui.angor.status import is_released, project_status, status_raised
+from cftui.angor.status import is_released, status_of
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 from cftui.store.models import database
 
@@ -106,14 +106,12 @@ def refresh_statuses(now: int) -> int:
     with database.atomic():
         for project in AngorProject.select():
             own = stages.get(project.project_id, [])
-            status = project_status(
-                now=now,
-                start_time=project.start_time,
-                end_time=project.end_time,
-                expiry_time=project.expiry_time,
-                target_sats=project.target_sats,
-                raised_sats=status_raised(project.raised_sats, project.raised_source),
+            status = status_of(
+                project,
+                raised_sats=project.raised_sats,
+                raised_source=project.raised_source,
                 stage_release_times=[s.release_time for s in own],
+                now=now,
             )
             if status != project.status:
                 changed += AngorProject.update(status=status).where(AngorProject.project_id == project.project_id).execute()

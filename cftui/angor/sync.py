@@ -43,7 +43,7 @@ from cftui.angor.funding import Funding, from_esplora, from_indexer
 from cftui.angor.indexer import AngorIndexer, IndexedProject, IndexerDataError
 from cftui.angor.nostr import FetchReport, RelayPool, chunked_filters
 from cftui.angor.projectinfo import ProjectInfo, ProjectInfoError
-from cftui.angor.status import is_released, project_status, status_raised
+from cftui.angor.status import is_released, status_of
 from cftui.angor.verify import Candidate, Onchain, choose
 from cftui.config import AngorConfig
 from cftui.errors import DataError, UnreachableError
@@ -281,14 +281,12 @@ class _Run:
             "penalties_sats": money.penalties_sats,
             "refunds_count": money.refunds_count,
             "refunds_sats": money.refunds_sats,
-            "status": project_status(
-                now=now,
-                start_time=info.start_time,
-                end_time=info.end_time,
-                expiry_time=info.expiry_time,
-                target_sats=info.target_sats,
-                raised_sats=status_raised(money.raised_sats, money.source),
+            "status": status_of(
+                info,
+                raised_sats=money.raised_sats,
+                raised_source=money.source,
                 stage_release_times=stage_times,
+                now=now,
             ),
             "verified": not flags,
             "flags": ",".join(flags),
