@@ -51,6 +51,7 @@ from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
 from cftui.errors import DataError
 from cftui.store import retry
+from cftui.store.chunking import chunks
 from cftui.store.models import OPEN_STATUSES, Invoice, SkippedInvoice, Store, SyncState, database
 from cftui.store.records import InvoiceRecord, UpsertResult
 from cftui.store.retry import Skip
@@ -393,10 +394,9 @@ class _StoreSync:
                     return exc
 
         queued_set = set(queued)
-        step = self.ctx.sync.page_size
-        for begin in range(0, len(ids), step):
+        done = 0
+        for chunk in chunks(ids, self.ctx.sync.page_size):
             self.ctx.run.check_cancel()
-            chunk = ids[begin : begin + step]
             answers = await asyncio.gather(*(one(i) for i in chunk))
             records: list[InvoiceRecord] = []
             skips: list[Skip] = []
@@ -417,7 +417,8 @@ class _StoreSync:
             await self.ctx.db(clear_pending, self.ctx.store, [i for i in chunk if i in queued_set])
             if gone and self.to_retry:
                 await self.ctx.db(retry.clear, self.ctx.store, gone)
-            self.ctx.run.progress(f"re-check: {begin + len(chunk)} of {len(ids)} open invoices")
+            done += len(chunk)
+            self.ctx.run.progress(f"re-check: {done} of {len(ids)} open invoices")
 
     async def retry_by_time(self) -> None:
         """Read again each second in which a record without a usable id was skipped."""

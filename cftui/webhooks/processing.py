@@ -24,6 +24,7 @@ from cftui.btcpay.client import GreenfieldClient
 from cftui.btcpay.fetch import fetch_invoice_record
 from cftui.config import Config, StoreConfig
 from cftui.errors import AuthError, ConfigError, DataError, UnreachableError
+from cftui.store.chunking import IN_LIST_LIMIT, chunks
 from cftui.store.models import database
 from cftui.store.records import InvoiceRecord
 from cftui.store.webhook_models import VERIFIED, WebhookDelivery
@@ -264,8 +265,7 @@ def _queued_result(reason: str) -> str:
 
 
 def _mark(row_ids: list[int], outcome: str) -> None:
-    for start in range(0, len(row_ids), 500):  # within SQLite's bound-parameter limit
-        chunk = row_ids[start : start + 500]
+    for chunk in chunks(row_ids, IN_LIST_LIMIT):
         WebhookDelivery.update(processed=True, process_result=outcome).where(WebhookDelivery.id.in_(chunk)).execute()
 
 
