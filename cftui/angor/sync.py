@@ -248,61 +248,77 @@ class _Run:
         name: str | None,
         now: int,
     ) -> angor_store.ProjectRecord:
-        info, event = chosen.info, chosen.event
         money = funding or Funding(source="")
-        stage_times = [s.release_time for s in info.stages]
-        project = {
-            "project_id": info.project_id,
-            "network": self.network,
-            "name": name,
-            "founder_key": info.founder_key,
-            "founder_recovery_key": info.founder_recovery_key,
-            "nostr_pubkey": info.nostr_pubkey,
-            "event_id": event.id,
-            "event_pubkey": event.pubkey,
-            "event_kind": event.kind,
-            "event_created": event.created_at,
-            "onchain_event_id": onchain.event_id if onchain else None,
-            "creation_txid": onchain.txid if onchain else None,
-            "created_block": onchain.block if onchain else None,
-            "version": info.version,
-            "project_type": info.project_type,
-            "target_sats": info.target_sats,
-            "start_time": info.start_time,
-            "end_time": info.end_time,
-            "expiry_time": info.expiry_time,
-            "penalty_days": info.penalty_days,
-            "penalty_threshold_sats": info.penalty_threshold_sats,
-            "raised_sats": money.raised_sats,
-            "raised_source": money.source or None,
-            "investor_count": money.investor_count,
-            "founder_spent_sats": money.founder_spent_sats,
-            "penalties_count": money.penalties_count,
-            "penalties_sats": money.penalties_sats,
-            "refunds_count": money.refunds_count,
-            "refunds_sats": money.refunds_sats,
-            "status": status_of(
-                info,
-                raised_sats=money.raised_sats,
-                raised_source=money.source,
-                stage_release_times=stage_times,
-                now=now,
-            ),
-            "verified": not flags,
-            "flags": ",".join(flags),
-            "content": event.content,
-            "stats_time": now if funding else None,
-            "synced_time": now,
-        }
-        stages = [
-            {
-                "index": i,
-                "release_time": stage.release_time,
-                "percent": str(stage.percent),
-                "amount_sats": money.stage_sats[i] if i < len(money.stage_sats) else 0,
-                "released": is_released(stage.release_time, now),
-                "spent_sats": money.stage_spent_sats[i] if i < len(money.stage_spent_sats) else 0,
-            }
-            for i, stage in enumerate(info.stages)
-        ]
-        return angor_store.ProjectRecord(project, stages, money.investments)
+        project = _project_row(self.network, chosen, onchain, money, name, flags, now, stats_read=funding is not None)
+        return angor_store.ProjectRecord(project, _stage_rows(chosen.info, money, now), money.investments)
+
+
+def _project_row(
+    network: str,
+    chosen: Candidate,
+    onchain: Onchain | None,
+    money: Funding,
+    name: str | None,
+    flags: list[str],
+    now: int,
+    *,
+    stats_read: bool,
+) -> angor_store.ProjectRow:
+    info, event = chosen.info, chosen.event
+    return angor_store.ProjectRow(
+        project_id=info.project_id,
+        network=network,
+        name=name,
+        founder_key=info.founder_key,
+        founder_recovery_key=info.founder_recovery_key,
+        nostr_pubkey=info.nostr_pubkey,
+        event_id=event.id,
+        event_pubkey=event.pubkey,
+        event_kind=event.kind,
+        event_created=event.created_at,
+        onchain_event_id=onchain.event_id if onchain else None,
+        creation_txid=onchain.txid if onchain else None,
+        created_block=onchain.block if onchain else None,
+        version=info.version,
+        project_type=info.project_type,
+        target_sats=info.target_sats,
+        start_time=info.start_time,
+        end_time=info.end_time,
+        expiry_time=info.expiry_time,
+        penalty_days=info.penalty_days,
+        penalty_threshold_sats=info.penalty_threshold_sats,
+        raised_sats=money.raised_sats,
+        raised_source=money.source or None,
+        investor_count=money.investor_count,
+        founder_spent_sats=money.founder_spent_sats,
+        penalties_count=money.penalties_count,
+        penalties_sats=money.penalties_sats,
+        refunds_count=money.refunds_count,
+        refunds_sats=money.refunds_sats,
+        status=status_of(
+            info,
+            raised_sats=money.raised_sats,
+            raised_source=money.source,
+            stage_release_times=[s.release_time for s in info.stages],
+            now=now,
+        ),
+        verified=not flags,
+        flags=",".join(flags),
+        content=event.content,
+        stats_time=now if stats_read else None,
+        synced_time=now,
+    )
+
+
+def _stage_rows(info: ProjectInfo, money: Funding, now: int) -> list[angor_store.StageRow]:
+    return [
+        angor_store.StageRow(
+            index=i,
+            release_time=stage.release_time,
+            percent=str(stage.percent),
+            amount_sats=money.stage_sats[i] if i < len(money.stage_sats) else 0,
+            released=is_released(stage.release_time, now),
+            spent_sats=money.stage_spent_sats[i] if i < len(money.stage_spent_sats) else 0,
+        )
+        for i, stage in enumerate(info.stages)
+    ]
