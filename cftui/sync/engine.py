@@ -105,7 +105,7 @@ async def sync_store(
         state = await db(_begin, source)
         run.started("incremental" if state.backfill_done else "backfill")
         with fewer_collections():
-            # A missing key fails here, before anything is written.
+            # A missing key fails here, before the store's row is written.
             async with GreenfieldClient.for_store(store_cfg, retry_budget=sync_cfg.retry_budget) as client:
                 store = await db(ensure_store, store_cfg)
                 context = SyncContext(store_cfg, sync_cfg, store, client, db, run, notes)
