@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import secrets
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 from cftui import config as config_mod
 from cftui.config import AngorConfig, Config, Secret, StoreConfig, SyncConfig, UIConfig, WebhooksConfig
 from cftui.sim.angor import RELAY_PATH, AngorSimulator
-from cftui.sim.config import LiveConfig, default_config
+from cftui.sim.config import LiveConfig, SimConfig, default_config
 from cftui.sim.server import SimulatorThread
 from cftui.sim.webhook_sender import attach
 from cftui.sync.service import sources
@@ -76,52 +77,21 @@ class Demo:
         thread = SimulatorThread(sim_config)
         angor = AngorSimulator(seed=7, network="Angornet")
         angor.add_routes(thread.sim.app)
-
         webhook_port = _free_port()
-        api_key = sim_config.api_keys[0].key
-        stores = []
-        urls: dict[str, str] = {}
-        webhook_secrets: dict[str, str] = {}
-        for sim_store in sim_config.stores:
-            name = _slug(sim_store.name)
-            webhook_secret = secrets.token_urlsafe(16)
-            urls[sim_store.store_id] = f"http://127.0.0.1:{webhook_port}/webhook/{name}"
-            webhook_secrets[sim_store.store_id] = webhook_secret
-            # The one goal setting Greenfield does not show: the demo's config names those apps, as a user's would.
-            all_invoices = tuple(app.app_id for app in sim_store.crowdfunds if app.tag_all_invoices)
-            stores.append((name, sim_store.store_id, webhook_secret, all_invoices))
+        stores = _demo_stores(sim_config, webhook_port)
         # The sender's routes must be on the app before it starts.
-        sender = attach(thread.sim, urls, webhook_secrets, demo=True)
+        sender = attach(
+            thread.sim,
+            {store.store_id: store.webhook_url for store in stores},
+            {store.store_id: store.webhook_secret for store in stores},
+            demo=True,
+        )
         # Their ids let the Webhooks tab show BTCPay's own delivery list (key b).
         webhook_ids = {webhook.store_id: webhook.id for webhook in sender.webhooks.values()}
         base_url = thread.start()
         self._thread = thread
-
-        host_port = base_url.removeprefix("http://")
-        self.config = Config(
-            btcpay=tuple(
-                StoreConfig(
-                    name=name,
-                    url=base_url,
-                    store_id=store_id,
-                    api_key=Secret(api_key),
-                    webhook_secret=Secret(webhook_secret),
-                    webhook_id=webhook_ids[store_id],
-                    crowdfund_all_invoices=all_invoices,
-                )
-                for name, store_id, webhook_secret, all_invoices in stores
-            ),
-            # Short interval: the demo is live, and the simulator is local.
-            sync=SyncConfig(interval=20, page_size=500),
-            webhooks=WebhooksConfig(enabled=True, host="127.0.0.1", port=webhook_port),
-            angor=AngorConfig(
-                enabled=True,
-                network="Angornet",
-                relays=(f"ws://{host_port}{RELAY_PATH}",),
-                indexer_url=base_url,
-            ),
-            ui=UIConfig(),
-            path=self.config_path,
+        self.config = _demo_config(
+            base_url, stores, webhook_ids, webhook_port, api_key=sim_config.api_keys[0].key, path=self.config_path
         )
         # A fresh store and config file each run: the simulator's clock starts now.
         for stale in (self.db_path, *self.db_path.parent.glob(self.db_path.name + "-*")):
@@ -134,3 +104,68 @@ class Demo:
         if self._thread is not None:
             self._thread.stop()
             self._thread = None
+
+
+@dataclass(frozen=True, slots=True)
+class _DemoStore:
+    """One simulated BTCPay store as the demo's config names it."""
+
+    name: str
+    store_id: str
+    webhook_url: str  # the dashboard's receiver, for this store
+    webhook_secret: str
+    all_invoices: tuple[str, ...]  # crowdfund apps counting every invoice of the store
+
+
+def _demo_stores(sim_config: SimConfig, webhook_port: int) -> list[_DemoStore]:
+    stores = []
+    for sim_store in sim_config.stores:
+        name = _slug(sim_store.name)
+        stores.append(
+            _DemoStore(
+                name=name,
+                store_id=sim_store.store_id,
+                webhook_url=f"http://127.0.0.1:{webhook_port}/webhook/{name}",
+                webhook_secret=secrets.token_urlsafe(16),
+                # The one goal setting Greenfield does not show: the demo's config names those apps, as a user's would.
+                all_invoices=tuple(app.app_id for app in sim_store.crowdfunds if app.tag_all_invoices),
+            )
+        )
+    return stores
+
+
+def _demo_config(
+    base_url: str,
+    stores: list[_DemoStore],
+    webhook_ids: dict[str, str],
+    webhook_port: int,
+    *,
+    api_key: str,
+    path: Path,
+) -> Config:
+    host_port = base_url.removeprefix("http://")
+    return Config(
+        btcpay=tuple(
+            StoreConfig(
+                name=store.name,
+                url=base_url,
+                store_id=store.store_id,
+                api_key=Secret(api_key),
+                webhook_secret=Secret(store.webhook_secret),
+                webhook_id=webhook_ids[store.store_id],
+                crowdfund_all_invoices=store.all_invoices,
+            )
+            for store in stores
+        ),
+        # Short interval: the demo is live, and the simulator is local.
+        sync=SyncConfig(interval=20, page_size=500),
+        webhooks=WebhooksConfig(enabled=True, host="127.0.0.1", port=webhook_port),
+        angor=AngorConfig(
+            enabled=True,
+            network="Angornet",
+            relays=(f"ws://{host_port}{RELAY_PATH}",),
+            indexer_url=base_url,
+        ),
+        ui=UIConfig(),
+        path=path,
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import pytest
 
-from cftui.angor.status import days_left, project_status, status_raised
+from cftui.angor.status import days_left, project_status, status_of, status_raised
 
 DAY = 86_400
 NOW = 1_800_000_000 - 1_800_000_000 % DAY + 12 * 3600  # noon UTC
@@ -64,3 +66,16 @@ def test_the_target_is_compared_with_the_net_amount_as_the_app_does():
     assert status_raised(1_010_000, None) == 1_010_000
     assert status(-50, -5, (10, 40), status_raised(1_010_000, "indexer"), target=1_000_000) == "failed"
     assert status(-50, -5, (10, 40), status_raised(1_010_200, "indexer"), target=1_000_000) == "funded"
+
+
+def test_status_of_a_project_reads_its_window_and_nets_a_gross_figure():
+    """The one call the sync (a ProjectInfo) and the status refresh (a stored row) both make."""
+    project = SimpleNamespace(start_time=NOW - 50 * DAY, end_time=NOW - 5 * DAY, expiry_time=None, target_sats=1_000_000)
+    stages = [NOW + 10 * DAY, NOW + 40 * DAY]
+
+    def status_at(raised, source):
+        return status_of(project, raised_sats=raised, raised_source=source, stage_release_times=stages, now=NOW)
+
+    assert status_at(1_010_000, "indexer") == "failed"  # gross: 999,900 net
+    assert status_at(1_010_000, "esplora") == "funded"
+    assert status_at(1_010_200, "indexer") == "funded"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 
 import pytest
 
@@ -195,6 +196,21 @@ async def test_projects_without_a_network_name_or_with_another_spelling_are_ango
     assert all(row.network == "Angornet" for row in stored.values())
     legacy = [pid for pid, name in names.items() if name is None]
     assert all(stored[pid].verified and json.loads(stored[pid].content).get("networkName") is None for pid in legacy)
+
+
+async def test_a_cancelled_run_stores_nothing_more_and_says_so(nostr_relays, store):
+    sim = AngorSimulator(seed=5, now=NOW)
+    config = await served(sim, nostr_relays(1))
+    cancel = threading.Event()
+    cancel.set()  # seen at the first check, after discovery
+    seen = []
+    try:
+        result = await sync_angor(config, reporter=seen.append, cancel=cancel)
+    finally:
+        await sim.stop()
+    assert result.error == "Angor sync was cancelled; what was read so far is stored."
+    assert result.fetched > 0 and AngorProject.select().count() == 0
+    assert [type(e).__name__ for e in seen] == ["SyncStarted", "SyncProgress", "SyncFinished"]
 
 
 async def test_incremental_run_picks_up_a_new_event_and_flags_it_off_chain(nostr_relays, store):

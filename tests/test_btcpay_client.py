@@ -15,8 +15,8 @@ from aiohttp import web
 
 from cftui.btcpay.client import GreenfieldClient, parse_retry_after, parse_version
 from cftui.btcpay.errors import MissingPermissionError, NotFoundError, ValidationError
-from cftui.config import Secret
-from cftui.errors import AuthError, UnreachableError
+from cftui.config import Secret, StoreConfig
+from cftui.errors import AuthError, ConfigError, UnreachableError
 
 KEY = Secret("k3y-very-secret-value")
 
@@ -128,6 +128,28 @@ async def test_5xx_and_dropped_connections_are_retried(server):
     async with client(server.url) as c:
         assert await c.health() == {"synchronized": True}
     assert len(server.requests) == 4
+
+
+async def test_for_store_takes_url_key_and_name_from_the_store_config(server, monkeypatch):
+    monkeypatch.setenv("SHOP_KEY", "key-from-the-env")
+    store = StoreConfig(name="shop", url=server.url + "/", store_id="S1", api_key_env="SHOP_KEY")
+    server.script = [(404, '{"code": "invoice-not-found", "message": "Invoice not found"}', {})]
+    async with GreenfieldClient.for_store(store, retry_budget=3) as c:
+        assert (c.base_url, c.retry_budget) == (server.url, 3)
+        with pytest.raises(NotFoundError) as caught:
+            await c.get_invoice("S1", "inv1")
+    assert "'shop'" in str(caught.value)
+    assert server.requests[0].headers["Authorization"] == "token key-from-the-env"
+
+
+async def test_for_store_needs_a_key_unless_told_to_go_without(server):
+    store = StoreConfig(name="shop", url=server.url, store_id="S1")
+    with pytest.raises(ConfigError, match="Store 'shop' has no API key"):
+        GreenfieldClient.for_store(store)
+    server.script = [(200, '{"synchronized": true}', {})]
+    async with GreenfieldClient.for_store(store, without_key=True) as c:
+        assert await c.health() == {"synchronized": True}
+    assert "Authorization" not in server.requests[0].headers
 
 
 async def test_slow_answers_time_out_then_retry(server):

@@ -25,6 +25,7 @@ the app), and past it they are ``completed`` if anyone invested (a target of
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 
 from cftui.angor.indexer import RAISED_SOURCE as GROSS_SOURCE  # its "raised" is gross
 
@@ -83,6 +84,34 @@ def project_status(
     if not stage_release_times or released == len(stage_release_times):
         return "completed"
     return "active" if released else "funded"
+
+
+class FundingWindow(Protocol):
+    """A project's window and target, as a ProjectInfo or a stored project row has them."""
+
+    @property
+    def start_time(self) -> int | None: ...
+    @property
+    def end_time(self) -> int | None: ...
+    @property
+    def expiry_time(self) -> int | None: ...
+    @property
+    def target_sats(self) -> int: ...
+
+
+def status_of(
+    project: FundingWindow, *, raised_sats: int, raised_source: str | None, stage_release_times: Sequence[int], now: int
+) -> str:
+    """:func:`project_status` of ``project``, its raised figure as read (a gross one is made net first)."""
+    return project_status(
+        now=now,
+        start_time=project.start_time,
+        end_time=project.end_time,
+        expiry_time=project.expiry_time,
+        target_sats=project.target_sats,
+        raised_sats=status_raised(raised_sats, raised_source),
+        stage_release_times=stage_release_times,
+    )
 
 
 def days_left(*, now: int, end_time: int | None, expiry_time: int | None) -> int | None:

@@ -7,13 +7,13 @@ so a sync killed halfway leaves every project either as it was or as it is now.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from peewee import fn
 
 from cftui.angor.profiles import Profile
-from cftui.angor.status import is_released, project_status, status_raised
+from cftui.angor.status import is_released, status_of
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 from cftui.store.models import database
 
@@ -21,10 +21,69 @@ from cftui.store.models import database
 _VOLATILE = {"synced_time", "stats_time"}
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectRow:
+    """An ``AngorProject`` row as a sync builds it: one field per column (tests/test_angor_store.py keeps them equal)."""
+
+    project_id: str
+    network: str
+    name: str | None
+    founder_key: str
+    founder_recovery_key: str | None
+    nostr_pubkey: str
+    event_id: str
+    event_pubkey: str
+    event_kind: int
+    event_created: int
+    onchain_event_id: str | None
+    creation_txid: str | None
+    created_block: int | None
+    version: int
+    project_type: int
+    target_sats: int
+    start_time: int | None
+    end_time: int | None
+    expiry_time: int | None
+    penalty_days: int
+    penalty_threshold_sats: int | None
+    raised_sats: int
+    raised_source: str | None
+    investor_count: int
+    founder_spent_sats: int
+    penalties_count: int
+    penalties_sats: int
+    refunds_count: int | None
+    refunds_sats: int | None
+    status: str
+    verified: bool
+    flags: str
+    content: str
+    stats_time: int | None
+    synced_time: int
+
+    def columns(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class StageRow:
+    """An ``AngorStage`` row without its project."""
+
+    index: int
+    release_time: int
+    percent: str  # decimal text, 0-100
+    amount_sats: int
+    released: bool
+    spent_sats: int
+
+    def columns(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
 @dataclass
 class ProjectRecord:
-    project: dict[str, Any]  # AngorProject columns
-    stages: list[dict[str, Any]] = field(default_factory=list)  # AngorStage columns without `project`
+    project: ProjectRow
+    stages: list[StageRow] = field(default_factory=list)
     investments: list[dict[str, Any]] = field(default_factory=list)  # AngorInvestment columns without `project`
 
 
@@ -42,9 +101,9 @@ def _snapshot(project_id: str) -> tuple[dict[str, Any], list[tuple], list[tuple]
 
 def _same(before: tuple[dict[str, Any], list[tuple], list[tuple]], record: ProjectRecord) -> bool:
     columns, stages, investments = before
-    if any(columns.get(k) != v for k, v in record.project.items() if k not in _VOLATILE):
+    if any(columns.get(k) != v for k, v in record.project.columns().items() if k not in _VOLATILE):
         return False
-    return stages == sorted(tuple(sorted(s.items())) for s in record.stages) and investments == sorted(
+    return stages == sorted(tuple(sorted(s.columns().items())) for s in record.stages) and investments == sorted(
         tuple(sorted(i.items())) for i in record.investments
     )
 
@@ -54,25 +113,25 @@ def upsert(record: ProjectRecord, *, known: bool = True) -> str:
 
     ``known=False`` says the caller knows the project is not stored yet (saves reading it back).
     """
-    project_id = record.project["project_id"]
+    project_id = record.project.project_id
     with database.atomic():
         before = _snapshot(project_id) if known else None
         if before is not None and _same(before, record):
             # Unchanged figures were still read now: "Figures read 1 h ago" must not age (review M3).
-            fresh = {"synced_time": record.project["synced_time"]}
-            if record.project.get("stats_time") is not None:
-                fresh["stats_time"] = record.project["stats_time"]
+            fresh = {"synced_time": record.project.synced_time}
+            if record.project.stats_time is not None:
+                fresh["stats_time"] = record.project.stats_time
             AngorProject.update(**fresh).where(AngorProject.project_id == project_id).execute()
             return "unchanged"
         if before is None:
-            AngorProject.insert(**record.project).execute()
+            AngorProject.insert(**record.project.columns()).execute()
         else:
-            AngorProject.update(**record.project).where(AngorProject.project_id == project_id).execute()
+            AngorProject.update(**record.project.columns()).where(AngorProject.project_id == project_id).execute()
         if before is not None:
             AngorStage.delete().where(AngorStage.project == project_id).execute()
             AngorInvestment.delete().where(AngorInvestment.project == project_id).execute()
         if record.stages:
-            AngorStage.insert_many([{**s, "project": project_id} for s in record.stages]).execute()
+            AngorStage.insert_many([{**s.columns(), "project": project_id} for s in record.stages]).execute()
         if record.investments:
             AngorInvestment.insert_many([{**i, "project": project_id} for i in record.investments]).execute()
     return "new" if before is None else "updated"
@@ -108,14 +167,12 @@ def refresh_statuses(now: int) -> int:
     with database.atomic():
         for project in AngorProject.select():
             own = stages.get(project.project_id, [])
-            status = project_status(
-                now=now,
-                start_time=project.start_time,
-                end_time=project.end_time,
-                expiry_time=project.expiry_time,
-                target_sats=project.target_sats,
-                raised_sats=status_raised(project.raised_sats, project.raised_source),
+            status = status_of(
+                project,
+                raised_sats=project.raised_sats,
+                raised_source=project.raised_source,
                 stage_release_times=[s.release_time for s in own],
+                now=now,
             )
             if status != project.status:
                 changed += AngorProject.update(status=status).where(AngorProject.project_id == project.project_id).execute()

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from contextlib import suppress
 from collections import defaultdict
 from collections.abc import Callable
@@ -44,14 +43,14 @@ from cftui.angor.funding import Funding, from_esplora, from_indexer
 from cftui.angor.indexer import AngorIndexer, IndexedProject, IndexerDataError
 from cftui.angor.nostr import FetchReport, RelayPool, chunked_filters
 from cftui.angor.projectinfo import ProjectInfo, ProjectInfoError
-from cftui.angor.status import is_released, project_status, status_raised
+from cftui.angor.status import is_released, status_of
 from cftui.angor.verify import Candidate, Onchain, choose
 from cftui.config import AngorConfig
-from cftui.errors import CftuiError, DataError, UnreachableError
+from cftui.errors import DataError, UnreachableError
 from cftui.store.angor_models import AngorProject
-from cftui.store.db import storage_error
 from cftui.store.models import database
-from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted, ignore
+from cftui.sync.events import Reporter, SyncResult, ignore
+from cftui.sync.reported import CancelFlag, SyncRun, run_reported
 
 log = logging.getLogger(__name__)
 
@@ -63,76 +62,57 @@ CONCURRENCY = 16  # projects whose stats are read at once
 FundingOf = Callable[[ProjectInfo], Funding]
 
 
-class Cancelled(Exception):
-    pass
+CANCELLED = "Angor sync was cancelled; what was read so far is stored."
 
 
-async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel: Any = None) -> SyncResult:
-    """Sync the configured network's Angor projects into the open store.
+async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel: CancelFlag | None = None) -> SyncResult:
+    """Sync the configured network's Angor projects into the open store; never raises for sync failures.
 
     ``cancel`` is anything with ``is_set()`` (a ``threading.Event``); it is
     checked between steps. The store must be open (``cftui.store.db.open_database``).
     """
     if database.obj is None:
         raise DataError("The store is not open.", hint="Open it with cftui.store.db.open_database first.")
-    result = SyncResult(source=SOURCE, counted="projects")
-    started = time.monotonic()
-    since = angor_store.newest_event_time(config.network)
-    reporter(SyncStarted(SOURCE, "incremental" if since else "backfill"))
-    try:
-        await _Run(config, result, reporter, cancel).run(since)
-        angor_store.refresh_statuses(clock.now_s())
-    except Cancelled:
-        result.error = "Angor sync was cancelled; what was read so far is stored."
-    except CftuiError as exc:
-        result.error, result.error_code = str(exc), exc.exit_code
-    except Exception as exc:  # a store that cannot be written (full, read-only) is one clear sentence
-        problem = storage_error(exc)
-        if problem is None:
-            raise
-        result.error, result.error_code = str(problem), problem.exit_code
-    finally:
-        if not result.ok:
+
+    async def body(run: SyncRun) -> None:
+        since = angor_store.newest_event_time(config.network)
+        run.started("incremental" if since else "backfill")
+        try:
+            await _Run(config, run).sync(since)
+        except BaseException:
             with suppress(Exception):  # statuses follow the clock even when the run failed; best effort
                 angor_store.refresh_statuses(clock.now_s())
-        result.duration = time.monotonic() - started
-        reporter(SyncFinished(result))
-    return result
+            raise
+        angor_store.refresh_statuses(clock.now_s())
+
+    return await run_reported(SOURCE, body, reporter=reporter, cancel=cancel, cancelled=CANCELLED, counted="projects")
 
 
 class _Run:
-    def __init__(self, config: AngorConfig, result: SyncResult, reporter: Reporter, cancel: Any) -> None:
+    def __init__(self, config: AngorConfig, run: SyncRun) -> None:
         self.config = config
         self.network = config.network
-        self.result = result
-        self.reporter = reporter
-        self.cancel = cancel
+        self.run = run
+        self.result = run.result
         self.pool = RelayPool(config.effective_relays, timeout=config.timeout)
         self.candidates: dict[str, dict[str, Candidate]] = defaultdict(dict)  # project id -> event id -> candidate
         self.errors: list[str] = []
 
-    def _check_cancel(self) -> None:
-        if self.cancel is not None and self.cancel.is_set():
-            raise Cancelled
-
-    def _progress(self, message: str, total: int | None = None) -> None:
-        self.reporter(SyncProgress(SOURCE, self.result.fetched, total, message))
-
-    async def run(self, since: int | None) -> None:
+    async def sync(self, since: int | None) -> None:
         flt: dict[str, Any] = {"kinds": [3030]}
         if since:
             flt["since"] = since - OVERLAP
         report = await self.pool.fetch([flt])
         self._absorb(report, "discovery")
-        self._progress(f"{len(self.candidates)} projects on Nostr")
+        self.run.progress(f"{len(self.candidates)} projects on Nostr")
         self._load_stored()
-        self._check_cancel()
+        self.run.check_cancel()
 
         async with http.session(self.config.timeout) as client:
             onchain, funding = await self._onchain(client)
-            self._check_cancel()
+            self.run.check_cancel()
             await self._second_round(onchain)
-            self._check_cancel()
+            self.run.check_cancel()
             self._store(onchain, funding)
         if self.errors:
             self.result.error = " ".join(self.errors)
@@ -222,7 +202,7 @@ class _Run:
             return partial(from_indexer, stats, investments)
 
         readers = await asyncio.gather(*(read(pid) for pid in indexed))
-        self._progress(f"funding of {len(indexed)} projects read from the indexer", len(indexed))
+        self.run.progress(f"funding of {len(indexed)} projects read from the indexer", len(indexed))
         return onchain, dict(zip(indexed, readers, strict=True))
 
     def _is_dynamic(self, pid: str) -> bool:
@@ -232,7 +212,7 @@ class _Run:
     async def _from_esplora(self, api: esplora.Esplora) -> tuple[dict[str, Onchain | None], dict[str, FundingOf]]:
         pids = list(self.candidates)
         chains = await asyncio.gather(*(api.project(identity.project_address(pid, self.network)) for pid in pids))
-        self._progress(f"funding of {len(pids)} projects read from the chain", len(pids))
+        self.run.progress(f"funding of {len(pids)} projects read from the chain", len(pids))
         onchain = {
             pid: Onchain(c.nostr_event_id, c.founder_key, c.creation_txid, c.created_block) if c.creation_txid else None
             for pid, c in zip(pids, chains, strict=True)
@@ -247,7 +227,7 @@ class _Run:
         stored = angor_store.stored_project_ids()
         names = angor_store.profile_names()
         for number, (pid, candidates) in enumerate(sorted(self.candidates.items()), 1):
-            self._check_cancel()
+            self.run.check_cancel()
             if not checked and pid in stored:
                 continue  # nothing new to say about it without the chain
             chosen, flags = choose(list(candidates.values()), onchain.get(pid), self.network)
@@ -258,7 +238,7 @@ class _Run:
             outcome = angor_store.upsert(record, known=pid in stored)
             setattr(self.result, outcome, getattr(self.result, outcome) + 1)
             if number % 100 == 0:
-                self._progress(f"{number} projects stored", len(self.candidates))
+                self.run.progress(f"{number} projects stored", len(self.candidates))
 
     def _record(
         self,
@@ -269,63 +249,77 @@ class _Run:
         name: str | None,
         now: int,
     ) -> angor_store.ProjectRecord:
-        info, event = chosen.info, chosen.event
         money = funding or Funding(source="")
-        stage_times = [s.release_time for s in info.stages]
-        project = {
-            "project_id": info.project_id,
-            "network": self.network,
-            "name": name,
-            "founder_key": info.founder_key,
-            "founder_recovery_key": info.founder_recovery_key,
-            "nostr_pubkey": info.nostr_pubkey,
-            "event_id": event.id,
-            "event_pubkey": event.pubkey,
-            "event_kind": event.kind,
-            "event_created": event.created_at,
-            "onchain_event_id": onchain.event_id if onchain else None,
-            "creation_txid": onchain.txid if onchain else None,
-            "created_block": onchain.block if onchain else None,
-            "version": info.version,
-            "project_type": info.project_type,
-            "target_sats": info.target_sats,
-            "start_time": info.start_time,
-            "end_time": info.end_time,
-            "expiry_time": info.expiry_time,
-            "penalty_days": info.penalty_days,
-            "penalty_threshold_sats": info.penalty_threshold_sats,
-            "raised_sats": money.raised_sats,
-            "raised_source": money.source or None,
-            "investor_count": money.investor_count,
-            "founder_spent_sats": money.founder_spent_sats,
-            "penalties_count": money.penalties_count,
-            "penalties_sats": money.penalties_sats,
-            "refunds_count": money.refunds_count,
-            "refunds_sats": money.refunds_sats,
-            "status": project_status(
-                now=now,
-                start_time=info.start_time,
-                end_time=info.end_time,
-                expiry_time=info.expiry_time,
-                target_sats=info.target_sats,
-                raised_sats=status_raised(money.raised_sats, money.source),
-                stage_release_times=stage_times,
-            ),
-            "verified": not flags,
-            "flags": ",".join(flags),
-            "content": event.content,
-            "stats_time": now if funding else None,
-            "synced_time": now,
-        }
-        stages = [
-            {
-                "index": i,
-                "release_time": stage.release_time,
-                "percent": str(stage.percent),
-                "amount_sats": money.stage_sats[i] if i < len(money.stage_sats) else 0,
-                "released": is_released(stage.release_time, now),
-                "spent_sats": money.stage_spent_sats[i] if i < len(money.stage_spent_sats) else 0,
-            }
-            for i, stage in enumerate(info.stages)
-        ]
-        return angor_store.ProjectRecord(project, stages, money.investments)
+        project = _project_row(self.network, chosen, onchain, money, name, flags, now, stats_read=funding is not None)
+        return angor_store.ProjectRecord(project, _stage_rows(chosen.info, money, now), money.investments)
+
+
+def _project_row(
+    network: str,
+    chosen: Candidate,
+    onchain: Onchain | None,
+    money: Funding,
+    name: str | None,
+    flags: list[str],
+    now: int,
+    *,
+    stats_read: bool,
+) -> angor_store.ProjectRow:
+    info, event = chosen.info, chosen.event
+    return angor_store.ProjectRow(
+        project_id=info.project_id,
+        network=network,
+        name=name,
+        founder_key=info.founder_key,
+        founder_recovery_key=info.founder_recovery_key,
+        nostr_pubkey=info.nostr_pubkey,
+        event_id=event.id,
+        event_pubkey=event.pubkey,
+        event_kind=event.kind,
+        event_created=event.created_at,
+        onchain_event_id=onchain.event_id if onchain else None,
+        creation_txid=onchain.txid if onchain else None,
+        created_block=onchain.block if onchain else None,
+        version=info.version,
+        project_type=info.project_type,
+        target_sats=info.target_sats,
+        start_time=info.start_time,
+        end_time=info.end_time,
+        expiry_time=info.expiry_time,
+        penalty_days=info.penalty_days,
+        penalty_threshold_sats=info.penalty_threshold_sats,
+        raised_sats=money.raised_sats,
+        raised_source=money.source or None,
+        investor_count=money.investor_count,
+        founder_spent_sats=money.founder_spent_sats,
+        penalties_count=money.penalties_count,
+        penalties_sats=money.penalties_sats,
+        refunds_count=money.refunds_count,
+        refunds_sats=money.refunds_sats,
+        status=status_of(
+            info,
+            raised_sats=money.raised_sats,
+            raised_source=money.source,
+            stage_release_times=[s.release_time for s in info.stages],
+            now=now,
+        ),
+        verified=not flags,
+        flags=",".join(flags),
+        content=event.content,
+        stats_time=now if stats_read else None,
+        synced_time=now,
+    )
+
+
+def _stage_rows(info: ProjectInfo, money: Funding, now: int) -> list[angor_store.StageRow]:
+    return [
+        angor_store.StageRow(
+            index=i,
+            release_time=stage.release_time,
+            percent=str(stage.percent),
+            amount_sats=money.stage_sats[i] if i < len(money.stage_sats) else 0,
+            released=is_released(stage.release_time, now),
+            spent_sats=money.stage_spent_sats[i] if i < len(money.stage_spent_sats) else 0,
+        )
+        for i, stage in enumerate(info.stages)
+    ]

@@ -39,7 +39,7 @@ import httpx
 
 from cftui import __version__, clock
 from cftui.btcpay.errors import error_for
-from cftui.config import Secret
+from cftui.config import Secret, StoreConfig
 from cftui.errors import DataError, UnreachableError
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,8 @@ USER_AGENT = f"cftui/{__version__}"
 # First retry after ~0.25 s, doubling up to 8 s (times a jitter factor).
 BACKOFF_BASE = 0.25
 BACKOFF_CAP = 8.0
+# Seconds of retries before a request is reported failed, unless the caller says otherwise.
+DEFAULT_RETRY_BUDGET = 60
 # Version gates (contract §8): includePaymentMethods on the list / on one invoice.
 EMBEDDED_METHODS_SINCE = (2, 3, 6)
 SINGLE_GET_METHODS_SINCE = (2, 4, 1)
@@ -102,7 +104,7 @@ class GreenfieldClient:
         *,
         verify: bool = True,
         timeout: float = 30,
-        retry_budget: float = 60,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
         store_name: str = "?",
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
@@ -120,6 +122,24 @@ class GreenfieldClient:
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=False,
+        )
+
+    @classmethod
+    def for_store(
+        cls, store: StoreConfig, *, retry_budget: float = DEFAULT_RETRY_BUDGET, without_key: bool = False
+    ) -> GreenfieldClient:
+        """The client for one configured store: its url, API key, TLS setting, timeout and name.
+
+        The key is required (a :class:`~cftui.errors.ConfigError` says how to set it), unless
+        ``without_key``: the doctor asks whether the server answers at all before it checks the key.
+        """
+        return cls(
+            store.url,
+            None if without_key else store.require_api_key(),
+            verify=store.verify_tls,
+            timeout=store.timeout,
+            retry_budget=retry_budget,
+            store_name=store.name,
         )
 
     async def __aenter__(self) -> GreenfieldClient:

@@ -118,64 +118,79 @@ async def check_store(store_cfg: StoreConfig) -> DoctorReport:
     except CftuiError as exc:
         report.problems.append(str(exc))
         key = None
-    async with GreenfieldClient(
-        store_cfg.url,
-        key,
-        verify=store_cfg.verify_tls,
-        timeout=store_cfg.timeout,
-        retry_budget=DOCTOR_RETRY_BUDGET,
-        store_name=store_cfg.name,
+    # Without a key the server is still asked whether it answers at all.
+    async with GreenfieldClient.for_store(
+        store_cfg, retry_budget=DOCTOR_RETRY_BUDGET, without_key=key is None
     ) as client:
-        try:
-            health = await client.health()
-        except CftuiError as exc:
-            report.problems.append(str(exc))
-            return report
-        report.reachable = True
-        if isinstance(health, dict) and isinstance(health.get("synchronized"), bool):
-            report.synchronized = health["synchronized"]
-            if not report.synchronized:
-                report.notes.append("BTCPay is still synchronizing its nodes; new payments may show late.")
-        if key is None:
-            return report
-        try:
-            info = await client.server_info()
-            key_info = await client.current_key()
-        except (AuthError, UnreachableError) as exc:
-            report.problems.append(str(exc))
-            return report
-        report.key_valid = True
-        version = info.get("version") if isinstance(info, dict) else None
-        report.version = version if isinstance(version, str) else None
-        if parse_version(report.version) and parse_version(report.version) < EMBEDDED_METHODS_SINCE:
-            report.notes.append(
-                f"BTCPay {report.version} is older than 2.3.6: sync reads payment methods one invoice at a time "
-                "(slower); upgrading BTCPay makes it one request per page."
-            )
-        permissions = key_info.get("permissions") if isinstance(key_info, dict) else None
-        report.permissions = tuple(p for p in permissions or () if isinstance(p, str))
-        label = key_info.get("label") if isinstance(key_info, dict) else None
-        report.key_label = label if isinstance(label, str) else None
-        for feature, (permission, gives, required) in FEATURES.items():
-            ok = grants(report.permissions, permission, store_cfg.store_id)
-            advice = None
-            if not ok:
-                advice = (
-                    f"To {gives}, create a key with '{permission}' for store {store_cfg.store_id} "
-                    "(BTCPay: Account > API Keys) and set it as api_key."
-                )
-            report.features.append(FeatureCheck(feature, permission, ok, required, advice))
-        try:
-            await client.list_invoices(store_cfg.store_id, take=1)
-            report.invoices_readable = True
-        except MissingPermissionError:
-            report.problems.append(
-                f"The key cannot read invoices of store {store_cfg.store_id}: check store_id in the config "
-                "and that the key's user can access that store."
-            )
-        except CftuiError as exc:
-            report.problems.append(str(exc))
+        if await _check_health(report, client) and key is not None and await _check_key(report, client):
+            _check_features(report, store_cfg.store_id)
+            await _check_invoices(report, client, store_cfg.store_id)
     return report
+
+
+async def _check_health(report: DoctorReport, client: GreenfieldClient) -> bool:
+    """Whether the server answers; notes nodes that are still synchronizing."""
+    try:
+        health = await client.health()
+    except CftuiError as exc:
+        report.problems.append(str(exc))
+        return False
+    report.reachable = True
+    if isinstance(health, dict) and isinstance(health.get("synchronized"), bool):
+        report.synchronized = health["synchronized"]
+        if not report.synchronized:
+            report.notes.append("BTCPay is still synchronizing its nodes; new payments may show late.")
+    return True
+
+
+async def _check_key(report: DoctorReport, client: GreenfieldClient) -> bool:
+    """Whether the server accepts the key; fills in its label and permissions and the server's version."""
+    try:
+        info = await client.server_info()
+        key_info = await client.current_key()
+    except (AuthError, UnreachableError) as exc:
+        report.problems.append(str(exc))
+        return False
+    report.key_valid = True
+    version = info.get("version") if isinstance(info, dict) else None
+    report.version = version if isinstance(version, str) else None
+    if parse_version(report.version) and parse_version(report.version) < EMBEDDED_METHODS_SINCE:
+        report.notes.append(
+            f"BTCPay {report.version} is older than 2.3.6: sync reads payment methods one invoice at a time "
+            "(slower); upgrading BTCPay makes it one request per page."
+        )
+    permissions = key_info.get("permissions") if isinstance(key_info, dict) else None
+    report.permissions = tuple(p for p in permissions or () if isinstance(p, str))
+    label = key_info.get("label") if isinstance(key_info, dict) else None
+    report.key_label = label if isinstance(label, str) else None
+    return True
+
+
+def _check_features(report: DoctorReport, store_id: str) -> None:
+    """Each feature the key's permissions allow on this store, with what to do where they do not."""
+    for feature, (permission, gives, required) in FEATURES.items():
+        ok = grants(report.permissions, permission, store_id)
+        advice = None
+        if not ok:
+            advice = (
+                f"To {gives}, create a key with '{permission}' for store {store_id} "
+                "(BTCPay: Account > API Keys) and set it as api_key."
+            )
+        report.features.append(FeatureCheck(feature, permission, ok, required, advice))
+
+
+async def _check_invoices(report: DoctorReport, client: GreenfieldClient, store_id: str) -> None:
+    """Whether the key can read this store's invoices (the permission alone does not say the store_id is right)."""
+    try:
+        await client.list_invoices(store_id, take=1)
+        report.invoices_readable = True
+    except MissingPermissionError:
+        report.problems.append(
+            f"The key cannot read invoices of store {store_id}: check store_id in the config "
+            "and that the key's user can access that store."
+        )
+    except CftuiError as exc:
+        report.problems.append(str(exc))
 
 
 def format_report(report: DoctorReport) -> str:

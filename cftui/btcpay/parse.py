@@ -229,14 +229,8 @@ def parse_invoice(obj: Any, *, payment_methods: Any = None) -> InvoiceRecord:
     invoice_id = obj.get("id")
     if type(invoice_id) is not str or not invoice_id:
         raise RecordError("missing id", None, repr(invoice_id)[:40])
-    status = obj.get("status")
-    if status not in _STATUSES:
-        raise RecordError("unknown status", invoice_id, repr(status)[:40])
-    additional = obj.get("additionalStatus")
-    if additional is None:
-        additional = "None"
-    elif additional not in _ADDITIONAL:
-        raise RecordError("unknown additionalStatus", invoice_id, repr(additional)[:40])
+    # Checked in this order: a record with several faults is counted under the first.
+    status, additional = _statuses(obj, invoice_id)
     currency = obj.get("currency")
     if type(currency) is not str or not currency:
         raise RecordError("missing currency", invoice_id)
@@ -244,25 +238,12 @@ def parse_invoice(obj: Any, *, payment_methods: Any = None) -> InvoiceRecord:
     if type(store_id) is not str:
         raise RecordError("missing storeId", invoice_id)
     amount, amount_e8 = _decimal_text(obj.get("amount"), "amount", invoice_id)
-    paid_raw = obj.get("paidAmount")
-    if paid_raw is None:  # servers before 2.1.2
-        paid_amount, paid_e8 = None, None
-    else:
-        paid_amount, paid_e8 = _decimal_text(paid_raw, "paidAmount", invoice_id)
+    paid_amount, paid_e8 = _paid_amount(obj.get("paidAmount"), invoice_id)
     created = _time(obj, "createdTime", invoice_id)
     expiration = _time(obj, "expirationTime", invoice_id)
     monitoring = _time(obj, "monitoringExpiration", invoice_id)
-    archived = obj.get("archived", False)
-    if type(archived) is not bool:
-        raise RecordError("archived is not true or false", invoice_id)
-    kind = obj.get("type") or "Standard"
-    if type(kind) is not str:
-        raise RecordError("type is not a string", invoice_id)
-    metadata = obj.get("metadata")
-    if metadata is None:
-        metadata = {}
-    elif type(metadata) is not dict:
-        raise RecordError("metadata is not an object", invoice_id)
+    archived, kind = _archived_and_type(obj, invoice_id)
+    metadata = _metadata(obj, invoice_id)
     link = obj.get("checkoutLink")
     methods = None if payment_methods is None else parse_payment_methods(payment_methods, invoice_id)
     return InvoiceRecord(
@@ -289,6 +270,44 @@ def parse_invoice(obj: Any, *, payment_methods: Any = None) -> InvoiceRecord:
         app_id=crowdfund_app_id(metadata) if metadata else None,
         payment_methods=methods,
     )
+
+
+def _statuses(obj: dict, invoice_id: str) -> tuple[str, str]:
+    """``status`` and ``additionalStatus`` (absent on old servers: "None")."""
+    status = obj.get("status")
+    if status not in _STATUSES:
+        raise RecordError("unknown status", invoice_id, repr(status)[:40])
+    additional = obj.get("additionalStatus")
+    if additional is None:
+        return status, "None"
+    if additional not in _ADDITIONAL:
+        raise RecordError("unknown additionalStatus", invoice_id, repr(additional)[:40])
+    return status, additional
+
+
+def _paid_amount(raw: Any, invoice_id: str) -> tuple[str | None, int | None]:
+    if raw is None:  # servers before 2.1.2
+        return None, None
+    return _decimal_text(raw, "paidAmount", invoice_id)
+
+
+def _archived_and_type(obj: dict, invoice_id: str) -> tuple[bool, str]:
+    archived = obj.get("archived", False)
+    if type(archived) is not bool:
+        raise RecordError("archived is not true or false", invoice_id)
+    kind = obj.get("type") or "Standard"
+    if type(kind) is not str:
+        raise RecordError("type is not a string", invoice_id)
+    return archived, kind
+
+
+def _metadata(obj: dict, invoice_id: str) -> dict:
+    metadata = obj.get("metadata")
+    if metadata is None:
+        return {}
+    if type(metadata) is not dict:
+        raise RecordError("metadata is not an object", invoice_id)
+    return metadata
 
 
 def parse_payment_methods(items: Any, invoice_id: str | None = None) -> tuple[PaymentMethodRecord, ...]:

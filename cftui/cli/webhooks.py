@@ -268,9 +268,7 @@ def cmd_register(ctx, args) -> int:
         )
 
     async def create() -> dict:
-        async with GreenfieldClient(
-            store.url, store.require_api_key(), verify=store.verify_tls, timeout=store.timeout, store_name=store.name
-        ) as client:
+        async with GreenfieldClient.for_store(store) as client:
             return await create_webhook(client, store.store_id, args.url, events=args.event)
 
     created = asyncio.run(create())

@@ -16,6 +16,7 @@ import bisect
 import calendar
 import math
 import random
+from collections.abc import Callable
 from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal
@@ -526,69 +527,116 @@ def lightning_msat(invoice: SimInvoice) -> tuple[int, int]:
     return 0, 0
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The draws every outcome makes first, in this order: the generator is reproducible per seed."""
+
+    route: int  # < 55 on-chain, < 85 Lightning, else both
+    pay_at: int
+    confirm_at: int
+    mark_at: int  # when a merchant marks an unpaid invoice
+    due: int
+
+    @classmethod
+    def draw(cls, invoice: SimInvoice, rng: random.Random) -> _Plan:
+        route = rng.randrange(100)
+        pay_at = invoice.created + rng.randint(20, 780)
+        confirm_at = pay_at + rng.randint(600, 3_600)
+        mark_at = invoice.expiration + rng.randint(600, 3 * DAY)
+        return cls(route, pay_at, confirm_at, mark_at, invoice.due_sats)
+
+
 def apply_outcome(invoice: SimInvoice, outcome: str, rng: random.Random, *, now: int) -> None:
     """Sets status, payments and amounts of a generated invoice for ``outcome`` as seen at ``now``.
 
     Only what has happened by ``now`` is visible: a recent invoice destined to be
     paid may still be New, one paid on-chain may still be Processing.
     """
-    created, expiration = invoice.created, invoice.expiration
-    route = rng.randrange(100)  # < 55 on-chain, < 85 Lightning, else both
-    pay_at = created + rng.randint(20, 780)
-    confirm_at = pay_at + rng.randint(600, 3_600)
-    mark_at = expiration + rng.randint(600, 3 * DAY)
-    due = invoice.due_sats
+    _APPLY[outcome](invoice, rng, _Plan.draw(invoice, rng), now)
 
-    if outcome == "topup":
-        invoice.type = "TopUp"
-        if rng.randrange(10) >= 3:
-            _pay(invoice, rng, due, pay_at, confirm_at, route, now)
-        # The buyer chooses the amount: "0" until paid, then what was paid.
-        invoice.due_sats = invoice.paid_sats()
-        invoice.amount = invoice.paid_amount() if invoice.payments else "0"
-        _finish_paid(invoice, now, over=False)
+
+def _topup(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int) -> None:
+    invoice.type = "TopUp"
+    if rng.randrange(10) >= 3:
+        _pay(invoice, rng, plan.due, plan.pay_at, plan.confirm_at, plan.route, now)
+    # The buyer chooses the amount: "0" until paid, then what was paid.
+    invoice.due_sats = invoice.paid_sats()
+    invoice.amount = invoice.paid_amount() if invoice.payments else "0"
+    _finish_paid(invoice, now, over=False)
+
+
+def _unpaid(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int) -> None:
+    _finish_unpaid(invoice, now)
+
+
+def _partial(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int) -> None:
+    _pay(invoice, rng, plan.due * rng.randint(20, 80) // 100, plan.pay_at, plan.confirm_at, plan.route, now)
+    _finish_unpaid(invoice, now)
+
+
+def _paid(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int, *, over: bool = False) -> None:
+    due = plan.due
+    target = due * rng.randint(105, 150) // 100 if over else due
+    _pay(invoice, rng, target, plan.pay_at, plan.confirm_at, plan.route, now)
+    if invoice.net_paid_sats() < due:
+        _finish_unpaid(invoice, now)
         return
-    if outcome == "unpaid":
+    _finish_paid(invoice, now, over=invoice.net_paid_sats() > due)
+    if invoice.status == "Settled" and plan.route < 55 and rng.randrange(20) == 0:
+        # A replaced (RBF) transaction: listed only with onlyAccountedPayments=false.
+        replaced = make_payment(invoice, rng, ONCHAIN, target, plan.pay_at - 5, "Invalid")
+        invoice.payments.insert(0, replaced)
+
+
+def _over(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int) -> None:
+    _paid(invoice, rng, plan, now, over=True)
+
+
+def _late(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int) -> None:
+    late_at = invoice.expiration + rng.randint(60, 6 * 3600)
+    confirm_after = plan.confirm_at - plan.pay_at
+    _pay(invoice, rng, plan.due, late_at, late_at + confirm_after, plan.route, now)
+    _finish_unpaid(invoice, now)
+    if invoice.net_paid_sats() >= plan.due and now >= late_at:
+        invoice.additional_status = "PaidLate"
+        if rng.randrange(4) == 0 and now >= late_at + confirm_after:
+            invoice.status = "Settled"
+
+
+def _invalid(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int) -> None:
+    # Paid on-chain but never confirmed before monitoring ran out.
+    _pay(invoice, rng, plan.due, plan.pay_at, invoice.monitoring + DAY * 365 * 100, 0, now)
+    if invoice.payments:
+        invoice.status = "Invalid" if now >= invoice.monitoring else "Processing"
+    else:
         _finish_unpaid(invoice, now)
-    elif outcome == "partial":
-        _pay(invoice, rng, due * rng.randint(20, 80) // 100, pay_at, confirm_at, route, now)
-        _finish_unpaid(invoice, now)
-    elif outcome in ("paid", "over"):
-        target = due if outcome == "paid" else due * rng.randint(105, 150) // 100
-        _pay(invoice, rng, target, pay_at, confirm_at, route, now)
-        if invoice.net_paid_sats() >= due:
-            _finish_paid(invoice, now, over=invoice.net_paid_sats() > due)
-            if invoice.status == "Settled" and route < 55 and rng.randrange(20) == 0:
-                # A replaced (RBF) transaction: listed only with onlyAccountedPayments=false.
-                replaced = make_payment(invoice, rng, ONCHAIN, target, pay_at - 5, "Invalid")
-                invoice.payments.insert(0, replaced)
-        else:
-            _finish_unpaid(invoice, now)
-    elif outcome == "late":
-        late_at = expiration + rng.randint(60, 6 * 3600)
-        _pay(invoice, rng, due, late_at, late_at + (confirm_at - pay_at), route, now)
-        _finish_unpaid(invoice, now)
-        if invoice.net_paid_sats() >= due and now >= late_at:
-            invoice.additional_status = "PaidLate"
-            if rng.randrange(4) == 0 and now >= late_at + (confirm_at - pay_at):
-                invoice.status = "Settled"
-    elif outcome == "invalid":
-        # Paid on-chain but never confirmed before monitoring ran out.
-        _pay(invoice, rng, due, pay_at, invoice.monitoring + DAY * 365 * 100, 0, now)
-        if invoice.payments:
-            invoice.status = "Invalid" if now >= invoice.monitoring else "Processing"
-        else:
-            _finish_unpaid(invoice, now)
-    elif outcome == "marked_settled":
-        if rng.randrange(2):
-            _pay(invoice, rng, due * rng.randint(30, 90) // 100, pay_at, confirm_at, route, now)
-        _finish_unpaid(invoice, now)
-        if now >= mark_at:
-            invoice.status, invoice.additional_status = "Settled", "Marked"
-    elif outcome == "marked_invalid":
-        _finish_unpaid(invoice, now)
-        if now >= mark_at:
-            invoice.status, invoice.additional_status = "Invalid", "Marked"
+
+
+def _marked_settled(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int) -> None:
+    if rng.randrange(2):
+        _pay(invoice, rng, plan.due * rng.randint(30, 90) // 100, plan.pay_at, plan.confirm_at, plan.route, now)
+    _finish_unpaid(invoice, now)
+    if now >= plan.mark_at:
+        invoice.status, invoice.additional_status = "Settled", "Marked"
+
+
+def _marked_invalid(invoice: SimInvoice, rng: random.Random, plan: _Plan, now: int) -> None:
+    _finish_unpaid(invoice, now)
+    if now >= plan.mark_at:
+        invoice.status, invoice.additional_status = "Invalid", "Marked"
+
+
+_APPLY: dict[str, Callable[[SimInvoice, random.Random, _Plan, int], None]] = {
+    "topup": _topup,
+    "unpaid": _unpaid,
+    "partial": _partial,
+    "paid": _paid,
+    "over": _over,
+    "late": _late,
+    "invalid": _invalid,
+    "marked_settled": _marked_settled,
+    "marked_invalid": _marked_invalid,
+}
 
 
 def _pay(invoice: SimInvoice, rng: random.Random, sats: int, at: int, confirm_at: int, route: int, now: int) -> None:

@@ -203,49 +203,7 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
     if project is None:
         return None
     profile = getattr(project, "profile", None)
-    stages = tuple(
-        StageRow(
-            index=stage.index,
-            release_time=stage.release_time,
-            percent=stage.percent,
-            amount_sats=stage.amount_sats,
-            # The stored flag is as of the last sync; a date that has passed since counts too.
-            released=stage.released or stage.release_time <= now,
-            spent_sats=stage.spent_sats,
-        )
-        for stage in AngorStage.select().where(AngorStage.project == project_id).order_by(AngorStage.index)
-    )
     investments_query = AngorInvestment.select().where(AngorInvestment.project == project_id)
-    patterns = pattern_by_id(project.content) if project.project_type != 0 else {}
-
-    def schedule(inv: AngorInvestment) -> dict[str, Any]:
-        pattern = patterns.get(inv.pattern_id) if inv.pattern_id is not None else None
-        if pattern is None or inv.schedule_start is None:
-            return {}
-        times = stage_times(pattern, inv.schedule_start, inv.stage_count or 0)
-        if times is None:
-            return {}
-        released = sum(1 for t in times if t <= now)
-        return {"stage_times": tuple(times), "released_stages": released,
-                "next_release": times[released] if released < len(times) else None}
-
-    investments = tuple(
-        InvestmentRow(
-            investor_key=inv.investor_key,
-            txid=inv.txid,
-            amount_sats=inv.amount_sats,
-            is_seeder=inv.is_seeder,
-            block_height=inv.block_height,
-            time=inv.time,
-            recovered_sats=inv.recovered_sats,
-            refunded_sats=inv.refunded_sats,
-            penalty_sats=inv.penalty_sats,
-            **schedule(inv),
-        )
-        for inv in investments_query.order_by(AngorInvestment.time.desc(nulls="FIRST"), AngorInvestment.id.desc()).limit(
-            INVESTMENTS_SHOWN
-        )
-    )
     return ProjectDetail(
         row=_row(project),
         network=project.network,
@@ -269,11 +227,63 @@ def project_detail(project_id: str, *, now: int) -> ProjectDetail | None:
         website=profile.website if profile else None,
         nip05=profile.nip05 if profile else None,
         lud16=profile.lud16 if profile else None,
-        stages=stages,
-        investments=investments,
+        stages=_stage_rows(project_id, now),
+        investments=_newest_investments(project, investments_query, now),
         investment_count=investments_query.count(),
         schedule_patterns=tuple(schedule_patterns(project.content)) if project.project_type != 0 else (),
     )
+
+
+def _stage_rows(project_id: str, now: int) -> tuple[StageRow, ...]:
+    return tuple(
+        StageRow(
+            index=stage.index,
+            release_time=stage.release_time,
+            percent=stage.percent,
+            amount_sats=stage.amount_sats,
+            # The stored flag is as of the last sync; a date that has passed since counts too.
+            released=stage.released or stage.release_time <= now,
+            spent_sats=stage.spent_sats,
+        )
+        for stage in AngorStage.select().where(AngorStage.project == project_id).order_by(AngorStage.index)
+    )
+
+
+def _newest_investments(project: AngorProject, query: Any, now: int) -> tuple[InvestmentRow, ...]:
+    """The newest INVESTMENTS_SHOWN investments, each with its own release schedule (Fund/Subscribe projects)."""
+    patterns = pattern_by_id(project.content) if project.project_type != 0 else {}
+    newest = query.order_by(AngorInvestment.time.desc(nulls="FIRST"), AngorInvestment.id.desc())
+    return tuple(
+        InvestmentRow(
+            investor_key=inv.investor_key,
+            txid=inv.txid,
+            amount_sats=inv.amount_sats,
+            is_seeder=inv.is_seeder,
+            block_height=inv.block_height,
+            time=inv.time,
+            recovered_sats=inv.recovered_sats,
+            refunded_sats=inv.refunded_sats,
+            penalty_sats=inv.penalty_sats,
+            **_investment_schedule(inv, patterns, now),
+        )
+        for inv in newest.limit(INVESTMENTS_SHOWN)
+    )
+
+
+def _investment_schedule(inv: AngorInvestment, patterns: dict[Any, Any], now: int) -> dict[str, Any]:
+    """When an investor's own stages release (dynamic projects); empty when it has no schedule of its own."""
+    pattern = patterns.get(inv.pattern_id) if inv.pattern_id is not None else None
+    if pattern is None or inv.schedule_start is None:
+        return {}
+    times = stage_times(pattern, inv.schedule_start, inv.stage_count or 0)
+    if times is None:
+        return {}
+    released = sum(1 for t in times if t <= now)
+    return {
+        "stage_times": tuple(times),
+        "released_stages": released,
+        "next_release": times[released] if released < len(times) else None,
+    }
 
 
 @dataclass(frozen=True)

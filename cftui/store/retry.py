@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cftui import clock
+from cftui.store.chunking import IN_LIST_LIMIT, chunks
 from cftui.store.models import SkippedInvoice, Store
 
-_CHUNK = 500
 SHOWN_IDS = 20  # ids named in a summary; the count covers the rest
 
 
@@ -69,10 +69,10 @@ def clear(store: Store, invoice_ids: Iterable[str]) -> int:
     """Drop the listed invoices that are now stored (or gone from the server)."""
     ids = list(invoice_ids)
     deleted = 0
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in chunks(ids, IN_LIST_LIMIT):
         deleted += (
             SkippedInvoice.delete()
-            .where((SkippedInvoice.store == store) & SkippedInvoice.invoice_id.in_(ids[start : start + _CHUNK]))
+            .where((SkippedInvoice.store == store) & SkippedInvoice.invoice_id.in_(chunk))
             .execute()
         )
     return deleted

@@ -21,7 +21,8 @@ The walk follows contract §2.1 and §10:
   a time.
 * Pages are pipelined: the next page is requested while this one is parsed,
   and the previous one commits on the sync's DB thread (:mod:`cftui.sync.dbthread`),
-  in order, so the scan position never runs ahead of the stored rows.
+  in order, so the scan position never runs ahead of the stored rows
+  (:mod:`cftui.sync.batches` holds that rule).
 * A malformed record is skipped, counted by reason and logged with its id;
   the rest of its page is stored, and the record goes on the retry list
   (:mod:`cftui.store.retry`) in the same transaction. Every later run reads
@@ -37,47 +38,57 @@ import asyncio
 import json
 import logging
 import threading
-import time
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from cftui import clock
-from cftui.btcpay.client import (
-    EMBEDDED_METHODS_SINCE,
-    SINGLE_GET_METHODS_SINCE,
-    GreenfieldClient,
-    parse_version,
-)
 from cftui.btcpay.app_stats import parse_top_items
+from cftui.btcpay.client import EMBEDDED_METHODS_SINCE, GreenfieldClient, parse_version
 from cftui.btcpay.errors import MissingPermissionError, NotFoundError
+from cftui.btcpay.fetch import NOT_FOUND, fetch_invoice_record
 from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
-from cftui.errors import CftuiError, DataError
+from cftui.errors import DataError
 from cftui.store import retry
-from cftui.store.db import storage_error
+from cftui.store.chunking import chunks
 from cftui.store.models import OPEN_STATUSES, Invoice, SkippedInvoice, Store, SyncState, database
 from cftui.store.perks import replace_perks
 from cftui.store.records import InvoiceRecord, UpsertResult
 from cftui.store.retry import Skip
 from cftui.store.writer import clear_pending, ensure_store, pending_invoices, upsert_apps, upsert_invoices
+from cftui.sync.batches import Batch, BatchWriter, ScanPosition
 from cftui.sync.dbthread import DbThread
-from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted, ignore
+from cftui.sync.events import Reporter, SyncResult, ignore
 from cftui.sync.gc_tuning import fewer_collections
+from cftui.sync.reported import SyncRun, fail, run_reported
 
 log = logging.getLogger(__name__)
 
-NOT_FOUND = "not found on the server"
-# Most invoices written in one transaction when pages queue up for the DB thread.
-MAX_WRITE_BATCH = 10_000
 RETRY_PER_RUN = 1000  # retry-list entries one run reads again; the rest wait for the next run
-
-
-class _Cancelled(Exception):
-    pass
+CANCELLED = "Sync cancelled; the next sync continues where this one stopped."
 
 
 def source_name(store_cfg: StoreConfig) -> str:
     return f"btcpay:{store_cfg.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SyncContext:
+    """What one sync of one store works with, built once and passed whole."""
+
+    cfg: StoreConfig
+    sync: SyncConfig
+    store: Store
+    client: GreenfieldClient
+    db: DbThread
+    run: SyncRun  # the result, the reporter and the cancel flag
+    notes: list[str]  # said in the run's recorded outcome (SyncState.last_result)
+
+    @property
+    def result(self) -> SyncResult:
+        return self.run.result
 
 
 async def sync_store(
@@ -89,82 +100,36 @@ async def sync_store(
 ) -> SyncResult:
     """Sync one store into the already-open store database; never raises for sync failures."""
     source = source_name(store_cfg)
-    result = SyncResult(source=source)
-    started = time.monotonic()
     db = DbThread()
     notes: list[str] = []
-    try:
-        try:
-            state = await db(_begin, source)
-            mode = "incremental" if state.backfill_done else "backfill"
-            reporter(SyncStarted(source=source, mode=mode))
-            with fewer_collections():
-                await _run(store_cfg, sync_cfg, db, mode, result, reporter, cancel, notes)
-        except _Cancelled:
-            result.error = "Sync cancelled; the next sync continues where this one stopped."
-        except Exception as exc:
-            _fail(result, exc, source)
-        result.duration = time.monotonic() - started
+
+    async def body(run: SyncRun) -> None:
+        state = await db(_begin, source)
+        run.started("incremental" if state.backfill_done else "backfill")
+        with fewer_collections():
+            # A missing key fails here, before the store's row is written.
+            async with GreenfieldClient.for_store(store_cfg, retry_budget=sync_cfg.retry_budget) as client:
+                store = await db(ensure_store, store_cfg)
+                context = SyncContext(store_cfg, sync_cfg, store, client, db, run, notes)
+                await _StoreSync(context).run(backfill=not state.backfill_done)
+            waiting = await db(retry.summary, store_cfg.name)
+        run.result.unread, run.result.unread_ids = waiting.count, waiting.labels
+
+    async def record_outcome(result: SyncResult) -> None:
         try:
             await db(_finish, source, result, notes)
         except Exception as exc:  # the store itself failed (full, read-only): the result still says why
             if result.ok:
-                _fail(result, exc, source)
+                fail(result, exc)
             log.warning("%s: could not record the sync's outcome in the store (%s)", source, exc)
+        await db.close()  # before SyncFinished: the run's connection is checkpointed and closed
+
+    try:
+        return await run_reported(
+            source, body, reporter=reporter, cancel=cancel, cancelled=CANCELLED, after=record_outcome
+        )
     finally:
-        await db.close()
-    if result.error:
-        log.warning("%s", result.summary())
-    else:
-        log.info("%s", result.summary())
-    reporter(SyncFinished(result=result))
-    return result
-
-
-async def _run(
-    store_cfg: StoreConfig,
-    sync_cfg: SyncConfig,
-    db: DbThread,
-    mode: str,
-    result: SyncResult,
-    reporter: Reporter,
-    cancel: threading.Event | None,
-    notes: list[str],
-) -> None:
-    key = store_cfg.require_api_key()
-    store = await db(ensure_store, store_cfg)
-    async with GreenfieldClient(
-        store_cfg.url,
-        key,
-        verify=store_cfg.verify_tls,
-        timeout=store_cfg.timeout,
-        retry_budget=sync_cfg.retry_budget,
-        store_name=store_cfg.name,
-    ) as client:
-        run = _StoreSync(store_cfg, sync_cfg, store, client, db, result, reporter, cancel, notes)
-        await run.detect_version()
-        await run.detect_store_currency()
-        # What earlier runs could not read; what this run skips waits for the next one.
-        run.to_retry = await db(retry.waiting, store, RETRY_PER_RUN)
-        if mode == "backfill":
-            await run.backfill()
-        else:
-            await run.incremental()
-        await run.retry_by_time()
-        await run.recheck()
-        await run.sync_apps()
-    waiting = await db(retry.summary, store_cfg.name)
-    result.unread, result.unread_ids = waiting.count, waiting.labels
-
-
-def _fail(result: SyncResult, exc: BaseException, source: str) -> None:
-    """Put ``exc`` into ``result`` as one sentence and its exit code; a bug also leaves its traceback in the log."""
-    problem = exc if isinstance(exc, CftuiError) else storage_error(exc)
-    if problem is not None:
-        result.error, result.error_code = str(problem), problem.exit_code
-        return
-    log.exception("sync of %s failed", source)
-    result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
+        await db.close()  # a no-op once record_outcome closed it; else the task itself was cancelled
 
 
 # ------------------------------------------------------------------ state
@@ -196,28 +161,8 @@ def _finish(source: str, result: SyncResult, notes: list[str]) -> None:
 
 
 class _StoreSync:
-    def __init__(
-        self,
-        store_cfg: StoreConfig,
-        sync_cfg: SyncConfig,
-        store: Store,
-        client: GreenfieldClient,
-        db: DbThread,
-        result: SyncResult,
-        reporter: Reporter,
-        cancel: threading.Event | None,
-        notes: list[str],
-    ) -> None:
-        self.cfg = store_cfg
-        self.sync_cfg = sync_cfg
-        self.store = store
-        self.client = client
-        self.db = db
-        self.result = result
-        self.reporter = reporter
-        self.cancel = cancel
-        self.notes = notes
-        self.source = source_name(store_cfg)
+    def __init__(self, ctx: SyncContext) -> None:
+        self.ctx = ctx
         self.version: tuple[int, ...] = ()
         self.collect_settled = True
         # Start of the window this run's walk covered (the re-check skips it).
@@ -226,44 +171,48 @@ class _StoreSync:
         self.to_retry: list[SkippedInvoice] = []  # the retry list as this run began
         self.listed_skips = False  # whether this run put anything on the retry list
 
+    async def run(self, *, backfill: bool) -> None:
+        await self.detect_version()
+        await self.detect_store_currency()
+        # What earlier runs could not read; what this run skips waits for the next one.
+        self.to_retry = await self.ctx.db(retry.waiting, self.ctx.store, RETRY_PER_RUN)
+        if backfill:
+            await self.backfill()
+        else:
+            await self.incremental()
+        await self.retry_by_time()
+        await self.recheck()
+        await self.sync_apps()
+
     # -------------------------------------------------------------- helpers
-
-    def _cancelled(self) -> bool:
-        return self.cancel is not None and self.cancel.is_set()
-
-    def _check_cancel(self) -> None:
-        if self._cancelled():
-            raise _Cancelled
-
-    def _progress(self, message: str) -> None:
-        self.reporter(SyncProgress(source=self.source, fetched=self.result.fetched, total=None, message=message))
 
     @property
     def embedded_methods(self) -> bool:
         return self.version >= EMBEDDED_METHODS_SINCE
 
     async def detect_version(self) -> None:
-        info = await self.client.server_info()
+        info = await self.ctx.client.server_info()
         text = info.get("version") if isinstance(info, dict) else None
         self.version = parse_version(text if isinstance(text, str) else None)
-        if text and self.store.server_version != text:
-            await self.db(Store.update(server_version=text).where(Store.id == self.store.id).execute)
+        if text and self.ctx.store.server_version != text:
+            await self.ctx.db(Store.update(server_version=text).where(Store.id == self.ctx.store.id).execute)
 
     async def detect_store_currency(self) -> None:
         """BTCPay's ``defaultCurrency`` for the store: the dashboard converts totals into it."""
         try:
-            data = await self.client.store(self.cfg.store_id)
+            data = await self.ctx.client.store(self.ctx.cfg.store_id)
         except (MissingPermissionError, NotFoundError):
             return  # listing invoices needs the same permission and reports it
         currency = data.get("defaultCurrency")
-        if isinstance(currency, str) and currency.strip() and currency != self.store.default_currency:
-            await self.db(Store.update(default_currency=currency.strip()).where(Store.id == self.store.id).execute)
+        if isinstance(currency, str) and currency.strip() and currency != self.ctx.store.default_currency:
+            update = Store.update(default_currency=currency.strip()).where(Store.id == self.ctx.store.id)
+            await self.ctx.db(update.execute)
 
     async def _fetch_page(self, offset: int, *, start: int | None, end: int) -> list[dict[str, Any]]:
-        return await self.client.list_invoices(
-            self.cfg.store_id,
+        return await self.ctx.client.list_invoices(
+            self.ctx.cfg.store_id,
             skip=offset,
-            take=self.sync_cfg.page_size,
+            take=self.ctx.sync.page_size,
             start_date=start,
             end_date=end,
             include_payment_methods=self.embedded_methods,
@@ -275,12 +224,12 @@ class _StoreSync:
 
         An invoice whose methods are gone (404) maps to the NotFoundError.
         """
-        gate = asyncio.Semaphore(self.sync_cfg.concurrency)
+        gate = asyncio.Semaphore(self.ctx.sync.concurrency)
 
         async def one(invoice_id: str) -> Any:
             async with gate:
                 try:
-                    return await self.client.payment_methods(self.cfg.store_id, invoice_id)
+                    return await self.ctx.client.payment_methods(self.ctx.cfg.store_id, invoice_id)
                 except NotFoundError as exc:
                     return exc
 
@@ -305,165 +254,129 @@ class _StoreSync:
                         raise RecordError(NOT_FOUND, obj.get("id"), "payment methods")
                 records.append(parse_invoice(obj, payment_methods=pms))
             except RecordError as exc:
-                self.result.skipped[exc.reason] += 1
-                skip = _skip_of(obj, exc.reason)
-                if skip.retryable:
-                    skips.append(skip)
-                    log.warning("store %s: %s (kept for a retry)", self.cfg.name, exc)
-                else:
-                    log.warning("store %s: %s (no id or created time: cannot be read again)", self.cfg.name, exc)
+                self._skipped(exc, _skip_of(obj, exc.reason), skips)
         return records, skips
 
-    def _write(
-        self,
-        records: list[InvoiceRecord],
-        state_values: dict[Any, Any],
-        assume_new: bool = False,
-        skips: Sequence[Skip] = (),
-    ) -> UpsertResult:
+    def _skipped(self, exc: RecordError, skip: Skip, skips: list[Skip]) -> None:
+        """Count and log a record that did not parse; it joins ``skips`` (the retry list) if it can be read again."""
+        self.ctx.result.skipped[exc.reason] += 1
+        if skip.retryable:
+            skips.append(skip)
+            log.warning("store %s: %s (kept for a retry)", self.ctx.cfg.name, exc)
+        else:
+            log.warning("store %s: %s (no id or created time: cannot be read again)", self.ctx.cfg.name, exc)
+
+    def _write(self, batch: Batch, assume_new: bool) -> UpsertResult:
         """One transaction: the rows, the skipped records and the scan position that says they are in (DB thread)."""
+        store = self.ctx.store
         with database.atomic():
-            upserted = upsert_invoices(self.store, records, synced_time=clock.now_s(), assume_new=assume_new)
-            if skips:
-                retry.record(self.store, skips)
+            upserted = upsert_invoices(store, batch.records, synced_time=clock.now_s(), assume_new=assume_new)
+            if batch.skips:
+                retry.record(store, batch.skips)
             if self.to_retry or self.listed_skips:  # an empty list needs no clearing: none in a clean backfill
-                retry.clear(self.store, [r.invoice_id for r in records])
-            if state_values:
-                SyncState.update(state_values).where(SyncState.source == self.source).execute()
+                retry.clear(store, [r.invoice_id for r in batch.records])
+            if batch.position is not None:
+                self._set_state(_position_values(batch.position))
         return upserted
 
-    async def _store(self, records: list[InvoiceRecord], state_values: dict[Any, Any], skips: Sequence[Skip] = ()) -> None:
-        if skips:
+    async def _commit(self, batch: Batch, *, assume_new: bool = False) -> UpsertResult:
+        if batch.skips:
             self.listed_skips = True
-        self._count(await self.db(self._write, records, state_values, False, skips))
+        return await self.ctx.db(self._write, batch, assume_new)
 
     def _count(self, upserted: UpsertResult) -> None:
-        self.result.new += upserted.new
-        self.result.updated += upserted.updated
-        self.result.unchanged += upserted.unchanged
+        result = self.ctx.result
+        result.new += upserted.new
+        result.updated += upserted.updated
+        result.unchanged += upserted.unchanged
         if self.collect_settled:
-            self.result.newly_settled.extend(upserted.newly_settled)
+            result.newly_settled.extend(upserted.newly_settled)
 
     # -------------------------------------------------------------- walks
 
     async def _walk(self, *, start: int | None, end: int, offset: int, backfill: bool) -> int | None:
-        """Page newest-first through [start, end]; returns the newest created time stored."""
-        take = self.sync_cfg.page_size
-        frontier: int | None = None  # oldest created time passed so far
-        previous_ids: set[str] = set()
-        newest: int | None = None
+        """Page newest-first through [start, end]; returns the newest created time stored.
+
+        Pages are pipelined: the next one is requested before this one is parsed, and the
+        previous ones commit on the DB thread meanwhile (:mod:`cftui.sync.batches`, which
+        also keeps the saved scan position behind the stored rows).
+        """
+        take = self.ctx.sync.page_size
+        cursor = _Cursor(offset)
+        writer = BatchWriter(partial(self._commit, assume_new=backfill), self._count, label=f"store {self.ctx.cfg.name}")
         label = "backfill" if backfill else "new invoices"
         pending = asyncio.ensure_future(self._fetch_page(offset, start=start, end=end))
-        # The previous batch's write, still running on the DB thread while pages are parsed.
-        writing: asyncio.Future | None = None
-        # Parsed pages waiting for the DB thread, and the scan position that goes with the last of them.
-        batch: list[InvoiceRecord] = []
-        batch_skips: list[Skip] = []
-        batch_state: dict[Any, Any] = {}
-
-        async def flush(*, wait: bool) -> None:
-            """Hand the batch to the DB thread once the previous write is done; ``wait`` for it too.
-
-            A failed write stays in ``writing`` and re-raises here, so no later
-            page's scan position can be committed past pages that are not stored.
-            """
-            nonlocal writing, batch, batch_skips, batch_state
-            if writing is not None:
-                self._count(await writing)
-                writing = None
-            if batch or batch_state or batch_skips:
-                if batch_skips:
-                    self.listed_skips = True
-                writing = asyncio.ensure_future(self.db(self._write, batch, batch_state, backfill, batch_skips))
-                batch, batch_skips, batch_state = [], [], {}
-            if wait and writing is not None:
-                self._count(await writing)
-                writing = None
-
         try:
             while True:
                 page = await pending
-                # Ask for the next page now: the server builds it while we store this one.
-                if len(page) >= take:
-                    pending = asyncio.ensure_future(self._fetch_page(offset + len(page), start=start, end=end))
-                self.result.fetched += len(page)
-                fresh, identifiable, page_ids, oldest = _fresh_objects(page, frontier, previous_ids)
-                if len(page) >= take and not identifiable:
-                    # A short last page may hold only invoices shifted in from the previous
-                    # page; a full one cannot. Everything stored so far stays; the walk is
-                    # not marked complete.
-                    raise DataError(
-                        f"BTCPay store '{self.cfg.name}' sent a page at offset {offset} with nothing new "
-                        "(repeated or unreadable invoices); stopped instead of looping.",
-                        hint="The next sync tries again; if this persists, check the server or proxy.",
-                    )
-                records, skips = await self._parse(fresh, embedded=self.embedded_methods)
-                batch_skips.extend(skips)
-                page_newest = max((r.created_time for r in records), default=None)
-                if page_newest is not None and (newest is None or page_newest > newest):
-                    newest = page_newest
-                offset += len(page)
-                batch.extend(records)
-                if backfill:
-                    batch_state = {SyncState.scan_offset: offset}
-                    if newest is not None:
-                        self.newest_seen = _max(self.newest_seen, newest)
-                        batch_state[SyncState.newest_seen_time] = self.newest_seen
-                # Pages parsed while the DB thread is busy join one transaction: a
-                # commit copies every index page the batch touched to the WAL (on
-                # 13 indexes, over half the cost of the inserts), so a busy writer
-                # gets fewer, bigger commits instead of a growing queue. The scan
-                # position is the batch's last page, committed with its rows:
-                # resume stays exact.
-                if writing is None or writing.done() or len(batch) >= MAX_WRITE_BATCH:
-                    await flush(wait=False)
-                self._progress(f"{label}: {self.result.fetched} invoices read")
-                if oldest is not None:
-                    frontier = oldest if frontier is None else min(frontier, oldest)
-                previous_ids = page_ids
-                if len(page) < take or self._cancelled():
+                full = len(page) >= take
+                if full:  # ask for the next page now: the server builds it while we store this one
+                    pending = asyncio.ensure_future(self._fetch_page(cursor.offset + len(page), start=start, end=end))
+                records, skips = await self._read_page(page, cursor, full=full)
+                await writer.add(records, skips, self._position(cursor) if backfill else None)
+                self.ctx.run.progress(f"{label}: {self.ctx.result.fetched} invoices read")
+                if not full or self.ctx.run.cancelled():
                     break
-            await flush(wait=True)
-            self._check_cancel()
+            await writer.drain()
+            self.ctx.run.check_cancel()
         finally:
-            if not pending.done():
-                pending.cancel()
-            # Let the pages read so far commit: each batch is consistent on its own,
-            # and the DB thread must be idle before the run reports and closes it.
-            try:
-                await flush(wait=True)
-            except Exception:
-                log.exception("store %s: writing the last pages failed", self.cfg.name)
-        return newest
+            pending.cancel()  # a no-op once it is done
+            await writer.close()
+        return cursor.newest
+
+    async def _read_page(
+        self, page: list[Any], cursor: _Cursor, *, full: bool
+    ) -> tuple[list[InvoiceRecord], list[Skip]]:
+        """The records of ``page`` not read before in this walk, and its misfits; moves ``cursor`` past it."""
+        self.ctx.result.fetched += len(page)
+        fresh, identifiable = cursor.fresh(page)
+        if full and not identifiable:
+            # A short last page may hold only invoices shifted in from the previous
+            # page; a full one cannot. Everything stored so far stays; the walk is
+            # not marked complete.
+            raise DataError(
+                f"BTCPay store '{self.ctx.cfg.name}' sent a page at offset {cursor.offset} with nothing new "
+                "(repeated or unreadable invoices); stopped instead of looping.",
+                hint="The next sync tries again; if this persists, check the server or proxy.",
+            )
+        records, skips = await self._parse(fresh, embedded=self.embedded_methods)
+        cursor.passed(len(page), records)
+        return records, skips
+
+    def _position(self, cursor: _Cursor) -> ScanPosition:
+        """Where the backfill resumes once the pages up to ``cursor`` are stored."""
+        if cursor.newest is not None:
+            self.newest_seen = _max(self.newest_seen, cursor.newest)
+        return ScanPosition(cursor.offset, self.newest_seen)
 
     def _state(self) -> SyncState:
-        return SyncState.get_by_id(self.source)
+        return SyncState.get_by_id(self.ctx.run.source)
 
     def _set_state(self, values: dict[Any, Any]) -> None:
-        SyncState.update(values).where(SyncState.source == self.source).execute()
+        SyncState.update(values).where(SyncState.source == self.ctx.run.source).execute()
 
     async def backfill(self) -> None:
         self.collect_settled = False  # every settled invoice is "new" in a first load
-        state = await self.db(self._state)
+        state = await self.ctx.db(self._state)
         if state.scan_end_time is None:
             state.scan_end_time, state.scan_offset = clock.now_s(), 0
-            await self.db(self._set_state, {SyncState.scan_end_time: state.scan_end_time, SyncState.scan_offset: 0})
+            await self.ctx.db(self._set_state, {SyncState.scan_end_time: state.scan_end_time, SyncState.scan_offset: 0})
         elif state.scan_offset:
-            log.info("store %s: resuming backfill at offset %d", self.cfg.name, state.scan_offset)
+            log.info("store %s: resuming backfill at offset %d", self.ctx.cfg.name, state.scan_offset)
         self.newest_seen = state.newest_seen_time
         await self._walk(start=None, end=state.scan_end_time, offset=state.scan_offset, backfill=True)
-        await self.db(
+        await self.ctx.db(
             self._set_state, {SyncState.backfill_done: True, SyncState.scan_end_time: None, SyncState.scan_offset: 0}
         )
         self.walked_from = 0
 
     async def incremental(self) -> None:
-        newest = (await self.db(self._state)).newest_seen_time
-        start = max(0, newest - self.sync_cfg.overlap) if newest is not None else None
+        newest = (await self.ctx.db(self._state)).newest_seen_time
+        start = max(0, newest - self.ctx.sync.overlap) if newest is not None else None
         end = clock.now_s()
         found = await self._walk(start=start, end=end, offset=0, backfill=False)
         if found is not None and (newest is None or found > newest):
-            await self.db(self._set_state, {SyncState.newest_seen_time: found})
+            await self.ctx.db(self._set_state, {SyncState.newest_seen_time: found})
         self.walked_from = start or 0
 
     # -------------------------------------------------------------- re-check
@@ -472,108 +385,109 @@ class _StoreSync:
         """Invoices the walk did not cover that can still change state."""
         now = clock.now_s()
         query = Invoice.select(Invoice.invoice_id).where(
-            (Invoice.store == self.store)
+            (Invoice.store == self.ctx.store)
             & (Invoice.created_time < (self.walked_from or 0))
             & (Invoice.status.in_(OPEN_STATUSES) | (Invoice.monitoring_time > now))
         )
         return [row.invoice_id for row in query]
 
     async def recheck(self) -> None:
-        queued = await self.db(pending_invoices, self.store)
+        queued = await self.ctx.db(pending_invoices, self.ctx.store)
         retried = [entry.invoice_id for entry in self.to_retry if entry.invoice_id]
-        ids = list(dict.fromkeys([*(await self.db(self._still_changing)), *queued, *retried]))
+        ids = list(dict.fromkeys([*(await self.ctx.db(self._still_changing)), *queued, *retried]))
         if not ids:
             return
         self.collect_settled = True
-        single_get_methods = self.version >= SINGLE_GET_METHODS_SINCE
-        gate = asyncio.Semaphore(self.sync_cfg.concurrency)
+        gate = asyncio.Semaphore(self.ctx.sync.concurrency)
 
-        async def one(invoice_id: str) -> Any:
+        async def one(invoice_id: str) -> InvoiceRecord | NotFoundError | RecordError:
             async with gate:
                 try:
-                    return await self.client.get_invoice(
-                        self.cfg.store_id, invoice_id, include_payment_methods=single_get_methods
-                    )
-                except NotFoundError as exc:
+                    return await fetch_invoice_record(self.ctx.client, self.version, self.ctx.cfg.store_id, invoice_id)
+                except (NotFoundError, RecordError) as exc:
                     return exc
 
         queued_set = set(queued)
-        step = self.sync_cfg.page_size
-        for begin in range(0, len(ids), step):
-            self._check_cancel()
-            chunk = ids[begin : begin + step]
+        done = 0
+        for chunk in chunks(ids, self.ctx.sync.page_size):
+            self.ctx.run.check_cancel()
             answers = await asyncio.gather(*(one(i) for i in chunk))
-            objs, gone = [], []
+            records: list[InvoiceRecord] = []
+            skips: list[Skip] = []
+            gone: list[str] = []
             for invoice_id, answer in zip(chunk, answers):
                 if isinstance(answer, NotFoundError):
-                    self.result.skipped[NOT_FOUND] += 1
-                    log.warning("store %s: invoice %s is %s", self.cfg.name, invoice_id, NOT_FOUND)
+                    self.ctx.result.skipped[NOT_FOUND] += 1
+                    log.warning("store %s: invoice %s is %s", self.ctx.cfg.name, invoice_id, NOT_FOUND)
                     gone.append(invoice_id)
+                    continue
+                self.ctx.result.fetched += 1
+                if isinstance(answer, RecordError):  # asked for by id, so read again by id
+                    self._skipped(answer, Skip(invoice_id, None, answer.reason), skips)
                 else:
-                    objs.append(answer)
-            self.result.fetched += len(objs)
-            records, skips = await self._parse(objs, embedded=single_get_methods)
-            await self._store(records, {}, skips)
+                    records.append(answer)
+            self._count(await self._commit(Batch(records, skips)))
             # Queued ids are done once fetched (or known to be gone); so are listed ones the server no longer has.
-            await self.db(clear_pending, self.store, [i for i in chunk if i in queued_set])
+            await self.ctx.db(clear_pending, self.ctx.store, [i for i in chunk if i in queued_set])
             if gone and self.to_retry:
-                await self.db(retry.clear, self.store, gone)
-            self._progress(f"re-check: {begin + len(chunk)} of {len(ids)} open invoices")
+                await self.ctx.db(retry.clear, self.ctx.store, gone)
+            done += len(chunk)
+            self.ctx.run.progress(f"re-check: {done} of {len(ids)} open invoices")
 
     async def retry_by_time(self) -> None:
         """Read again each second in which a record without a usable id was skipped."""
         for entry in self.to_retry:
             if entry.invoice_id is not None or entry.created_time is None:
                 continue
-            self._check_cancel()
-            before = await self.db(retry.attempts_at_second, self.store, entry.created_time)
+            self.ctx.run.check_cancel()
+            before = await self.ctx.db(retry.attempts_at_second, self.ctx.store, entry.created_time)
             if before is None:  # gone meanwhile
                 continue
             await self._walk(start=entry.created_time, end=entry.created_time, offset=0, backfill=False)
-            await self.db(retry.clear_second, self.store, entry.created_time, before)
+            await self.ctx.db(retry.clear_second, self.ctx.store, entry.created_time, before)
 
     # -------------------------------------------------------------- apps
 
     async def sync_apps(self) -> None:
         try:
-            bases = await self.client.list_apps(self.cfg.store_id)
+            bases = await self.ctx.client.list_apps(self.ctx.cfg.store_id)
         except MissingPermissionError as exc:
             note = (
                 f"crowdfund apps skipped: the key lacks {exc.missing_permission or 'canmodifystoresettings'} "
                 "(invoices are still complete)"
             )
-            self.notes.append(note)
-            log.info("store %s: %s", self.cfg.name, note)
-            self._progress(note)
+            self.ctx.notes.append(note)
+            log.info("store %s: %s", self.ctx.cfg.name, note)
+            self.ctx.run.progress(note)
             return
         apps = []
         for base in bases:
             try:
                 details = None
                 if isinstance(base, dict) and base.get("appType") == "Crowdfund" and isinstance(base.get("id"), str):
-                    details = await self.client.crowdfund_app(base["id"])
+                    details = await self.ctx.client.crowdfund_app(base["id"])
                 apps.append(parse_app(base, details))
             except (RecordError, NotFoundError) as exc:
-                log.warning("store %s: app skipped: %s", self.cfg.name, exc)
-        await self.db(self._store_apps, apps)
+                log.warning("store %s: app skipped: %s", self.ctx.cfg.name, exc)
+        await self.ctx.db(self._store_apps, apps)
         for app in apps:
             if app.app_type == "Crowdfund":
                 await self._sync_perks(app.app_id)
 
     def _store_apps(self, apps: list) -> None:
-        upsert_apps(self.store, apps, all_store_invoices=frozenset(self.cfg.crowdfund_all_invoices))
+        upsert_apps(self.ctx.store, apps, all_store_invoices=frozenset(self.ctx.cfg.crowdfund_all_invoices))
 
     async def _sync_perks(self, app_id: str) -> None:
         """What each perk of a crowdfund sold, as BTCPay counts it (top-items)."""
         try:
-            items = await self.client.top_items(app_id)
+            items = await self.ctx.client.top_items(app_id)
         except (MissingPermissionError, NotFoundError) as exc:
-            log.info("store %s: perks of app %s skipped: %s", self.cfg.name, app_id, exc)
+            log.info("store %s: perks of app %s skipped: %s", self.ctx.cfg.name, app_id, exc)
             return
         perks, skipped = parse_top_items(items)
         if skipped:
-            self.result.skipped["top-items entry that does not fit the contract"] += skipped
-        await self.db(replace_perks, self.store, app_id, perks)
+            self.ctx.result.skipped["top-items entry that does not fit the contract"] += skipped
+        await self.ctx.db(replace_perks, self.ctx.store, app_id, perks)
 
 
 def _skip_of(obj: Any, reason: str) -> Skip:
@@ -621,3 +535,33 @@ def _fresh_objects(
 
 def _max(a: int | None, b: int) -> int:
     return b if a is None else max(a, b)
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """How far a walk has come, and what it needs to tell a new page from one read before."""
+
+    offset: int  # of the next page
+    frontier: int | None = None  # the oldest created time passed so far
+    previous_ids: set[str] = field(default_factory=set)  # the ids on the previous page
+    newest: int | None = None  # the newest created time stored
+
+    def fresh(self, page: list[Any]) -> tuple[list[Any], int]:
+        """The objects of ``page`` not read before, and how many of them are identifiable."""
+        fresh, identifiable, self.previous_ids, oldest = _fresh_objects(page, self.frontier, self.previous_ids)
+        if oldest is not None:
+            self.frontier = oldest if self.frontier is None else min(self.frontier, oldest)
+        return fresh, identifiable
+
+    def passed(self, page_size: int, records: Sequence[InvoiceRecord]) -> None:
+        self.offset += page_size
+        page_newest = max((r.created_time for r in records), default=None)
+        if page_newest is not None:
+            self.newest = _max(self.newest, page_newest)
+
+
+def _position_values(position: ScanPosition) -> dict[Any, Any]:
+    values: dict[Any, Any] = {SyncState.scan_offset: position.offset}
+    if position.newest_seen is not None:
+        values[SyncState.newest_seen_time] = position.newest_seen
+    return values

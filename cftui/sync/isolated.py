@@ -24,6 +24,8 @@ import threading
 import time
 from multiprocessing import resource_tracker
 from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 from cftui.config import Config
@@ -116,28 +118,8 @@ def run_sync_isolated(
     )
     process.start()
     send.close()  # the child holds the only writer: EOF means it is gone
-    result: SyncResult | None = None
-    cancelled_at: float | None = None
     try:
-        while True:
-            if cancel is not None and cancel.is_set():
-                stop.set()
-                if cancelled_at is None:
-                    cancelled_at = time.monotonic()
-                elif time.monotonic() - cancelled_at > CANCEL_GRACE and process.is_alive():
-                    process.terminate()
-            if not receive.poll(0.2):
-                if process.is_alive():
-                    continue
-                if not receive.poll():
-                    break
-            try:
-                event = receive.recv()
-            except EOFError:
-                break
-            if isinstance(event, SyncFinished):
-                result = event.result
-            reporter(event)
+        result, cancelled = _relay(receive, process, stop, reporter, cancel)
     finally:
         stop.set()
         process.join(10)
@@ -146,7 +128,7 @@ def run_sync_isolated(
             process.join()
         receive.close()
     if result is None:
-        if cancelled_at is not None:
+        if cancelled:
             error = "The sync was stopped before it finished; the next sync continues from where it was."
         else:
             error = f"The sync process ended unexpectedly (exit code {process.exitcode}); see the log for details."
@@ -154,3 +136,34 @@ def run_sync_isolated(
         log.error("sync of %s: %s", source, result.error)
         reporter(SyncFinished(result))
     return result
+
+
+def _relay(
+    receive: Connection, process: BaseProcess, stop: EventType, reporter: Reporter, cancel: threading.Event | None
+) -> tuple[SyncResult | None, bool]:
+    """Pass the child's events to ``reporter`` until it is gone.
+
+    Returns its result (None when it sent none) and whether the run was cancelled.
+    """
+    result: SyncResult | None = None
+    cancelled_at: float | None = None
+    while True:
+        if cancel is not None and cancel.is_set():
+            stop.set()
+            if cancelled_at is None:
+                cancelled_at = time.monotonic()
+            elif time.monotonic() - cancelled_at > CANCEL_GRACE and process.is_alive():
+                process.terminate()
+        if not receive.poll(0.2):
+            if process.is_alive():
+                continue
+            if not receive.poll():
+                break
+        try:
+            event = receive.recv()
+        except EOFError:
+            break
+        if isinstance(event, SyncFinished):
+            result = event.result
+        reporter(event)
+    return result, cancelled_at is not None

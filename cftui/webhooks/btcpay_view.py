@@ -45,9 +45,7 @@ async def btcpay_deliveries(store: StoreConfig, *, count: int = 50) -> list[dict
             f"Store '{store.name}' has no webhook_id, so BTCPay's delivery list cannot be read.",
             hint="Run `cftui webhook register`, or set webhook_id under its [[btcpay]] table.",
         )
-    async with GreenfieldClient(
-        store.url, store.require_api_key(), verify=store.verify_tls, timeout=store.timeout, store_name=store.name
-    ) as client:
+    async with GreenfieldClient.for_store(store) as client:
         return await list_deliveries(client, store.store_id, store.webhook_id, count=count)
 
 

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 
 from cftui import clock
 from cftui.btcpay.client import GreenfieldClient
-from cftui.btcpay.parse import parse_invoice
+from cftui.btcpay.fetch import fetch_invoice_record
 from cftui.config import Config, StoreConfig
 from cftui.errors import AuthError, ConfigError, DataError, UnreachableError
+from cftui.store.chunking import IN_LIST_LIMIT, chunks
 from cftui.store.models import database
 from cftui.store.records import InvoiceRecord
 from cftui.store.webhook_models import VERIFIED, WebhookDelivery
@@ -48,6 +49,21 @@ class _Announcement:
     row_ids: list[int]
 
 
+class _StoreApi:
+    """One store's client and, once read, its server's version, which decides how an invoice is read."""
+
+    def __init__(self, client: GreenfieldClient, store_id: str) -> None:
+        self.client = client
+        self.store_id = store_id
+        # Read once per client: an upgrade while the receiver runs keeps the older way, which stays correct.
+        self.version: tuple[int, ...] | None = None
+
+    async def fetch(self, invoice_id: str) -> InvoiceRecord:
+        if self.version is None:
+            self.version = await self.client.server_version()
+        return await fetch_invoice_record(self.client, self.version, self.store_id, invoice_id)
+
+
 class InvoiceProcessor:
     def __init__(self, config: Config, recorder: Recorder, *, on_processed: OnProcessed | None = None) -> None:
         self._config = config
@@ -56,7 +72,7 @@ class InvoiceProcessor:
         self._waiting: dict[tuple[str, str], list[int]] = {}
         self._keys: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._workers: list[asyncio.Task] = []
-        self._clients: dict[str, GreenfieldClient] = {}
+        self._apis: dict[str, _StoreApi] = {}
         self._down: dict[str, tuple[float, str]] = {}  # store name -> (until, monotonic; why)
         # While a store is down: invoice -> rows waiting to be queued together, and the task that will.
         self._down_batches: dict[str, dict[str, list[int]]] = {}
@@ -80,9 +96,9 @@ class InvoiceProcessor:
         self._workers = []
         self._flushers.clear()
         self._announcers.clear()
-        for client in self._clients.values():
-            await client.aclose()
-        self._clients.clear()
+        for api in self._apis.values():
+            await api.client.aclose()
+        self._apis.clear()
 
     def queue_now(self, store: StoreConfig, invoice_id: str) -> tuple[QueuedInvoice, str] | None:
         """While the store's API is down: what to queue with the delivery, and its ``process_result``.
@@ -189,10 +205,7 @@ class InvoiceProcessor:
 
     async def _process(self, store: StoreConfig, invoice_id: str, row_ids: list[int]) -> None:
         try:
-            client = self._client(store)
-            invoice = await client.get_invoice(store.store_id, invoice_id)
-            methods = await client.payment_methods(store.store_id, invoice_id)
-            record = parse_invoice(invoice, payment_methods=methods)
+            record = await self._api(store).fetch(invoice_id)
         except (UnreachableError, AuthError, ConfigError) as exc:
             # The sync will need the same server and key: queue it for then.
             self._down[store.name] = (time.monotonic() + DOWN_PAUSE_S, exc.message)
@@ -209,19 +222,12 @@ class InvoiceProcessor:
         log.info("webhook: invoice %s of store %s: %s", invoice_id, store.name, outcome)
         self._notify(row_ids, store, invoice_id, outcome, queued=False)
 
-    def _client(self, store: StoreConfig) -> GreenfieldClient:
-        client = self._clients.get(store.name)
-        if client is None:
-            client = GreenfieldClient(
-                store.url,
-                store.require_api_key(),
-                verify=store.verify_tls,
-                timeout=store.timeout,
-                retry_budget=min(RETRY_BUDGET_S, self._config.sync.retry_budget),
-                store_name=store.name,
-            )
-            self._clients[store.name] = client
-        return client
+    def _api(self, store: StoreConfig) -> _StoreApi:
+        api = self._apis.get(store.name)
+        if api is None:
+            client = GreenfieldClient.for_store(store, retry_budget=min(RETRY_BUDGET_S, self._config.sync.retry_budget))
+            api = self._apis[store.name] = _StoreApi(client, store.store_id)
+        return api
 
     def _notify(self, row_ids: list[int], store: StoreConfig, invoice_id: str, result: str, *, queued: bool) -> None:
         if self._on_processed is not None:
@@ -259,8 +265,7 @@ def _queued_result(reason: str) -> str:
 
 
 def _mark(row_ids: list[int], outcome: str) -> None:
-    for start in range(0, len(row_ids), 500):  # within SQLite's bound-parameter limit
-        chunk = row_ids[start : start + 500]
+    for chunk in chunks(row_ids, IN_LIST_LIMIT):
         WebhookDelivery.update(processed=True, process_result=outcome).where(WebhookDelivery.id.in_(chunk)).execute()
 
 
