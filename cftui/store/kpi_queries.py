@@ -275,6 +275,7 @@ def crowdfund_progress(stores: tuple[int, ...] = ()) -> list[AppProgress]:
         )  # fmt: skip
         raised = pending = raised_sats = contributions = 0
         for status, currency, count, amount_e8, paid_sats in sums:
+            amount_e8, paid_sats = int(amount_e8), int(paid_sats)  # PostgreSQL sums BIGINTs as NUMERIC
             in_target = currency == app.target_currency
             if status == SETTLED:
                 contributions += count
@@ -310,9 +311,9 @@ def angor_summary() -> AngorSummary:
     raised = target = investors = 0
     for status, count, raised_sats, target_sats, investor_count in rows:
         by_status[status] = count
-        raised += raised_sats or 0
-        target += target_sats or 0
-        investors += investor_count or 0
+        raised += int(raised_sats or 0)  # PostgreSQL sums BIGINTs as NUMERIC
+        target += int(target_sats or 0)
+        investors += int(investor_count or 0)
     return AngorSummary(sum(by_status.values()), by_status, raised, target, investors)
 
 

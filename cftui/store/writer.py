@@ -8,10 +8,16 @@ changes, so running a sync twice changes nothing (and ``synced_time`` moves
 only for rows that changed, which is how the dashboard notices fresh data).
 A backfill page is expected to be new (``assume_new``): it is inserted
 without the read and the comparison, and compared only if the insert finds a
-stored row. New invoices are numbered here, so their payment methods point at
-them without reading the ids back. The daily roll-up
-(:mod:`cftui.store.daystats`) is kept in the same transaction: the old row's
-contribution is removed and the new one added.
+stored row. New invoices are numbered here (ids reserved from the engine), so
+their payment methods point at them without reading the ids back. The daily
+roll-up (:mod:`cftui.store.daystats`) is kept in the same transaction: the
+old row's contribution is removed and the new one added.
+
+Writers of one store take turns (``engine.lock``): the comparison reads the
+stored rows and the roll-up delta is computed from them, so no other
+transaction may change them in between. SQLite's single write lock gives
+that for free; on PostgreSQL it is a lock per store, so daemons syncing
+different stores still write at once.
 
 The SQL here is plain DB-API with the database's own quoting and parameter
 style, so it stays portable like the models.
@@ -26,7 +32,7 @@ from peewee import IntegrityError, __exception_wrapper__
 
 from cftui import clock
 from cftui.config import StoreConfig
-from cftui.store.db import next_row_id
+from cftui.store import engine
 from cftui.store.daystats import Delta, key_of
 from cftui.store.models import (
     CrowdfundApp,
@@ -126,12 +132,17 @@ def _delete_in(model: Any, field: str, values: Sequence[Any]) -> None:
 
 
 def ensure_store(store_cfg: StoreConfig) -> Store:
-    """The ``Store`` row for a configured store, created or brought up to date."""
+    """The ``Store`` row for a configured store, created or brought up to date.
+
+    Two processes may create it at once (two daemons starting on one
+    PostgreSQL store): the second insert is ignored and both read one row.
+    """
     store = Store.get_or_none(Store.name == store_cfg.name)
     if store is None:
-        return Store.create(
+        Store.insert(
             name=store_cfg.name, url=store_cfg.url, store_id=store_cfg.store_id, added_time=clock.now_s()
-        )
+        ).on_conflict_ignore().execute()
+        store = Store.get(Store.name == store_cfg.name)
     if store.url != store_cfg.url or store.store_id != store_cfg.store_id:
         store.url, store.store_id = store_cfg.url, store_cfg.store_id
         store.save()
@@ -139,6 +150,12 @@ def ensure_store(store_cfg: StoreConfig) -> Store:
 
 
 # ------------------------------------------------------------------ invoices
+
+
+def lock_store(store_pk: int) -> None:
+    """Inside a transaction: other writers of this store's invoices wait until it ends."""
+    engine.current().lock(database.obj, f"store:{store_pk}")
+
 
 
 def _row(record: InvoiceRecord, stored: tuple | None) -> tuple:
@@ -255,6 +272,7 @@ def upsert_invoices(
     if not by_id:
         return UpsertResult()
     with database.atomic():
+        lock_store(store.id)
         if assume_new:
             try:
                 with database.atomic():  # a savepoint: a failed insert leaves nothing behind
@@ -280,10 +298,10 @@ def _insert(
     The rows are numbered here (inside the write transaction) so their payment
     methods can point at them without a query reading the new ids back.
     """
-    first = next_row_id(database, Invoice._meta.table_name)
+    ids = engine.current().reserve_ids(database.obj, Invoice._meta.table_name, len(records))
     rows = []
     with_methods = []
-    for row_id, record in enumerate(records, first):
+    for row_id, record in zip(ids, records, strict=True):
         row = _row(record, None)
         rows.append((row_id, store_pk, record.invoice_id, *row, synced_time))
         _contribute(delta, store_pk, row, 1)
@@ -370,6 +388,7 @@ def upsert_apps(store: Store, apps: Iterable[AppRecord], *, synced_time: int | N
         "start_time", "end_time", "created_time",
     )
     with database.atomic():
+        lock_store(store.id)
         existing = {row.app_id: row for row in CrowdfundApp.select().where(CrowdfundApp.store == store)}
         for app in apps:
             values = {f: getattr(app, f) for f in fields}

@@ -3,7 +3,7 @@
 A header line (title + per-source sync status), a ``TabbedContent`` with one
 tab widget per pane (Overview, Invoices, Angor, Webhooks, Settings) and a
 footer. The app owns the background work: sync workers (``sync_worker``), the
-cross-process change watcher (``change_watch``) and the webhook receiver; tabs
+cross-process change feed (``cftui.store.changes``) and the webhook receiver; tabs
 only read the store and reload on :class:`~cftui.ui.messages.DataChanged`,
 which the app broadcasts to every tab.
 """
@@ -26,7 +26,8 @@ from textual.worker import Worker, WorkerState
 from cftui.config import Config, Paths
 from cftui.errors import ConfigError
 from cftui.sync.events import SyncFinished
-from cftui.ui import change_watch, ui_state
+from cftui.store import changes
+from cftui.ui import ui_state
 from cftui.ui.bindings import APP_BINDINGS, TABS, binding_ids, effective_bindings, unknown_ids
 from cftui.ui.commands import CftuiCommands
 from cftui.ui.messages import ConfigApplied, DataChanged, OpenInvoice, SyncEventPosted
@@ -123,7 +124,7 @@ class CftuiApp(App[int]):
         self.set_keymap(config.ui.keymap)
         self.scheduler = SyncScheduler(self, config)
         self._state = ui_state.load(paths.db)
-        self._marks: change_watch.Marks | None = None
+        self._feed: changes.ChangeFeed | None = None
         self._receiver = None
 
     # ------------------------------------------------------------ layout
@@ -148,7 +149,8 @@ class CftuiApp(App[int]):
         self.call_after_refresh(freeze_startup_objects)
         if not self.autostart:
             return
-        self._marks = change_watch.read_marks()
+        self._feed = changes.open_feed()
+        self._feed.changes()  # the starting point
         self.scheduler.start_all()
         self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes, name="change watch")
         if self.config.webhooks.enabled:
@@ -156,6 +158,8 @@ class CftuiApp(App[int]):
 
     async def on_unmount(self) -> None:
         self.scheduler.stop()
+        if self._feed is not None:
+            self._feed.close()
         await self._stop_receiver()
 
     def _warn_unknown_keys(self) -> None:
@@ -267,23 +271,20 @@ class CftuiApp(App[int]):
                 self.notify(f"Sync of {label(source)} crashed: {shorten(error, 80)}", severity="error", markup=False)
             self.scheduler.worker_changed(worker)
         elif worker.group == "change-watch" and worker.state == WorkerState.SUCCESS:
-            self._marks_read(worker.result)
+            self._changes_read(worker.result)
 
     # ------------------------------------------------------------ other writers
 
     def _poll_changes(self) -> None:
-        self._read_marks()
+        self._read_changes()
 
     @work(thread=True, exclusive=True, group="change-watch", exit_on_error=False)
-    def _read_marks(self) -> change_watch.Marks:
-        return change_watch.read_marks()
+    def _read_changes(self) -> frozenset[str]:
+        return self._feed.changes() if self._feed is not None else frozenset()
 
-    def _marks_read(self, marks: change_watch.Marks) -> None:
-        before, self._marks = self._marks, marks
-        if before is not None:
-            changed = marks.changed_sources(before)
-            if changed:
-                self.broadcast(changed)
+    def _changes_read(self, changed: frozenset[str]) -> None:
+        if changed:
+            self.broadcast(changed)
 
     async def _start_receiver(self) -> None:
         from cftui.webhooks.receiver import WebhookReceiver
