@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from functools import cached_property
 from cftui import __version__, logs
 from cftui import config as config_mod
 from cftui.errors import CftuiError, ExitCode
+from cftui.store import location
 
 log = logging.getLogger(__name__)
 
@@ -39,10 +41,17 @@ class Context:
         logs.redact(*config.secret_values())
         return config
 
+    @property
+    def store_paths(self) -> config_mod.Paths:
+        """The paths with the store resolved: a flag or the environment, else ``[store] url``, else the file."""
+        if self.paths.db_url or self.paths.db_given:
+            return self.paths  # no need to read the config for it
+        return self.paths.with_config(self.config)
+
     def open_store(self):
         from cftui.store.db import open_database
 
-        return open_database(self.paths.db)
+        return open_database(self.store_paths.store)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,14 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cftui {__version__}")
     parser.add_argument("--config", metavar="PATH", help="config file (default: XDG config dir; env CFTUI_CONFIG)")
     parser.add_argument("--db", metavar="PATH", help="store file (default: XDG data dir; env CFTUI_DB)")
+    parser.add_argument(
+        "--db-url", metavar="URL", help="a PostgreSQL store, postgresql://user@host/db (env CFTUI_DB_URL; [store] url)"
+    )
     parser.add_argument("--debug", action="store_true", help="log debug detail and show tracebacks")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     export = sub.add_parser("export", help="export invoices, webhook deliveries or Angor projects")
     export_sub = export.add_subparsers(dest="export_what", metavar="WHAT", required=True)
 
-    from cftui.cli import angor, core, dashboard, webhooks
+    from cftui.cli import angor, core, dashboard, store, webhooks
 
-    for module in (dashboard, core, webhooks, angor):
+    for module in (dashboard, core, webhooks, angor, store):
         module.register(sub, export_sub)
     dashboard.add_ui_flags(parser)
     parser.set_defaults(func=dashboard.run_dashboard)
@@ -71,8 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    paths = config_mod.resolve_paths(args.config, args.db)
-    log_file = logs.setup(paths.log_dir, debug=args.debug)
+    log_file = None
+    try:
+        paths = config_mod.resolve_paths(args.config, args.db, args.db_url)
+        log_file = logs.setup(paths.log_dir, debug=args.debug)
+        logs.redact(*location.secrets(paths.store), os.environ.get("PGPASSWORD"))
+    except CftuiError as exc:
+        print(f"cftui: {exc}", file=sys.stderr)
+        return exc.exit_code
     ctx = Context(args=args, paths=paths, debug=args.debug, log_file=log_file)
     try:
         return int(args.func(ctx, args) or 0)

@@ -69,13 +69,17 @@ def cmd_config_init(ctx, args) -> int:
 
 def cmd_config_path(ctx, args) -> int:
     paths = ctx.paths
+    try:
+        store = ctx.store_paths
+    except ConfigError:  # an invalid config file: `config show` says why; the file is still shown here
+        store = paths
     rows = [
         ("config", paths.config, "CFTUI_CONFIG or --config"),
-        ("store", paths.db, "CFTUI_DB or --db"),
+        ("store", store.store_shown, "CFTUI_DB or --db, CFTUI_DB_URL or --db-url, [store] url"),
         ("logs", paths.log_file, "CFTUI_LOG_DIR"),
     ]
     for name, path, override in rows:
-        state = "exists" if Path(path).exists() else "missing"
+        state = "PostgreSQL" if store.db_url and name == "store" else "exists" if Path(path).exists() else "missing"
         print(f"{name:<7} {path}  ({state}; override with {override})")
     return ExitCode.OK
 

@@ -35,7 +35,7 @@ def run_dashboard(ctx, args) -> int:
         print(NOTHING_CONFIGURED.format(path=ctx.paths.config), end="")
         return 0
     ctx.open_store()
-    return run_app(config, ctx.paths, theme=args.theme, mouse=not args.no_mouse)
+    return run_app(config, ctx.store_paths, theme=args.theme, mouse=not args.no_mouse)
 
 
 def run_app(config: Config, paths: Paths, *, demo: bool = False, theme: str | None = None, mouse: bool = True) -> int:
@@ -45,7 +45,7 @@ def run_app(config: Config, paths: Paths, *, demo: bool = False, theme: str | No
     if database.obj is None:
         from cftui.store.db import open_database
 
-        open_database(paths.db)
+        open_database(paths.store)
     from cftui.ui.app import CftuiApp
 
     mouse = mouse and config.ui.mouse
