@@ -11,7 +11,7 @@ the database object.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol
 
 from peewee import Database, PostgresqlDatabase
@@ -51,6 +51,12 @@ class Engine(Protocol):
 
     def lock(self, db: Database, key: str) -> None:
         """Keep other writers that lock ``key`` out until this transaction ends."""
+
+    def bulk_insert(self, db: Database, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        """Insert many rows of plain Python values (inside the caller's transaction), the engine's fastest way."""
+
+    def ids_copied(self, db: Database, table: str) -> None:
+        """Rows came into ``table`` with their ids given: new rows must be numbered after them."""
 
     def after_upgrade(self, db: Database) -> None:
         """Run after the schema changed (PostgreSQL: the change-notification triggers)."""

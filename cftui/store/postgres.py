@@ -24,7 +24,7 @@ the same way on both engines. It is checked when the store opens.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from peewee import Database, OperationalError, PostgresqlDatabase
@@ -205,6 +205,20 @@ class PostgresEngine:
     def lock(self, db: Database, key: str) -> None:
         # Scoped to the schema, so two stores in one database never wait on each other.
         db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || %s, 0))", (key,))
+
+    def bulk_insert(self, db: Database, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        # COPY: one stream instead of a statement per row (several times faster than executemany).
+        names = ", ".join(f'"{c}"' for c in columns)
+        with db.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as stream:
+            for row in rows:
+                stream.write_row(row)
+
+    def ids_copied(self, db: Database, table: str) -> None:
+        # The sequence would hand out ids the copied rows already have.
+        db.execute_sql(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), MAX(\"id\")) FROM \"{table}\" HAVING COUNT(*) > 0",
+            (f'"{table}"',),
+        )
 
     def after_upgrade(self, db: Database) -> None:
         from cftui.store.changes import notifying_tables

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +157,14 @@ class SqliteEngine:
 
     def lock(self, db: Database, key: str) -> None:
         """Nothing to do: the transaction's BEGIN IMMEDIATE already holds the file's one write lock."""
+
+    def bulk_insert(self, db: Database, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        params = ", ".join("?" * len(columns))
+        db.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({params})', rows)
+
+    def ids_copied(self, db: Database, table: str) -> None:
+        """Nothing to do: a new row gets one more than the largest rowid."""
 
     def after_upgrade(self, db: Database) -> None:
         """No triggers: the change watch polls high-water marks (:mod:`cftui.store.changes`)."""
