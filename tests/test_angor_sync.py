@@ -1,4 +1,4 @@
-"""Angor sync end to end: real relays, the simulator's indexer/esplora, a real SQLite store."""
+"""Angor sync end to end: real relays, the simulator's indexer/esplora, a real store (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,6 @@ from cftui.config import AngorConfig
 from cftui.sim.angor import AngorSimulator
 from cftui.sim.angor_data import DAY, FOUNDER, PENALTY, REFUND, investment_start, secret
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
-from cftui.store.db import open_database
 from cftui.sync.events import SyncResult
 
 NOW = 1_800_000_000
@@ -32,10 +31,9 @@ def frozen():
 
 
 @pytest.fixture
-def store(tmp_path):
-    db = open_database(tmp_path / "store.sqlite3")
-    yield tmp_path / "store.sqlite3"
-    db.close()
+def store(db, store_args):
+    """The open store, as the flag that points the CLI at it."""
+    return store_args
 
 
 async def served(sim: AngorSimulator, relays: list[str]) -> AngorConfig:
@@ -196,7 +194,7 @@ async def test_offline_keeps_what_is_stored_and_moves_statuses_on(nostr_relays, 
 async def test_export_projects_csv_and_json(nostr_relays, store, capsys):
     sim = AngorSimulator(seed=5, now=NOW)
     await synced(sim, nostr_relays(1))
-    assert cli_main(["--db", str(store), "export", "projects", "--format", "json", "-o", "-"]) == 0
+    assert cli_main([*store, "export", "projects", "--format", "json", "-o", "-"]) == 0
     exported = json.loads(capsys.readouterr().out)
     assert len(exported) == len(sim.world.projects)
     by_id = {row["project_id"]: row for row in exported}
@@ -215,7 +213,7 @@ async def test_export_projects_csv_and_json(nostr_relays, store, capsys):
                 "expiry", "stages", "verified", "flags", "founder_spent_sats", "penalties_count", "penalties_sats",
                 "refunds_count", "refunds_sats"}
     assert required <= set(exported[0])
-    assert cli_main(["--db", str(store), "export", "projects", "-o", "-"]) == 0
+    assert cli_main([*store, "export", "projects", "-o", "-"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["flags"] for r in table} == {"", "event-differs", "id-mismatch"}
     assert {r["verified"] for r in table} == {"true", "false"}

@@ -1,4 +1,4 @@
-"""The shared queries against a real SQLite store, checked with plain-Python references."""
+"""The shared queries against a real store (SQLite and PostgreSQL), checked with plain-Python references."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from cftui import clock
 from cftui.store import queries
 from cftui.store.angor_models import AngorProject
-from cftui.store.db import open_database
 from cftui.store.filters import InvoiceFilter, prefix_successor
 from cftui.store.models import InvoicePaymentMethod, Payment
 from cftui.store.webhook_models import WebhookDelivery
@@ -42,10 +41,8 @@ SORT_REFERENCE = {
 
 
 @pytest.fixture
-def samples(tmp_path):
-    db = open_database(tmp_path / "store.sqlite")
-    yield fill()
-    db.close()
+def samples(db):
+    return fill()
 
 
 @pytest.fixture(params=["sort-index", "filter-index"])
@@ -253,6 +250,8 @@ def test_crowdfund_progress(samples):
     mine = [s for s in samples if s.app_id == "Fund1"]
     raised = sum(s.amount_e8 for s in mine if s.status == "Settled" and s.currency == "USD")
     assert fund.raised_e8 == raised
+    # Whole numbers on both engines (PostgreSQL sums BIGINTs as NUMERIC).
+    assert {type(v) for v in (fund.raised_e8, fund.pending_e8, fund.raised_sats, fund.contributions)} == {int}
     assert fund.pending_e8 == sum(s.amount_e8 for s in mine if s.status == "Processing" and s.currency == "USD")
     assert fund.raised_sats == sum(s.btc_paid_sats or 0 for s in mine if s.status == "Settled")
     assert fund.contributions == sum(s.status == "Settled" for s in mine)
@@ -272,6 +271,7 @@ def test_angor_and_webhook_summaries(samples):
     summary = queries.angor_summary()
     assert (summary.projects, summary.by_status) == (3, {"funding": 2, "failed": 1})
     assert (summary.raised_sats, summary.target_sats, summary.investors) == (1507, 6000, 6)
+    assert {type(v) for v in (summary.raised_sats, summary.target_sats, summary.investors)} == {int}
     now = T0
     for age_s, verdict in [(10, "verified"), (100, "bad_signature"), (200, "duplicate"), (DAY + 1, "malformed")]:
         WebhookDelivery.create(

@@ -22,7 +22,6 @@ from cftui.sim.config import SimApiKey, default_config
 from cftui.sim.generator import StoreGenerator, expected_store_totals
 from cftui.sim.server import SimulatorThread
 from cftui.store import daystats
-from cftui.store.db import open_database
 from cftui.store.models import CrowdfundApp, Invoice, InvoiceDayStat, Payment, SyncState
 from cftui.store.writer import ensure_store, pending_invoices, queue_invoice
 from cftui.sync.engine import sync_store
@@ -37,13 +36,6 @@ def frozen_clock():
     clock.freeze(NOW)
     yield
     clock.freeze(None)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "store.sqlite3")
-    yield database
-    database.close()
 
 
 def start_sim(*, invoices=COUNT, version="2.4.1", extra_keys=()):
