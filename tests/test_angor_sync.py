@@ -218,3 +218,28 @@ async def test_export_projects_csv_and_json(nostr_relays, store, capsys):
     assert {r["flags"] for r in table} == {"", "event-differs", "id-mismatch"}
     assert {r["verified"] for r in table} == {"true", "false"}
     assert {r["refunds_sats"] for r in table if r["raised_source"] == "indexer"} == {""}  # unknown, not zero
+
+
+async def test_syncs_at_once_store_every_project_once(nostr_relays, store):
+    """Daemons with Angor on one store (threads here: a connection each, as processes have)."""
+    import asyncio
+
+    from cftui.store.models import database
+
+    sim = AngorSimulator(seed=5, now=NOW)
+    config = await served(sim, nostr_relays(1))
+
+    def one_sync() -> SyncResult:
+        try:
+            return asyncio.run(sync_angor(config))
+        finally:
+            database.close()  # this thread's connection
+
+    try:
+        results = await asyncio.gather(*(asyncio.to_thread(one_sync) for _ in range(4)))
+    finally:
+        await sim.stop()
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert sum(r.new for r in results) == len(sim.world.projects)  # each project was new to exactly one of them
+    assert AngorProject.select().count() == len(sim.world.projects)
+    assert AngorInvestment.select().count() == sum(len(p.investments) for p in sim.world.projects)
