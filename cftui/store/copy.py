@@ -190,6 +190,7 @@ def copy_store(
                 tallies.append(_copy_table(source, target, model, progress))
             for model, tally in zip(MODELS, tallies, strict=True):
                 _check(tally, _read_back(target, model))
+        engine_of(target).after_bulk_load(target)
     finally:
         target.close()
         source.close()

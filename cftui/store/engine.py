@@ -55,6 +55,9 @@ class Engine(Protocol):
     def bulk_insert(self, db: Database, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Insert many rows of plain Python values (inside the caller's transaction), the engine's fastest way."""
 
+    def after_bulk_load(self, db: Database) -> None:
+        """After a whole store was loaded at once: what the planner needs to know about it."""
+
     def ids_copied(self, db: Database, table: str) -> None:
         """Rows came into ``table`` with their ids given: new rows must be numbered after them."""
 

@@ -213,6 +213,11 @@ class PostgresEngine:
             for row in rows:
                 stream.write_row(row)
 
+    def after_bulk_load(self, db: Database) -> None:
+        # Fresh statistics now rather than whenever autovacuum comes by: the planner needs them at once.
+        tables = ", ".join(f'"{table}"' for table in db.get_tables())  # the store's own: the role may analyze those
+        db.execute_sql(f"ANALYZE {tables}")
+
     def ids_copied(self, db: Database, table: str) -> None:
         # The sequence would hand out ids the copied rows already have.
         db.execute_sql(

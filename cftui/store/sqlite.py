@@ -163,6 +163,9 @@ class SqliteEngine:
         params = ", ".join("?" * len(columns))
         db.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({params})', rows)
 
+    def after_bulk_load(self, db: Database) -> None:
+        """Nothing: the queries choose their plans without statistics on SQLite (see cftui.store.queries)."""
+
     def ids_copied(self, db: Database, table: str) -> None:
         """Nothing to do: a new row gets one more than the largest rowid."""
 
