@@ -119,9 +119,13 @@ def db(store_target):
 
 
 @pytest.fixture(autouse=True)
-def _unbound_models():
-    """A test that forgets to open a store must fail, not use the previous test's."""
+def _unbound_models(request):
+    """A test that forgets to open a store must fail, not use the previous test's.
+
+    (Benchmarks open a million-invoice store once per module, on purpose.)"""
     yield
+    if "benchmarks" in request.node.path.parts:
+        return
     from cftui.store.models import database
 
     database.initialize(None)
