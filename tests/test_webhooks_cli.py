@@ -21,7 +21,7 @@ from cftui.cli import main
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
 from cftui.sim.webhook_sender import install
-from webhook_helpers import SECRET, STORE_ID
+from webhook_helpers import SECRET, receiver_config_text
 
 
 def free_port() -> int:
@@ -34,11 +34,7 @@ def free_port() -> int:
 def setup(tmp_path, store_target, store_args):
     port = free_port()
     cfg = tmp_path / "config.toml"
-    cfg.write_text(
-        f'[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "{STORE_ID}"\n'
-        f'api_key = "k"\nwebhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n'
-        f"[webhooks]\nport = {port}\nread_timeout = 2\n"
-    )
+    cfg.write_text(receiver_config_text(port, webhooks="read_timeout = 2\n"))
     return {"config": cfg, "db": store_target, "store_args": store_args, "port": port, "tmp": tmp_path}
 
 

@@ -16,7 +16,7 @@ from cftui.store.webhook_models import VERIFIED, WebhookDelivery
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.sample import sample_fields
 from pg_server import free_port
-from webhook_helpers import SECRET, STORE_ID
+from webhook_helpers import SECRET, STORE_ID, receiver_config_text
 
 SENDERS = 8
 
@@ -67,10 +67,7 @@ async def burst(url: str, killed: asyncio.Event, proc: subprocess.Popen) -> list
 def test_a_receiver_killed_mid_burst_loses_no_answered_delivery(db, store_args, tmp_path):
     port = free_port()
     config = tmp_path / "config.toml"
-    config.write_text(
-        f'[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "{STORE_ID}"\napi_key = "k"\n'
-        f'webhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n[webhooks]\nport = {port}\n'
-    )
+    config.write_text(receiver_config_text(port))
     proc = start_listen(config, store_args, tmp_path / "first.out")
     killed = asyncio.Event()
     answered = asyncio.run(burst(f"http://127.0.0.1:{port}/webhook/main", killed, proc))

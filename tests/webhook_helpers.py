@@ -39,3 +39,11 @@ def signed(event_type: str = "InvoiceSettled", *, invoice_id: str = "INV1", stor
            secret: str = SECRET, timestamp: int = 1_760_000_000) -> tuple[bytes, str]:
     body = sample_delivery(event_type, store_id=store_id, webhook_id="WH1", timestamp=timestamp, invoice_id=invoice_id)
     return body, signing.sign(secret, body)
+
+
+def receiver_config_text(port: int, *, webhooks: str = "") -> str:
+    """A config file for a receiver subprocess (`listen`, `daemon`) of store `main`, whose API is down (port 9)."""
+    return (
+        f'[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "{STORE_ID}"\napi_key = "k"\n'
+        f'webhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n[webhooks]\nport = {port}\n{webhooks}'
+    )
