@@ -12,6 +12,7 @@ the database object.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from peewee import Database, PostgresqlDatabase
@@ -48,6 +49,9 @@ class Engine(Protocol):
 
     def inserted_id(self, cursor: Any) -> int | None:
         """The id of the row the cursor's INSERT just made; None when a conflict left it out."""
+
+    def pipeline(self, conn: Any) -> AbstractContextManager:
+        """Statements run on ``conn`` inside it may be sent together, their results read after it ends."""
 
     def lock(self, db: Database, key: str) -> None:
         """Keep other writers that lock ``key`` out until this transaction ends."""

@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -154,6 +155,9 @@ class SqliteEngine:
     def inserted_id(self, cursor: Any) -> int | None:
         """The id of the row the cursor's INSERT just made; None when it made none (a conflict ignored)."""
         return cursor.lastrowid if cursor.rowcount == 1 else None
+
+    def pipeline(self, conn: Any) -> AbstractContextManager:
+        return nullcontext()  # in-process: nothing to save by sending statements together
 
     def lock(self, db: Database, key: str) -> None:
         """Nothing to do: the transaction's BEGIN IMMEDIATE already holds the file's one write lock."""

@@ -209,7 +209,7 @@ class Recorder:
                 self._cursor = database.connection().cursor()
                 self._engine.lock(database.obj, IDS_LOCK)
                 self._to_queue.clear()
-                results = [self._insert(job.row, job.queue) for job in jobs]
+                results = self._insert_all(jobs)
                 self._queue_invoices()
                 self._prune(force=False)
         except Exception as exc:  # the database failed: each waiting request answers 5xx, BTCPay retries
@@ -220,30 +220,51 @@ class Recorder:
         self._checkpointer.wrote()
         self._resolve([(job.future, result, None) for job, result in zip(jobs, results)])
 
-    def _insert(self, row: dict[str, Any], queue: QueuedInvoice | None) -> Recorded:
+    def _insert_all(self, jobs: list[_Job]) -> list[Recorded]:
+        """Each request's row, the claim first for a verified delivery.
+
+        The statements go out together (a pipeline on PostgreSQL: one round
+        trip for the batch instead of one per request, and a shorter hold on
+        the id lock); a claim that lost becomes a duplicate row after.
+        """
+        conn = database.connection()
+        with self._engine.pipeline(conn):
+            issued = [self._issue(conn, job.row) for job in jobs]
+        return [self._settle(conn, row, cursor, job.queue) for job, (row, cursor) in zip(jobs, issued)]
+
+    def _issue(self, conn: Any, row: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         if row["verdict"] == VERIFIED:
             # The unique claim index turns a second `verified` row for the same
-            # originalDeliveryId into a no-op (rowcount 0): it is then a duplicate.
-            cursor = self._cursor.execute(self._sql.claim, self._sql.params(row))
-            row_id = self._engine.inserted_id(cursor)
-            if row_id is not None:
-                if queue is not None:
-                    self._queue(queue)
-                return Recorded(row_id, VERIFIED, row["reason"])
-            row = {
-                **row,
-                "verdict": DUPLICATE,
-                "reason": f"originalDeliveryId {row['original_delivery_id']} was already received",
-                "processed": False,
-                "process_result": None,
-            }
-        if row["verdict"] not in ACCEPTED_VERDICTS:
-            self._rejected_since_prune += 1
-            body = row.get("body")
-            if body is not None and len(body) > REJECTED_BODY_BYTES:
-                row = {**row, "body": body[:REJECTED_BODY_BYTES]}
-        cursor = self._cursor.execute(self._sql.insert, self._sql.params(row))
-        return Recorded(self._engine.inserted_id(cursor), row["verdict"], row["reason"])
+            # originalDeliveryId into a no-op (no id): it is then a duplicate.
+            sql = self._sql.claim
+        else:
+            row = self._bounded(row)
+            sql = self._sql.insert
+        cursor = conn.cursor()
+        cursor.execute(sql, self._sql.params(row))
+        return row, cursor
+
+    def _settle(self, conn: Any, row: dict[str, Any], cursor: Any, queue: QueuedInvoice | None) -> Recorded:
+        row_id = self._engine.inserted_id(cursor)
+        if row["verdict"] != VERIFIED:
+            return Recorded(row_id, row["verdict"], row["reason"])
+        if row_id is not None:
+            if queue is not None:
+                self._queue(queue)
+            return Recorded(row_id, VERIFIED, row["reason"])
+        reason = f"originalDeliveryId {row['original_delivery_id']} was already received"
+        duplicate = {**row, "verdict": DUPLICATE, "reason": reason, "processed": False, "process_result": None}
+        cursor = conn.cursor()
+        cursor.execute(self._sql.insert, self._sql.params(duplicate))
+        return Recorded(self._engine.inserted_id(cursor), DUPLICATE, reason)
+
+    def _bounded(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A rejected request's row, its body cut to REJECTED_BODY_BYTES (counted for pruning)."""
+        if row["verdict"] in ACCEPTED_VERDICTS:
+            return row
+        self._rejected_since_prune += 1
+        body = row.get("body")
+        return {**row, "body": body[:REJECTED_BODY_BYTES]} if body is not None and len(body) > REJECTED_BODY_BYTES else row
 
     def _queue(self, queue: QueuedInvoice) -> None:
         store_pk = self._store_pks.get(queue.store.name)
