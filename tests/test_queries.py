@@ -304,3 +304,12 @@ def test_prefix_successor():
     assert prefix_successor("a\U0010ffff") == "b"
     assert prefix_successor("\U0010ffff") is None
     assert prefix_successor("\ud7ff") == "\ue000"
+
+
+def test_a_known_count_gives_the_same_pages_without_counting_again(samples, monkeypatch):
+    for f in FILTERS:
+        total = queries.count_invoices(f)
+        want = pks(queries.page_invoices(f, sort="amount", limit=37))
+        monkeypatch.setattr(queries, "count_invoices", lambda *a, **k: pytest.fail("counted again"))
+        assert pks(queries.page_invoices(f, sort="amount", limit=37, total=total)) == want
+        monkeypatch.undo()
