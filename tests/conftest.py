@@ -32,8 +32,24 @@ def pytest_ignore_collect(collection_path, config):
 ENGINES = ("sqlite", "postgresql")
 
 
+def _postgresql_reachable() -> bool:
+    """A server is named, or can be started here (or CI insists: then a missing one fails the tests)."""
+    import pg_server
+
+    return bool(os.environ.get(pg_server.ENV_URL)) or pg_server.find_bin() is not None or (
+        os.environ.get(pg_server.ENV_REQUIRE) == "1"
+    )
+
+
+def _on_postgresql(item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    return (callspec is not None and callspec.params.get("engine_name") == "postgresql") or (
+        "pg_server_url" in getattr(item, "fixturenames", ())
+    )
+
+
 def pytest_report_header(config):
-    """One line saying where the PostgreSQL variants of the tests run (or how to run them)."""
+    """Where the PostgreSQL variants of the tests run."""
     import pg_server
 
     if os.environ.get(pg_server.ENV_URL):
@@ -41,7 +57,24 @@ def pytest_report_header(config):
 
         return f"postgresql: {masked(os.environ[pg_server.ENV_URL])} ({pg_server.ENV_URL})"
     found = pg_server.find_bin()
-    return f"postgresql: a throwaway server from {found}" if found else pg_server.HOW_TO
+    return f"postgresql: a throwaway server from {found}" if found else None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without PostgreSQL its variants are left out (counted as deselected), and one line at the end says why."""
+    if _postgresql_reachable():
+        return
+    left_out = [item for item in items if _on_postgresql(item)]
+    if left_out:
+        items[:] = [item for item in items if not _on_postgresql(item)]
+        config.hook.pytest_deselected(items=left_out)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if not _postgresql_reachable():
+        import pg_server
+
+        terminalreporter.write_line(pg_server.HOW_TO)
 
 
 @pytest.fixture(scope="session")

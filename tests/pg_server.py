@@ -8,8 +8,9 @@ Where the server comes from (:func:`test_server_url`), first match:
 2. ``initdb`` on PATH or in ``/usr/lib/postgresql/*/bin``: a cluster in a
    temporary folder, started for the session and removed at its end (as the
    ``postgres`` user when running as root, which initdb refuses).
-3. Neither: the PostgreSQL variants of the tests skip with one line saying
-   this, or fail when ``CFTUI_REQUIRE_PG=1`` (CI).
+3. Neither: the PostgreSQL variants of the tests are left out (deselected),
+   and one line at the end of the run says how to run them; with
+   ``CFTUI_REQUIRE_PG=1`` (CI) they run and fail instead.
 
 Each test gets a schema of its own (owned by the test role, exactly what the
 README grants a production role), so parallel workers never meet.
@@ -37,8 +38,8 @@ ENV_URL = "CFTUI_TEST_PG_URL"
 ENV_REQUIRE = "CFTUI_REQUIRE_PG"
 ROLE = "cftui_test"
 HOW_TO = (
-    f"PostgreSQL tests skipped: no server. Install PostgreSQL (initdb) or set {ENV_URL}="
-    "postgresql://user:pass@host:port/db (a database where that role may create schemas; CREATEDB)."
+    f"The PostgreSQL variants of the tests did not run (deselected): no server. Install PostgreSQL (initdb) or set "
+    f"{ENV_URL}=postgresql://user:pass@host:port/db (a database where that role may create schemas; CREATEDB)."
 )
 # Test-only server settings: nothing here must survive a crash, so skip the fsyncs.
 FAST = ("-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
