@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from urllib.parse import urlparse
 import platformdirs
 
 from cftui.errors import ConfigError
+from cftui.private_files import shared_mode, write_private
 from cftui.store import location
 
 APP_NAME = "cftui"
@@ -112,25 +112,42 @@ class StoreConfig:
     webhook_id: str | None = None
     verify_tls: bool = True
     timeout: int = 30
+    # Crowdfund apps (ids) whose BTCPay setting "count all invoices created on the store as
+    # part of the goal" is on. The Greenfield API does not expose it, so the config says so.
+    crowdfund_all_invoices: tuple[str, ...] = ()
 
     def resolve_api_key(self) -> Secret | None:
         """The key from ``api_key``, else the env var, else the file."""
         if self.api_key:
             return self.api_key
         if self.api_key_env:
-            value = os.environ.get(self.api_key_env, "").strip()
-            return Secret(value) if value else None
+            return self._outside_key(os.environ.get(self.api_key_env, ""), f"environment variable {self.api_key_env}")
         if self.api_key_file:
             path = Path(self.api_key_file).expanduser()
             try:
-                value = path.read_text(encoding="utf-8").strip()
+                text = path.read_text(encoding="utf-8")
             except OSError as exc:
                 raise ConfigError(
                     f"Store '{self.name}': cannot read api_key_file {path}: {exc.strerror}.",
                     hint="Fix the path or use api_key / api_key_env.",
                 ) from None
-            return Secret(value) if value else None
+            except UnicodeDecodeError:
+                raise ConfigError(
+                    f"Store '{self.name}': api_key_file {path} is not UTF-8 text.",
+                    hint="It should hold the API key alone, as BTCPay shows it.",
+                ) from None
+            return self._outside_key(text, f"api_key_file {path}")
         return None
+
+    def _outside_key(self, text: str, where: str) -> Secret | None:
+        """A key from the environment or a file: the newline and spaces around it are dropped."""
+        value = text.strip()
+        if value and not is_header_safe(value):
+            raise ConfigError(
+                f"Store '{self.name}': the API key in {where} has spaces or control characters inside it.",
+                hint="It should hold the API key alone, as BTCPay shows it.",
+            )
+        return Secret(value) if value else None
 
     def require_api_key(self) -> Secret:
         key = self.resolve_api_key()
@@ -399,36 +416,127 @@ def _coerce(value: Any, hint: Any, key: str, where: str) -> Any:
     return value
 
 
+# (lowest, highest) allowed for every integer key. Upper bounds keep values
+# usable (a sleep of 2**63 s overflows) and catch a slipped digit.
+DAY = 86_400
+RANGES: dict[str, tuple[int, int]] = {
+    "btcpay.timeout": (1, 3600),
+    "sync.interval": (1, 7 * DAY),
+    "sync.page_size": (1, 1000),
+    "sync.overlap": (0, 365 * DAY),
+    "sync.concurrency": (1, 64),
+    "sync.retry_budget": (0, DAY),
+    "webhooks.port": (1, 65535),
+    "webhooks.max_body_bytes": (1, 100 * 1024 * 1024),
+    "webhooks.read_timeout": (1, 3600),
+    "webhooks.rejected_retention": (0, 10_000_000),
+    "webhooks.rate_limit": (1, 1_000_000),
+    "angor.timeout": (1, 3600),
+    "ui.page_size": (1, 10_000),
+}
+STORE_NAME_MAX = 64
+# Characters a store name may not hold: it is a segment of the webhook URL /webhook/<name>.
+_NOT_IN_NAMES = frozenset('/?#%\\"<>`^{}|[]')
+
+
+def check_range(key: str, value: int, shown_key: str | None = None) -> str | None:
+    """Why ``value`` is outside the range of ``key`` (see :data:`RANGES`), or None."""
+    low, high = RANGES[key]
+    if low <= value <= high:
+        return None
+    return f"'{shown_key or key}' must be between {low} and {high}, not {value}"
+
+
+def store_name_problem(name: str) -> str | None:
+    if not name:
+        return "must not be empty"
+    if len(name) > STORE_NAME_MAX:
+        return f"must be at most {STORE_NAME_MAX} characters (it is {len(name)})"
+    if any(not c.isprintable() or c.isspace() or c in _NOT_IN_NAMES for c in name):
+        return (
+            "may hold letters, digits and - _ . ~ but no spaces, control characters or "
+            "/ ? # % \\ \" < > ` ^ { } | [ ] (it is part of the webhook URL /webhook/<name>)"
+        )
+    return None
+
+
+def url_problem(url: str, schemes: tuple[str, ...]) -> str | None:
+    """Why ``url`` is not a usable URL with one of ``schemes``, or None."""
+    wanted = " or ".join(f"{scheme}://" for scheme in schemes)
+    try:
+        parsed = urlparse(url)
+        port = parsed.port  # raises for a port out of range
+    except ValueError as exc:
+        return f"is not a valid URL ({exc}): {url!r}"
+    if parsed.scheme not in schemes or not parsed.hostname:
+        kind = "an http(s) URL" if schemes == ("http", "https") else f"a {wanted} URL"
+        return f"must be {kind}, not {url!r}"
+    if port == 0:
+        return f"has port 0, which cannot be reached: {url!r}"
+    return None
+
+
 def _check_values(config: Config, where: str) -> None:
     for i, store in enumerate(config.btcpay):
-        if not store.name or "/" in store.name or store.name.strip() != store.name:
-            raise ConfigError(f"{where}: 'btcpay[{i}].name' must be a non-empty name without '/' or spaces at the ends.")
-        parsed = urlparse(store.url)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ConfigError(f"{where}: 'btcpay[{i}].url' must be an http(s) URL, not {store.url!r}.")
-        if not store.store_id:
-            raise ConfigError(f"{where}: 'btcpay[{i}].store_id' is empty.")
-        given = [k for k in ("api_key", "api_key_env", "api_key_file") if getattr(store, k)]
-        if len(given) > 1:
-            raise ConfigError(f"{where}: store '{store.name}' sets {' and '.join(given)}; set only one.")
-    positive = [
-        ("sync.interval", config.sync.interval),
-        ("sync.page_size", config.sync.page_size),
-        ("sync.concurrency", config.sync.concurrency),
-        ("webhooks.port", config.webhooks.port),
-        ("webhooks.max_body_bytes", config.webhooks.max_body_bytes),
-        ("ui.page_size", config.ui.page_size),
-    ]
-    for key, value in positive:
-        if value <= 0:
-            raise ConfigError(f"{where}: '{key}' must be greater than 0, not {value}.")
-    if config.sync.page_size > 1000:
-        raise ConfigError(f"{where}: 'sync.page_size' must be at most 1000, not {config.sync.page_size}.")
+        _check_store(store, f"btcpay[{i}]", where)
+    sections = {"sync": config.sync, "webhooks": config.webhooks, "angor": config.angor, "ui": config.ui}
+    for key in RANGES:
+        section, name = key.split(".")
+        if section in sections:
+            problem = check_range(key, getattr(sections[section], name))
+            if problem:
+                raise ConfigError(f"{where}: {problem}.")
     if config.angor.network not in NETWORKS:
         raise ConfigError(f"{where}: 'angor.network' must be one of {', '.join(NETWORKS)}, not {config.angor.network!r}.")
+    for relay in config.angor.relays:
+        problem = url_problem(relay, ("ws", "wss"))
+        if problem:
+            raise ConfigError(f"{where}: each of 'angor.relays' {problem}.")
+    for key in ("indexer_url", "esplora_url"):
+        value = getattr(config.angor, key)
+        problem = url_problem(value, ("http", "https")) if value else None
+        if problem:
+            raise ConfigError(f"{where}: 'angor.{key}' {problem}.")
     if config.ui.chart not in ("braille", "block"):
         raise ConfigError(f"{where}: 'ui.chart' must be \"braille\" or \"block\", not {config.ui.chart!r}.")
     problem = location.check(config.db.url, where="'store.url'") if config.db.url else None
+    if problem:
+        raise ConfigError(f"{where}: {problem}.")
+
+
+def is_header_safe(value: str) -> bool:
+    """Whether ``value`` can go into an HTTP header as it is: printable ASCII without spaces."""
+    return value.isascii() and value.isprintable() and not any(c.isspace() for c in value)
+
+
+def _check_secrets(store: StoreConfig, section: str, where: str) -> None:
+    """Inline secrets are used exactly as written, so whitespace at an end is refused, not guessed away."""
+    for key in ("api_key", "webhook_secret"):
+        secret = getattr(store, key)
+        value = secret.reveal() if secret else ""
+        if value != value.strip():
+            raise ConfigError(
+                f"{where}: '{section}.{key}' has leading/trailing whitespace; remove it "
+                "(keys and secrets from BTCPay have none, and cftui uses the value exactly as written)."
+            )
+        if key == "api_key" and value and not is_header_safe(value):
+            raise ConfigError(f"{where}: '{section}.api_key' has spaces or control characters inside it.")
+
+
+def _check_store(store: StoreConfig, section: str, where: str) -> None:
+    problem = store_name_problem(store.name)
+    if problem:
+        raise ConfigError(f"{where}: '{section}.name' {problem}.")
+    problem = url_problem(store.url, ("http", "https"))
+    if problem:
+        raise ConfigError(f"{where}: '{section}.url' {problem}.")
+    if not store.store_id:
+        raise ConfigError(f"{where}: '{section}.store_id' is empty.")
+    given = [k for k in ("api_key", "api_key_env", "api_key_file") if getattr(store, k)]
+    if len(given) > 1:
+        raise ConfigError(f"{where}: store '{store.name}' sets {' and '.join(given)}; set only one.")
+    _check_secrets(store, section, where)
+    problem = check_range("btcpay.timeout", store.timeout, f"{section}.timeout")
     if problem:
         raise ConfigError(f"{where}: {problem}.")
 
@@ -454,7 +562,8 @@ def to_dict(config: Config, *, reveal: bool) -> dict[str, Any]:
 
     data: dict[str, Any] = {}
     if config.btcpay:
-        data["btcpay"] = [section(s) for s in config.btcpay]
+        # An empty list (crowdfund_all_invoices) is left out rather than written into every store.
+        data["btcpay"] = [{k: v for k, v in section(s).items() if v != []} for s in config.btcpay]
     for name in ("sync", "webhooks", "angor", "ui"):
         data[name] = section(getattr(config, name))
     data["store"] = section(config.db)
@@ -502,21 +611,15 @@ def save(config: Config, path: Path) -> None:
     write_private(path, tomlkit.dumps(document))
 
 
-def write_private(path: Path, text: str) -> None:
-    """Atomically write a file only its owner can read (0600)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def shared_config_warning(path: Path | None) -> str | None:
+    """One sentence if the config file holding the secrets can be read by other users, else None."""
+    mode = shared_mode(path) if path is not None else None
+    if mode is None:
+        return None
+    return (
+        f"{path} can be read by other users (mode {mode:o}), and it holds your API keys and webhook secrets: "
+        f"run `chmod 600 {path}`."
+    )
 
 
 def masked_text(config: Config) -> str:
@@ -539,6 +642,7 @@ STARTER = """\
 # webhook_secret = "..."              # set by `cftui webhook register`, or copy it from BTCPay
 # verify_tls = true
 # timeout = 30                        # seconds per request
+# crowdfund_all_invoices = []         # ids of crowdfund apps that count every store invoice (see README)
 
 [sync]
 interval = 300        # seconds between automatic syncs

@@ -87,7 +87,9 @@ class Demo:
             webhook_secret = secrets.token_urlsafe(16)
             urls[sim_store.store_id] = f"http://127.0.0.1:{webhook_port}/webhook/{name}"
             webhook_secrets[sim_store.store_id] = webhook_secret
-            stores.append((name, sim_store.store_id, webhook_secret))
+            # The one goal setting Greenfield does not show: the demo's config names those apps, as a user's would.
+            all_invoices = tuple(app.app_id for app in sim_store.crowdfunds if app.tag_all_invoices)
+            stores.append((name, sim_store.store_id, webhook_secret, all_invoices))
         # The sender's routes must be on the app before it starts.
         sender = attach(thread.sim, urls, webhook_secrets, demo=True)
         # Their ids let the Webhooks tab show BTCPay's own delivery list (key b).
@@ -105,8 +107,9 @@ class Demo:
                     api_key=Secret(api_key),
                     webhook_secret=Secret(webhook_secret),
                     webhook_id=webhook_ids[store_id],
+                    crowdfund_all_invoices=all_invoices,
                 )
-                for name, store_id, webhook_secret in stores
+                for name, store_id, webhook_secret, all_invoices in stores
             ),
             # Short interval: the demo is live, and the simulator is local.
             sync=SyncConfig(interval=20, page_size=500),

@@ -18,7 +18,7 @@ class ExitCode:
     CONFIG = 3  # config file missing, unreadable or invalid
     AUTH = 4  # API key rejected or missing a permission
     UNREACHABLE = 5  # server unreachable, or kept failing after retries
-    DATA = 6  # a record or file did not fit what was expected
+    DATA = 6  # a record, file or store that cannot be used (damaged, newer schema, read-only, disk full)
     INTERRUPTED = 130
 
 
@@ -36,6 +36,12 @@ class CftuiError(Exception):
         if self.hint:
             return f"{self.message} {self.hint}"
         return self.message
+
+
+class UsageError(CftuiError):
+    """A command-line argument that cannot be used: a bad date, status, store name, path or theme."""
+
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(CftuiError):

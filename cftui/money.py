@@ -8,13 +8,16 @@ never used for money anywhere in cftui.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Context, Decimal, InvalidOperation
 
 SATS_PER_BTC = 100_000_000
+MSAT_PER_SAT = 1000
 E8 = Decimal(100_000_000)
 # Largest value an e8 integer may hold in a signed 64-bit column, with room
 # for sums of many such values.
 _MAX_E8_ABS = 10**17
+# Scaling by a power of ten must never round (the default context keeps 28 digits).
+_EXACT = Context(prec=1000)
 
 
 class AmountError(ValueError):
@@ -53,12 +56,24 @@ def parse_decimal(value: object, *, field: str = "amount") -> Decimal:
 
 def to_e8(value: Decimal, *, field: str = "amount") -> int:
     """Decimal to integer units of 1e-8, refusing any loss of precision."""
-    scaled = value * E8
-    integral = scaled.to_integral_value(rounding=ROUND_DOWN)
+    return _to_units(value, 8, field)
+
+
+def to_msat(value: Decimal, *, field: str = "amount") -> int:
+    """A BTC decimal to integer millisatoshis (units of 1e-11), refusing any loss of precision.
+
+    Lightning amounts are msat (BTCPay's LightMoney), so nothing real is finer.
+    """
+    return _to_units(value, 11, field) if value.as_tuple().exponent < -8 else to_e8(value, field=field) * MSAT_PER_SAT
+
+
+def _to_units(value: Decimal, places: int, field: str) -> int:
+    scaled = value.scaleb(places, context=_EXACT)
+    integral = scaled.to_integral_value(rounding=ROUND_DOWN, context=_EXACT)
     if scaled != integral:
-        raise AmountError(f"{field} {value} has more than 8 decimal places")
+        raise AmountError(f"{field} {value} has more than {places} decimal places")
     result = int(integral)
-    if abs(result) > _MAX_E8_ABS:
+    if abs(result) > _MAX_E8_ABS * 10 ** (places - 8):
         raise AmountError(f"{field} {value} is out of range")
     return result
 
@@ -79,6 +94,13 @@ def e8_to_decimal(units: int) -> Decimal:
 def format_sats(sats: int) -> str:
     """12345678 -> '12,345,678 sat'."""
     return f"{sats:,} sat"
+
+
+def format_msat(msat: int) -> str:
+    """Millisatoshis as sats, with the msat only when there are any: '15,385.123 sat', '15,385 sat'."""
+    sats, rest = divmod(abs(msat), MSAT_PER_SAT)
+    sign = "-" if msat < 0 else ""
+    return f"{sign}{sats:,}.{rest:03d} sat" if rest else f"{sign}{sats:,} sat"
 
 
 def format_btc(sats: int) -> str:

@@ -97,8 +97,9 @@ def test_invoice_fields_are_exact():
     assert record.btc_paid_sats == 42_000
     chain, ln = record.payment_methods
     assert (chain.method, chain.due_sats, chain.fee_sats, chain.rate) == ("BTC-CHAIN", -100, 100, "60000.00")
-    assert [p.value_sats for p in chain.payments] == [10_000, 20_000]
-    assert ln.due_sats is None and ln.payments[0].value_sats == 12_000
+    assert [(p.value, p.value_msat, p.fee, p.fee_msat) for p in chain.payments] == [
+        ("0.00010000", 10_000_000, "0.00000100", 100_000), ("0.00020000", 20_000_000, "0", 0)]
+    assert ln.due_sats is None and (ln.payments[0].value, ln.payments[0].value_msat) == ("0.00012", 12_000_000)
 
 
 def test_metadata_numbers_stay_exact_json_numbers():
@@ -189,3 +190,54 @@ def test_fast_amount_path_agrees_with_decimal(text):
         assert _decimal_text(text, "amount", "x")[1] == slow
     except RecordError:
         assert slow is None
+
+
+def _lightning_method(*, value: str, fee: str, rate: str = "60000.00", paid: str = "0.00015386") -> dict:
+    return {
+        "paymentMethodId": "BTC-LN", "currency": "BTC", "destination": "lnbc1...", "paymentLink": "",
+        "rate": rate, "paymentMethodPaid": paid, "totalPaid": paid, "due": "0", "amount": paid,
+        "paymentMethodFee": "0.00000001", "activated": True, "additionalData": {},
+        "payments": [{"id": "ef" * 32, "receivedDate": 1_700_000_300, "value": value, "fee": fee,
+                      "status": "Settled", "destination": "lnbc1..."}],
+    }
+
+
+def test_lightning_msat_value_and_fee_keep_the_invoice_and_their_exact_text():
+    """B1: LNURL, Lightning-address and top-up payments carry msat (11 decimals); a provider's
+    tweak fee (LightningLikePaymentHandler.cs) is msat too, and may be negative."""
+    for value, fee, value_msat, fee_msat in [
+        ("0.00015385123", "0", 15_385_123, 0),
+        ("0.00015385877", "0.00000000877", 15_385_877, 877),
+        ("0.00015384123", "-0.00000000877", 15_384_123, -877),
+    ]:
+        record = parse_invoice(invoice_json(), payment_methods=[_lightning_method(value=value, fee=fee)])
+        [payment] = record.payment_methods[0].payments
+        assert (payment.value, payment.value_msat, payment.fee, payment.fee_msat) == (value, value_msat, fee, fee_msat)
+        # BTC paid is still paymentMethodPaid (rounded up to whole sats upstream).
+        assert record.btc_paid_sats == 15_386
+
+
+def test_a_btc_payment_finer_than_a_millisatoshi_is_refused():
+    with pytest.raises(RecordError) as caught:
+        parse_invoice(invoice_json(), payment_methods=[_lightning_method(value="0.000153851234", fee="0")])
+    assert caught.value.reason == "payment value is not an exact BTC amount"
+
+
+@pytest.mark.parametrize(
+    "rate",
+    ["65000.123456789",  # a high-precision feed
+     "0.0000153846153846153846153846",  # an inverse pair: 1 / x (RateRules.cs)
+     "65002.6000026000026000026000026",  # 1 / 0.0000153840 at 28 significant digits
+     "64351.62500",  # a spread: bid × (1 - 0.005), scale kept
+     "6.5E+4"],  # an exponent (never written by .NET, but a decimal all the same)
+)
+def test_a_rate_of_any_precision_keeps_the_invoice_and_its_exact_text(rate):
+    """B2: the rate is informational; it is kept as written, whatever its precision."""
+    record = parse_invoice(invoice_json(), payment_methods=[_lightning_method(value="0.00015386", fee="0", rate=rate)])
+    assert record.payment_methods[0].rate == rate
+
+
+def test_a_rate_that_is_not_a_decimal_is_still_refused():
+    with pytest.raises(RecordError) as caught:
+        parse_invoice(invoice_json(), payment_methods=[_lightning_method(value="0.00015386", fee="0", rate="fast")])
+    assert caught.value.reason == "rate is not a decimal"

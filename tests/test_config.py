@@ -74,7 +74,7 @@ def test_loads_every_section(tmp_path):
         ("[[btcpay]]\nname = \"a\"\nurl = \"https://x\"\n", "'btcpay[0]' needs 'store_id'"),
         ("[[btcpay]]\nname = \"a\"\nurl = \"ftp://x\"\nstore_id = \"s\"\n", "'btcpay[0].url' must be an http(s) URL"),
         ("[angor]\nnetwork = \"Testnet\"\n", "'angor.network' must be one of Main, Angornet"),
-        ("[sync]\npage_size = 0\n", "'sync.page_size' must be greater than 0"),
+        ("[sync]\npage_size = 0\n", "'sync.page_size' must be between 1 and 1000, not 0"),
         ("[ui.keymap]\nsync_now = 3\n", "'ui.keymap' must be a table of strings"),
         ("not toml = = 1", "is not valid TOML"),
     ],
@@ -192,3 +192,16 @@ def test_secrets_from_env_and_file_are_redacted_from_logs(tmp_path, monkeypatch)
     written = log_file.read_text()
     assert "keys" in written
     assert "secret-123456" not in written and "secret-abcdef" not in written and "secret-999" not in written
+
+
+def test_crowdfund_all_invoices_round_trips_and_is_left_out_when_empty(tmp_path):
+    path = write(tmp_path, GOOD)
+    config = cfg.load(path)
+    assert config.store("main").crowdfund_all_invoices == ()
+    named = cfg.StoreConfig(name="third", url="https://t", store_id="T", api_key=cfg.Secret("k"),
+                            crowdfund_all_invoices=("AppX1", "AppY2"))
+    cfg.save(cfg.with_store(config, named), path)
+    assert path.read_text().count("crowdfund_all_invoices") == 1  # empty lists are not written into every store
+    assert cfg.load(path).store("third").crowdfund_all_invoices == ("AppX1", "AppY2")
+    with pytest.raises(ConfigError, match=r"btcpay\[0\]\.crowdfund_all_invoices' must be an array of strings"):
+        cfg.from_dict({"btcpay": [{"name": "m", "url": "https://x", "store_id": "s", "crowdfund_all_invoices": "AppX1"}]})

@@ -32,3 +32,12 @@ def test_demo_stores_carry_their_webhook_ids_so_btcpays_delivery_list_can_be_rea
             assert store.webhook_id and store.webhook_secret
             # A wrong id would be a 404 from BTCPay's API (the simulator's): the list must be readable.
             assert isinstance(asyncio.run(btcpay_deliveries(store)), list)
+
+
+def test_the_demo_config_names_the_apps_that_count_every_store_invoice(tmp_path):
+    """The one goal setting Greenfield does not show comes from the config, as it would for a user."""
+    with Demo(db_path=tmp_path / "demo.sqlite3", invoices=50, live=False) as demo:
+        saved = config_mod.load(demo.config_path)
+        for store in saved.btcpay:
+            assert len(store.crowdfund_all_invoices) == 1
+        assert saved.btcpay == demo.config.btcpay

@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from cftui.money import btc_to_sats
+from cftui.money import btc_to_sats, to_msat
 from cftui.sim import SimApiKey, SimulatorThread, default_config, lifecycle
 from cftui.sim.generator import expected_btc_paid_sats, expected_paid_amount
 
@@ -226,7 +226,9 @@ def test_btc_figures_are_exact_and_total_paid_double_counts(sim):
         assert paid == expected_btc_paid_sats(gen, i)
         assert Decimal(inv["paidAmount"]) == expected_paid_amount(gen, i)
         for method in inv["paymentMethods"]:
-            assert sum(btc_to_sats(p["value"]) for p in method["payments"]) == btc_to_sats(method["paymentMethodPaid"])
+            # Lightning values carry msat; the method's total is rounded up to whole sats (Coins(…, 8)).
+            paid_msat = sum(to_msat(Decimal(p["value"])) for p in method["payments"])
+            assert -(-paid_msat // 1000) == btc_to_sats(method["paymentMethodPaid"])
             assert btc_to_sats(method["due"]) == btc_to_sats(method["amount"]) - btc_to_sats(method["totalPaid"])
         if all(btc_to_sats(m["paymentMethodPaid"]) > 0 for m in inv["paymentMethods"]):
             both_methods += 1
@@ -261,11 +263,45 @@ def test_realistic_mix(sim):
             for payment in method["payments"]:
                 if method["paymentMethodId"] == "BTC-CHAIN":
                     assert re.fullmatch(r"[0-9a-f]{64}-\d+", payment["id"])
+                    assert re.fullmatch(r"\d+\.\d{8}", payment["value"])  # NBitcoin Money: whole sats
                 else:
                     assert re.fullmatch(r"[0-9a-f]{64}", payment["id"])
-                assert re.fullmatch(r"\d+\.\d{8}", payment["value"])
+                    assert re.fullmatch(r"\d+(\.\d{0,10}[1-9])?", payment["value"])  # LightMoney: msat, no zeros
         assert inv["checkoutLink"].endswith(f"/i/{inv['id']}")
     assert Counter(inv["currency"] for inv in listed).keys() == {"USD", "EUR", "JPY", "BTC"}
+
+
+def test_the_default_data_carries_the_edge_shapes_a_real_server_sends(sim):
+    """Shapes from upstream's source, not from our parser: Lightning values and fee tweaks in msat
+    (LightningListener.cs, LightningLikePaymentHandler.cs), long rates from an inverse pair and a
+    spread (RateRules.cs), crowdfund invoices partly paid then expired, overpaid and marked, and
+    the apps' goal settings as Greenfield shows them."""
+    _, config, client = sim
+    store_id = config.stores[0].store_id
+    listed = invoices(client, store_id, includeArchived="true", includePaymentMethods="true")
+    payments = [(m, p) for inv in listed for m in inv["paymentMethods"] for p in m["payments"]]
+    decimals = lambda text: len(text.partition(".")[2])  # noqa: E731
+    msat_values = [p["value"] for m, p in payments if m["paymentMethodId"] == "BTC-LN" and decimals(p["value"]) > 8]
+    msat_fees = [p["fee"] for _, p in payments if decimals(p["fee"]) > 8]
+    assert len(msat_values) >= 20 and len(msat_fees) >= 5, (len(msat_values), len(msat_fees))
+    assert any(fee.startswith("-") for fee in msat_fees)  # a BOLT11 for less than asked: a negative tweak
+    topups = [inv for inv in listed if inv["type"] == "TopUp" and any(
+        decimals(p["value"]) > 8 for m in inv["paymentMethods"] for p in m["payments"])]
+    assert topups  # amountless BOLT11s paid whatever msat the wallet sent
+    rates = {inv["currency"]: m["rate"] for inv in listed for m in inv["paymentMethods"]}
+    assert len(Decimal(rates["EUR"]).as_tuple().digits) == 28  # 1 / x, as .NET divides
+    assert decimals(rates["USD"]) == 5  # bid × 0.995: the scales add, trailing zeros kept
+    assert rates["BTC"] == "1" and decimals(rates["JPY"]) == 0
+    mine = {app.app_id for app in config.stores[0].crowdfunds}
+    shapes = Counter((inv["status"], inv["additionalStatus"]) for inv in listed
+                     if re.search(r"/apps/([^/]+)/crowdfund", inv["metadata"].get("orderUrl", ""))
+                     and inv["metadata"]["orderUrl"].split("/apps/")[1].split("/")[0] in mine)
+    for shape in [("Expired", "PaidPartial"), ("Settled", "PaidOver"), ("Settled", "Marked"), ("Invalid", "Marked"),
+                  ("Expired", "PaidLate")]:
+        assert shapes[shape] > 0, shape
+    settings = [client.get(f"/api/v1/apps/crowdfund/{app_id}").json() for app_id in sorted(mine)]
+    goals = {(s["resetEvery"], s["resetEveryAmount"], s["enforceTargetAmount"]) for s in settings}
+    assert goals == {("Never", 1, False), ("Month", 1, False), ("Never", 1, True)}
 
 
 def test_unaccounted_payments_only_on_request(sim):

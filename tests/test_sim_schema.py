@@ -19,8 +19,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from cftui.sim import SimulatorThread, default_config
 
-CONTRACTS = Path(__file__).resolve().parents[1].parent / "shared" / "contracts"
-BTCPAY_SPEC = CONTRACTS / "btcpay"
+# BTCPay's OpenAPI fragments, copied from upstream (tests/data/btcpay/SOURCE.txt names the commit and licence).
+BTCPAY_SPEC = Path(__file__).resolve().parent / "data" / "btcpay"
 NOW = 1_780_000_000
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 
@@ -29,8 +29,7 @@ def _spec_files() -> list[Path]:
     files = sorted(BTCPAY_SPEC.glob("swagger.template*.json"))
     if not files:
         pytest.fail(
-            f"BTCPay OpenAPI files not found in {BTCPAY_SPEC}: the tests need the shared contracts "
-            "folder next to the repository (…/shared/contracts/btcpay/swagger.template*.json)."
+            f"BTCPay OpenAPI files not found in {BTCPAY_SPEC} (see SOURCE.txt there for where they come from)."
         )
     return files
 

@@ -131,3 +131,30 @@ def test_a_lost_listening_connection_reports_everything_once_it_is_back(db):
         assert reported == {INVOICES, WEBHOOKS, ANGOR}  # anything may have changed meanwhile
     finally:
         feed.close()
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])
+def test_a_table_a_later_migration_adds_notifies_too(store_target):
+    """The retry list came with schema 7: a store upgraded to it gets its trigger like every other table."""
+    from cftui.store.changes import notifying_tables
+    from cftui.store.db import open_database
+    from cftui.store.models import SkippedInvoice
+    from test_migrations import _as_version
+
+    db = open_database(store_target)
+    _as_version(db, 6)
+    db.close()
+    db = open_database(store_target)
+    triggered = {table for (table,) in db.execute_sql(
+        "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "WHERE c.relnamespace = current_schema()::regnamespace AND NOT t.tgisinternal")}  # fmt: skip
+    assert "skipped_invoice" in notifying_tables() and triggered == set(notifying_tables())
+    store = ensure_store(STORE)
+    feed = open_feed()
+    try:
+        feed.changes()
+        elsewhere(lambda: SkippedInvoice.create(store=store, invoice_id="I1", reason="bad amount", skipped_time=1))
+        assert seen_within(feed, {INVOICES}) == {INVOICES}
+    finally:
+        feed.close()
+        db.close()

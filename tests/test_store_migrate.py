@@ -19,7 +19,15 @@ from cftui.store import copy, queries
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 from cftui.store.db import ALL_MODELS, open_database
 from cftui.store.filters import InvoiceFilter
-from cftui.store.models import Invoice, InvoicePaymentMethod, Payment, PendingInvoice, SyncState, database
+from cftui.store.models import (
+    Invoice,
+    InvoicePaymentMethod,
+    Payment,
+    PendingInvoice,
+    SkippedInvoice,
+    SyncState,
+    database,
+)
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.store.writer import ensure_store, upsert_invoices
 from test_writer import make_record
@@ -40,13 +48,18 @@ def _more_than_invoices() -> None:
             ' "rate", "amount_sats", "paid_sats", "due_sats", "fee_sats", "activated") VALUES (?,?,?,?,?,?,?,?,?,?,?)',
             methods,
         )
-        payments = [(pk, "BTC-CHAIN", f"{pk:064x}-1", sats, 110, "Settled", 1_760_000_000 + pk, None)
+        # Lightning values in msat, and a negative msat fee tweak: text and integers must both survive.
+        payments = [(pk, "BTC-LN", f"{pk:064x}-1", f"0.{sats:08d}123", sats * 1000 + 123, "-0.00000000001", -1,
+                     "Settled", 1_760_000_000 + pk, None)
                     for pk, sats in invoices if sats]  # fmt: skip
         database.cursor().executemany(
-            'INSERT INTO "payment" ("invoice_id", "method", "payment_id", "value_sats", "fee_sats", "status",'
-            ' "received_time", "destination") VALUES (?,?,?,?,?,?,?,?)',
+            'INSERT INTO "payment" ("invoice_id", "method", "payment_id", "value", "value_msat", "fee", "fee_msat",'
+            ' "status", "received_time", "destination") VALUES (?,?,?,?,?,?,?,?,?,?)',
             payments,
         )
+        SkippedInvoice.create(store=1, invoice_id="broken", reason="amount is not a decimal: '☕'", skipped_time=2)
+        SkippedInvoice.create(store=1, invoice_id=None, created_time=1_760_000_000, reason="no id", skipped_time=2,
+                              attempts=3)  # fmt: skip
         Invoice.update(buyer_email="zoë@exämple.com", metadata='{"note": "naïve ☕ 𝄞"}').where(Invoice.id == 7).execute()
         for i in range(2_000):
             WebhookDelivery.create(
@@ -93,6 +106,7 @@ def figures(target: str) -> dict:
             "bodies": [bytes(b) for (b,) in WebhookDelivery.select(WebhookDelivery.body).order_by(
                 WebhookDelivery.id).limit(3).tuples()],
             "refunds": AngorProject.get_by_id("angor1qcopy").refunds_count,
+            "crowdfunds": [(p.app_id, p.settled, p.pending, p.contributions) for p in queries.crowdfund_progress()],
         }
     finally:
         database.close()

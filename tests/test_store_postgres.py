@@ -80,3 +80,24 @@ def test_processes_opening_a_new_store_at_once_migrate_it_once(store_target):
     db = open_database(store_target)
     assert schema_version(db) == SCHEMA_VERSION and Meta.select().count() == 1
     db.close()
+
+
+@on_postgresql
+def test_a_read_only_server_is_one_clear_line_with_exit_6_and_no_password(store_target, tmp_path, capsys):
+    """A hot standby (or a read-only default) refuses every write: said as such, not as a bug."""
+    from urllib.parse import quote
+
+    from cftui.cli import main
+    from cftui.errors import ExitCode
+
+    open_database(store_target).close()  # created and migrated while writable
+    read_only = store_target + quote(" -cdefault_transaction_read_only=on")
+    config = tmp_path / "config.toml"
+    config.write_text('[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "S"\napi_key = "k-123456"\n'
+                      "[sync]\nretry_budget = 1\n", encoding="utf-8")  # fmt: skip
+    config.chmod(0o600)
+    code = main(["--config", str(config), "--db-url", read_only, "sync", "--once", "--source", "btcpay"])
+    err = capsys.readouterr().err
+    assert code == ExitCode.DATA, err
+    assert "cannot be written (cannot execute INSERT in a read-only transaction)" in err and "primary" in err
+    assert urlsplit(store_target).password not in err and "nexpected" not in err and "Traceback" not in err

@@ -11,9 +11,10 @@ from cftui.store import queries
 from cftui.store.db import ALL_MODELS
 from cftui.store.engine import engine_of
 from cftui.store.filters import InvoiceFilter
+from cftui.store.models import CrowdfundApp
 from store_samples import DAY, T0, fill
 
-MONEY_TEXT = {"amount", "paid_amount", "target_amount", "rate", "percent"}
+MONEY_TEXT = {"amount", "paid_amount", "target_amount", "rate", "percent", "value", "fee"}
 
 
 def test_no_float_field_in_any_model():
@@ -50,17 +51,33 @@ def test_sats_amounts_and_times_are_64_bit_integers_in_the_live_database(db):
     checked = 0
     for model in ALL_MODELS:
         for field in model._meta.sorted_fields:
-            if field.column_name.endswith(("_sats", "_e8", "_time", "_ms")) or field.column_name == "count":
+            if field.column_name.endswith(("_sats", "_msat", "_e8", "_e18", "_e28", "_time", "_ms")) or (
+                field.column_name == "count"
+            ):
                 assert columns[(model._meta.table_name, field.column_name)] == wide, f"{model.__name__}.{field.name}"
                 checked += 1
     assert checked >= 40
+
+
+def test_decimal_text_stays_text_in_the_live_database(db):
+    # Amounts, rates and a payment's value and fee exactly as the server wrote them (a Lightning value has
+    # 11 places, a rate 28): text on both engines, never a number type that could round them.
+    columns = live_columns(db)
+    checked = 0
+    for model in ALL_MODELS:
+        for field in model._meta.sorted_fields:
+            if field.name in MONEY_TEXT:
+                declared = columns[(model._meta.table_name, field.column_name)]
+                assert declared.startswith(("VARCHAR", "CHARACTER VARYING", "TEXT")), f"{model.__name__}.{field.name}"
+                checked += 1
+    assert checked >= 8
 
 
 def test_money_fields_are_integers_or_text():
     checked = 0
     for model in ALL_MODELS:
         for field in model._meta.sorted_fields:
-            if field.name.endswith(("_sats", "_e8")):
+            if field.name.endswith(("_sats", "_msat", "_e8", "_e18", "_e28")):
                 assert isinstance(field, IntegerField), f"{model.__name__}.{field.name}"
                 checked += 1
             elif field.name in MONEY_TEXT:
@@ -136,6 +153,23 @@ def _assert_indexed(statements, *, sorted_by_index: bool = True) -> None:
         if sorted_by_index:
             assert "TEMP B-TREE" not in text, (sql, text)
             assert not any(line.startswith(("Sort", "Incremental Sort")) for line in plan), (sql, text)
+
+
+def test_crowdfund_progress_reads_only_its_covering_index_or_the_rollup(db, plans):
+    if engine_of(db).name == "postgresql":
+        engine_of(db).after_bulk_load(db)  # VACUUM: an index-only scan needs the visibility map
+        db.execute_sql("SET enable_bitmapscan = off")  # on 50 rows a bitmap of the same index is cheaper
+        covering = "Index Only Scan using invoice_crowdfund_progress"
+    else:
+        covering = "COVERING INDEX invoice_crowdfund_progress"
+    statements = plans(lambda: queries.crowdfund_progress())
+    per_app = [" | ".join(plan) for sql, plan in statements if '"app_id" = ' in sql]
+    assert len(per_app) == 2 and all(covering in plan for plan in per_app), per_app
+    # An app that counts every store invoice, with a reset period: the roll-up plus the edge day.
+    CrowdfundApp.update(all_store_invoices=True, reset_every="Day", start_time=T0 - 3 * DAY + 500).execute()
+    statements = plans(lambda: queries.crowdfund_progress())
+    assert any('FROM "invoice_day_stat"' in sql for sql, _ in statements)
+    _assert_indexed(statements, sorted_by_index=False)
 
 
 @pytest.mark.parametrize("sort", list(queries.SORT_KEYS))

@@ -1,4 +1,4 @@
-"""The sync engine end to end: real HTTP to the simulator, a real SQLite file.
+"""The sync engine end to end: real HTTP to the simulator, a real store (SQLite and PostgreSQL).
 
 Expected figures come from the simulator's generator (``expected_store_totals``),
 never hard-coded; the simulator's clock and ours are frozen at the same time.
@@ -19,10 +19,10 @@ from cftui.config import Secret, StoreConfig, SyncConfig
 from cftui.money import E8
 from cftui.sim import lifecycle
 from cftui.sim.config import SimApiKey, default_config
-from cftui.sim.generator import StoreGenerator, expected_store_totals
+from cftui.sim.generator import StoreGenerator, expected_crowdfund, expected_store_totals
 from cftui.sim.server import SimulatorThread
-from cftui.store import daystats
-from cftui.store.models import CrowdfundApp, Invoice, InvoiceDayStat, Payment, SyncState
+from cftui.store import daystats, queries
+from cftui.store.models import CrowdfundApp, Invoice, InvoiceDayStat, InvoicePaymentMethod, Payment, SyncState
 from cftui.store.writer import ensure_store, pending_invoices, queue_invoice
 from cftui.sync.engine import sync_store
 from cftui.sync.events import SyncFinished, SyncProgress, SyncStarted
@@ -122,6 +122,60 @@ def test_backfill_exact_totals_then_idempotent(sim, db):
     assert again.ok, again.error
     assert (again.new, again.updated) == (0, 0)
     assert stored_totals()["count"] == COUNT
+
+
+def test_lightning_msat_payments_and_long_rates_are_stored_exactly(sim, db):
+    """B1, B2: the default data's msat values, msat fee tweaks and 28-digit rates keep their invoices,
+    and every payment's text is stored as the server wrote it."""
+    config, thread = sim
+    result = run(store_cfg(config, thread.base_url))
+    assert result.ok, result.error
+    assert (result.new, result.skipped_total) == (COUNT, 0)
+    gen = StoreGenerator(config, config.stores[0])
+    stored = {(i, p): (v, vm, f, fm) for i, p, v, vm, f, fm in Payment.select(
+        Invoice.invoice_id, Payment.payment_id, Payment.value, Payment.value_msat, Payment.fee, Payment.fee_msat,
+    ).join(Invoice).tuples()}
+    rates = dict(InvoicePaymentMethod.select(Invoice.invoice_id, InvoicePaymentMethod.rate).join(Invoice)
+                 .where(InvoicePaymentMethod.method == "BTC-LN").tuples())
+    msat_values = long_rates = 0
+    for i in range(COUNT):
+        invoice = gen.invoice(i)
+        assert rates[invoice.id] == invoice.rate
+        long_rates += len(invoice.rate.partition(".")[2]) > 8
+        for payment in (p for p in invoice.payments if p.accounted):
+            value, value_msat, _, fee_msat = stored[(invoice.id, payment.id)]
+            assert (value, value_msat, fee_msat) == (payment.value_text(), payment.msat, payment.fee_msat)
+            msat_values += payment.msat % 1000 != 0
+    assert msat_values >= 20 and long_rates >= 100
+
+
+def test_crowdfund_progress_equals_the_servers_own_crowdfund_page(sim, db):
+    """B3: settled, pending and contributors of every app, as BTCPay's page computes them from the
+    same invoices (the simulator works them out from its own facts: msat and rates)."""
+    config, thread = sim
+    apps = config.stores[0].crowdfunds
+    every_invoice = tuple(app.app_id for app in apps if app.tag_all_invoices)
+    assert every_invoice and any(app.reset_every != "Never" for app in apps) and any(a.enforce_target for a in apps)
+    cfg = dataclasses.replace(store_cfg(config, thread.base_url), crowdfund_all_invoices=every_invoice)
+    assert run(cfg).ok
+    gen = StoreGenerator(config, config.stores[0])
+    progress = {p.app_id: p for p in queries.crowdfund_progress()}
+    for app in apps:
+        want = expected_crowdfund(gen, app)
+        got = progress[app.app_id]
+        assert got.contributions == want["contributions"], app.title
+        # As the page shows them, to the currency's places (Math.Round: half to even), they are equal.
+        for figure in ("settled", "pending"):
+            assert got.shown(getattr(got, figure)) == got.shown(want[figure]), (app.title, figure)
+        assert got.shown(got.raised) == got.shown(want["settled"] + want["pending"]), app.title
+        # Unrounded, each invoice's figure is kept to 28 places (a .NET decimal's finest): no more apart than that.
+        bound = Decimal(want["invoices"]) * Decimal("0.5e-28")
+        assert abs(got.settled - want["settled"]) <= bound and abs(got.pending - want["pending"]) <= bound
+    # What cftui showed before: the prices of the app's Settled invoices. BTCPay's page differs.
+    first = apps[0]
+    prices = sum(Decimal(gen.invoice(i).amount) for i in range(COUNT)
+                 if gen.invoice(i).app_id == first.app_id and gen.invoice(i).status == "Settled")
+    assert progress[first.app_id].settled != prices
 
 
 def test_old_server_reads_payment_methods_per_invoice(db):

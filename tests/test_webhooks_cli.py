@@ -21,7 +21,7 @@ from cftui.cli import main
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
 from cftui.sim.webhook_sender import install
-from webhook_helpers import SECRET, receiver_config_text
+from webhook_helpers import SECRET, write_receiver_config
 
 
 def free_port() -> int:
@@ -34,7 +34,7 @@ def free_port() -> int:
 def setup(tmp_path, store_target, store_args):
     port = free_port()
     cfg = tmp_path / "config.toml"
-    cfg.write_text(receiver_config_text(port, webhooks="read_timeout = 2\n"))
+    write_receiver_config(cfg, port, webhooks="read_timeout = 2\n")
     return {"config": cfg, "db": store_target, "store_args": store_args, "port": port, "tmp": tmp_path}
 
 
@@ -102,7 +102,7 @@ def test_replay_sends_the_recorded_bytes_again_and_export_lists_both(setup, list
     read_until(listening, "duplicate")
     second = WebhookDelivery.select().order_by(WebhookDelivery.id.desc()).get()
     assert bytes(second.body) == bytes(first.body) and second.signature == first.signature
-    assert cli(setup, "webhook", "replay", "no-such-delivery") == 1
+    assert cli(setup, "webhook", "replay", "no-such-delivery") == 2  # a bad argument: usage
 
     capsys.readouterr()
     assert cli(setup, "export", "deliveries", "--format", "csv", "-o", "-") == 0

@@ -15,7 +15,7 @@ def _schemas() -> dict:
     schemas: dict = {}
     for name in ("swagger.template.json", "swagger.template.invoices.json", "swagger.template.webhooks.json"):
         path = CONTRACTS / name
-        assert path.exists(), f"contract file missing: {path} (the tests need shared/contracts beside the repo)"
+        assert path.exists(), f"upstream file missing: {path} (see tests/data/btcpay/SOURCE.txt)"
         schemas.update(json.loads(path.read_text())["components"]["schemas"])
     return schemas
 
@@ -114,3 +114,19 @@ def test_parse_accepts_the_old_misspelt_original_delivery_id():
 def test_parse_refuses_what_is_not_an_envelope(body, reason):
     with pytest.raises(envelope.EnvelopeError, match=reason):
         envelope.parse(body)
+
+
+def _upstream_event_types() -> dict[str, str]:
+    """Event type -> the upstream file:line that defines it (tests/data/btcpay/webhook-event-types.txt)."""
+    lines = (CONTRACTS / "webhook-event-types.txt").read_text(encoding="utf-8").splitlines()
+    return dict(line.split(" ", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_every_event_type_btcpay_defines_is_known():
+    upstream = _upstream_event_types()
+    assert "CreditRefunded" in upstream and len(upstream) == 32
+    known = set(envelope.INVOICE_EVENT_FIELDS) | envelope.OTHER_EVENT_TYPES
+    assert {name: where for name, where in upstream.items() if name not in known} == {}
+    body = envelope.build("CreditRefunded", store_id=STORE_ID, webhook_id="W", timestamp=3)
+    event = envelope.parse(body)
+    assert event.is_known and not event.is_invoice_event

@@ -16,7 +16,7 @@ from cftui.store.webhook_models import VERIFIED, WebhookDelivery
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.sample import sample_fields
 from pg_server import free_port
-from webhook_helpers import SECRET, STORE_ID, receiver_config_text
+from webhook_helpers import SECRET, STORE_ID, write_receiver_config
 
 SENDERS = 8
 
@@ -67,7 +67,7 @@ async def burst(url: str, killed: asyncio.Event, proc: subprocess.Popen) -> list
 def test_a_receiver_killed_mid_burst_loses_no_answered_delivery(db, store_args, tmp_path):
     port = free_port()
     config = tmp_path / "config.toml"
-    config.write_text(receiver_config_text(port))
+    write_receiver_config(config, port)
     proc = start_listen(config, store_args, tmp_path / "first.out")
     killed = asyncio.Event()
     answered = asyncio.run(burst(f"http://127.0.0.1:{port}/webhook/main", killed, proc))

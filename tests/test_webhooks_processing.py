@@ -11,7 +11,7 @@ from cftui.sim import lifecycle
 from cftui.sim.config import default_config
 from cftui.sim.server import Simulator
 from cftui.sim.webhook_sender import attach
-from cftui.store.models import Invoice, PendingInvoice
+from cftui.store.models import Invoice, InvoicePaymentMethod, Payment, PendingInvoice
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.sync.service import run_sync_async
 from cftui.webhooks.receiver import WebhookReceiver, webhook_url
@@ -73,6 +73,28 @@ async def test_invoice_events_are_fetched_and_stored_within_a_second(db, sim):
         assert {d.verdict for d in WebhookDelivery.select()} == {"verified"}
         await wait_for(lambda: WebhookDelivery.select().where(~WebhookDelivery.processed).count() == 0)
         assert any("Settled, stored" in n.result for n in processed)
+    finally:
+        await receiver.stop()
+
+
+async def test_a_lightning_address_payment_in_msat_at_a_long_rate_is_stored(db, sim):
+    """B1, B2 on the webhook path: the invoice a Lightning address pays (a top-up: any msat) at an
+    inverse-pair rate is fetched and stored with its exact text, not refused."""
+    processed = []
+    receiver = await start_pair(sim, on_processed=processed.append)
+    try:
+        store_id = sim.config.stores[0].store_id
+        invoice = lifecycle.create_invoice(sim.state, store_id, amount_minor=0, currency="EUR", invoice_type="TopUp")
+        lifecycle.receive_payment(sim.state, invoice, "BTC-LN", 15_385, extra_msat=123)
+        await wait_for(lambda: Invoice.get_or_none(Invoice.invoice_id == invoice.id, Invoice.status == "Settled"))
+        await wait_for(lambda: WebhookDelivery.select().where(~WebhookDelivery.processed).count() == 0)
+        assert all("stored" in n.result and "not stored" not in n.result for n in processed), processed
+        stored = Invoice.get(Invoice.invoice_id == invoice.id)
+        [payment] = Payment.select().where(Payment.invoice == stored)
+        assert (payment.value, payment.value_msat) == ("0.00015385123", 15_385_123)
+        [rate] = {m.rate for m in InvoicePaymentMethod.select().where(InvoicePaymentMethod.invoice == stored)}
+        assert rate == invoice.rate and len(rate.replace(".", "").lstrip("0")) == 28
+        assert stored.btc_paid_sats == 15_386  # paymentMethodPaid, rounded up to whole sats upstream
     finally:
         await receiver.stop()
 

@@ -11,7 +11,7 @@ from cftui import clock
 from cftui.btcpay.parse import parse_invoice
 from cftui.config import StoreConfig
 from cftui.store import daystats
-from cftui.store.models import Invoice, InvoiceDayStat, InvoicePaymentMethod, Payment, Store
+from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, InvoiceDayStat, InvoicePaymentMethod, Payment, Store
 from cftui.store.records import AppRecord
 from cftui.store.writer import (
     clear_pending,
@@ -60,7 +60,7 @@ def rollup() -> set[tuple]:
         InvoiceDayStat.select(
             InvoiceDayStat.store, InvoiceDayStat.day, InvoiceDayStat.status, InvoiceDayStat.additional_status,
             InvoiceDayStat.currency, InvoiceDayStat.count, InvoiceDayStat.amount_e8, InvoiceDayStat.paid_e8,
-            InvoiceDayStat.btc_paid_sats,
+            InvoiceDayStat.btc_paid_sats, *(getattr(InvoiceDayStat, name) for name in CONTRIBUTION_FIELDS),
         ).tuples()
     )
 
@@ -79,7 +79,7 @@ def test_second_upsert_changes_nothing(store):
     assert {row.synced_time for row in Invoice.select(Invoice.synced_time)} == {100}
     total = sum(r.btc_paid_sats for r in records)
     assert sum(row.btc_paid_sats for row in Invoice.select(Invoice.btc_paid_sats)) == total
-    assert sum(row.value_sats for row in Payment.select(Payment.value_sats)) == total
+    assert sum(row.value_msat for row in Payment.select(Payment.value_msat)) == total * 1000
 
 
 def test_changes_are_written_and_reported(store):
@@ -91,7 +91,8 @@ def test_changes_are_written_and_reported(store):
     assert (result.updated, result.newly_settled) == (1, ["inv00003"])
     row = Invoice.get(Invoice.invoice_id == "inv00003")
     assert (row.status, row.btc_paid_sats, row.synced_time) == ("Settled", 12_345, 200)
-    assert [p.value_sats for p in Payment.select().where(Payment.invoice == row)] == [12_345]
+    assert [(p.value, p.value_msat) for p in Payment.select().where(Payment.invoice == row)] == [
+        ("0.00012345", 12_345_000)]
 
 
 def test_record_without_payment_methods_keeps_stored_ones(store):

@@ -23,7 +23,7 @@ def snapshot() -> tuple[set, set, set, set]:
         InvoicePaymentMethod.select(Invoice.invoice_id, InvoicePaymentMethod.method, InvoicePaymentMethod.paid_sats)
         .join(Invoice).tuples()
     )
-    payments = set(Payment.select(Invoice.invoice_id, Payment.payment_id, Payment.value_sats).join(Invoice).tuples())
+    payments = set(Payment.select(Invoice.invoice_id, Payment.payment_id, Payment.value, Payment.value_msat).join(Invoice).tuples())
     return invoices, methods, payments, rollup()
 
 

@@ -11,7 +11,8 @@ from cftui.webhooks.sample import sample_delivery
 
 STORE_ID = "9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776"
 SECRET = "3U9yDVf8QyxPZm3mqa8rQz"  # Base58 of 16 bytes, like a BTCPay-generated secret
-CONTRACTS = Path(__file__).resolve().parents[1].parent / "shared" / "contracts" / "btcpay"
+# Upstream BTCPay files copied into the repository (tests/data/btcpay/SOURCE.txt names their commit and licence).
+CONTRACTS = Path(__file__).resolve().parent / "data" / "btcpay"
 
 
 def store_config(*, name: str = "main", url: str = "http://127.0.0.1:9", store_id: str = STORE_ID,
@@ -41,9 +42,13 @@ def signed(event_type: str = "InvoiceSettled", *, invoice_id: str = "INV1", stor
     return body, signing.sign(secret, body)
 
 
-def receiver_config_text(port: int, *, webhooks: str = "") -> str:
-    """A config file for a receiver subprocess (`listen`, `daemon`) of store `main`, whose API is down (port 9)."""
-    return (
+def write_receiver_config(path: Path, port: int, *, webhooks: str = "") -> Path:
+    """A config file for a receiver subprocess (`listen`, `daemon`) of store `main`, whose API is down (port 9).
+
+    Owner-only, as `cftui config init` writes it: it holds secrets, and a shared one is warned about on stderr."""
+    path.write_text(
         f'[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "{STORE_ID}"\napi_key = "k"\n'
         f'webhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n[webhooks]\nport = {port}\n{webhooks}'
     )
+    path.chmod(0o600)
+    return path

@@ -9,6 +9,18 @@ dropped and counted by reason. Events are de-duplicated by id across relays.
 Relays cap how many events one REQ returns, so an open-ended filter is paged
 backwards with ``until`` = the oldest ``created_at`` seen, until a page brings
 nothing new (what the Angor hub does, CONTRACT.md §0).
+
+A relay is untrusted, so each one is bounded whatever it does:
+
+* time: a relay's sessions, retries and closing handshakes included, end by
+  its deadline (``timeout`` × 10); a relay that never completes the close
+  handshake is cut after :data:`CLOSE_TIMEOUT`;
+* size: a websocket message over :data:`MAX_FRAME_BYTES` is refused from its
+  header, unread, and ends the session;
+* memory: at most :data:`MAX_REJECTED` invalid events are remembered (to
+  count each once across pages) and :data:`MAX_EVENTS_PER_RELAY` events kept
+  from one relay in one fetch;
+* parsing: JSON nested too deeply is a relay error, never a traceback.
 """
 
 from __future__ import annotations
@@ -31,6 +43,11 @@ log = logging.getLogger(__name__)
 
 PAGE_LIMIT = 500  # events asked per REQ page; relays often cap lower, paging copes
 IDS_PER_FILTER = 200  # keep `ids`/`authors` lists short enough for any relay
+# Relays themselves refuse events far smaller (strfry and nostr-rs-relay: 128 KiB by default).
+MAX_FRAME_BYTES = 1 << 20
+CLOSE_TIMEOUT = 1.0  # seconds a relay gets to answer our close before the connection is dropped
+MAX_REJECTED = 10_000  # invalid events remembered; past that one re-sent may be counted twice
+MAX_EVENTS_PER_RELAY = 100_000  # new events kept from one relay in one fetch (Angor has hundreds)
 
 
 @dataclass
@@ -127,24 +144,31 @@ class RelayPool:
         subs = {
             f"cftui-{i}": _Subscription(dict(f), paged="ids" not in f and "limit" not in f) for i, f in enumerate(filters)
         }
-        deadline = asyncio.get_running_loop().time() + self.timeout * 10
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeout * 10
         for attempt in range(self.retries + 1):
             try:
-                await self._session(session, url, subs, report, deadline)
+                # Everything, the closing handshake included, ends by the deadline.
+                async with asyncio.timeout_at(deadline):
+                    await self._session(session, url, subs, report, deadline)
                 report.relays_ok.append(url)
                 return
             except (aiohttp.ClientError, OSError, TimeoutError, _RelayGone) as exc:
                 reason = _describe(exc)
                 log.info("relay %s: %s (attempt %d)", url, reason, attempt + 1)
-                remaining = deadline - asyncio.get_running_loop().time()
-                if attempt == self.retries or remaining <= 0:
-                    report.relay_errors[url] = reason
-                    return
-                # Exponential backoff with jitter so relays restarting together are not hammered together.
-                delay = self.backoff * (2**attempt) * (0.5 + random.random())
-                backing_off.add(url)
-                await asyncio.sleep(min(delay, remaining))
-                backing_off.discard(url)
+            except Exception as exc:  # a bug, or a relay that found one: this relay failed, the others go on
+                log.exception("relay %s: unexpected error", url)
+                report.relay_errors[url] = f"unexpected error ({type(exc).__name__}); details are in the log"
+                return
+            remaining = deadline - loop.time()
+            if attempt == self.retries or remaining <= 0:
+                report.relay_errors[url] = reason
+                return
+            # Exponential backoff with jitter so relays restarting together are not hammered together.
+            delay = self.backoff * (2**attempt) * (0.5 + random.random())
+            backing_off.add(url)
+            await asyncio.sleep(min(delay, remaining))
+            backing_off.discard(url)
 
     async def _session(
         self,
@@ -155,8 +179,10 @@ class RelayPool:
         deadline: float,
     ) -> None:
         loop = asyncio.get_running_loop()
-        async with session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=2), autoping=True,
-                                      max_msg_size=0, heartbeat=None) as ws:
+        ws = await session.ws_connect(url, timeout=aiohttp.ClientWSTimeout(ws_close=CLOSE_TIMEOUT), autoping=True,
+                                      max_msg_size=MAX_FRAME_BYTES, heartbeat=None)
+        kept_before = len(report.events)
+        try:
             for sub_id, sub in subs.items():
                 if not sub.done:
                     await self._request(ws, sub_id, sub)
@@ -166,8 +192,12 @@ class RelayPool:
                     raise TimeoutError
                 msg = await asyncio.wait_for(ws.receive(), wait)
                 if msg.type != aiohttp.WSMsgType.TEXT:
-                    raise _RelayGone(f"connection closed ({msg.type.name.lower()})")
+                    raise _RelayGone(_closed_reason(msg))
                 await self._handle(ws, url, msg.data, subs, report)
+                if len(report.events) - kept_before > MAX_EVENTS_PER_RELAY:
+                    raise _RelayGone(f"sent more than {MAX_EVENTS_PER_RELAY:,} events in one fetch")
+        finally:
+            await _close(ws)
 
     async def _request(self, ws: aiohttp.ClientWebSocketResponse, sub_id: str, sub: _Subscription) -> None:
         flt = dict(sub.filter)
@@ -191,6 +221,8 @@ class RelayPool:
         except ValueError:
             report.invalid["malformed relay message"] += 1
             return
+        except RecursionError:  # no relay sends that by mistake: stop reading this one
+            raise _RelayGone("sent a message nested too deeply") from None
         if not isinstance(message, list) or not message:
             report.invalid["malformed relay message"] += 1
             return
@@ -228,7 +260,7 @@ class RelayPool:
                 event = ev.verified(raw)
             except EventError as exc:
                 report.invalid[exc.reason] += 1
-                if claim is not None:
+                if claim is not None and len(report.rejected) < MAX_REJECTED:
                     report.rejected.add(claim)
                 return
             report.events[event.id] = event
@@ -243,6 +275,26 @@ class RelayPool:
 
 class _RelayGone(Exception):
     pass
+
+
+async def _close(ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Close politely, but drop the connection if the relay does not answer within CLOSE_TIMEOUT.
+
+    aiohttp waits for the peer's CLOSE frame reading message after message,
+    each with its own timeout: a relay that keeps sending would hold it forever.
+    """
+    try:
+        async with asyncio.timeout(CLOSE_TIMEOUT):
+            await ws.close()
+    except TimeoutError:  # aiohttp drops the connection when its close is cancelled
+        pass
+
+
+def _closed_reason(msg: aiohttp.WSMessage) -> str:
+    if msg.type == aiohttp.WSMsgType.ERROR and isinstance(msg.data, aiohttp.WebSocketError):
+        if msg.data.code == aiohttp.WSCloseCode.MESSAGE_TOO_BIG:
+            return f"sent a message over the {MAX_FRAME_BYTES >> 20} MiB limit"
+    return f"connection closed ({msg.type.name.lower()})"
 
 
 def _describe(exc: BaseException) -> str:

@@ -56,7 +56,7 @@ def _values(event: NostrEvent, group: str) -> dict[str, str | None] | None:
         return {DOCUMENTS[group]: event.content[:MAX_TEXT]}
     try:
         data = json.loads(event.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # signed, but nested too deeply to read
         return None
     if not isinstance(data, dict):
         return None

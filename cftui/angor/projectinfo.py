@@ -59,7 +59,7 @@ def parse(content: str, *, network: str) -> ProjectInfo:
         raise ProjectInfoError("not a ProjectInfo (content is not a JSON object)")
     try:
         data = json.loads(content, parse_float=Decimal)  # stage percentages stay exact
-    except ValueError:
+    except (ValueError, RecursionError):  # a signature says nothing about how deep the JSON nests
         raise ProjectInfoError("malformed ProjectInfo JSON") from None
     if not isinstance(data, dict):
         raise ProjectInfoError("malformed ProjectInfo JSON")
@@ -180,7 +180,7 @@ def _patterns(content: str) -> list[dict[str, Any]]:
     """The ``dynamicStagePatterns`` of a stored ProjectInfo (lenient: it was validated when synced)."""
     try:
         data = json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     patterns = data.get("dynamicStagePatterns") if isinstance(data, dict) else None
     return [p for p in patterns if isinstance(p, dict)] if isinstance(patterns, list) else []

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import suppress
 from collections import defaultdict
 from collections.abc import Callable
 from functools import partial
@@ -48,6 +49,7 @@ from cftui.angor.verify import Candidate, Onchain, choose
 from cftui.config import AngorConfig
 from cftui.errors import CftuiError, DataError, UnreachableError
 from cftui.store.angor_models import AngorProject
+from cftui.store.db import storage_error
 from cftui.store.models import database
 from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted, ignore
 
@@ -79,12 +81,20 @@ async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel
     reporter(SyncStarted(SOURCE, "incremental" if since else "backfill"))
     try:
         await _Run(config, result, reporter, cancel).run(since)
+        angor_store.refresh_statuses(clock.now_s())
     except Cancelled:
         result.error = "Angor sync was cancelled; what was read so far is stored."
     except CftuiError as exc:
-        result.error = str(exc)
+        result.error, result.error_code = str(exc), exc.exit_code
+    except Exception as exc:  # a store that cannot be written (full, read-only) is one clear sentence
+        problem = storage_error(exc)
+        if problem is None:
+            raise
+        result.error, result.error_code = str(problem), problem.exit_code
     finally:
-        angor_store.refresh_statuses(clock.now_s())
+        if not result.ok:
+            with suppress(Exception):  # statuses follow the clock even when the run failed; best effort
+                angor_store.refresh_statuses(clock.now_s())
         result.duration = time.monotonic() - started
         reporter(SyncFinished(result))
     return result

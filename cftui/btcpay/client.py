@@ -29,10 +29,11 @@ import email.utils
 import json
 import logging
 import random
+import socket
 import time
 from decimal import Decimal
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import httpx
 
@@ -157,11 +158,13 @@ class GreenfieldClient:
         json_body: Any,
         what: str,
     ) -> httpx.Response:
-        deadline = time.monotonic() + self.retry_budget
+        started = time.monotonic()
+        deadline = started + self.retry_budget
         attempt = 0
         while True:
             attempt += 1
             retry_after: float | None = None
+            status: int | None = None
             try:
                 response = await self._http.request(method, path, params=params, json=json_body)
             except httpx.TransportError as exc:
@@ -172,7 +175,7 @@ class GreenfieldClient:
                         hint="Fix the server's certificate, or set verify_tls = false for a self-signed test server.",
                     ) from None
                 # Timeouts, refused or dropped connections, broken responses.
-                failure = _describe_transport_error(exc)
+                failure = _describe_transport_error(exc, self.base_url)
             else:
                 status = response.status_code
                 if status < 400:
@@ -181,18 +184,42 @@ class GreenfieldClient:
                     raise error_for(status, _json_or_none(response), store=self.store_name, what=what)
                 failure = f"HTTP {status}"
                 retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            wait = self._backoff(attempt)
-            if retry_after is not None:
-                wait = max(wait, retry_after)
-            remaining = deadline - time.monotonic()
-            if wait > remaining:
-                raise UnreachableError(
-                    f"Cannot reach BTCPay store '{self.store_name}' at {self.base_url} while {what} "
-                    f"({failure}, {attempt} attempt{'s' if attempt > 1 else ''} in {self.retry_budget:g} s).",
-                    hint="Check the url and that the server is up; the next sync tries again.",
-                )
+            # The server's own Retry-After, when it gives one, replaces the backoff: a short
+            # one is kept to (a backoff of 4-8 s would burn the budget), a long one is obeyed.
+            wait = self._backoff(attempt) if retry_after is None else max(retry_after, BACKOFF_BASE)
+            if wait > deadline - time.monotonic():
+                raise self._gave_up(what, failure, status, retry_after, attempt, time.monotonic() - started)
             log.info("store %s: %s failed (%s); retry %d in %.2f s", self.store_name, what, failure, attempt, wait)
             await asyncio.sleep(wait)
+
+    def _gave_up(
+        self, what: str, failure: str, status: int | None, retry_after: float | None, attempts: int, elapsed: float
+    ) -> UnreachableError:
+        """The error once retrying must stop: what the server did, how many attempts in how long, what to do."""
+        where = f"BTCPay store '{self.store_name}' at {self.base_url}"
+        tried = f"{attempts} attempt{'s' if attempts > 1 else ''} in {elapsed:.1f} s"
+        if retry_after is not None and retry_after > self.retry_budget - elapsed:
+            answered = f"{failure} (rate limited)" if status == 429 else failure
+            return UnreachableError(
+                f"{where} answered {answered} while {what} and asked cftui to wait {retry_after:g} s before "
+                f"retrying, more than is left of the retry budget of {self.retry_budget:g} s; "
+                f"gave up after {tried}.",
+                hint="The next sync tries again; raise [sync] retry_budget to wait that long.",
+            )
+        if status == 429:
+            return UnreachableError(
+                f"{where} kept answering HTTP 429 (it rate limits this API key) while {what}: {tried}.",
+                hint="Lower [sync] concurrency or raise retry_budget; the next sync tries again.",
+            )
+        if status is not None:
+            return UnreachableError(
+                f"{where} kept failing ({failure}) while {what}: {tried}.",
+                hint="The server has trouble of its own (see its logs); the next sync tries again.",
+            )
+        return UnreachableError(
+            f"Cannot reach {where} while {what} ({failure}, {tried}).",
+            hint="Check the url and that the server is up; the next sync tries again.",
+        )
 
     def _backoff(self, attempt: int) -> float:
         # "Equal jitter": half fixed, half random, so retries from many
@@ -205,7 +232,7 @@ class GreenfieldClient:
             return None
         try:
             return json.loads(response.content, parse_float=Decimal)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested thousands deep
             raise DataError(
                 f"BTCPay store '{self.store_name}' sent a response that is not JSON while {what}.",
                 hint="Check that the url points at BTCPay Server itself, not a proxy error page.",
@@ -301,17 +328,31 @@ class GreenfieldClient:
 def _json_or_none(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content, parse_float=Decimal) if response.content else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    """Whether ``kind`` is anywhere in the chain of causes behind ``exc`` (httpx wraps httpcore wraps OSError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, kind):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def _is_certificate_error(exc: httpx.TransportError) -> bool:
     return isinstance(exc, httpx.ConnectError) and "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
-def _describe_transport_error(exc: httpx.TransportError) -> str:
+def _describe_transport_error(exc: httpx.TransportError, base_url: str) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
+    if _caused_by(exc, socket.gaierror):
+        return f"the host name {urlsplit(base_url).hostname} could not be resolved (DNS)"
     if isinstance(exc, httpx.ConnectError):
         return "connection refused or host unreachable"
     if isinstance(exc, httpx.RemoteProtocolError):

@@ -16,6 +16,8 @@ from cftui.btcpay.client import EMBEDDED_METHODS_SINCE, GreenfieldClient, parse_
 from cftui.btcpay.errors import MissingPermissionError
 from cftui.config import StoreConfig
 from cftui.errors import AuthError, CftuiError, UnreachableError
+from cftui.printable import printable
+from cftui.store.retry import Waiting
 
 # Contract §1 "Implied permissions" (BTCPayServerServices.AddPolicyDefinitions).
 _STORE = "btcpay.store."
@@ -93,6 +95,8 @@ class DoctorReport:
     features: list[FeatureCheck] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # one sentence each, with what to do
     notes: list[str] = field(default_factory=list)
+    # From the local store, not the server: invoices skipped as malformed, waiting for a retry.
+    unread: Waiting | None = None
 
     @property
     def ok(self) -> bool:
@@ -200,5 +204,13 @@ def format_report(report: DoctorReport) -> str:
         lines.append(f"  problem: {problem}")
     for note in report.notes:
         lines.append(f"  note: {note}")
+    if report.unread is not None and report.unread.count:
+        more = report.unread.count - len(report.unread.labels)
+        listed = ", ".join(report.unread.labels) + (f" and {more} more" if more else "")
+        lines.append(
+            f"  warn {report.unread.count} invoices could not be read (malformed records) and are read again by "
+            f"every sync: {listed}"
+        )
     lines.append("  => " + ("ready to sync" if report.ok else "not ready: fix the problems above"))
-    return "\n".join(lines)
+    # The server chose the key's label, its version and its error messages: shown escaped.
+    return printable("\n".join(lines), multiline=True)

@@ -7,8 +7,12 @@ by reason, so reasons name the problem, not the value) and the invoice id.
 
 Money: fiat as the server's decimal text plus exact e8 integers; BTC as
 integer sats via :func:`cftui.money.btc_to_sats` (Lightning values are BTC
-strings too). "BTC paid" is the sum of ``paymentMethodPaid`` over BTC methods,
-never ``totalPaid`` (which counts every method's payments, converted).
+strings too). A payment's ``value`` and ``fee`` are kept as written and in
+millisatoshis: Lightning (LNURL, Lightning addresses, top-ups, a provider's fee
+tweak) carries msat. A ``rate`` is informational and kept as written, at any
+precision (inverse pairs and spreads give 28 significant digits). "BTC paid"
+is the sum of ``paymentMethodPaid`` over BTC methods (rounded up to whole sats
+upstream), never ``totalPaid`` (which counts every method's payments, converted).
 v1.x field and id names (contract §8) are read and mapped to the v2 names.
 
 This is the hot path of a million-invoice sync, so it avoids per-field
@@ -23,7 +27,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from cftui.errors import DataError
-from cftui.money import AmountError, btc_to_sats, to_e8
+from cftui.money import AmountError, btc_to_sats, parse_decimal, to_e8, to_msat
 from cftui.store.models import ADDITIONAL_STATUSES, ALL_STATUSES
 from cftui.store.records import AppRecord, InvoiceRecord, PaymentMethodRecord, PaymentRecord
 
@@ -45,6 +49,7 @@ _METHOD_IDS = {
 # A crowdfund invoice's orderUrl is the app page: <base>/apps/<appId>/crowdfund.
 _CROWDFUND_URL = re.compile(r"/apps/([^/?#]+)/crowdfund\b")
 CROWDFUND_SEARCH_PREFIX = "crowdfund-app_"
+_RESET_EVERY = frozenset({"Never", "Hour", "Day", "Month", "Year"})  # CrowdfundResetEvery
 
 
 class RecordError(DataError):
@@ -61,22 +66,22 @@ class RecordError(DataError):
 # ------------------------------------------------------------------ values
 
 
-def _e8_of_plain_decimal(text: str) -> int | None:
-    """Exact e8 units of a plain decimal string ("12.5", "-0.00012345"), or None
-    when the text needs the full Decimal path (exponents, > 8 places, huge).
+def _e8_of_plain_decimal(text: str, places: int = 8) -> int | None:
+    """Exact units of 10⁻``places`` of a plain decimal string ("12.5", "-0.00012345"),
+    or None when the text needs the full Decimal path (exponents, more places, huge).
 
     Integer arithmetic on the digits: several times faster than Decimal, and
     this runs about ten times per invoice in a million-invoice sync.
     """
     digits = text[1:] if text[:1] == "-" else text
     whole, dot, frac = digits.partition(".")
-    if not (whole.isascii() and whole.isdigit() and len(whole) <= 9 and len(frac) <= 8):
+    if not (whole.isascii() and whole.isdigit() and len(whole) <= 9 and len(frac) <= places):
         return None
     if frac and not (frac.isascii() and frac.isdigit()):
         return None
     if dot and not frac:
         return None
-    units = int(whole) * 100_000_000 + (int(frac.ljust(8, "0")) if frac else 0)
+    units = int(whole) * 10**places + (int(frac.ljust(places, "0")) if frac else 0)
     return -units if digits is not text else units
 
 
@@ -102,6 +107,30 @@ def _decimal_text(value: Any, field: str, invoice_id: str | None) -> tuple[str, 
         return text, to_e8(number, field=field)
     except AmountError as exc:
         raise RecordError(f"{field} is not an exact amount", invoice_id, str(exc)) from None
+
+
+def _plain_text(value: Any, field: str, invoice_id: str | None) -> str:
+    """A decimal kept only as text (a rate): any precision, but it must be a finite decimal."""
+    if type(value) is str and _e8_of_plain_decimal(value) is not None:
+        return value
+    try:
+        number = parse_decimal(value, field=field)
+    except AmountError as exc:
+        raise RecordError(f"{field} is not a decimal", invoice_id, str(exc)[:60]) from None
+    return value if type(value) is str else str(number)
+
+
+def _msat(value: Any, field: str, invoice_id: str | None) -> tuple[str, int]:
+    """A BTC amount with up to millisatoshi precision: (text as written, msat)."""
+    if type(value) is str:
+        units = _e8_of_plain_decimal(value, 11)
+        if units is not None:
+            return value, units
+    try:
+        number = parse_decimal(value, field=field)
+        return (value if type(value) is str else str(number)), to_msat(number, field=field)
+    except AmountError as exc:
+        raise RecordError(f"{field} is not an exact BTC amount", invoice_id, str(exc)) from None
 
 
 def _sats(value: Any, field: str, invoice_id: str | None) -> int:
@@ -304,7 +333,7 @@ def _payment_method(pm: dict, method: str, currency: str, invoice_id: str | None
         currency=currency,
         destination=destination if type(destination) is str else None,
         payment_link=link if type(link) is str and link else None,
-        rate=None if rate is None else _decimal_text(rate, "rate", invoice_id)[0],
+        rate=None if rate is None else _plain_text(rate, "rate", invoice_id),
         amount_sats=_optional_sats(pm.get("amount")),
         paid_sats=_sats(pm.get("paymentMethodPaid"), "paymentMethodPaid", invoice_id),
         due_sats=_optional_sats(pm.get("due")),
@@ -325,11 +354,15 @@ def _payment(p: Any, method: str, invoice_id: str | None) -> PaymentRecord:
         raise RecordError("payment without status", invoice_id)
     fee = p.get("fee")
     destination = p.get("destination")
+    value_text, value_msat = _msat(p.get("value"), "payment value", invoice_id)
+    fee_text, fee_msat = ("0", 0) if fee is None else _msat(fee, "payment fee", invoice_id)
     return PaymentRecord(
         method=method,
         payment_id=payment_id,
-        value_sats=_sats(p.get("value"), "payment value", invoice_id),
-        fee_sats=0 if fee is None else _sats(fee, "payment fee", invoice_id),
+        value=value_text,
+        value_msat=value_msat,
+        fee=fee_text,
+        fee_msat=fee_msat,
         status=status,
         received_time=_time(p, "receivedDate", invoice_id),
         destination=destination if type(destination) is str else None,
@@ -363,6 +396,8 @@ def parse_app(base: Any, crowdfund: Any = None) -> AppRecord:
                 target_text, target_e8 = None, None
         title = crowdfund.get("title")
         currency = crowdfund.get("targetCurrency")
+        reset_every = crowdfund.get("resetEvery")
+        reset_amount = crowdfund.get("resetEveryAmount")
         record.update(
             title=title if type(title) is str else None,
             enabled=crowdfund.get("enabled") is not False,
@@ -371,5 +406,9 @@ def parse_app(base: Any, crowdfund: Any = None) -> AppRecord:
             target_e8=target_e8,
             start_time=_optional_time(crowdfund.get("startDate")),
             end_time=_optional_time(crowdfund.get("endDate")),
+            # CrowdfundSettings' defaults: Never, 1, not enforced.
+            reset_every=reset_every if reset_every in _RESET_EVERY else "Never",
+            reset_every_amount=reset_amount if type(reset_amount) is int else 1,
+            enforce_target=crowdfund.get("enforceTargetAmount") is True,
         )
     return AppRecord(**record)

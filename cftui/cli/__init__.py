@@ -20,7 +20,7 @@ from functools import cached_property
 
 from cftui import __version__, logs
 from cftui import config as config_mod
-from cftui.errors import CftuiError, ExitCode
+from cftui.errors import CftuiError, ConfigError, DataError, ExitCode, UsageError
 from cftui.store import location
 
 log = logging.getLogger(__name__)
@@ -34,6 +34,7 @@ class Context:
     paths: config_mod.Paths
     debug: bool = False
     log_file: object = field(default=None)
+    opened: str | None = None  # the store this command opened (named in a storage error)
 
     @cached_property
     def config(self) -> config_mod.Config:
@@ -51,7 +52,37 @@ class Context:
     def open_store(self):
         from cftui.store.db import open_database
 
-        return open_database(self.store_paths.store)
+        self.opened = self.store_paths.store
+        return open_database(self.opened)
+
+    def has_store(self) -> bool:
+        """Whether there is a store to read (a PostgreSQL store is a server's: there is)."""
+        store = self.store_paths.store
+        return location.is_postgres(store) or os.path.exists(location.sqlite_path(store))
+
+    def open_existing_store(self, what: str):
+        """Open the store for reading out ``what`` (an export): never create an empty one to read nothing from.
+
+        (A PostgreSQL store is a server's: it is opened, and an empty one has nothing to export.)"""
+        if not self.has_store():
+            file = location.sqlite_path(self.store_paths.store)
+            if not self.paths.config.exists():
+                raise ConfigError(
+                    f"No config file at {self.paths.config} and no store at {file}: nothing to export.",
+                    hint="Run `cftui config init` and `cftui sync` first, or give --db the store to export from.",
+                )
+            raise DataError(
+                f"No store at {file} yet, so no {what} to export.",
+                hint="Run `cftui sync` first, or give --db the store to export from.",
+            )
+        return self.open_store()
+
+    def store_named(self, name: str) -> config_mod.StoreConfig:
+        """The configured store a --store flag names; an unknown name is a usage error."""
+        try:
+            return self.config.store(name)
+        except ConfigError as exc:
+            raise UsageError(exc.message, hint="Use a name from a [[btcpay]] table of the config.") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,7 +134,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.OK
-    except Exception as exc:  # a bug: one line for users, the traceback in the log
+    except Exception as exc:  # a store that cannot be used, or a bug: one line for users, the traceback in the log
+        from cftui.store.db import storage_error
+
+        problem = storage_error(exc, ctx.opened or paths.store)
+        if problem is not None:
+            log.warning("%s", problem, exc_info=args.debug)
+            if args.debug:
+                traceback.print_exc()
+            print(f"cftui: {problem}", file=sys.stderr)
+            return problem.exit_code
         log.exception("unexpected error")
         if args.debug:
             traceback.print_exc()

@@ -23,7 +23,7 @@ def cmd_export_projects(ctx, args) -> int:
     from cftui.angor.export import write
     from cftui.cli.core import open_output
 
-    ctx.open_store()
+    ctx.open_existing_store("Angor projects")
     with open_output(args.output, Path(f"angor-projects.{args.format}")) as (stream, path):
         count = write(stream, args.format, args.network)
     if path is not None:

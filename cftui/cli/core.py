@@ -10,7 +10,10 @@ from pathlib import Path
 
 from cftui import clock
 from cftui import config as config_mod
-from cftui.errors import CftuiError, ConfigError, ExitCode
+from cftui.cli.args import int_in
+from cftui.errors import ConfigError, DataError, ExitCode, UsageError
+from cftui.printable import printable
+from cftui.private_files import open_private
 
 EXPORT_FORMATS = ("csv", "json")
 
@@ -43,7 +46,7 @@ def register(sub, export_sub) -> None:
     doctor.set_defaults(func=cmd_doctor)
 
     demo = sub.add_parser("demo", help="the dashboard on a built-in BTCPay/Angor simulator (no account needed)")
-    demo.add_argument("--invoices", type=int, default=3000, metavar="N", help="invoices per simulated store (default 3000)")
+    demo.add_argument("--invoices", type=int_in(0, 10_000_000), default=3000, metavar="N", help="invoices per simulated store (default 3000)")
     demo.add_argument("--headless", action="store_true", help="sync the demo and print a summary instead of opening the dashboard")
     demo.set_defaults(func=cmd_demo)
 
@@ -51,8 +54,16 @@ def register(sub, export_sub) -> None:
 # ---------------------------------------------------------------- config
 
 
+def warn_if_shared(config: config_mod.Config) -> None:
+    """Point out a config file others can read (doctor, config show, and where the receiver starts)."""
+    warning = config_mod.shared_config_warning(config.path)
+    if warning:
+        print(f"cftui: warning: {warning}", file=sys.stderr)
+
+
 def cmd_config_show(ctx, args) -> int:
     config = ctx.config
+    warn_if_shared(config)
     if config.path is None:
         print(f"# No config file at {ctx.paths.config}; these are the defaults. Run `cftui config init`.")
     else:
@@ -87,13 +98,14 @@ def cmd_config_path(ctx, args) -> int:
 # ---------------------------------------------------------------- sync
 
 
-def _selected_sources(config: config_mod.Config, stores: list[str] | None, source: str) -> list[str]:
+def _selected_sources(ctx, stores: list[str] | None, source: str) -> list[str]:
     from cftui.sync.service import sources
 
+    config = ctx.config
     available = sources(config)
     if stores:
         for name in stores:
-            config.store(name)  # raises a clear error for an unknown name
+            ctx.store_named(name)  # a clear usage error for an unknown name
         chosen = [f"btcpay:{name}" for name in stores]
     else:
         chosen = [s for s in available if source == "all" or s.split(":")[0] == source]
@@ -137,17 +149,26 @@ def _run_sources(config: config_mod.Config, chosen: list[str], *, quiet: bool = 
             result = run_sync(source, config, reporter=report)
             results.append(result)
     for result in results:
-        print(result.summary(), file=sys.stderr if result.error else sys.stdout)
+        # A summary can quote a server (an error message, a relay's notice): shown escaped like a request's text.
+        print(printable(result.summary()), file=sys.stderr if result.error else sys.stdout)
     return results
+
+
+def sync_exit_code(results: list) -> int:
+    """0 when every sync succeeded; else the most telling code of the failures (6 for a store that
+    cannot be written, before 5 for everything else a sync meets)."""
+    failed = [r for r in results if not r.ok]
+    if not failed:
+        return ExitCode.OK
+    return max((r.error_code or ExitCode.UNREACHABLE) for r in failed)
 
 
 def cmd_sync(ctx, args) -> int:
     config = ctx.config
-    chosen = _selected_sources(config, args.store, args.source)
+    chosen = _selected_sources(ctx, args.store, args.source)
     ctx.open_store()
     if args.once:
-        results = _run_sources(config, chosen)
-        return ExitCode.OK if all(r.ok for r in results) else ExitCode.UNREACHABLE
+        return sync_exit_code(_run_sources(config, chosen))
     print(f"Syncing {', '.join(chosen)} every {config.sync.interval} s; ctrl+c to stop.", file=sys.stderr)
     while True:
         _run_sources(config, chosen)
@@ -159,16 +180,31 @@ def cmd_sync(ctx, args) -> int:
 
 @contextmanager
 def open_output(target: str | None, default: Path):
-    """Yield (stream, shown_path). '-' is stdout; a file is written whole or not at all."""
+    """Yield (stream, shown_path). '-' is stdout; a file is written whole or not at all.
+
+    A path that cannot be opened is a usage error (2); a disk that fills up
+    while writing is a :class:`DataError` (6); either way no file is left.
+    """
     if target == "-":
         yield sys.stdout, None
         return
     path = Path(target) if target else default
+    if path.is_dir():
+        raise UsageError(f"Cannot write -o {path}: it is a directory.", hint="Give a file name.")
     tmp = path.with_name(f".{path.name}.part")
     try:
-        with open(tmp, "w", encoding="utf-8", newline="") as handle:
+        # Owner-only: exports hold buyer emails, order ids and checkout links.
+        handle = open_private(tmp, newline="")
+    except OSError as exc:
+        flag = f"-o {path}" if target else str(path)
+        raise UsageError(f"Cannot write {flag}: {exc.strerror}.", hint="Give a path in a directory you can write.") from None
+    try:
+        with handle:
             yield handle, path
         tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DataError(f"Could not finish writing {path}: {exc.strerror}; nothing was written.") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -180,7 +216,7 @@ def _date_arg(value: str | None, flag: str) -> int | None:
     try:
         return clock.parse_date(value)
     except ValueError as exc:
-        raise CftuiError(f"{flag}: {exc}.") from None
+        raise UsageError(f"{flag}: {exc}.") from None
 
 
 def cmd_export_invoices(ctx, args) -> int:
@@ -188,13 +224,13 @@ def cmd_export_invoices(ctx, args) -> int:
     from cftui.store.models import ALL_STATUSES, Store
     from cftui.store.queries import InvoiceFilter
 
-    ctx.open_store()
+    ctx.open_existing_store("invoices")
     store_ids: tuple[int, ...] = ()
     if args.store:
         rows = {s.name: s.id for s in Store.select()}
         missing = [n for n in args.store if n not in rows]
         if missing:
-            raise CftuiError(f"No synced store named {', '.join(missing)}.", hint="Run `cftui sync` first, or check the name.")
+            raise UsageError(f"No synced store named {', '.join(missing)}.", hint="Run `cftui sync` first, or check the name.")
         store_ids = tuple(rows[n] for n in args.store)
     statuses: tuple[str, ...] = ()
     if args.status:
@@ -202,7 +238,7 @@ def cmd_export_invoices(ctx, args) -> int:
         unknown = [s for s in args.status if s.lower() not in by_lower]
         if unknown:
             # BTCPay itself silently ignores unknown statuses; we refuse them instead.
-            raise CftuiError(f"Unknown status {', '.join(unknown)}.", hint=f"Use {', '.join(ALL_STATUSES)}.")
+            raise UsageError(f"Unknown status {', '.join(unknown)}.", hint=f"Use {', '.join(ALL_STATUSES)}.")
         statuses = tuple(by_lower[s.lower()] for s in args.status)
     filt = InvoiceFilter(
         stores=store_ids, statuses=statuses,
@@ -222,15 +258,24 @@ def cmd_doctor(ctx, args) -> int:
     from cftui.btcpay.doctor import check_store, format_report
 
     config = ctx.config
-    stores = [config.store(n) for n in args.store] if args.store else list(config.btcpay)
+    warn_if_shared(config)
+    stores = [ctx.store_named(n) for n in args.store] if args.store else list(config.btcpay)
     if not stores:
         raise ConfigError(
             f"No stores to check in {ctx_config_name(config)}.",
             hint="Add a [[btcpay]] store (`cftui config init` writes a starter), or try `cftui demo`.",
         )
+    from cftui.store import retry
+
+    # The retry list lives in the store: read it if there is one (doctor never creates a store).
+    has_store = ctx.has_store()
+    if has_store:
+        ctx.open_store()
     healthy = True
     for store in stores:
         report = asyncio.run(check_store(store))
+        if has_store:
+            report.unread = retry.summary(store.name)
         print(format_report(report))
         healthy = healthy and report.ok
     return ExitCode.OK if healthy else ExitCode.AUTH
@@ -250,7 +295,7 @@ def cmd_demo(ctx, args) -> int:
             open_database(db_path)
             results = _run_sources(demo.config, list(demo.sources()))
             print(f"Demo store: {db_path}")
-            return ExitCode.OK if all(r.ok for r in results) else ExitCode.UNREACHABLE
+            return sync_exit_code(results)
         from cftui.cli.dashboard import run_app
 
         demo_paths = config_mod.Paths(config=demo.config_path, db=db_path, log_dir=ctx.paths.log_dir)

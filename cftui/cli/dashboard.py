@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 
 from cftui.config import Config, Paths
+from cftui.errors import ExitCode, UsageError
 
 NOTHING_CONFIGURED = """\
 cftui: nothing is configured yet (no BTCPay store, Angor off).
@@ -30,18 +31,31 @@ def register(sub, export_sub) -> None:
 
 
 def run_dashboard(ctx, args) -> int:
+    from cftui.cli.core import warn_if_shared
+
     config = ctx.config
     if config.is_empty:
         print(NOTHING_CONFIGURED.format(path=ctx.paths.config), end="")
-        return 0
+        return ExitCode.CONFIG  # the README's code for a missing config, for scripts; a person reads the hint
+    check_theme_flag(args.theme)  # before the store is created for nothing
+    warn_if_shared(config)  # on stderr, seen again after the dashboard closes; the dashboard shows it too
     ctx.open_store()
     return run_app(config, ctx.store_paths, theme=args.theme, mouse=not args.no_mouse)
+
+
+def check_theme_flag(theme: str | None) -> None:
+    """--theme names a Textual theme, or it is a usage error (a bad [ui] theme is a config error)."""
+    from textual.theme import BUILTIN_THEMES
+
+    if theme and theme not in BUILTIN_THEMES:
+        raise UsageError(f"Unknown theme '{theme}' for --theme.", hint=f"Themes: {', '.join(sorted(BUILTIN_THEMES))}.")
 
 
 def run_app(config: Config, paths: Paths, *, demo: bool = False, theme: str | None = None, mouse: bool = True) -> int:
     """Run the dashboard on ``config`` (the store is opened here if it is not yet)."""
     from cftui.store.models import database
 
+    check_theme_flag(theme)
     if database.obj is None:
         from cftui.store.db import open_database
 

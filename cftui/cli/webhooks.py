@@ -13,7 +13,9 @@ from typing import Any
 
 from cftui import clock
 from cftui import config as config_mod
-from cftui.errors import CftuiError, ConfigError, ExitCode, UnreachableError
+from cftui.cli.args import in_config_range, int_in
+from cftui.errors import ConfigError, DataError, ExitCode, UnreachableError, UsageError
+from cftui.printable import printable
 
 EXPORT_FORMATS = ("csv", "json")
 
@@ -51,7 +53,7 @@ def register(sub, export_sub) -> None:
 
     deliveries = webhook_sub.add_parser("deliveries", help="BTCPay's own delivery list beside what we received")
     deliveries.add_argument("--store", metavar="NAME", required=True)
-    deliveries.add_argument("--count", type=int, default=50, help="newest N deliveries (default 50)")
+    deliveries.add_argument("--count", type=int_in(1, 1000), default=50, help="newest N deliveries (default 50)")
     deliveries.set_defaults(func=cmd_deliveries)
 
     export = export_sub.add_parser("deliveries", help="recorded webhook requests as CSV or JSON")
@@ -63,11 +65,14 @@ def register(sub, export_sub) -> None:
 
 def _receiver_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", help="address to bind (default [webhooks] host, 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (default [webhooks] port, 8765)")
+    parser.add_argument("--port", type=in_config_range("webhooks.port"), help="port (default [webhooks] port, 8765)")
 
 
 def _receiver_config(ctx, args) -> config_mod.Config:
+    from cftui.cli.core import warn_if_shared
+
     config = ctx.config
+    warn_if_shared(config)
     if not config.btcpay:
         raise ConfigError(
             "No stores configured, so there is nothing to receive webhooks for.",
@@ -164,23 +169,27 @@ def _time_of_day(received_ms: int) -> str:
 
 
 def format_delivery(notice) -> str:
-    """One `listen` line: time, HTTP status, verdict, store, event, invoice, delivery id (or why rejected)."""
+    """One `listen` line: time, HTTP status, verdict, store, event, invoice, delivery id (or why rejected).
+
+    Every field a request chose (most of them, verified or not) goes through
+    :func:`~cftui.printable.printable`: a terminal must never act on them.
+    """
     when = _time_of_day(notice.received_ms)
-    parts = [when, f"{notice.http_status}", f"{notice.verdict:<13}", notice.store_name or "-"]
+    parts = [when, f"{notice.http_status}", f"{notice.verdict:<13}", printable(notice.store_name) or "-"]
     if notice.event_type:
-        parts.append(notice.event_type)
+        parts.append(printable(notice.event_type))
     if notice.invoice_id:
-        parts.append(f"invoice={notice.invoice_id}")
+        parts.append(f"invoice={printable(notice.invoice_id)}")
     if notice.delivery_id:
-        redelivery = f" (redelivery of {notice.original_delivery_id})" if notice.is_redelivery else ""
-        parts.append(f"delivery={notice.delivery_id}{redelivery}")
+        redelivery = f" (redelivery of {printable(notice.original_delivery_id)})" if notice.is_redelivery else ""
+        parts.append(f"delivery={printable(notice.delivery_id)}{redelivery}")
     if notice.verdict not in ("verified",) and notice.reason:
-        parts.append(f"— {notice.reason} [{notice.remote} {notice.path}]")
+        parts.append(f"— {printable(notice.reason)} [{printable(notice.remote)} {printable(notice.path)}]")
     return "  ".join(parts)
 
 
 def format_processed(notice) -> str:
-    return f"         ↳ invoice {notice.invoice_id} ({notice.store_name}): {notice.result}"
+    return f"         ↳ invoice {printable(notice.invoice_id)} ({notice.store_name}): {printable(notice.result)}"
 
 
 def _print_urls(url: str, config: config_mod.Config) -> None:
@@ -235,7 +244,7 @@ def cmd_daemon(ctx, args) -> int:
             on_started=lambda url: _print_urls(url, config),
             on_delivery=lambda n: _line(format_delivery(n)),
             on_processed=lambda n: _line(format_processed(n)),
-            on_sync=lambda result: _line(f"sync {result.summary()}"),
+            on_sync=lambda result: _line(f"sync {printable(result.summary())}"),
         )
         _line("Stopped.")
 
@@ -251,7 +260,7 @@ def cmd_register(ctx, args) -> int:
     from cftui.btcpay.webhooks_api import create_webhook
 
     config = ctx.config
-    store = config.store(args.store)
+    store = ctx.store_named(args.store)
     if config.path is None:
         raise ConfigError(
             f"No config file at {ctx.paths.config} to save the webhook secret in.",
@@ -325,7 +334,7 @@ def cmd_send(ctx, args) -> int:
     from cftui.webhooks.sample import sample_delivery
 
     config = ctx.config
-    store = config.store(args.store)
+    store = ctx.store_named(args.store)
     if not store.webhook_secret and not args.bad_signature:
         raise ConfigError(
             f"Store '{store.name}' has no webhook_secret to sign with.",
@@ -365,10 +374,10 @@ def cmd_replay(ctx, args) -> int:
     else:
         row = WebhookDelivery.select().where(WebhookDelivery.delivery_id == key).order_by(WebhookDelivery.id).first()
     if row is None:
-        raise CftuiError(f"No recorded delivery {key}.", hint="List them with `cftui export deliveries -o -`.")
+        raise UsageError(f"No recorded delivery {key}.", hint="List them with `cftui export deliveries -o -`.")
     body = bytes(row.body) if row.body is not None else b""
     if len(body) != row.body_size:
-        raise CftuiError(
+        raise DataError(
             f"Delivery {key} cannot be replayed byte for byte: only {len(body)} of its {row.body_size} body bytes "
             "were kept (rejected requests keep a bounded body)."
         )
@@ -384,7 +393,7 @@ def cmd_replay(ctx, args) -> int:
 def cmd_deliveries(ctx, args) -> int:
     from cftui.webhooks.btcpay_view import btcpay_deliveries, compare
 
-    store = ctx.config.store(args.store)
+    store = ctx.store_named(args.store)
     listed = asyncio.run(btcpay_deliveries(store, count=args.count))
     ctx.open_store()
     rows = compare(store.name, listed)
@@ -410,7 +419,7 @@ def cmd_export_deliveries(ctx, args) -> int:
     from cftui.cli.core import open_output
     from cftui.webhooks.export import export_deliveries
 
-    ctx.open_store()
+    ctx.open_existing_store("webhook deliveries")
     default = Path(f"cftui-deliveries-{clock.to_datetime(clock.now()).strftime('%Y%m%d-%H%M%S')}.{args.format}")
     with open_output(args.output, default) as (stream, path):
         count = export_deliveries(stream, args.format, store=args.store)

@@ -62,6 +62,12 @@ class SimCrowdfund:
     end_date: int | None = None
     archived: bool = False
     perks: tuple[SimPerk, ...] = ()
+    # Greenfield shows these (CrowdfundAppData)...
+    reset_every: str = "Never"  # Never | Hour | Day | Month | Year
+    reset_every_amount: int = 1
+    enforce_target: bool = False
+    # ... but not this one (AppData.TagAllInvoices): the goal counts every invoice of the store.
+    tag_all_invoices: bool = False
 
 
 @dataclass(frozen=True)
@@ -117,17 +123,21 @@ STORE_NAMES = ("Main shop", "Hackerspace fund", "Conference", "Art collective", 
 
 
 def demo_crowdfunds(seed: int, store_id: str, now: int, count: int) -> tuple[SimCrowdfund, ...]:
-    """``count`` crowdfund apps with perks of every price type."""
+    """``count`` crowdfund apps with perks of every price type, and each goal setting BTCPay has.
+
+    The first three (the default) are a plain goal, one that resets every month, and one with an
+    enforced target that counts every invoice of the store.
+    """
     campaigns = (
-        ("Open source node", "USD", Decimal("150000")),
-        ("Community garden", "EUR", Decimal("60000")),
-        ("Tokyo meetup", "JPY", Decimal("6000000")),
-        ("Lightning lab", "BTC", Decimal("0.75")),
-        ("No-target fund", "USD", None),
+        ("Open source node", "USD", Decimal("150000"), {}),
+        ("Community garden", "EUR", Decimal("1500"), {"reset_every": "Month"}),
+        ("Lightning lab", "BTC", Decimal("5"), {"enforce_target": True, "tag_all_invoices": True}),
+        ("Tokyo meetup", "JPY", Decimal("6000000"), {"reset_every": "Day", "reset_every_amount": 7}),
+        ("No-target fund", "USD", None, {}),
     )
     apps = []
     for number in range(count):
-        title, currency, target = campaigns[number % len(campaigns)]
+        title, currency, target, goal = campaigns[number % len(campaigns)]
         places = {"JPY": 0, "BTC": 8}.get(currency, 2)
         unit = Decimal(1).scaleb(-places)
         base = {"JPY": Decimal(3000), "BTC": Decimal("0.0005")}.get(currency, Decimal(25))
@@ -143,10 +153,12 @@ def demo_crowdfunds(seed: int, store_id: str, now: int, count: int) -> tuple[Sim
                 target_currency=currency,
                 target_amount=target,
                 created=now - 420 * DAY + number * 7 * DAY,
-                start_date=now - 410 * DAY + number * 7 * DAY,
+                # The no-target fund also has no start date (a field Greenfield leaves null).
+                start_date=None if target is None else now - 410 * DAY + number * 7 * DAY,
                 end_date=None if number % 2 else now + 60 * DAY,
                 archived=number == 4,
                 perks=perks,
+                **goal,
             )
         )
     return tuple(apps)

@@ -13,10 +13,12 @@ same reason; nothing a client sees reveals them.
 from __future__ import annotations
 
 import bisect
+import calendar
 import math
 import random
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal
 
 from cftui.sim.config import (
     BASE58_ALPHABET,
@@ -49,6 +51,14 @@ _PLACES = {"JPY": 0, "BTC": 8}
 _CURRENCY_WEIGHTS = {"USD": 50, "EUR": 25, "JPY": 10, "BTC": 15}
 # Fiat per BTC in minor units, relative to USD cents.
 _RATE_FACTOR = {"USD": (1, 1), "EUR": (92, 100), "JPY": (150, 100), "GBP": (79, 100)}
+# Each currency's rate rule, as a store's rate script would give them (RateRules.cs): a plain
+# feed (the currency's places), a spread (bid × (1 - 0.5 %): the scale of both kept), or an
+# inverse pair (1 / the BTC price of one unit, to 28 significant digits, as .NET divides).
+MSAT_PER_SAT = 1000
+_RATE_RULES = {"USD": "spread", "EUR": "inverse", "JPY": "plain", "GBP": "plain"}
+_SPREAD = Decimal("0.995")
+_INVERSE = Context(prec=28)
+_EXACT_UP = Context(prec=80, rounding=ROUND_CEILING)
 _NICE_CENTS = (500, 1000, 1999, 2500, 4900, 10000, 25000, 125000)
 # Outcomes and their weights.
 _OUTCOMES = (
@@ -91,18 +101,29 @@ def text_to_minor(text: str, places: int) -> int:
     return int(Decimal(text).scaleb(places))
 
 
+def msat_to_btc(msat: int) -> str:
+    """Millisatoshis as BTC the way LightMoney.ToDecimal writes them: no trailing zeros ("0.00015385123")."""
+    return format(Decimal(msat).scaleb(-11).normalize(), "f") if msat else "0"
+
+
 @dataclass(slots=True)
 class SimPayment:
     method: str  # ONCHAIN | LIGHTNING
     id: str  # on-chain "<txid>-<vout>", Lightning payment hash
     received: int
-    sats: int
+    msat: int  # the payment's value; whole sats on-chain, any msat over Lightning
     status: str  # Processing | Settled | Invalid (Invalid = not accounted, e.g. a replaced tx)
     destination: str
+    # The payment's method fee: a Lightning provider's fee tweak (LightningLikePaymentHandler.cs)
+    # is the msat its BOLT11 differs from the amount asked.
+    fee_msat: int = 0
 
     @property
     def accounted(self) -> bool:
         return self.status != "Invalid"
+
+    def value_text(self) -> str:
+        return sats_to_btc(self.msat // MSAT_PER_SAT) if self.method == ONCHAIN else msat_to_btc(self.msat)
 
 
 @dataclass(slots=True)
@@ -120,7 +141,7 @@ class SimInvoice:
     additional_status: str
     archived: bool
     metadata: dict
-    rate_minor: int  # invoice-currency minor units per BTC (1e8 for BTC invoices)
+    rate: str  # invoice currency per BTC, decimal text as BTCPay writes it ("1" for BTC invoices)
     due_sats: int  # the invoice amount in sats
     chain_destination: str
     ln_destination: str
@@ -140,23 +161,28 @@ class SimInvoice:
     def order_id(self) -> str | None:
         return self.metadata.get("orderId")
 
+    def paid_msat(self, method: str) -> int:
+        """Accounted msat through ``method`` (gross: fees included)."""
+        return sum(p.msat for p in self.payments if p.accounted and p.method == method)
+
     def paid_sats(self, method: str | None = None) -> int:
-        """Accounted sats, through ``method`` or all methods."""
-        return sum(p.sats for p in self.payments if p.accounted and (method is None or p.method == method))
+        """``paymentMethodPaid`` in sats: each method's accounted payments, rounded up to whole sats
+        (``PaymentPrompt.Calculate``: Coins(…, 8)); of ``method``, or summed over both."""
+        methods = (ONCHAIN, LIGHTNING) if method is None else (method,)
+        return sum(-(-self.paid_msat(m) // MSAT_PER_SAT) for m in methods)
+
+    def net_paid_sats(self) -> Decimal:
+        """Accounted payments net of their fees, in sats (msat-exact): what is compared with the amount due."""
+        return Decimal(sum(p.msat - p.fee_msat for p in self.payments if p.accounted)) / MSAT_PER_SAT
 
     def paid_amount(self) -> str:
-        """Net paid, in the invoice currency, rounded to its decimals (invoice ``paidAmount``)."""
+        """Net paid (value - fee, × rate), in the invoice currency, rounded half to even to its
+        decimals (invoice ``paidAmount``: Math.Round of PaidAmount.Net)."""
         places = currency_places(self.currency)
-        paid = self.paid_sats()
-        if self.currency == "BTC":
-            return minor_to_text(paid, places)
-        minor = (Decimal(paid) * self.rate_minor / SATS_PER_BTC).to_integral_value(ROUND_HALF_EVEN)
+        net = sum(p.msat - p.fee_msat for p in self.payments if p.accounted)
+        exact = _EXACT_UP.multiply(Decimal(net).scaleb(-11), Decimal(self.rate))
+        minor = exact.scaleb(places).to_integral_value(ROUND_HALF_EVEN)
         return minor_to_text(int(minor), places)
-
-    def rate_text(self) -> str:
-        if self.currency == "BTC":
-            return "1"
-        return minor_to_text(self.rate_minor, currency_places(self.currency))
 
     def search_terms(self) -> tuple[str, ...]:
         """What ``textSearch`` matches by prefix (BTCPay's stored search terms)."""
@@ -415,13 +441,15 @@ def new_invoice(
     """An unpaid New invoice (used by the generator and by live mode)."""
     places = currency_places(currency)
     if currency == "BTC":
-        rate_minor = SATS_PER_BTC
+        rate = "1"
         due_sats = amount_minor
     else:
         num, den = _RATE_FACTOR.get(currency, (1, 1))
         usd = usd_cents_per_btc(created, rng.randint(-15, 15))
-        rate_minor = usd * num // den
-        due_sats = -(-amount_minor * SATS_PER_BTC // rate_minor)
+        rate = rate_text(currency, usd * num // den)
+        # The BTC amount: price / rate, rounded up to whole sats (Coins(…, 8)).
+        exact = _EXACT_UP.divide(Decimal(amount_minor).scaleb(8 - places), Decimal(rate))
+        due_sats = int(exact.to_integral_value(ROUND_CEILING))
     address = "bc1q" + f"{rng.getrandbits(152):038x}".translate(_HEX_TO_BECH32)
     bolt11 = (
         f"lnbc{due_sats * 10}n1p"
@@ -440,7 +468,7 @@ def new_invoice(
         additional_status="None",
         archived=False,
         metadata=metadata,
-        rate_minor=rate_minor,
+        rate=rate,
         due_sats=due_sats,
         chain_destination=address,
         ln_destination=bolt11,
@@ -449,14 +477,53 @@ def new_invoice(
     )
 
 
+def rate_text(currency: str, minor: int) -> str:
+    """The rate BTCPay would write for ``currency`` whose plain feed says ``minor`` minor units per BTC."""
+    places = currency_places(currency)
+    plain = Decimal(minor_to_text(minor, places))
+    rule = _RATE_RULES.get(currency, "plain")
+    if rule == "spread":
+        return str(plain * _SPREAD)  # scales add: 2 + 3 places, trailing zeros kept
+    if rule == "inverse":
+        # The feed quotes one unit in BTC (12 significant digits); the rule divides 1 by it.
+        quote = _INVERSE.divide(Decimal(1), plain).quantize(Decimal(1).scaleb(-16))
+        return format(_INVERSE.divide(Decimal(1), quote), "f")
+    return str(plain)
+
+
 def txid(rng: random.Random) -> str:
     return f"{rng.getrandbits(256):064x}"
 
 
-def make_payment(invoice: SimInvoice, rng: random.Random, method: str, sats: int, at: int, status: str) -> SimPayment:
+def make_payment(
+    invoice: SimInvoice, rng: random.Random, method: str, sats: int, at: int, status: str, *, extra_msat: int = 0,
+    fee_msat: int = 0,
+) -> SimPayment:
+    """A payment of ``sats`` (plus ``extra_msat`` over Lightning, of which ``fee_msat`` is the provider's fee)."""
     if method == ONCHAIN:
-        return SimPayment(ONCHAIN, f"{txid(rng)}-{rng.randrange(3)}", at, sats, status, invoice.chain_destination)
-    return SimPayment(LIGHTNING, txid(rng), at, sats, status, invoice.ln_destination)
+        return SimPayment(ONCHAIN, f"{txid(rng)}-{rng.randrange(3)}", at, sats * MSAT_PER_SAT, status,
+                          invoice.chain_destination)
+    return SimPayment(LIGHTNING, txid(rng), at, sats * MSAT_PER_SAT + extra_msat, status, invoice.ln_destination,
+                      fee_msat)
+
+
+def lightning_msat(invoice: SimInvoice) -> tuple[int, int]:
+    """(extra msat, fee msat) of a Lightning payment to ``invoice``, as real ones come:
+
+    * a top-up's amountless BOLT11 (LNURL, a Lightning address) is paid whatever msat the payer's
+      wallet sends: sats plus a few hundred msat;
+    * one provider in six writes a BOLT11 for more than the amount asked, one in six for less:
+      BTCPay adds the difference as a fee tweak (negative when less), so the value and the fee
+      both carry msat (LightningLikePaymentHandler.cs).
+    """
+    spread = 1 + (invoice.index * 7_919) % 999
+    if invoice.type == "TopUp":
+        return spread, 0
+    if invoice.index % 6 == 1:
+        return spread, spread
+    if invoice.index % 6 == 4:
+        return -spread, -spread
+    return 0, 0
 
 
 def apply_outcome(invoice: SimInvoice, outcome: str, rng: random.Random, *, now: int) -> None:
@@ -489,8 +556,8 @@ def apply_outcome(invoice: SimInvoice, outcome: str, rng: random.Random, *, now:
     elif outcome in ("paid", "over"):
         target = due if outcome == "paid" else due * rng.randint(105, 150) // 100
         _pay(invoice, rng, target, pay_at, confirm_at, route, now)
-        if invoice.paid_sats() >= due:
-            _finish_paid(invoice, now, over=invoice.paid_sats() > due)
+        if invoice.net_paid_sats() >= due:
+            _finish_paid(invoice, now, over=invoice.net_paid_sats() > due)
             if invoice.status == "Settled" and route < 55 and rng.randrange(20) == 0:
                 # A replaced (RBF) transaction: listed only with onlyAccountedPayments=false.
                 replaced = make_payment(invoice, rng, ONCHAIN, target, pay_at - 5, "Invalid")
@@ -501,7 +568,7 @@ def apply_outcome(invoice: SimInvoice, outcome: str, rng: random.Random, *, now:
         late_at = expiration + rng.randint(60, 6 * 3600)
         _pay(invoice, rng, due, late_at, late_at + (confirm_at - pay_at), route, now)
         _finish_unpaid(invoice, now)
-        if invoice.paid_sats() >= due and now >= late_at:
+        if invoice.net_paid_sats() >= due and now >= late_at:
             invoice.additional_status = "PaidLate"
             if rng.randrange(4) == 0 and now >= late_at + (confirm_at - pay_at):
                 invoice.status = "Settled"
@@ -538,11 +605,14 @@ def _pay(invoice: SimInvoice, rng: random.Random, sats: int, at: int, confirm_at
     else:
         first = sats * rng.randint(30, 70) // 100
         parts = [(ONCHAIN, first, at), (LIGHTNING, sats - first, at + rng.randint(20, 90))]
+    extra, fee = lightning_msat(invoice)
     for method, value, when in parts:
         if when <= now and value > 0:
             # Lightning payments are final when received.
             status = chain_status if method == ONCHAIN else "Settled"
-            invoice.payments.append(make_payment(invoice, rng, method, value, when, status))
+            msat = (extra, fee) if method == LIGHTNING else (0, 0)
+            invoice.payments.append(make_payment(invoice, rng, method, value, when, status, extra_msat=msat[0],
+                                                 fee_msat=msat[1]))
 
 
 def _finish_unpaid(invoice: SimInvoice, now: int) -> None:
@@ -589,3 +659,65 @@ def expected_store_totals(gen: StoreGenerator) -> dict:
         "btc_paid_sats": btc_sats,
         "paid_by_currency": paid_by_currency,
     }
+
+
+def expected_crowdfund(gen: StoreGenerator, app: SimCrowdfund) -> dict:
+    """What BTCPay's crowdfund page shows for ``app`` at the generator's ``now``: settled, pending
+    and contributors, by CrowdfundPlugin.GetInfo and InvoiceRepository.GetContributionsByPaymentMethodId,
+    worked out here from the simulator's own facts (msat and rates), for tests to compare with.
+
+    The sums are exact (``invoices``: how many invoices of the target currency they add up).
+    """
+    since = _last_reset(app, gen.now)
+    settled = pending = Decimal(0)
+    contributors = counted = 0
+    for i in range(gen.first_index_at_or_after(since) if since is not None else 0, gen.count):
+        invoice = gen.invoice(i)
+        if not app.tag_all_invoices and invoice.app_id != app.app_id:
+            continue
+        contributors += invoice.status in ("Settled", "Processing")
+        if invoice.currency.upper() != app.target_currency.upper():
+            continue
+        got_settled, got_pending = _contribution(invoice, app.enforce_target)
+        settled, pending = _EXACT_UP.add(settled, got_settled), _EXACT_UP.add(pending, got_pending)
+        counted += 1
+    return {"settled": settled, "pending": pending, "contributions": contributors, "invoices": counted}
+
+
+def _contribution(invoice: SimInvoice, hardcap: bool) -> tuple[Decimal, Decimal]:
+    if hardcap and invoice.status == "New":
+        return Decimal(0), Decimal(invoice.amount)
+    accounted = [p for p in invoice.payments if p.accounted]
+    marked = invoice.additional_status == "Marked"
+    if marked and invoice.status == "Settled" and not accounted:
+        return Decimal(invoice.amount), Decimal(0)
+    if marked and invoice.status == "Invalid":
+        return Decimal(0), Decimal(0)
+    settled = pending = Decimal(0)
+    for p in accounted:
+        if p.received <= invoice.expiration or (marked and invoice.status == "Settled"):
+            net = _EXACT_UP.multiply(Decimal(p.msat - p.fee_msat).scaleb(-11), Decimal(invoice.rate))
+            if p.status == "Settled":
+                settled = _EXACT_UP.add(settled, net)
+            else:
+                pending = _EXACT_UP.add(pending, net)
+    return settled, pending
+
+
+def _last_reset(app: SimCrowdfund, now: int) -> int | None:
+    """The goal's last reset before ``now`` (None: it never resets), stepping from the start date."""
+    if app.reset_every == "Never" or app.start_date is None:
+        return None
+    last = following = app.start_date
+    while now >= following:
+        last = following
+        moment = datetime.fromtimestamp(last, timezone.utc)
+        if app.reset_every in ("Hour", "Day"):
+            following = last + app.reset_every_amount * (3600 if app.reset_every == "Hour" else DAY)
+            continue
+        months = app.reset_every_amount * (12 if app.reset_every == "Year" else 1)
+        year, month = divmod(moment.month - 1 + months, 12)
+        year += moment.year
+        day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+        following = int(moment.replace(year=year, month=month + 1, day=day).timestamp())
+    return last

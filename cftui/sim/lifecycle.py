@@ -64,21 +64,31 @@ def _stored(state: SimState, invoice: SimInvoice) -> SimInvoice:
     return state.stores[invoice.store_id].editable(invoice)
 
 
-def receive_payment(state: SimState, invoice: SimInvoice, method: str, sats: int) -> SimInvoice:
-    """A payment is seen. Lightning payments are final at once; on-chain ones wait for :func:`confirm`."""
+def receive_payment(
+    state: SimState, invoice: SimInvoice, method: str, sats: int, *, extra_msat: int = 0, fee_msat: int = 0
+) -> SimInvoice:
+    """A payment is seen. Lightning payments are final at once; on-chain ones wait for :func:`confirm`.
+
+    Over Lightning, ``extra_msat`` more than ``sats`` arrive, ``fee_msat`` of them a provider's fee tweak.
+    """
     invoice = _stored(state, invoice)
     rng = random.Random(f"{invoice.id}/{len(invoice.payments)}")
-    payment = make_payment(invoice, rng, method, sats, clock.now_s(), "Processing")
+    payment = make_payment(invoice, rng, method, sats, clock.now_s(), "Processing", extra_msat=extra_msat,
+                           fee_msat=fee_msat)
     invoice.payments.append(payment)
     after_expiration = invoice.status == "Expired"
     fields = {"afterExpiration": after_expiration, "paymentMethodId": method, "payment": payment_json(payment)}
     _emit(state, invoice, "InvoiceReceivedPayment", **fields)
-    if invoice.type == "TopUp" and invoice.status == "New":
+    top_up = invoice.type == "TopUp" and invoice.status == "New"
+    if top_up:  # the price becomes what was paid (InvoiceWatcher)
         invoice.due_sats = invoice.paid_sats()
         invoice.amount = invoice.paid_amount()
-    paid, due = invoice.paid_sats(), invoice.due_sats
+    paid, due = invoice.net_paid_sats(), invoice.due_sats
     if invoice.status == "New":
-        if paid >= due:
+        if top_up:
+            invoice.status, invoice.additional_status = "Processing", "None"
+            _emit(state, invoice, "InvoiceProcessing", overPaid=False)
+        elif paid >= due:
             invoice.status = "Processing"
             invoice.additional_status = "PaidOver" if paid > due else "None"
             _emit(state, invoice, "InvoiceProcessing", overPaid=paid > due)
@@ -106,7 +116,7 @@ def confirm(state: SimState, invoice: SimInvoice) -> SimInvoice:
             _emit(state, invoice, "InvoicePaymentSettled", **fields)
     if invoice.status == "Processing":
         invoice.status = "Settled"
-        over = invoice.paid_sats() > invoice.due_sats
+        over = invoice.net_paid_sats() > invoice.due_sats
         _emit(state, invoice, "InvoiceSettled", manuallyMarked=False, overPaid=over)
     return invoice
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from cftui.sim import lifecycle
 from cftui.sim.config import LiveConfig
-from cftui.sim.generator import EXPIRATION_MINUTES, LIGHTNING, ONCHAIN, SimInvoice, pick_weighted
+from cftui.sim.generator import EXPIRATION_MINUTES, LIGHTNING, ONCHAIN, SimInvoice, lightning_msat, pick_weighted
 from cftui.sim.state import SimState
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,8 @@ class LiveMode:
         confirm_at = pay_at + rng.randint(600, 1800)
 
         def pay(method: str, sats: int) -> Callable[[], object]:
-            return lambda: lifecycle.receive_payment(state, invoice, method, sats)
+            extra, fee = lightning_msat(invoice) if method == LIGHTNING else (0, 0)
+            return lambda: lifecycle.receive_payment(state, invoice, method, sats, extra_msat=extra, fee_msat=fee)
 
         confirm = lambda: lifecycle.confirm(state, invoice)  # noqa: E731
         self._later(EXPIRY, lambda: lifecycle.expire(state, invoice))

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from peewee import Database, fn
 
 from cftui.store.angor_models import ANGOR_MODELS, AngorProject
-from cftui.store.models import CORE_MODELS, Invoice, Meta, PendingInvoice, SyncState, database
+from cftui.store.models import CORE_MODELS, RETRY_MODELS, Invoice, Meta, PendingInvoice, SyncState, database
 from cftui.store.webhook_models import WEBHOOK_MODELS, WebhookDelivery
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,8 @@ _QUIET = (Meta, PendingInvoice)
 def notifying_tables() -> dict[str, str]:
     """Table -> the source a write to it changes (a table added later to the core counts as invoices)."""
     tables = {}
-    for models, source in ((CORE_MODELS, INVOICES), (WEBHOOK_MODELS, WEBHOOKS), (ANGOR_MODELS, ANGOR)):
+    groups = ((CORE_MODELS, INVOICES), (RETRY_MODELS, INVOICES), (WEBHOOK_MODELS, WEBHOOKS), (ANGOR_MODELS, ANGOR))
+    for models, source in groups:
         for model in models:
             if model not in _QUIET:
                 tables[model._meta.table_name] = source

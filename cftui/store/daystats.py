@@ -2,7 +2,8 @@
 
 Each invoice contributes to exactly one roll-up row, keyed by
 (store, UTC day of ``created_time``, status, additional_status, currency),
-with count 1, ``amount_e8``, ``paid_e8 or 0`` and ``btc_paid_sats or 0``.
+with count 1, ``amount_e8``, ``paid_e8 or 0``, ``btc_paid_sats or 0`` and its
+six crowdfund contribution columns (:mod:`cftui.store.contributions`).
 The writer calls :func:`apply` with the contributions it removes (the old
 version of a changed invoice) and adds (the new version), inside the same
 transaction as the invoice rows, so the roll-up can never drift.
@@ -17,11 +18,13 @@ from typing import Any
 
 from peewee import SQL, fn
 
-from cftui.store.models import Invoice, InvoiceDayStat, database
+from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, InvoiceDayStat, database
 
 DAY = 86_400
 
 Key = tuple[int, int, str, str, str]  # store id, day, status, additional_status, currency
+# The summed columns, in this order in every delta row and statement below.
+SUM_FIELDS = ("count", "amount_e8", "paid_e8", "btc_paid_sats", *CONTRIBUTION_FIELDS)
 
 
 def day_of(ts: int) -> int:
@@ -46,18 +49,17 @@ class Delta:
     def __init__(self) -> None:
         self._rows: dict[Key, list[int]] = {}
 
-    def add(self, key: Key, amount_e8: int, paid_e8: int | None, sats: int | None, sign: int = 1) -> None:
+    def add(self, key: Key, sums: tuple[int, ...], sign: int = 1) -> None:
+        """``sums``: one invoice's values of :data:`SUM_FIELDS` (its count, 1, first)."""
         row = self._rows.get(key)
         if row is None:
-            self._rows[key] = [sign, sign * amount_e8, sign * (paid_e8 or 0), sign * (sats or 0)]
+            self._rows[key] = [sign * value for value in sums]
             return
-        row[0] += sign
-        row[1] += sign * amount_e8
-        row[2] += sign * (paid_e8 or 0)
-        row[3] += sign * (sats or 0)
+        for i, value in enumerate(sums):
+            row[i] += sign * value
 
-    def remove(self, key: Key, amount_e8: int, paid_e8: int | None, sats: int | None) -> None:
-        self.add(key, amount_e8, paid_e8, sats, sign=-1)
+    def remove(self, key: Key, sums: tuple[int, ...]) -> None:
+        self.add(key, sums, sign=-1)
 
     def __bool__(self) -> bool:
         return any(any(v) for v in self._rows.values())
@@ -80,7 +82,6 @@ class Delta:
 
 
 _KEY_FIELDS = ("store", "day", "status", "additional_status", "currency")
-_SUM_FIELDS = ("count", "amount_e8", "paid_e8", "btc_paid_sats")
 
 
 def _column(field: str) -> str:
@@ -91,9 +92,9 @@ def _column(field: str) -> str:
 def _upsert_sql() -> str:
     q = database.quote
     table = f"{q[0]}{InvoiceDayStat._meta.table_name}{q[1]}"
-    fields = (*_KEY_FIELDS, *_SUM_FIELDS)
+    fields = (*_KEY_FIELDS, *SUM_FIELDS)
     params = ", ".join([database.param] * len(fields))
-    sums = ", ".join(f"{_column(f)} = {table}.{_column(f)} + EXCLUDED.{_column(f)}" for f in _SUM_FIELDS)
+    sums = ", ".join(f"{_column(f)} = {table}.{_column(f)} + EXCLUDED.{_column(f)}" for f in SUM_FIELDS)
     return (
         f"INSERT INTO {table} ({', '.join(_column(f) for f in fields)}) VALUES ({params}) "
         f"ON CONFLICT ({', '.join(_column(f) for f in _KEY_FIELDS)}) DO UPDATE SET {sums}"
@@ -120,6 +121,7 @@ def rebuild(store_ids: Iterable[int] | None = None) -> None:
         fn.SUM(Invoice.amount_e8),
         fn.COALESCE(fn.SUM(Invoice.paid_e8), 0),
         fn.COALESCE(fn.SUM(Invoice.btc_paid_sats), 0),
+        *(fn.SUM(getattr(Invoice, name)) for name in CONTRIBUTION_FIELDS),
     ).group_by(Invoice.store, day, Invoice.status, Invoice.additional_status, Invoice.currency)
     delete = InvoiceDayStat.delete()
     if store_ids is not None:
@@ -129,16 +131,5 @@ def rebuild(store_ids: Iterable[int] | None = None) -> None:
     with database.atomic():
         delete.execute()
         InvoiceDayStat.insert_from(
-            query,
-            [
-                InvoiceDayStat.store,
-                InvoiceDayStat.day,
-                InvoiceDayStat.status,
-                InvoiceDayStat.additional_status,
-                InvoiceDayStat.currency,
-                InvoiceDayStat.count,
-                InvoiceDayStat.amount_e8,
-                InvoiceDayStat.paid_e8,
-                InvoiceDayStat.btc_paid_sats,
-            ],
+            query, [getattr(InvoiceDayStat, name) for name in (*_KEY_FIELDS, *SUM_FIELDS)]
         ).execute()

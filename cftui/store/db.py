@@ -14,28 +14,48 @@ Schema versions (``meta.schema_version``):
 3. Angor projects, stages, investments, profiles
 4. the schedule of Fund/Subscribe investments (three nullable columns)
 5. Angor refunds, told apart from penalties (two nullable columns)
+6. exact Lightning payments and BTCPay's crowdfund rule: a payment's ``value`` and
+   ``fee`` as text and in msat (were whole sats); each invoice's crowdfund
+   contribution, also summed in the roll-up; the apps' reset period, enforced
+   target and "count all store invoices"; and every BTCPay store walks its
+   history once more, to fetch the invoices older versions skipped (msat
+   payments, long rates)
+7. invoices skipped as malformed, kept for a retry (``skipped_invoice``)
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
 
-from peewee import Database, ProgrammingError
+from peewee import SQL, Database, Field, ProgrammingError
+from peewee import DatabaseError as PeeweeDatabaseError
 from playhouse.migrate import SchemaMigrator, migrate
 
 from cftui.errors import DataError
-from cftui.store import location
+from cftui.store import daystats, location, migrate_6
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment, AngorProject
 from cftui.store.engine import engine_of
-from cftui.store.models import CORE_MODELS, Meta, database
+from cftui.store.models import (
+    CONTRIBUTION_FIELDS,
+    CORE_MODELS,
+    RETRY_MODELS,
+    CrowdfundApp,
+    Invoice,
+    InvoiceDayStat,
+    Meta,
+    Payment,
+    SyncState,
+    database,
+)
 from cftui.store.sqlite import open_sqlite
 from cftui.store.webhook_models import WEBHOOK_MODELS
 
 log = logging.getLogger(__name__)
 
-ALL_MODELS = [*CORE_MODELS, *WEBHOOK_MODELS, *ANGOR_MODELS]
+ALL_MODELS = [*CORE_MODELS, *WEBHOOK_MODELS, *ANGOR_MODELS, *RETRY_MODELS]
 
 
 def _migrate_1(db: Database, migrator: SchemaMigrator) -> None:
@@ -53,7 +73,7 @@ def _migrate_3(db: Database, migrator: SchemaMigrator) -> None:
 def _add_missing_columns(db: Database, migrator: SchemaMigrator, model: type, names: tuple[str, ...]) -> None:
     # A store whose tables create_tables made at a later version already has them (the model has them).
     table = model._meta.table_name
-    present = {column.name for column in db.get_columns(table)}
+    present = _columns(db, model)
     migrate(*(migrator.add_column(table, name, getattr(model, name)) for name in names if name not in present))
 
 
@@ -65,8 +85,51 @@ def _migrate_5(db: Database, migrator: SchemaMigrator) -> None:
     _add_missing_columns(db, migrator, AngorProject, ("refunds_count", "refunds_sats"))
 
 
+def _migrate_6(db: Database, migrator: SchemaMigrator) -> None:
+    # A store created at version 4 or earlier lacks these; one created later by create_tables has them.
+    payments_were_sats = "value_sats" in _columns(db, Payment)
+    if payments_were_sats:
+        migrate(migrator.rename_column(Payment._meta.table_name, "value_sats", "value_msat"),
+                migrator.rename_column(Payment._meta.table_name, "fee_sats", "fee_msat"))
+    _add_columns(db, migrator, Payment, {"value": "''", "fee": "'0'"})
+    _add_columns(db, migrator, Invoice, dict.fromkeys(CONTRIBUTION_FIELDS, "0"))
+    _add_columns(db, migrator, InvoiceDayStat, dict.fromkeys(CONTRIBUTION_FIELDS, "0"))
+    # FALSE, not 0: PostgreSQL's BOOLEAN takes no integer (SQLite reads FALSE as 0).
+    _add_columns(db, migrator, CrowdfundApp, {"reset_every": "'Never'", "reset_every_amount": "1",
+                                              "enforce_target": "FALSE", "all_store_invoices": "FALSE"})
+    if payments_were_sats:
+        migrate_6.payments_to_msat(db)
+    migrate_6.fill_contributions(db)
+    db.execute_sql(f'DROP INDEX IF EXISTS "{migrate_6.OLD_CROWDFUND_INDEX}"')
+    Invoice._schema.create_indexes(safe=True)
+    daystats.rebuild()
+    # Older versions skipped invoices with msat payments or long rates; a fresh walk fetches them.
+    SyncState.update(backfill_done=False, scan_end_time=None, scan_offset=0).where(
+        SyncState.source.startswith("btcpay:")
+    ).execute()
+
+
+def _columns(db: Database, model) -> set[str]:
+    return {column.name for column in db.get_columns(model._meta.table_name)}
+
+
+def _add_columns(db: Database, migrator: SchemaMigrator, model, defaults: dict[str, str]) -> None:
+    """Add the model's columns ``defaults`` names that the table lacks, each NOT NULL with a SQL default:
+    one ALTER TABLE each and no rewrite of the rows (adding NOT NULL later would copy the table)."""
+    present = _columns(db, model)
+    for name, default in defaults.items():
+        if name not in present:
+            field: Field = getattr(model, name).clone()
+            field.constraints = [SQL(f"DEFAULT {default}")]
+            migrate(migrator.add_column(model._meta.table_name, name, field, allow_not_null=True))
+
+
+def _migrate_7(db: Database, migrator: SchemaMigrator) -> None:
+    db.create_tables(RETRY_MODELS, safe=True)
+
+
 MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [
-    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5,
+    _migrate_1, _migrate_2, _migrate_3, _migrate_4, _migrate_5, _migrate_6, _migrate_7,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -77,34 +140,120 @@ def open_database(target: str | os.PathLike, *, migrate: bool = True) -> Databas
     ``target``: a SQLite file (created if missing; ``":memory:"`` for
     throwaway use, ``sqlite:///path`` also works) or a ``postgresql://`` URL.
     The models are bound to the returned database through the ``database``
-    proxy.
+    proxy. A store that cannot be used (damaged, read-only, on a full disk)
+    is a :class:`DataError` saying so (see :func:`storage_error`).
     """
     text = os.fspath(target)
+    try:
+        db = _open(text)
+        database.initialize(db)
+        db.connect(reuse_if_open=True)
+        if migrate:
+            _upgrade_with_rights(db, text)
+    except (OSError, PeeweeDatabaseError, sqlite3.Error) as exc:
+        raise storage_error(exc, text) or exc from None
+    return db
+
+
+def _open(text: str) -> Database:
     if location.is_postgres(text):
         from cftui.store.postgres import open_postgres
 
-        db: Database = open_postgres(text)
-    else:
-        db = open_sqlite(location.sqlite_path(text))
-    database.initialize(db)
-    db.connect(reuse_if_open=True)
-    if migrate:
-        try:
-            upgrade(db)
-        except ProgrammingError as exc:  # PostgreSQL: a role without the rights to create tables
-            if "permission denied" not in str(exc):
-                raise
-            from cftui.store.postgres import permission_error
+        return open_postgres(text)
+    return open_sqlite(location.sqlite_path(text))
 
-            raise permission_error(text, exc) from None
-    return db
+
+def _upgrade_with_rights(db: Database, text: str) -> None:
+    try:
+        upgrade(db)
+    except ProgrammingError as exc:  # PostgreSQL: a role without the rights to create tables
+        if "permission denied" not in str(exc):
+            raise
+        from cftui.store.postgres import permission_error
+
+        raise permission_error(text, exc) from None
 
 
 def schema_version(db: Database) -> int:
     if not db.table_exists(Meta._meta.table_name):
         return 0
     row = Meta.get_or_none(Meta.key == "schema_version")
-    return int(row.value) if row else 0
+    if row is None:
+        return 0
+    try:
+        return int(row.value)
+    except ValueError:
+        raise DataError(
+            f"The store {location.masked(str(db.database))} has schema_version {row.value!r}, which is not a number: "
+            "it was not written by cftui, or it is damaged.",
+            hint="Restore it from a backup, or use another --db.",
+        ) from None
+
+
+# SQLite's (and PostgreSQL's) own words for a store that cannot be used, and what to tell the user.
+_STORAGE_PROBLEMS = (
+    (("database or disk is full", "no space left"), "full"),
+    (("readonly database", "read-only file system", "permission denied", "read-only transaction"), "read-only"),
+    (("file is not a database", "disk image is malformed", "file is encrypted"), "damaged"),
+    (("unable to open database file", "not a directory", "is a directory"), "unopenable"),
+    (("disk i/o error",), "io"),
+)
+
+
+def _storage_message(kind: str, path: str, detail: str) -> tuple[str, str]:
+    return {
+        "full": (f"The disk holding the store {path} is full ({detail}); everything stored so far is kept.",
+                 "Free some space and run again."),
+        "read-only": (f"The store {path} cannot be written ({detail}).",
+                      "Check the permissions of the file and its directory (a read-only mount?), or use another --db."),
+        "damaged": (f"The store {path} is not a cftui store, or it is damaged ({detail}); it was left as it is.",
+                    "Restore it from a backup, or use another --db (a new file is a new store)."),
+        "unopenable": (f"Cannot open the store at {path} ({detail}).",
+                       "Give --db (or CFTUI_DB) a file path in a directory you can write."),
+        "io": (f"A disk error while using the store {path} ({detail}).",
+               "Check the disk (dmesg, SMART), then run again."),
+    }[kind]
+
+
+def storage_error(exc: BaseException, path: str | os.PathLike | None = None) -> DataError | None:
+    """The one clear :class:`DataError` for a store that cannot be used, or None if ``exc`` is something else.
+
+    The whole chain of causes is read: after "database or disk is full" a
+    failed COMMIT makes peewee's rollback fail too, and that second error
+    ("cannot rollback - no transaction is active") hides the first.
+    """
+    where = str(path) if path is not None else str(getattr(database.obj, "database", "") or "(the store)")
+    for error in _chain(exc):
+        if isinstance(error, DataError):
+            return error
+        if not isinstance(error, (OSError, PeeweeDatabaseError, sqlite3.Error)):
+            continue
+        detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        detail = (detail.strip().splitlines() or [""])[0]  # PostgreSQL adds the statement on further lines
+        lowered = detail.lower()
+        for needles, kind in _STORAGE_PROBLEMS:
+            if any(needle in lowered for needle in needles):
+                return _storage_problem(kind, where, detail)
+    return None
+
+
+def _storage_problem(kind: str, where: str, detail: str) -> DataError:
+    # A PostgreSQL URL may carry a password; its rights are the role's, not a file's.
+    message, hint = _storage_message(kind, location.masked(where), detail)
+    if kind == "read-only" and location.is_postgres(where):
+        from cftui.store.postgres import WRITABLE_HINT
+
+        hint = WRITABLE_HINT
+    return DataError(message, hint=hint)
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
 
 
 def _check_not_newer(current: int) -> None:

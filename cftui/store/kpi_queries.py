@@ -1,4 +1,4 @@
-"""Overview figures: KPIs, the daily series, crowdfund progress, Angor and webhook summaries.
+"""Overview figures: KPIs, the daily series, Angor and webhook summaries (crowdfunds: :mod:`cftui.store.crowdfund`).
 
 Sums and counts come from :func:`cftui.store.rollup.rollup` (exact, a few
 thousand rows at most). Medians cannot be rolled up; they are read by
@@ -20,7 +20,7 @@ from cftui.money import E8
 from cftui.store.angor_models import AngorProject
 from cftui.store.daystats import DAY, day_of
 from cftui.store.filters import no_index
-from cftui.store.models import ALL_STATUSES, CrowdfundApp, Invoice, Store
+from cftui.store.models import ALL_STATUSES, Invoice
 from cftui.store.rollup import rollup
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, WebhookDelivery
 
@@ -60,24 +60,6 @@ class DayPoint:
     day: int  # unix seconds of 00:00 UTC
     settled_sats: int
     invoices: int
-
-
-@dataclass(frozen=True)
-class AppProgress:
-    store_name: str
-    app_id: str
-    name: str
-    title: str | None
-    archived: bool
-    target_currency: str | None
-    target_e8: int | None
-    raised_e8: int  # settled invoices of the app in the target currency
-    pending_e8: int  # processing, same currency
-    raised_sats: int  # BTC paid to settled invoices, any currency
-    contributions: int  # settled invoices
-    percent: Decimal | None  # raised / target × 100, one decimal
-    end_time: int | None
-    days_left: int | None  # whole days to end_time, 0 once ended; None with no end
 
 
 @dataclass(frozen=True)
@@ -247,52 +229,6 @@ def daily_series(
         return []
     last = day_of(until - 1) if until is not None else day_of(clock.now_s())
     return [DayPoint(day, raised.get(day, 0), invoices.get(day, 0)) for day in range(first, last + 1, DAY)]
-
-
-def _days_left(end_time: int | None) -> int | None:
-    if end_time is None:
-        return None
-    remaining = end_time - clock.now_s()
-    return max(0, -(-remaining // DAY))
-
-
-def crowdfund_progress(stores: tuple[int, ...] = ()) -> list[AppProgress]:
-    """Every crowdfund app with its target and what its settled invoices raised."""
-    names = dict(Store.select(Store.id, Store.name).tuples())
-    apps = CrowdfundApp.select().order_by(CrowdfundApp.store, CrowdfundApp.name, CrowdfundApp.id)
-    if stores:
-        apps = apps.where(CrowdfundApp.store.in_(list(stores)))
-    result = []
-    for app in apps:
-        # Index-only: (app_id, store, status, currency, amount_e8, btc_paid_sats).
-        sums = (
-            Invoice.select(Invoice.status, Invoice.currency, fn.COUNT(Invoice.id), fn.SUM(Invoice.amount_e8),
-                           fn.COALESCE(fn.SUM(Invoice.btc_paid_sats), 0))
-            .where(Invoice.app_id == app.app_id, Invoice.store == app.store_id,
-                   Invoice.status.in_([SETTLED, PROCESSING]))
-            .group_by(Invoice.status, Invoice.currency)
-            .tuples()
-        )  # fmt: skip
-        raised = pending = raised_sats = contributions = 0
-        for status, currency, count, amount_e8, paid_sats in sums:
-            amount_e8, paid_sats = int(amount_e8), int(paid_sats)  # PostgreSQL sums BIGINTs as NUMERIC
-            in_target = currency == app.target_currency
-            if status == SETTLED:
-                contributions += count
-                raised_sats += paid_sats
-                raised += amount_e8 if in_target else 0
-            elif in_target:
-                pending += amount_e8
-        percent = _ratio(raised * 100, app.target_e8, Decimal("0.1")) if app.target_e8 else None
-        result.append(
-            AppProgress(
-                store_name=names.get(app.store_id, "?"), app_id=app.app_id, name=app.name, title=app.title,
-                archived=bool(app.archived), target_currency=app.target_currency, target_e8=app.target_e8,
-                raised_e8=raised, pending_e8=pending, raised_sats=raised_sats, contributions=contributions,
-                percent=percent, end_time=app.end_time, days_left=_days_left(app.end_time),
-            )  # fmt: skip
-        )
-    return result
 
 
 def angor_summary() -> AngorSummary:

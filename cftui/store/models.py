@@ -58,7 +58,30 @@ class Store(BaseModel):
     added_time = BigIntegerField()
 
 
-class Invoice(BaseModel):
+CONTRIBUTION_FIELDS = (
+    "cf_settled_e8", "cf_settled_e18", "cf_settled_e28", "cf_pending_e8", "cf_pending_e18", "cf_pending_e28",
+)
+CROWDFUND_INDEX = "invoice_crowdfund_progress"
+CROWDFUND_COLUMNS = (
+    "app_id", "store_id", "created_time", "status", "currency", "amount_e8", "btc_paid_sats", *CONTRIBUTION_FIELDS,
+)
+
+
+class ContributionColumns(BaseModel):
+    """What an invoice adds to a crowdfund's progress by BTCPay's rule, in its own
+    currency, settled and pending: each in units of 10⁻⁸ plus two columns of ten
+    more digits (cftui/store/contributions.py says why and how). An invoice has
+    them, and the daily roll-up sums them."""
+
+    cf_settled_e8 = BigIntegerField(default=0)
+    cf_settled_e18 = BigIntegerField(default=0)
+    cf_settled_e28 = BigIntegerField(default=0)
+    cf_pending_e8 = BigIntegerField(default=0)
+    cf_pending_e18 = BigIntegerField(default=0)
+    cf_pending_e28 = BigIntegerField(default=0)
+
+
+class Invoice(ContributionColumns):
     # No index of its own: the unique (store, invoice_id) index serves store lookups.
     store = ForeignKeyField(Store, backref="invoices", on_delete="CASCADE", index=False)
     invoice_id = CharField()
@@ -109,8 +132,10 @@ class Invoice(BaseModel):
             # Medians: index-only walks in value order, filtered by range and store.
             (("status", "currency", "amount_e8", "created_time", "store"), False),
             (("status", "btc_paid_sats", "created_time", "store"), False),
-            # Crowdfund progress: index-only sums per app.
-            (("app_id", "store", "status", "currency", "amount_e8", "btc_paid_sats"), False),
+            # Crowdfund progress: index-only sums per app (and its reset period), over the
+            # crowdfund invoices only.
+            Index(CROWDFUND_INDEX, Table("invoice"), [SQL(f'"{name}"') for name in CROWDFUND_COLUMNS],
+                  where=SQL('"app_id" IS NOT NULL')),
         )
 
 
@@ -139,8 +164,12 @@ class Payment(BaseModel):
     invoice = ForeignKeyField(Invoice, backref="payments", on_delete="CASCADE")
     method = CharField()
     payment_id = CharField()
-    value_sats = BigIntegerField()
-    fee_sats = BigIntegerField(default=0)
+    # `value` and `fee` exactly as the server wrote them (BTC; Lightning ones carry
+    # millisatoshis, and a provider's fee tweak can be negative), and in msat.
+    value = CharField()
+    value_msat = BigIntegerField()
+    fee = CharField(default="0")
+    fee_msat = BigIntegerField(default=0)
     status = CharField()  # Invalid | Processing | Settled
     received_time = BigIntegerField()
     destination = TextField(null=True)
@@ -177,12 +206,19 @@ class CrowdfundApp(BaseModel):
     end_time = BigIntegerField(null=True)
     created_time = BigIntegerField(null=True)
     synced_time = BigIntegerField()
+    # The goal's reset period (`resetEvery` Never | Hour | Day | Month | Year, times `resetEveryAmount`).
+    reset_every = CharField(default="Never")
+    reset_every_amount = IntegerField(default=1)
+    enforce_target = BooleanField(default=False)  # `enforceTargetAmount`: unpaid New invoices count as pending
+    # BTCPay's "count all invoices created on the store": not in the Greenfield API,
+    # so it comes from the config (`crowdfund_all_invoices`).
+    all_store_invoices = BooleanField(default=False)
 
     class Meta:
         indexes = ((("store", "app_id"), True),)
 
 
-class InvoiceDayStat(BaseModel):
+class InvoiceDayStat(ContributionColumns):
     """Daily roll-up of invoices, kept exact by the upsert that changes them.
 
     KPIs over long ranges add these rows (a few per day) instead of scanning
@@ -243,6 +279,24 @@ class PendingInvoice(BaseModel):
         indexes = ((("store", "invoice_id"), True),)
 
 
+class SkippedInvoice(BaseModel):
+    """An invoice a sync skipped because its record did not parse: later syncs read it again until it does.
+
+    Re-read by ``invoice_id``, or, for a record that came without a usable id,
+    by its ``created_time`` (a list request for that one second).
+    """
+
+    store = ForeignKeyField(Store, on_delete="CASCADE")
+    invoice_id = CharField(null=True)
+    created_time = BigIntegerField(null=True)
+    reason = TextField()
+    skipped_time = BigIntegerField()  # the last time it failed
+    attempts = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("store", "invoice_id"), True), (("store", "created_time"), False))
+
+
 CORE_MODELS = [
     Meta,
     Store,
@@ -254,6 +308,8 @@ CORE_MODELS = [
     SyncState,
     PendingInvoice,
 ]
+
+RETRY_MODELS = [SkippedInvoice]  # schema 7
 
 FINAL_STATUSES = ("Settled", "Expired", "Invalid")
 OPEN_STATUSES = ("New", "Processing")
@@ -272,9 +328,12 @@ __all__ = [
     "InvoiceDayStat",
     "SyncState",
     "PendingInvoice",
+    "SkippedInvoice",
+    "RETRY_MODELS",
     "CORE_MODELS",
     "FINAL_STATUSES",
     "OPEN_STATUSES",
     "ALL_STATUSES",
     "ADDITIONAL_STATUSES",
+    "CONTRIBUTION_FIELDS",
 ]

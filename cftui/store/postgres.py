@@ -39,6 +39,11 @@ MIN_SERVER_VERSION = 110000  # EXECUTE FUNCTION in triggers, hashtextextended
 CHANNEL_PREFIX = "cftui:"  # + the schema: two stores in one database do not hear each other
 TRIGGER = "cftui_changed"
 SETUP_HINT = "See the README, \"A team store on PostgreSQL\", for the database and role to create."
+ROLE_HINT = "The store's role needs to own the schema the store lives in. " + SETUP_HINT
+WRITABLE_HINT = (
+    "A store needs a server that takes writes (the primary, not a read replica) and a role that owns the "
+    "store's schema. " + SETUP_HINT
+)
 # Defaults for libpq parameters the URL does not set.
 CONNECT_DEFAULTS = {
     "application_name": "cftui",
@@ -155,7 +160,7 @@ def _check_database(db: Database, url: str) -> None:
 def permission_error(url: str, exc: BaseException) -> DataError:
     return DataError(
         f"The role of {location.masked(url)} may not change the store's schema: {_first_line(exc)}.",
-        hint="It needs to own the schema the store lives in. " + SETUP_HINT,
+        hint=ROLE_HINT,
     )
 
 

@@ -23,16 +23,15 @@ from dataclasses import dataclass, field
 
 from peewee import Expression, Field, Tuple, fn
 
+from cftui.store.crowdfund import CrowdfundProgress, crowdfund_progress
 from cftui.store.filters import InvoiceFilter, filter_conditions, no_index, prefix_successor
 from cftui.store.kpi_queries import (
     AngorSummary,
-    AppProgress,
     DayPoint,
     Kpis,
     Totals,
     WebhookSummary,
     angor_summary,
-    crowdfund_progress,
     daily_series,
     kpis,
     webhook_summary,
@@ -117,8 +116,10 @@ class PaymentInfo:
     payment_id: str
     txid: str | None  # on-chain only
     vout: int | None
-    value_sats: int
-    fee_sats: int
+    value: str  # decimal text as the server wrote it
+    value_msat: int
+    fee: str
+    fee_msat: int
     status: str
     received_time: int
     destination: str | None
@@ -442,8 +443,8 @@ def invoice_detail(pk: int) -> InvoiceDetail | None:
     ]
     payments = [
         PaymentInfo(
-            p.method, p.payment_id, p.txid, p.vout, p.value_sats, p.fee_sats, p.status, p.received_time,
-            p.destination,
+            p.method, p.payment_id, p.txid, p.vout, p.value, p.value_msat, p.fee, p.fee_msat, p.status,
+            p.received_time, p.destination,
         )  # fmt: skip
         for p in Payment.select().where(Payment.invoice == pk).order_by(Payment.received_time, Payment.id)
     ]
@@ -463,7 +464,7 @@ def invoice_detail(pk: int) -> InvoiceDetail | None:
 
 
 __all__ = [
-    "AngorSummary", "AppProgress", "Cursor", "DayPoint", "InvoiceDetail", "InvoiceFilter", "InvoicePage",
+    "AngorSummary", "CrowdfundProgress", "Cursor", "DayPoint", "InvoiceDetail", "InvoiceFilter", "InvoicePage",
     "InvoiceRow", "Kpis", "PaymentInfo", "SORT_COLUMNS", "SORT_KEYS", "Totals",
     "WebhookSummary", "angor_summary", "count_invoices", "crowdfund_progress", "daily_series", "find_invoice",
     "invoice_detail", "iter_invoices", "kpis", "match_invoice_ids", "page_at_offset", "page_invoices",

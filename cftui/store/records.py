@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 class PaymentRecord:
     method: str  # BTC-CHAIN | BTC-LN | BTC-LNURL | ...
     payment_id: str  # on-chain: "txid-vout"; Lightning: payment hash
-    value_sats: int
-    fee_sats: int
+    value: str  # decimal text as the server wrote it (Lightning: up to 11 places, msat)
+    value_msat: int
+    fee: str  # the payment's method fee, decimal text (a Lightning fee tweak can be msat, even negative)
+    fee_msat: int
     status: str  # Invalid | Processing | Settled
     received_time: int
     destination: str | None
@@ -83,6 +85,9 @@ class AppRecord:
     target_e8: int | None = None
     start_time: int | None = None
     end_time: int | None = None
+    reset_every: str = "Never"  # Never | Hour | Day | Month | Year
+    reset_every_amount: int = 1
+    enforce_target: bool = False
 
 
 @dataclass(slots=True)

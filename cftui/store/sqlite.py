@@ -17,6 +17,8 @@ from typing import Any
 
 from peewee import Database, SqliteDatabase
 
+from cftui.private_files import make_private_dir
+
 log = logging.getLogger(__name__)
 
 SQLITE_PRAGMAS = {
@@ -47,7 +49,7 @@ def open_sqlite(path: str | os.PathLike) -> SqliteDatabase:
     """The database of the file at ``path`` (created owner-only if missing), or ``":memory:"``."""
     if str(path) != ":memory:":
         file = Path(path)
-        file.parent.mkdir(parents=True, exist_ok=True)
+        make_private_dir(file.parent)
         if not file.exists():
             # The store holds buyer emails and metadata: owner-only.
             file.touch(mode=0o600)

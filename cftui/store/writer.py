@@ -32,9 +32,10 @@ from peewee import IntegrityError, __exception_wrapper__
 
 from cftui import clock
 from cftui.config import StoreConfig
-from cftui.store import engine
+from cftui.store import contributions, engine
 from cftui.store.daystats import Delta, key_of
 from cftui.store.models import (
+    CONTRIBUTION_FIELDS,
     CrowdfundApp,
     Invoice,
     InvoicePaymentMethod,
@@ -67,9 +68,11 @@ _INVOICE_FIELDS = (
     "checkout_link",
     "metadata",
     "app_id",
+    *CONTRIBUTION_FIELDS,
 )
 _STATUS, _ADDITIONAL, _CURRENCY, _AMOUNT_E8, _PAID_E8, _BTC, _CREATED = 0, 1, 3, 5, 7, 8, 9
-_APP_ID = len(_INVOICE_FIELDS) - 1
+_APP_ID = _INVOICE_FIELDS.index("app_id")
+_CONTRIBUTIONS = slice(_APP_ID + 1, _APP_ID + 1 + len(CONTRIBUTION_FIELDS))
 _PM_FIELDS = (
     "method",
     "currency",
@@ -82,7 +85,9 @@ _PM_FIELDS = (
     "fee_sats",
     "activated",
 )
-_PAYMENT_FIELDS = ("method", "payment_id", "value_sats", "fee_sats", "status", "received_time", "destination")
+_PAYMENT_FIELDS = (
+    "method", "payment_id", "value", "value_msat", "fee", "fee_msat", "status", "received_time", "destination",
+)
 # Bound on parameters per statement (SQLite allows 32766; stay far below).
 _CHUNK = 500
 
@@ -162,16 +167,19 @@ def lock_store(store_pk: int) -> None:
     engine.current().lock(database.obj, f"store:{store_pk}")
 
 
-
 def _row(record: InvoiceRecord, stored: tuple | None) -> tuple:
     """The invoice columns for ``record``; unknowns (None) keep the stored value."""
     btc = record.btc_paid_sats
     app_id = record.app_id
+    contribution = contributions.of_record(record)
+    shares = contributions.ZERO_UNITS * 2 if contribution is None else contribution.units()
     if stored is not None:
         if btc is None:
             btc = stored[_BTC]
         if app_id is None:
             app_id = stored[_APP_ID]
+        if contribution is None:  # payment methods not read in this pass
+            shares = stored[_CONTRIBUTIONS]
     return (
         record.status,
         record.additional_status,
@@ -193,15 +201,14 @@ def _row(record: InvoiceRecord, stored: tuple | None) -> tuple:
         record.checkout_link,
         record.metadata,
         app_id,
+        *shares,
     )
 
 
 def _contribute(delta: Delta, store_id: int, row: tuple, sign: int) -> None:
     delta.add(
         key_of(store_id, row[_CREATED], row[_STATUS], row[_ADDITIONAL], row[_CURRENCY]),
-        row[_AMOUNT_E8],
-        row[_PAID_E8],
-        row[_BTC],
+        (1, row[_AMOUNT_E8], row[_PAID_E8] or 0, row[_BTC] or 0, *row[_CONTRIBUTIONS]),
         sign,
     )
 
@@ -214,7 +221,7 @@ def _pm_rows(methods: tuple[PaymentMethodRecord, ...]) -> tuple[frozenset, froze
         for m in methods
     )
     payments = frozenset(
-        (p.method, p.payment_id, p.value_sats, p.fee_sats, p.status, p.received_time, p.destination)
+        (p.method, p.payment_id, p.value, p.value_msat, p.fee, p.fee_msat, p.status, p.received_time, p.destination)
         for m in methods
         for p in m.payments
     )
@@ -251,8 +258,8 @@ def _write_payment_methods(pairs: list[tuple[int, InvoiceRecord]]) -> None:
             )
             for p in m.payments:
                 payment_rows.append(
-                    (row_id, p.method, p.payment_id, p.value_sats, p.fee_sats, p.status, p.received_time,
-                     p.destination)
+                    (row_id, p.method, p.payment_id, p.value, p.value_msat, p.fee, p.fee_msat, p.status,
+                     p.received_time, p.destination)
                 )
     _insert_many(InvoicePaymentMethod, ("invoice", *_PM_FIELDS), pm_rows)
     _insert_many(Payment, ("invoice", *_PAYMENT_FIELDS), payment_rows)
@@ -384,19 +391,31 @@ def _upsert(store_pk: int, by_id: dict[str, InvoiceRecord], synced_time: int) ->
 # ------------------------------------------------------------------ apps
 
 
-def upsert_apps(store: Store, apps: Iterable[AppRecord], *, synced_time: int | None = None) -> int:
-    """Insert or update the store's apps; returns how many rows changed."""
+def upsert_apps(
+    store: Store,
+    apps: Iterable[AppRecord],
+    *,
+    synced_time: int | None = None,
+    all_store_invoices: frozenset[str] = frozenset(),
+) -> int:
+    """Insert or update the store's apps; returns how many rows changed.
+
+    ``all_store_invoices``: ids of the apps whose goal counts every invoice of
+    the store (BTCPay's "count all invoices" setting, which the API does not
+    expose; the config names them).
+    """
     at = clock.now_s() if synced_time is None else synced_time
     changed = 0
     fields = (
         "name", "title", "app_type", "archived", "enabled", "target_currency", "target_amount", "target_e8",
-        "start_time", "end_time", "created_time",
+        "start_time", "end_time", "created_time", "reset_every", "reset_every_amount", "enforce_target",
     )
     with database.atomic():
         lock_store(store.id)
         existing = {row.app_id: row for row in CrowdfundApp.select().where(CrowdfundApp.store == store)}
         for app in apps:
             values = {f: getattr(app, f) for f in fields}
+            values["all_store_invoices"] = app.app_id in all_store_invoices
             row = existing.get(app.app_id)
             if row is None:
                 CrowdfundApp.create(store=store, app_id=app.app_id, synced_time=at, **values)

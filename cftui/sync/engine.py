@@ -23,8 +23,12 @@ The walk follows contract §2.1 and §10:
   and the previous one commits on the sync's DB thread (:mod:`cftui.sync.dbthread`),
   in order, so the scan position never runs ahead of the stored rows.
 * A malformed record is skipped, counted by reason and logged with its id;
-  the rest of its page is stored. A failure ends the run with
-  ``SyncResult.error`` set (one sentence); everything stored so far stays.
+  the rest of its page is stored, and the record goes on the retry list
+  (:mod:`cftui.store.retry`) in the same transaction. Every later run reads
+  the list's invoices again, by id, or by the second of their created time
+  when the record had no id, until they parse (or the server says they are
+  gone). A failure ends the run with ``SyncResult.error`` set (one
+  sentence); everything stored so far stays.
 """
 
 from __future__ import annotations
@@ -48,8 +52,11 @@ from cftui.btcpay.errors import MissingPermissionError, NotFoundError
 from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
 from cftui.errors import CftuiError, DataError
-from cftui.store.models import OPEN_STATUSES, Invoice, Store, SyncState, database
+from cftui.store import retry
+from cftui.store.db import storage_error
+from cftui.store.models import OPEN_STATUSES, Invoice, SkippedInvoice, Store, SyncState, database
 from cftui.store.records import InvoiceRecord, UpsertResult
+from cftui.store.retry import Skip
 from cftui.store.writer import clear_pending, ensure_store, pending_invoices, upsert_apps, upsert_invoices
 from cftui.sync.dbthread import DbThread
 from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted, ignore
@@ -60,6 +67,7 @@ log = logging.getLogger(__name__)
 NOT_FOUND = "not found on the server"
 # Most invoices written in one transaction when pages queue up for the DB thread.
 MAX_WRITE_BATCH = 10_000
+RETRY_PER_RUN = 1000  # retry-list entries one run reads again; the rest wait for the next run
 
 
 class _Cancelled(Exception):
@@ -82,23 +90,25 @@ async def sync_store(
     result = SyncResult(source=source)
     started = time.monotonic()
     db = DbThread()
+    notes: list[str] = []
     try:
-        state = await db(_begin, source)
-        mode = "incremental" if state.backfill_done else "backfill"
-        reporter(SyncStarted(source=source, mode=mode))
-        notes: list[str] = []
         try:
+            state = await db(_begin, source)
+            mode = "incremental" if state.backfill_done else "backfill"
+            reporter(SyncStarted(source=source, mode=mode))
             with fewer_collections():
                 await _run(store_cfg, sync_cfg, db, mode, result, reporter, cancel, notes)
         except _Cancelled:
             result.error = "Sync cancelled; the next sync continues where this one stopped."
-        except CftuiError as exc:
-            result.error = str(exc)
-        except Exception as exc:  # a bug: keep the app running, keep the traceback in the log
-            log.exception("sync of %s failed", source)
-            result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
+        except Exception as exc:
+            _fail(result, exc, source)
         result.duration = time.monotonic() - started
-        await db(_finish, source, result, notes)
+        try:
+            await db(_finish, source, result, notes)
+        except Exception as exc:  # the store itself failed (full, read-only): the result still says why
+            if result.ok:
+                _fail(result, exc, source)
+            log.warning("%s: could not record the sync's outcome in the store (%s)", source, exc)
     finally:
         await db.close()
     if result.error:
@@ -131,12 +141,27 @@ async def _run(
     ) as client:
         run = _StoreSync(store_cfg, sync_cfg, store, client, db, result, reporter, cancel, notes)
         await run.detect_version()
+        # What earlier runs could not read; what this run skips waits for the next one.
+        run.to_retry = await db(retry.waiting, store, RETRY_PER_RUN)
         if mode == "backfill":
             await run.backfill()
         else:
             await run.incremental()
+        await run.retry_by_time()
         await run.recheck()
         await run.sync_apps()
+    waiting = await db(retry.summary, store_cfg.name)
+    result.unread, result.unread_ids = waiting.count, waiting.labels
+
+
+def _fail(result: SyncResult, exc: BaseException, source: str) -> None:
+    """Put ``exc`` into ``result`` as one sentence and its exit code; a bug also leaves its traceback in the log."""
+    problem = exc if isinstance(exc, CftuiError) else storage_error(exc)
+    if problem is not None:
+        result.error, result.error_code = str(problem), problem.exit_code
+        return
+    log.exception("sync of %s failed", source)
+    result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
 
 
 # ------------------------------------------------------------------ state
@@ -195,6 +220,8 @@ class _StoreSync:
         # Start of the window this run's walk covered (the re-check skips it).
         self.walked_from: int | None = None
         self.newest_seen: int | None = None
+        self.to_retry: list[SkippedInvoice] = []  # the retry list as this run began
+        self.listed_skips = False  # whether this run put anything on the retry list
 
     # -------------------------------------------------------------- helpers
 
@@ -247,13 +274,14 @@ class _StoreSync:
         answers = await asyncio.gather(*(one(i) for i in ids))
         return dict(zip(ids, answers))
 
-    async def _parse(self, objs: Sequence[Any], *, embedded: bool) -> list[InvoiceRecord]:
-        """Records of ``objs``; each misfit is skipped, counted and logged."""
+    async def _parse(self, objs: Sequence[Any], *, embedded: bool) -> tuple[list[InvoiceRecord], list[Skip]]:
+        """Records of ``objs``; each misfit is skipped, counted, logged and returned for the retry list."""
         methods: dict[str, Any] = {}
         if not embedded:
             ids = [o["id"] for o in objs if type(o) is dict and type(o.get("id")) is str and o["id"]]
             methods = await self._methods_for(ids)
-        records = []
+        records: list[InvoiceRecord] = []
+        skips: list[Skip] = []
         for obj in objs:
             try:
                 if embedded:
@@ -265,21 +293,36 @@ class _StoreSync:
                 records.append(parse_invoice(obj, payment_methods=pms))
             except RecordError as exc:
                 self.result.skipped[exc.reason] += 1
-                log.warning("store %s: %s", self.cfg.name, exc)
-        return records
+                skip = _skip_of(obj, exc.reason)
+                if skip.retryable:
+                    skips.append(skip)
+                    log.warning("store %s: %s (kept for a retry)", self.cfg.name, exc)
+                else:
+                    log.warning("store %s: %s (no id or created time: cannot be read again)", self.cfg.name, exc)
+        return records, skips
 
     def _write(
-        self, records: list[InvoiceRecord], state_values: dict[Any, Any], assume_new: bool = False
+        self,
+        records: list[InvoiceRecord],
+        state_values: dict[Any, Any],
+        assume_new: bool = False,
+        skips: Sequence[Skip] = (),
     ) -> UpsertResult:
-        """One transaction: the rows and the scan position that says they are in (on the DB thread)."""
+        """One transaction: the rows, the skipped records and the scan position that says they are in (DB thread)."""
         with database.atomic():
             upserted = upsert_invoices(self.store, records, synced_time=clock.now_s(), assume_new=assume_new)
+            if skips:
+                retry.record(self.store, skips)
+            if self.to_retry or self.listed_skips:  # an empty list needs no clearing: none in a clean backfill
+                retry.clear(self.store, [r.invoice_id for r in records])
             if state_values:
                 SyncState.update(state_values).where(SyncState.source == self.source).execute()
         return upserted
 
-    async def _store(self, records: list[InvoiceRecord], state_values: dict[Any, Any]) -> None:
-        self._count(await self.db(self._write, records, state_values))
+    async def _store(self, records: list[InvoiceRecord], state_values: dict[Any, Any], skips: Sequence[Skip] = ()) -> None:
+        if skips:
+            self.listed_skips = True
+        self._count(await self.db(self._write, records, state_values, False, skips))
 
     def _count(self, upserted: UpsertResult) -> None:
         self.result.new += upserted.new
@@ -302,6 +345,7 @@ class _StoreSync:
         writing: asyncio.Future | None = None
         # Parsed pages waiting for the DB thread, and the scan position that goes with the last of them.
         batch: list[InvoiceRecord] = []
+        batch_skips: list[Skip] = []
         batch_state: dict[Any, Any] = {}
 
         async def flush(*, wait: bool) -> None:
@@ -310,13 +354,15 @@ class _StoreSync:
             A failed write stays in ``writing`` and re-raises here, so no later
             page's scan position can be committed past pages that are not stored.
             """
-            nonlocal writing, batch, batch_state
+            nonlocal writing, batch, batch_skips, batch_state
             if writing is not None:
                 self._count(await writing)
                 writing = None
-            if batch or batch_state:
-                writing = asyncio.ensure_future(self.db(self._write, batch, batch_state, backfill))
-                batch, batch_state = [], {}
+            if batch or batch_state or batch_skips:
+                if batch_skips:
+                    self.listed_skips = True
+                writing = asyncio.ensure_future(self.db(self._write, batch, batch_state, backfill, batch_skips))
+                batch, batch_skips, batch_state = [], [], {}
             if wait and writing is not None:
                 self._count(await writing)
                 writing = None
@@ -338,7 +384,8 @@ class _StoreSync:
                         "(repeated or unreadable invoices); stopped instead of looping.",
                         hint="The next sync tries again; if this persists, check the server or proxy.",
                     )
-                records = await self._parse(fresh, embedded=self.embedded_methods)
+                records, skips = await self._parse(fresh, embedded=self.embedded_methods)
+                batch_skips.extend(skips)
                 page_newest = max((r.created_time for r in records), default=None)
                 if page_newest is not None and (newest is None or page_newest > newest):
                     newest = page_newest
@@ -420,7 +467,8 @@ class _StoreSync:
 
     async def recheck(self) -> None:
         queued = await self.db(pending_invoices, self.store)
-        ids = list(dict.fromkeys([*(await self.db(self._still_changing)), *queued]))
+        retried = [entry.invoice_id for entry in self.to_retry if entry.invoice_id]
+        ids = list(dict.fromkeys([*(await self.db(self._still_changing)), *queued, *retried]))
         if not ids:
             return
         self.collect_settled = True
@@ -442,19 +490,34 @@ class _StoreSync:
             self._check_cancel()
             chunk = ids[begin : begin + step]
             answers = await asyncio.gather(*(one(i) for i in chunk))
-            objs = []
+            objs, gone = [], []
             for invoice_id, answer in zip(chunk, answers):
                 if isinstance(answer, NotFoundError):
                     self.result.skipped[NOT_FOUND] += 1
                     log.warning("store %s: invoice %s is %s", self.cfg.name, invoice_id, NOT_FOUND)
+                    gone.append(invoice_id)
                 else:
                     objs.append(answer)
             self.result.fetched += len(objs)
-            records = await self._parse(objs, embedded=single_get_methods)
-            await self._store(records, {})
-            # Queued ids are done once fetched (or known to be gone).
+            records, skips = await self._parse(objs, embedded=single_get_methods)
+            await self._store(records, {}, skips)
+            # Queued ids are done once fetched (or known to be gone); so are listed ones the server no longer has.
             await self.db(clear_pending, self.store, [i for i in chunk if i in queued_set])
+            if gone and self.to_retry:
+                await self.db(retry.clear, self.store, gone)
             self._progress(f"re-check: {begin + len(chunk)} of {len(ids)} open invoices")
+
+    async def retry_by_time(self) -> None:
+        """Read again each second in which a record without a usable id was skipped."""
+        for entry in self.to_retry:
+            if entry.invoice_id is not None or entry.created_time is None:
+                continue
+            self._check_cancel()
+            before = await self.db(retry.attempts_at_second, self.store, entry.created_time)
+            if before is None:  # gone meanwhile
+                continue
+            await self._walk(start=entry.created_time, end=entry.created_time, offset=0, backfill=False)
+            await self.db(retry.clear_second, self.store, entry.created_time, before)
 
     # -------------------------------------------------------------- apps
 
@@ -479,7 +542,19 @@ class _StoreSync:
                 apps.append(parse_app(base, details))
             except (RecordError, NotFoundError) as exc:
                 log.warning("store %s: app skipped: %s", self.cfg.name, exc)
-        await self.db(upsert_apps, self.store, apps)
+        await self.db(self._store_apps, apps)
+
+    def _store_apps(self, apps: list) -> None:
+        upsert_apps(self.store, apps, all_store_invoices=frozenset(self.cfg.crowdfund_all_invoices))
+
+
+def _skip_of(obj: Any, reason: str) -> Skip:
+    """How a record that did not parse can be read again: by its id, else by its created time."""
+    invoice_id = obj.get("id") if type(obj) is dict else None
+    created = obj.get("createdTime") if type(obj) is dict else None
+    if type(invoice_id) is str and invoice_id:
+        return Skip(invoice_id, None, reason)
+    return Skip(None, created if type(created) is int and created > 0 else None, reason)
 
 
 def _fresh_objects(

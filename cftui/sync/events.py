@@ -39,6 +39,9 @@ class SyncResult:
     duration: float = 0.0  # seconds
     error: str | None = None  # one clear sentence when the run failed
     newly_settled: list[str] = field(default_factory=list)
+    error_code: int | None = None  # the exit code that fits the failure (cftui.errors.ExitCode), when known
+    unread: int = 0  # invoices on the retry list after the run (malformed records, read again next run)
+    unread_ids: tuple[str, ...] = ()  # the first of them
 
     @property
     def ok(self) -> bool:
@@ -55,6 +58,9 @@ class SyncResult:
         )
         if self.skipped:
             text += " (" + "; ".join(f"{n}× {reason}" for reason, n in self.skipped.most_common(3)) + ")"
+        if self.unread:
+            shown = ", ".join(self.unread_ids[:3]) + (", …" if self.unread > 3 else "")
+            text += f"; {self.unread} unreadable invoice{'s' if self.unread != 1 else ''} kept for a retry ({shown})"
         if self.error:
             text += f" — failed: {self.error}"
         return text

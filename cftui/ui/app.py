@@ -23,7 +23,7 @@ from textual.widget import Widget
 from textual.widgets import Footer, Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
-from cftui.config import Config, Paths
+from cftui.config import Config, Paths, shared_config_warning
 from cftui.errors import ConfigError
 from cftui.sync.events import SyncFinished
 from cftui.store import changes
@@ -145,6 +145,9 @@ class CftuiApp(App[int]):
 
     async def on_mount(self) -> None:
         self._warn_unknown_keys()
+        warning = shared_config_warning(self.config.path)
+        if warning:
+            self.notify(warning, severity="warning", timeout=15, markup=False)
         self._focus_pane(self.tabbed.active_pane)
         self.call_after_refresh(freeze_startup_objects)
         if not self.autostart:

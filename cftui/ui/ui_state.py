@@ -11,6 +11,8 @@ import json
 import logging
 from pathlib import Path
 
+from cftui.private_files import write_private
+
 log = logging.getLogger(__name__)
 
 
@@ -31,9 +33,7 @@ def save(db_path: Path, state: dict[str, str]) -> None:
         return
     path = state_path(db_path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)
+        # Owner-only, like the store beside it; no fsync: losing a tab switch to a crash is fine.
+        write_private(path, json.dumps(state, sort_keys=True), durable=False)
     except OSError as exc:  # losing the remembered tab is not worth an error
         log.warning("could not save UI state to %s: %s", path, exc)

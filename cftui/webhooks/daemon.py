@@ -3,6 +3,8 @@
 For a node box: the webhooks bring changes in within a second, and the sync
 (every ``[sync] interval``) stays the source of truth, fetching anything a
 webhook missed and every invoice a webhook queued while BTCPay was down.
+Each source (each BTCPay store, Angor) syncs on its own schedule, so one that
+is slow or stuck (a relay holding Angor to its deadline) never delays another.
 Stops cleanly when ``stop`` is set (the CLI sets it on SIGTERM or ctrl+c):
 a running sync is cancelled between pages, queued writes are committed.
 """
@@ -48,23 +50,30 @@ async def run_daemon(
         await stop.wait()
         cancel.set()
 
-    watcher = asyncio.create_task(cancel_on_stop())
-    try:
+    async def sync_repeatedly(source: str) -> None:
         while not stop.is_set():
-            for source in sources(config):
-                if stop.is_set():
-                    break
-                # In a child process, waited on from a thread: a sync decodes and
-                # writes pages for seconds at a time, and on this loop it would
-                # hold back every webhook answer (BTCPay then retries and queues).
+            # In a child process, waited on from a thread: a sync decodes and
+            # writes pages for seconds at a time, and on this loop it would
+            # hold back every webhook answer (BTCPay then retries and queues).
+            try:
                 result = await asyncio.to_thread(
                     run_sync_isolated, source, config, db_path, log_dir=log_dir, cancel=cancel
                 )
                 log.info("daemon sync: %s", result.summary())
                 if on_sync is not None:
                     on_sync(result)
+            except Exception:  # a bug: this source tries again next interval, the others go on
+                log.exception("daemon sync of %s failed", source)
             with suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), config.sync.interval)
+
+    watcher = asyncio.create_task(cancel_on_stop())
+    loops = [asyncio.create_task(sync_repeatedly(source), name=f"daemon-sync-{source}") for source in sources(config)]
+    try:
+        await stop.wait()
+        # Each loop ends once its running sync has stopped (cancelled between pages, or ended by the grace time).
+        await asyncio.gather(*loops, return_exceptions=True)
     finally:
-        watcher.cancel()
+        for task in (watcher, *loops):
+            task.cancel()
         await receiver.stop()

@@ -32,7 +32,8 @@ INVOICE_EVENT_FIELDS: dict[str, tuple[str, ...]] = {
     "InvoiceRefund": ("pullPaymentId",),
 }
 
-# Store events we know and deliberately do nothing with (the sync covers invoices only).
+# Store events we know and deliberately do nothing with (the sync covers invoices only). Upstream
+# defines them in WebhookEventType.cs, WebhookSubscriptionEvent.cs and PendingTransactionTriggerProvider.cs.
 OTHER_EVENT_TYPES = frozenset(
     {
         "PaymentRequestCreated", "PaymentRequestUpdated", "PaymentRequestArchived",
@@ -42,7 +43,7 @@ OTHER_EVENT_TYPES = frozenset(
         "PendingTransactionBroadcast", "PendingTransactionCancelled",
         "SubscriberCreated", "SubscriberCredited", "SubscriberCharged", "SubscriberActivated",
         "SubscriberPhaseChanged", "SubscriberDisabled", "PaymentReminder", "PlanStarted",
-        "SubscriberNeedUpgrade",
+        "SubscriberNeedUpgrade", "CreditRefunded",
     }
 )  # fmt: skip
 
@@ -87,6 +88,9 @@ def parse(body: bytes) -> Envelope:
         raise EnvelopeError("body is not UTF-8") from None
     except json.JSONDecodeError as exc:
         raise EnvelopeError(f"body is not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except RecursionError:
+        # The decoder recurses once per level: a few KB of brackets reach Python's limit.
+        raise EnvelopeError("body is JSON nested too deeply to be a webhook envelope") from None
     if not isinstance(data, dict):
         raise EnvelopeError("body is not a JSON object")
     # BTCPay before 1.0.7 misspelt the key; its own client still reads the old spelling.

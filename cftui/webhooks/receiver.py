@@ -3,14 +3,19 @@
 ``POST /webhook/<store name>`` (or ``POST /webhook`` when exactly one store
 is configured) is checked in this order, cheapest first, and answered:
 
-* address over the rejection limit -> 429 (body not read)
 * unknown path or store -> 404; other methods -> 405
 * ``Content-Length`` over ``max_body_bytes``, or a body that grows past it -> 413 (not read further)
 * a client that has not sent its whole body within ``read_timeout`` -> 408, connection closed
 * missing or wrong ``BTCPay-Sig`` over the raw bytes -> 401
-* not JSON, or envelope fields missing -> 400
+* not JSON (nested too deeply included), or envelope fields missing -> 400
 * otherwise the delivery is committed to the store, then answered 200 at
   once; the slow part (fetching the invoice) runs after, in the background.
+
+An address over the rejection limit gets 429 for every request that would
+be rejected, malformed HTTP included, and the unverified body is not even
+described. A delivery whose signature verifies is never refused by the
+limit: behind an SSH tunnel BTCPay and everyone else share 127.0.0.1.
+Connections are bounded in time and number (:mod:`cftui.webhooks.connections`).
 
 Every request is recorded (see :mod:`cftui.webhooks.recorder`). A delivery
 is acted on once per ``originalDeliveryId``, enforced by a unique index, so
@@ -28,10 +33,12 @@ from collections import Counter
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from cftui import clock
 from cftui.config import Config, StoreConfig
 from cftui.errors import ConfigError
+from cftui.printable import printable
 from cftui.store.webhook_models import (
     ACCEPTED_VERDICTS,
     BAD_SIGNATURE,
@@ -42,10 +49,10 @@ from cftui.store.webhook_models import (
     UNKNOWN_STORE,
     VERIFIED,
 )
-from cftui.webhooks import envelope, signing
+from cftui.webhooks import connections, envelope, signing
 from cftui.webhooks.notices import DeliveryNotice, OnDelivery, OnProcessed
 from cftui.webhooks.processing import InvoiceProcessor
-from cftui.webhooks.ratelimit import RejectionLimiter
+from cftui.webhooks.ratelimit import WINDOW_S, RejectionLimiter
 from cftui.webhooks.recorder import REJECTED_BODY_BYTES, Recorder
 
 log = logging.getLogger(__name__)
@@ -53,6 +60,8 @@ log = logging.getLogger(__name__)
 PATH_PREFIX = "/webhook"
 _SKIPPED_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 _encode_json = json.JSONEncoder(ensure_ascii=False).encode
+LIMITED_REASON = "too many rejected requests from this address in the last minute"
+MAX_REASON_CHARS = 300  # aiohttp quotes the offending line in its error: keep the start of it
 
 
 class _Rejected(Exception):
@@ -101,6 +110,8 @@ class WebhookReceiver:
         self._processor = InvoiceProcessor(config, self._recorder, on_processed=on_processed)
         self._limiter = RejectionLimiter(self.settings.rate_limit)
         self._runner: web.ServerRunner | None = None
+        self._server: connections.GuardedServer | None = None
+        self._background: set[asyncio.Task] = set()  # recording malformed requests, answered already
         self._started = 0.0
         self.counts: Counter[str] = Counter()
         self.url: str | None = None
@@ -112,13 +123,16 @@ class WebhookReceiver:
             if not store.webhook_secret:
                 log.warning("store %s has no webhook_secret: its deliveries will be rejected (401)", store.name)
         self._recorder.start()
-        server = web.Server(
+        self._server = connections.GuardedServer(
             self._handle,
+            header_timeout=self.settings.read_timeout,
+            on_bad_request=self._bad_request,
+            max_connections=connections.connection_cap(connections.raise_fd_limit()),
             access_log=None,
             # Never drain a body we refused to read: close the connection instead.
             lingering_time=0,
         )
-        self._runner = web.ServerRunner(server, handle_signals=False)
+        self._runner = web.ServerRunner(self._server, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port, reuse_address=True)
         try:
@@ -146,6 +160,8 @@ class WebhookReceiver:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         await self._processor.stop()
         await self._recorder.stop()
 
@@ -163,39 +179,60 @@ class WebhookReceiver:
         return None
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        if request.path == "/health":
-            if request.method not in ("GET", "HEAD"):
-                return web.Response(status=405, headers={"Allow": "GET"})
-            return web.json_response(self.health())
-        received = clock.now()
-        row = _request_row(request, received)
+        conn = request.protocol
+        guarded = isinstance(conn, connections.Connection)
+        if guarded:
+            conn.request_started()
         try:
-            if self._limiter.is_limited(row["remote"], received):
-                raise _Rejected(429, RATE_LIMITED, "too many rejected requests from this address in the last minute")
-            store = self._store_for(request.path)
-            if store is None:
-                raise _Rejected(404, UNKNOWN_STORE, self._unknown_store_reason(request.path))
-            row["store_name"] = store.name
-            if request.method != "POST":
-                raise _Rejected(405, MALFORMED, f"method {request.method} not allowed (POST only)")
-            body = await self._read_body(request, row)
-            row["body"], row["body_size"] = body, len(body)
-            secret = store.webhook_secret.reveal() if store.webhook_secret else None
-            if secret is None:
-                raise _Rejected(401, BAD_SIGNATURE, f"store '{store.name}' has no webhook_secret configured")
-            problem = signing.check(secret, body, row["signature"])
-            if problem is not None:
-                _describe(row, body)
-                raise _Rejected(401, BAD_SIGNATURE, problem)
+            if request.path == "/health":
+                if request.method not in ("GET", "HEAD"):
+                    return web.Response(status=405, headers={"Allow": "GET"})
+                return web.json_response(self.health())
+            received = clock.now()
+            row = _request_row(request, received)
+            # Checked now, applied only to a request that would be rejected anyway (see the module doc).
+            limited = self._limiter.is_limited(row["remote"], received)
             try:
-                event = envelope.parse(body)
-            except envelope.EnvelopeError as exc:
-                raise _Rejected(400, MALFORMED, str(exc)) from None
-            _fill_envelope(row, event)
-            if event.store_id is not None and event.store_id != store.store_id:
-                raise _Rejected(400, MALFORMED, f"storeId {event.store_id} is not the id of store '{store.name}'")
-        except _Rejected as rejected:
-            return await self._reject(row, rejected)
+                store, event = await self._verify(request, row, limited)
+            except _Rejected as rejected:
+                return await self._reject(row, _Rejected(429, RATE_LIMITED, LIMITED_REASON) if limited else rejected)
+            return await self._accept(row, store, event)
+        finally:
+            if guarded:
+                conn.request_done()
+
+    async def _verify(
+        self, request: web.BaseRequest, row: dict[str, Any], limited: bool
+    ) -> tuple[StoreConfig, envelope.Envelope]:
+        """The store and envelope of a delivery whose signature holds, or :class:`_Rejected`."""
+        store = self._store_for(request.path)
+        if store is None:
+            raise _Rejected(404, UNKNOWN_STORE, self._unknown_store_reason(request.path))
+        row["store_name"] = store.name
+        if request.method != "POST":
+            raise _Rejected(405, MALFORMED, f"method {request.method} not allowed (POST only)")
+        body = await self._read_body(request, row)
+        if isinstance(request.protocol, connections.Connection):
+            request.protocol.body_read()
+        row["body"], row["body_size"] = body, len(body)
+        secret = store.webhook_secret.reveal() if store.webhook_secret else None
+        if secret is None:
+            raise _Rejected(401, BAD_SIGNATURE, f"store '{store.name}' has no webhook_secret configured")
+        problem = signing.check(secret, body, row["signature"])
+        if problem is not None:
+            if not limited:
+                _describe(row, body)
+            raise _Rejected(401, BAD_SIGNATURE, problem)
+        try:
+            event = envelope.parse(body)
+        except envelope.EnvelopeError as exc:
+            raise _Rejected(400, MALFORMED, str(exc)) from None
+        _fill_envelope(row, event)
+        if event.store_id is not None and event.store_id != store.store_id:
+            raise _Rejected(400, MALFORMED, f"storeId {event.store_id} is not the id of store '{store.name}'")
+        return store, event
+
+    async def _accept(self, row: dict[str, Any], store: StoreConfig, event: envelope.Envelope) -> web.StreamResponse:
         row.update(verdict=VERIFIED, reason=None, http_status=200)
         queue_now = self._processor.queue_now(store, event.invoice_id) if event.is_invoice_event else None
         if queue_now is not None:
@@ -261,16 +298,42 @@ class WebhookReceiver:
         return b"".join(chunks)
 
     async def _reject(self, row: dict[str, Any], rejected: _Rejected) -> web.StreamResponse:
+        self._count_rejection(row, rejected)
+        await self._record_rejection(row)
+        headers = {"Allow": "POST"} if rejected.status == 405 else None
+        if rejected.status == 429:
+            headers = {"Retry-After": str(int(WINDOW_S))}
+        # A body left unread closes the connection (lingering_time=0).
+        return web.Response(status=rejected.status, text=f"{rejected.verdict}: {rejected.reason}", headers=headers)
+
+    def _count_rejection(self, row: dict[str, Any], rejected: _Rejected) -> None:
         self._limiter.note_rejection(row["remote"], clock.now())
         row.update(verdict=rejected.verdict, reason=rejected.reason, http_status=rejected.status)
         self.counts[rejected.verdict] += 1
-        recorded = await self._recorder.record(row)
-        self._notify(row, recorded.id, recorded.verdict, recorded.reason)
         log.info("webhook rejected (%d %s) from %s %s: %s", rejected.status, rejected.verdict, row["remote"],
                  row["path"], rejected.reason)
-        headers = {"Allow": "POST"} if rejected.status == 405 else None
-        # A body left unread closes the connection (lingering_time=0).
-        return web.Response(status=rejected.status, text=f"{rejected.verdict}: {rejected.reason}", headers=headers)
+
+    async def _record_rejection(self, row: dict[str, Any]) -> None:
+        try:
+            recorded = await self._recorder.record(row)
+        except Exception as exc:  # the store is full or gone: the answer stands, the log says why
+            log.warning("could not record a rejected webhook request (%s: %s)", type(exc).__name__, exc)
+            return
+        self._notify(row, recorded.id, recorded.verdict, recorded.reason)
+
+    def _bad_request(self, remote: str, exc: HttpProcessingError) -> tuple[int, str]:
+        """Malformed HTTP, which aiohttp refused before any handler ran: answered, counted, recorded."""
+        received = clock.now()
+        reason = f"malformed HTTP request: {exc.message or type(exc).__name__}"[:MAX_REASON_CHARS]
+        rejected = _Rejected(exc.code if 400 <= exc.code < 500 else 400, MALFORMED, reason)
+        if self._limiter.is_limited(remote, received):
+            rejected = _Rejected(429, RATE_LIMITED, LIMITED_REASON)
+        row = _malformed_row(remote, received)
+        self._count_rejection(row, rejected)
+        task = asyncio.get_running_loop().create_task(self._record_rejection(row))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return rejected.status, f"{rejected.verdict}: {printable(rejected.reason)}"
 
     def _notify(self, row: dict[str, Any], row_id: int, verdict: str, reason: str | None) -> None:
         if self._on_delivery is None:
@@ -311,6 +374,16 @@ class WebhookReceiver:
                 "invoices_stored": self._processor.processed,
                 "invoices_queued": self._processor.queued,
             },
+            "connections": self._connection_counts(),
+        }
+
+    def _connection_counts(self) -> dict[str, int]:
+        server = self._server
+        return {
+            "open": server.open_connections if server else 0,
+            "limit": server.max_connections if server else 0,
+            "cut_at_header_deadline": server.timed_out if server else 0,
+            "closed_to_make_room": server.evicted if server else 0,
         }
 
 
@@ -330,6 +403,23 @@ def _request_row(request: web.BaseRequest, received: float) -> dict[str, Any]:
         "headers": headers_json,
         "body": None,
         "body_size": request.content_length or 0,
+        "processed": False,
+        "process_result": None,
+    }
+
+
+def _malformed_row(remote: str, received: float) -> dict[str, Any]:
+    """The columns of a request aiohttp could not parse: only who sent it and when are known."""
+    return {
+        "received_ms": int(received * 1000),
+        "remote": remote,
+        "method": "?",
+        "path": "?",
+        "store_name": None,
+        "signature": None,
+        "headers": "{}",
+        "body": None,
+        "body_size": 0,
         "processed": False,
         "process_result": None,
     }

@@ -38,8 +38,8 @@ import pytest
 from cftui import clock
 from cftui.config import Secret, StoreConfig, SyncConfig
 from cftui.store.db import open_database
+from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, SyncState
 from cftui.store.sqlite import SQLITE_PRAGMAS
-from cftui.store.models import Invoice, SyncState
 from cftui.sync.engine import sync_store
 
 NOW = 1_780_000_000
@@ -97,7 +97,7 @@ def _floor_rows(page: list[dict], next_id: int, typed: bool) -> tuple[list[tuple
             inv["amount"], amount_e8, inv["paidAmount"], paid_e8, None, inv["createdTime"],
             inv["expirationTime"], inv["monitoringExpiration"], inv["archived"], meta.get("orderId"),
             meta.get("buyerEmail"), meta.get("itemCode"), meta.get("itemDesc"), inv["checkoutLink"],
-            json.dumps(meta), None, NOW,
+            json.dumps(meta), None, NOW, *_NO_CONTRIBUTION,
         ))
         for pm in inv["paymentMethods"]:
             sats = (0, 0, 0, 0) if typed else (pm["amount"], pm["paymentMethodPaid"], pm["due"], pm["paymentMethodFee"])
@@ -107,21 +107,23 @@ def _floor_rows(page: list[dict], next_id: int, typed: bool) -> tuple[list[tuple
             ))
             for p in pm["payments"]:
                 payments.append((
-                    next_id, pm["paymentMethodId"], p["id"], 0 if typed else p["value"], 0 if typed else p["fee"],
-                    p["status"], p["receivedDate"], p["destination"],
+                    next_id, pm["paymentMethodId"], p["id"], p["value"], 0 if typed else p["value"], p["fee"],
+                    0 if typed else p["fee"], p["status"], p["receivedDate"], p["destination"],
                 ))
     return invoices, methods, payments, next_id
 
 
+# The crowdfund contribution columns get zeros: the floor does no accounting.
+_NO_CONTRIBUTION = (0,) * len(CONTRIBUTION_FIELDS)
 TABLES = {
     "invoice": ("id", "store_id", "invoice_id", "status", "additional_status", "type", "currency", "amount",
                 "amount_e8", "paid_amount", "paid_e8", "btc_paid_sats", "created_time", "expiration_time",
                 "monitoring_time", "archived", "order_id", "buyer_email", "item_code", "item_desc", "checkout_link",
-                "metadata", "app_id", "synced_time"),
+                "metadata", "app_id", "synced_time", *CONTRIBUTION_FIELDS),
     "invoice_payment_method": ("invoice_id", "method", "currency", "destination", "payment_link", "rate",
                                "amount_sats", "paid_sats", "due_sats", "fee_sats", "activated"),
-    "payment": ("invoice_id", "method", "payment_id", "value_sats", "fee_sats", "status", "received_time",
-                "destination"),
+    "payment": ("invoice_id", "method", "payment_id", "value", "value_msat", "fee", "fee_msat", "status",
+                "received_time", "destination"),
 }  # fmt: skip
 
 

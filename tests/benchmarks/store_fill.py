@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from decimal import Decimal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,9 +23,10 @@ from peewee import SqliteDatabase
 
 from cftui.store import daystats
 from cftui.store.db import ALL_MODELS, open_database
-from cftui.store.models import CrowdfundApp, Invoice, Store, database
+from cftui.store.contributions import ZERO_UNITS, to_units
+from cftui.store.models import CONTRIBUTION_FIELDS, CrowdfundApp, Invoice, Store, database
 
-FILL_VERSION = 2
+FILL_VERSION = 3
 RESULTS = Path(__file__).parent / ".results"
 DAY = 86_400
 END = 1_767_225_600  # 2026-01-01T00:00:00Z: the newest invoice is just before this
@@ -55,7 +57,7 @@ COLUMNS = (
     "store_id", "invoice_id", "status", "additional_status", "type", "currency", "amount", "amount_e8",
     "paid_amount", "paid_e8", "btc_paid_sats", "created_time", "expiration_time", "monitoring_time",
     "archived", "order_id", "buyer_email", "item_code", "item_desc", "checkout_link", "metadata",
-    "app_id", "synced_time",
+    "app_id", "synced_time", *CONTRIBUTION_FIELDS,
 )  # fmt: skip
 
 
@@ -101,11 +103,16 @@ def _invoice_rows(n: int, rng: random.Random) -> Iterator[tuple]:
         invoice_id = "".join(rng.choices(ALPHABET, k=22))
         who = NAMES[i % len(NAMES)]
         app_id = APPS[i % 2] if store_id == 1 and i % 5 == 0 else None
+        # The crowdfund contribution: what was paid at the invoice's rate (many decimal places).
+        rate = Decimal(1) if currency == "BTC" else Decimal(RATE_CENTS[currency]) / 100
+        paid_value = Decimal(paid_sats or 0).scaleb(-8) * rate
+        settled = to_units(paid_value) if status == "Settled" or extra == "PaidPartial" else ZERO_UNITS
+        pending = to_units(paid_value) if status == "Processing" else ZERO_UNITS
         yield (
             store_id, invoice_id, status, extra, "Standard", currency, amount, amount_e8,
             paid, amount_e8 if paid else None, paid_sats, created, created + 900, created + 3600,
             i % 97 == 0, f"order-{i:07d}", f"{who}{i % 5000}@Example.com" if i % 5 else None,
-            None, None, f"https://pay.example.com/i/{invoice_id}", "{}", app_id, END,
+            None, None, f"https://pay.example.com/i/{invoice_id}", "{}", app_id, END, *settled, *pending,
         )  # fmt: skip
 
 

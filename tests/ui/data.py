@@ -58,6 +58,10 @@ def make_paths(tmp_path: Path) -> Paths:
     return Paths(config=tmp_path / "config.toml", db=tmp_path / "cftui.sqlite3", log_dir=tmp_path / "logs")
 
 
+def _btc(sats: int) -> str:
+    return f"{Decimal(sats).scaleb(-8):.8f}"
+
+
 def _invoice_id(rng: random.Random, store: str) -> str:
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
     return store[0].upper() + "".join(rng.choice(alphabet) for _ in range(21))
@@ -82,9 +86,11 @@ def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord
         payment_status = "Processing" if status == "Processing" else "Settled"
         if on_chain:
             txid = f"{rng.getrandbits(256):064x}"
-            payments = (PaymentRecord("BTC-CHAIN", f"{txid}-{n % 3}", paid, 141, payment_status, created + 600, f"bc1q{n:038d}"),)
+            payments = (PaymentRecord("BTC-CHAIN", f"{txid}-{n % 3}", _btc(paid), paid * 1000, _btc(141), 141_000,
+                                      payment_status, created + 600, f"bc1q{n:038d}"),)
         else:
-            payments = (PaymentRecord("BTC-LN", f"{rng.getrandbits(256):064x}", paid, 0, payment_status, created + 30, None),)
+            payments = (PaymentRecord("BTC-LN", f"{rng.getrandbits(256):064x}", _btc(paid), paid * 1000, "0", 0,
+                                      payment_status, created + 30, None),)
     methods.append(
         PaymentMethodRecord(
             method="BTC-CHAIN",

@@ -237,7 +237,7 @@ def test_theme_from_config_and_an_unknown_theme_is_one_clear_error(paths, store)
 def test_cftui_with_nothing_configured_points_to_demo_and_config_init(tmp_path, capsys):
     code = cli_main(["--config", str(tmp_path / "none.toml"), "--db", str(tmp_path / "db.sqlite3")])
     out = capsys.readouterr().out
-    assert code == 0
+    assert code == 3  # the README's exit code for a missing config
     assert "nothing is configured" in out
     assert "cftui demo" in out and "cftui config init" in out
     assert not (tmp_path / "db.sqlite3").exists()

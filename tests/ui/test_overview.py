@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+from decimal import Decimal
+
 import data
 from data import settle
 from textual.widgets import Sparkline
 
 from cftui.money import format_btc, format_sats
 from cftui.store import queries
+from cftui.store.crowdfund import CrowdfundProgress
 from cftui.ui import ranges
-from cftui.ui.tabs.overview import OverviewTab
+from cftui.ui.tabs.overview import OverviewTab, progress_lines
 from cftui.ui.widgets.chart import BlockChart, block_bars
 from cftui.ui.widgets.kpi import Kpi
 
@@ -68,9 +72,12 @@ async def test_crowdfund_progress_and_summaries_are_shown(make_app, filled):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         progress = text_of(app, "overview-progress")
-        assert "Community node fund" in progress
-        assert "of 25,000.00 USD" in progress
-        assert "12 days left" in progress
+        [fund] = queries.crowdfund_progress()
+        assert "Community node fund" in progress and "as BTCPay counts them" in progress
+        # BTCPay's figure: what was paid net of method fees (141 sat on each on-chain payment), not the prices.
+        assert f"{fund.shown(fund.settled):,} USD of 25,000.00 USD" in progress
+        assert "14,058.65 USD of 25,000.00 USD" in progress
+        assert f"{fund.percent} %" in progress and "12 days left" in progress and "15 contributions" in progress
         summary = text_of(app, "overview-summary")
         assert "off (enable it in Settings)" in summary
         assert "0 received" in summary
@@ -145,3 +152,16 @@ async def test_a_burst_of_data_changes_during_a_load_runs_one_more_load_not_ten(
         await pilot.pause(0.2)
         assert len(started) == 2  # exactly one follow-up load for the whole burst
         assert app.tab("overview")._refresh_pending is False
+
+
+def test_pending_is_shown_beside_settled_only_when_there_is_some():
+    fund = CrowdfundProgress(
+        store_pk=1, store_name="main", app_id="A", name="roof", title=None, archived=False, enabled=True,
+        currency="EUR", target=Decimal(1000), settled=Decimal("250.004999"), pending=Decimal("19.995"),
+        contributions=3, btc_paid_sats=0, start_time=None, end_time=None, days_left=None, period_start=None,
+        next_reset=None, reset_every="Never", reset_every_amount=1, hardcap=False, all_store_invoices=False, rules=(),
+    )
+    assert "250.00 EUR settled + 20.00 EUR pending of 1,000.00 EUR" in progress_lines([fund]).plain
+    assert "25.00 %" in progress_lines([fund]).plain
+    settled_only = dataclasses.replace(fund, pending=Decimal(0), target=None)
+    assert "250.00 EUR raised (no target) · 3 contributions" in progress_lines([settled_only]).plain

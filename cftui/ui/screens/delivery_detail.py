@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.store import webhook_queries
 from cftui.store.webhook_queries import DeliveryDetail
 from cftui.ui.screens.detail_text import aligned, yes_no
@@ -25,10 +26,10 @@ def pretty_headers(headers_json: str) -> str:
     try:
         headers = json.loads(headers_json)
     except ValueError:
-        return headers_json
+        return printable(headers_json)
     if not isinstance(headers, dict) or not headers:
         return "(none)"
-    return aligned([(str(name), str(value)) for name, value in headers.items()])
+    return aligned([(printable(str(name)), printable(str(value))) for name, value in headers.items()])
 
 
 def pretty_body(body: bytes | None) -> tuple[str, bool]:
@@ -37,12 +38,18 @@ def pretty_body(body: bytes | None) -> tuple[str, bool]:
         return "(no body kept)", False
     text = body.decode("utf-8", errors="replace")
     try:
-        return json.dumps(json.loads(text), indent=2, ensure_ascii=False), True
-    except ValueError:
-        return text, False
+        pretty = json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return printable(text, multiline=True), False
+    return printable(pretty, multiline=True), True
 
 
 def summary_rows(detail: DeliveryDetail) -> list[tuple[str, str]]:
+    """Name and value of each summary line, every value made printable (the request chose most of them)."""
+    return [(name, printable(value)) for name, value in _summary_values(detail)]
+
+
+def _summary_values(detail: DeliveryDetail) -> list[tuple[str, str]]:
     line = detail.line
     return [
         ("Received", f"{clock.iso(line.received_ms // 1000)}  from {detail.remote}"),

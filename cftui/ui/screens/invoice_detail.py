@@ -21,7 +21,7 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from cftui import clock
-from cftui.money import AmountError, format_btc, format_fiat, format_sats, parse_decimal
+from cftui.money import AmountError, format_btc, format_fiat, format_msat, format_sats, parse_decimal
 from cftui.store import queries
 from cftui.ui.widgets.invoice_table import NOTES
 
@@ -107,7 +107,7 @@ def payment_lines(detail: queries.InvoiceDetail) -> Text:
     text = Text()
     for p in detail.payments:
         text.append(f"{p.method}  ", style="bold")
-        text.append(f"{format_sats(p.value_sats)}  fee {format_sats(p.fee_sats)}  {p.status}  {clock.iso(p.received_time)}\n")
+        text.append(f"{format_msat(p.value_msat)}  fee {format_msat(p.fee_msat)}  {p.status}  {clock.iso(p.received_time)}\n")
         if p.txid is not None:
             text.append(f"  txid {p.txid}  vout {p.vout}\n")
         else:

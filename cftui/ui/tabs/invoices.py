@@ -413,10 +413,11 @@ class InvoicesTab(Container):
     @work(thread=True, group="invoices-export", exit_on_error=False)
     def _export(self, view: View, fmt: str) -> None:
         from cftui import export
+        from cftui.private_files import open_private
 
         path = export.default_export_path("invoices", fmt)
         try:
-            with open(path, "w", encoding="utf-8", newline="") as out:
+            with open_private(path, newline="") as out:  # owner-only: buyer emails, checkout links
                 count = export.export_invoices(
                     view.invoice_filter(), fmt, out, sort=view.sort, descending=view.descending
                 )

@@ -22,7 +22,7 @@ from textual.widgets import Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from cftui import clock
-from cftui.money import E8, currency_places, format_btc, format_fiat, format_sats
+from cftui.money import currency_places, format_btc, format_fiat, format_sats
 from cftui.store import queries
 from cftui.store.models import ALL_STATUSES
 from cftui.ui import ranges
@@ -38,7 +38,7 @@ DEFAULT_RANGE = "30d"
 class OverviewData:
     kpis: queries.Kpis
     series: list[queries.DayPoint]
-    progress: list[queries.AppProgress]
+    progress: list[queries.CrowdfundProgress]
     angor: queries.AngorSummary
     webhooks: queries.WebhookSummary
 
@@ -128,27 +128,35 @@ def status_lines(k: queries.Kpis) -> Content:
     return Content.assemble(*parts)
 
 
-def progress_lines(progress: list[queries.AppProgress]) -> Content:
-    parts: list[tuple[str, str] | str] = [("Crowdfunds\n", "bold")]
+def progress_lines(progress: list[queries.CrowdfundProgress]) -> Content:
+    """Each app's goal as BTCPay's crowdfund page counts it: settled, and pending beside it when any."""
+    parts: list[tuple[str, str] | str] = [("Crowdfunds", "bold"), ("  as BTCPay counts them\n", "dim")]
     if not progress:
         parts.append(("No crowdfund app synced (the API key needs canmodifystoresettings to read apps).", "dim"))
     for app in progress:
-        title = app.title or app.name
-        parts.append((f"{title}", "bold"))
+        parts.append((app.title_or_name, "bold"))
         parts.append((f"  {app.store_name}\n", "dim"))
-        if app.target_e8 and app.target_currency:
-            parts.append((bar(app.percent), "$success"))
-            parts.append(f" {app.percent} %\n")
-            parts.append(
-                f"{format_fiat(Decimal(app.raised_e8) / E8, app.target_currency)}"
-                f" of {format_fiat(Decimal(app.target_e8) / E8, app.target_currency)}"
-            )
+        if app.currency is None:
+            parts.append(f"{format_sats(app.btc_paid_sats)} received (no target currency)")
         else:
-            parts.append(f"{format_sats(app.raised_sats)} raised (no target)")
+            if app.target:
+                parts.append((bar(app.percent), "$success"))
+                parts.append(f" {app.percent} %\n")
+            parts.append(_crowdfund_amounts(app))
         if app.days_left is not None:
             parts.append(" · ended" if app.days_left == 0 else f" · {app.days_left} days left")
         parts.append(f" · {app.contributions:,} contributions\n")
     return Content.assemble(*parts)
+
+
+def _crowdfund_amounts(app: queries.CrowdfundProgress) -> str:
+    def money(value: Decimal) -> str:
+        return format_fiat(app.shown(value), app.currency or "")
+
+    text = money(app.settled)
+    if app.pending:
+        text += f" settled + {money(app.pending)} pending"
+    return text + (f" of {money(app.target)}" if app.target else " raised (no target)")
 
 
 def summary_lines(angor: queries.AngorSummary, webhooks: queries.WebhookSummary, angor_enabled: bool) -> Content:

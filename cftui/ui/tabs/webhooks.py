@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widgets import Label, Static
 from textual.worker import get_current_worker
 
+from cftui.printable import printable
 from cftui.store import webhook_queries
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, VERDICTS
 from cftui.store.webhook_queries import DeliveryLine
@@ -82,7 +83,7 @@ class WebhooksTab(Container):
         with Horizontal(id="webhooks-bar"):
             yield Label("", id="webhooks-mode")
             yield Label("", id="webhooks-badge")
-            yield Label("", id="webhooks-filters")
+            yield Label("", id="webhooks-filters", markup=False)
         yield DeliveryLog(id="webhooks-log")
         yield Static("", id="webhooks-empty", markup=False)
 
@@ -198,7 +199,7 @@ class WebhooksTab(Container):
         mode.set_class(self.paused, "-paused")
         verdict = "all" if self.verdict_choice is None else verdict_label(self.verdict_choice)
         self.query_one("#webhooks-filters", Label).update(
-            f"verdict: {verdict}   type: {self.type_choice or 'all'}   "
+            f"verdict: {verdict}   type: {printable(self.type_choice) or 'all'}   "
             f"{self.query_one(DeliveryLog).line_count} shown"
         )
         self._update_empty()

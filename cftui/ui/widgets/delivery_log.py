@@ -25,6 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cftui import clock
+from cftui.printable import printable
 from cftui.store.webhook_models import DUPLICATE, RATE_LIMITED, VERIFIED
 from cftui.store.webhook_queries import DeliveryLine
 
@@ -222,9 +223,10 @@ class DeliveryLog(ScrollView, can_focus=True):
             hms(line.received_ms),
             verdict_label(line.verdict),
             "↻" if line.is_redelivery else " ",
-            line.event_type or "-",
-            line.store_name or "-",
-            line.invoice_id or "-",
+            # Claimed by the request, verified or not: never shown raw (see cftui.printable).
+            printable(line.event_type) or "-",
+            printable(line.store_name) or "-",
+            printable(line.invoice_id) or "-",
         )
         if index == self.cursor:
             base += self.get_component_rich_style("delivery-log--cursor", partial=True)

@@ -2,8 +2,9 @@
 
 ``main ✓ 2 min ago │ Angor ⠹ 1,200`` — a spinner (with the records read so far)
 while a source syncs, the time of the last success, or ``✗`` and a short
-error. Initial state comes from the ``SyncState`` rows, so the line is right
-before the first sync of this session ends.
+error; ``⚠ 4 unread`` when a store's syncs skipped invoices they could not
+read (the tooltip names them; :mod:`cftui.store.retry`). Initial state comes
+from the store, so the line is right before the first sync of this session ends.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from textual.content import Content
 from textual.widgets import Static
 
 from cftui import clock
+from cftui.printable import printable
+from cftui.store import retry
 from cftui.store.models import SyncState
 from cftui.sync.events import SyncEvent, SyncFinished, SyncProgress, SyncStarted
 
@@ -27,6 +30,7 @@ class SourceStatus:
     fetched: int = 0
     last_success: int | None = None
     error: str | None = None
+    unread: retry.Waiting = retry.Waiting(0, ())  # invoices skipped as malformed, read again by later syncs
 
 
 def label(source: str) -> str:
@@ -35,7 +39,7 @@ def label(source: str) -> str:
 
 
 def shorten(text: str, width: int = ERROR_WIDTH) -> str:
-    text = " ".join(text.split())
+    text = printable(" ".join(text.split()))  # an error may quote what a server sent
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
@@ -45,13 +49,15 @@ def load_states(sources: list[str]) -> dict[str, SourceStatus]:
     states: dict[str, SourceStatus] = {}
     for source in sources:
         row = rows.get(source)
+        unread = retry.summary(label(source)) if source.startswith("btcpay:") else retry.Waiting(0, ())
         if row is None:
-            states[source] = SourceStatus()
+            states[source] = SourceStatus(unread=unread)
             continue
         failed_last = row.last_error_time is not None and (row.last_success_time or 0) < row.last_error_time
         states[source] = SourceStatus(
             last_success=row.last_success_time,
             error=row.last_error if failed_last else None,
+            unread=unread,
         )
     return states
 
@@ -84,8 +90,9 @@ class SyncStatusLine(Static):
         elif isinstance(event, SyncFinished):
             result = event.result
             old = self._states.get(result.source, SourceStatus())
+            unread = retry.Waiting(result.unread, result.unread_ids)
             if result.ok:
-                self._states[result.source] = SourceStatus(last_success=clock.now_s())
+                self._states[result.source] = SourceStatus(last_success=clock.now_s(), unread=unread)
             else:
                 self._states[result.source] = replace(old, running=False, error=result.error)
         self._render_line()
@@ -125,4 +132,20 @@ class SyncStatusLine(Static):
                 parts.append(clock.ago(state.last_success))
             else:
                 parts.append(("not synced yet", "dim"))
+            if state.unread.count:
+                parts.append((f" ⚠ {state.unread.count} unread", "$warning"))
         self.update(Content.assemble(*parts))
+        self.tooltip = self._unread_tooltip()
+
+    def _unread_tooltip(self) -> str | None:
+        lines = []
+        for source, state in self._states.items():
+            waiting = state.unread
+            if waiting.count:
+                more = waiting.count - len(waiting.labels)
+                names = ", ".join(printable(name) for name in waiting.labels) + (f" and {more} more" if more else "")
+                lines.append(
+                    f"{waiting.count} invoices of {label(source)} could not be read (malformed records); "
+                    f"every sync reads them again: {names}"
+                )
+        return "\n".join(lines) or None

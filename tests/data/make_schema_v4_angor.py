@@ -1,7 +1,7 @@
-"""Writes tests/data/schema_v4.sql: the dump of a schema-version-4 store with Angor rows.
+"""Writes tests/data/schema_v4_angor.sql: the dump of a schema-version-4 store with Angor rows.
 
 Run once with a cftui whose store is at schema 4 (it was run at commit 979509b):
-``python tests/data/make_schema_v4.py``; commit the .sql. The migration test
+``python tests/data/make_schema_v4_angor.py``; commit the .sql. The migration test
 loads it as an old user's store would be found on disk: penalties stored by
 the version that counted refunds among them.
 """
@@ -39,7 +39,7 @@ def main() -> None:
                                    amount_sats=990_000, block_height=101, time=T0 + 600)
         db.close()
         dump = "\n".join(sqlite3.connect(path).iterdump()) + "\n"
-    (Path(__file__).parent / "schema_v4.sql").write_text(dump, encoding="utf-8")
+    (Path(__file__).parent / "schema_v4_angor.sql").write_text(dump, encoding="utf-8")
 
 
 if __name__ == "__main__":
