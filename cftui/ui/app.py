@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from cftui.ui.bindings import APP_BINDINGS, TABS, binding_ids, effective_binding
 from cftui.ui.commands import CftuiCommands
 from cftui.ui.messages import ConfigApplied, DataChanged, OpenInvoice, SyncEventPosted
 from cftui.ui.sync_worker import SyncScheduler, source_of
-from cftui.ui.widgets.status_line import SyncStatusLine, label, shorten
+from cftui.ui.widgets.status_line import SourceStatus, SyncStatusLine, label, load_states, shorten
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,14 @@ TAB_CLASSES = {
 }
 
 CHANGE_POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class StoreChanges:
+    """What one look at the change feed found: the sources written, and the sync states then stored."""
+
+    sources: frozenset[str]
+    sync_states: dict[str, SourceStatus] | None  # read when the invoices changed (a sync ran somewhere)
 
 
 def _css_paths() -> list[Path]:
@@ -152,10 +161,8 @@ class CftuiApp(App[int]):
         self.call_after_refresh(freeze_startup_objects)
         if not self.autostart:
             return
-        self._feed = changes.open_feed()
-        self._feed.changes()  # the starting point
+        self.watch_store()
         self.scheduler.start_all()
-        self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes, name="change watch")
         if self.config.webhooks.enabled:
             await self._start_receiver()
 
@@ -278,16 +285,27 @@ class CftuiApp(App[int]):
 
     # ------------------------------------------------------------ other writers
 
+    def watch_store(self) -> None:
+        """Hear what other writers (a daemon, a sync in another terminal, another host) commit to the store."""
+        self._feed = changes.open_feed()
+        self._feed.changes()  # the starting point
+        self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes, name="change watch")
+
     def _poll_changes(self) -> None:
         self._read_changes()
 
     @work(thread=True, exclusive=True, group="change-watch", exit_on_error=False)
-    def _read_changes(self) -> frozenset[str]:
-        return self._feed.changes() if self._feed is not None else frozenset()
+    def _read_changes(self) -> StoreChanges:
+        changed = self._feed.changes() if self._feed is not None else frozenset()
+        # Another process's sync moves the status line too: its last success or error, the invoices it could not read.
+        stored = load_states(self.scheduler.sources) if changes.INVOICES in changed else None
+        return StoreChanges(changed, stored)
 
-    def _changes_read(self, changed: frozenset[str]) -> None:
-        if changed:
-            self.broadcast(changed)
+    def _changes_read(self, read: StoreChanges) -> None:
+        if read.sync_states is not None:
+            self.query_one(SyncStatusLine).show_stored(read.sync_states)
+        if read.sources:
+            self.broadcast(read.sources)
 
     async def _start_receiver(self) -> None:
         from cftui.webhooks.receiver import WebhookReceiver
