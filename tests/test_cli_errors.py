@@ -21,8 +21,10 @@ from cftui.cli import main
 from cftui.errors import ExitCode
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
+from cftui.store import location
 from cftui.store import sqlite as store_sqlite
 from cftui.store.db import open_database
+from cftui.store.models import Meta
 from store_samples import fill
 
 STORE = '[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "S"\napi_key = "k-123456"\n'
@@ -99,12 +101,13 @@ def test_a_store_path_that_cannot_be_opened(config, tmp_path, capsys, where):
     assert code == ExitCode.DATA and f"Cannot open the store at {path}" in one_clear_line(err)
 
 
-def test_a_schema_version_that_is_not_a_number(config, filled_store, capsys):
-    with sqlite3.connect(filled_store) as db:
-        db.execute("UPDATE meta SET value = 'abc' WHERE key = 'schema_version'")
-    code, err = run(capsys, "--config", str(config), "--db", str(filled_store), "export", "invoices", "-o", "-")
+def test_a_schema_version_that_is_not_a_number(config, db, store_target, store_args, capsys):
+    Meta.update(value="abc").where(Meta.key == "schema_version").execute()
+    db.close()
+    code, err = run(capsys, "--config", str(config), *store_args, "export", "invoices", "-o", "-")
     line = one_clear_line(err)
     assert code == ExitCode.DATA and "schema_version 'abc'" in line
+    assert location.masked(store_target) in line and not any(secret in err for secret in location.secrets(store_target))
 
 
 def test_a_read_only_store(config, filled_store, capsys, monkeypatch):
