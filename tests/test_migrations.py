@@ -35,6 +35,7 @@ from cftui.store.models import (
     SyncState,
 )
 from cftui.store.webhook_models import WEBHOOK_MODELS, WebhookDelivery
+from test_store_schema import live_columns
 
 V1_DUMP = Path(__file__).parent / "data" / "schema_v1.sql"
 V4_CROWDFUND_DUMP = Path(__file__).parent / "data" / "schema_v4_crowdfund.sql"  # by make_schema_v4_crowdfund.py at 979509b
@@ -142,7 +143,10 @@ def index_names(db) -> set[str]:
 
 
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION))
-def test_every_older_version_is_upgraded_and_keeps_its_rows(store_target, version):
+def test_every_older_version_is_upgraded_and_keeps_its_rows(store_target, new_store_target, version):
+    db = open_database(new_store_target("fresh"))
+    fresh_columns = live_columns(db)  # what a store created by this version declares
+    db.close()
     db = open_database(store_target)
     store = Store.create(name="main", url="http://btcpay.test", store_id="S1", added_time=1)
     Invoice.create(store=store, invoice_id="kept", status="Settled", additional_status="None", type="Standard",
@@ -154,6 +158,8 @@ def test_every_older_version_is_upgraded_and_keeps_its_rows(store_target, versio
 
     db = open_database(store_target)
     assert schema_version(db) == SCHEMA_VERSION
+    # Every column a new store has, of the same type (BIGINT, text, BOOLEAN on PostgreSQL), and no other.
+    assert live_columns(db) == fresh_columns
     kept = Invoice.get(Invoice.invoice_id == "kept")
     assert (kept.amount, kept.amount_e8, kept.btc_paid_sats) == ("25.50", 2_550_000_000, 42_500)
     # What the later versions added exists and works.
