@@ -4,7 +4,8 @@ Layers, later wins: built-in defaults, the TOML file, environment variables,
 command-line flags. Paths follow XDG through platformdirs:
 
 * config: ``user_config_path("cftui")/config.toml``, or ``--config`` / ``CFTUI_CONFIG``
-* data:   ``user_data_path("cftui")/cftui.sqlite3``, or ``--db`` / ``CFTUI_DB``
+* data:   ``user_data_path("cftui")/cftui.sqlite3``, or ``--db`` / ``CFTUI_DB``; or a
+  PostgreSQL database: ``--db-url`` / ``CFTUI_DB_URL`` / ``[store] url``
 * logs:   ``user_log_path("cftui")/cftui.log`` (rotated), or ``CFTUI_LOG_DIR``
 
 Validation is strict: an unknown key or a wrong type is one clear error that
@@ -27,10 +28,12 @@ import platformdirs
 
 from cftui.errors import ConfigError, did_you_mean
 from cftui.private_files import shared_mode, write_private
+from cftui.store import location
 
 APP_NAME = "cftui"
 ENV_CONFIG = "CFTUI_CONFIG"
 ENV_DB = "CFTUI_DB"
+ENV_DB_URL = "CFTUI_DB_URL"
 ENV_LOG_DIR = "CFTUI_LOG_DIR"
 
 NETWORKS = ("Main", "Angornet")
@@ -217,12 +220,20 @@ class UIConfig:
 
 
 @dataclass(frozen=True)
+class DbConfig:
+    """``[store]``: where the store lives when no flag or environment variable says."""
+
+    url: str = ""  # postgresql://user@host:5432/db; empty = the per-user SQLite file
+
+
+@dataclass(frozen=True)
 class Config:
     btcpay: tuple[StoreConfig, ...] = ()
     sync: SyncConfig = field(default_factory=SyncConfig)
     webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
     angor: AngorConfig = field(default_factory=AngorConfig)
     ui: UIConfig = field(default_factory=UIConfig)
+    db: DbConfig = field(default_factory=DbConfig)  # the [store] table
     # Where this config came from (None for the built-in defaults).
     path: Path | None = None
 
@@ -246,7 +257,7 @@ class Config:
             except ConfigError:  # an unreadable key file is reported where the key is used
                 key = None
             values += [s.reveal() for s in (key, store.webhook_secret) if s]
-        return values
+        return values + location.secrets(self.db.url)
 
 
 # ---------------------------------------------------------------- paths
@@ -255,20 +266,61 @@ class Config:
 @dataclass(frozen=True)
 class Paths:
     config: Path
-    db: Path
+    db: Path  # the SQLite file (the default, or --db / CFTUI_DB)
     log_dir: Path
+    db_url: str | None = None  # a store URL from --db-url / CFTUI_DB_URL (or [store] url, once resolved)
+    db_given: bool = False  # --db or CFTUI_DB named the file: it beats [store] url
 
     @property
     def log_file(self) -> Path:
         return self.log_dir / "cftui.log"
 
+    @property
+    def store(self) -> str:
+        """What ``open_database`` takes: the URL, else the SQLite file."""
+        return self.db_url or str(self.db)
 
-def resolve_paths(config: str | os.PathLike | None = None, db: str | os.PathLike | None = None) -> Paths:
-    """Flags beat environment variables, which beat the XDG defaults."""
+    @property
+    def store_shown(self) -> str:
+        return location.masked(self.store)
+
+    def with_config(self, config: Config) -> Paths:
+        """These paths with the config's ``[store] url`` applied (flags and environment beat it)."""
+        if self.db_url or self.db_given or not config.db.url:
+            return self
+        return dataclasses.replace(self, db_url=config.db.url)
+
+
+def resolve_paths(
+    config: str | os.PathLike | None = None,
+    db: str | os.PathLike | None = None,
+    db_url: str | None = None,
+) -> Paths:
+    """Flags beat environment variables, which beat the XDG defaults (and ``[store] url``, see
+    :meth:`Paths.with_config`). A URL beats a file at the same level; ``--db`` with ``--db-url`` is an
+    error, and ``--db`` / ``CFTUI_DB`` given a URL take it as one."""
+    if db and db_url:
+        raise ConfigError("Both --db and --db-url are given; use one.")
     config_path = config or os.environ.get(ENV_CONFIG) or platformdirs.user_config_path(APP_NAME) / "config.toml"
-    db_path = db or os.environ.get(ENV_DB) or platformdirs.user_data_path(APP_NAME) / "cftui.sqlite3"
+    choices = [(db_url, "--db-url"), (db and os.fspath(db), "--db"), (os.environ.get(ENV_DB_URL), ENV_DB_URL),
+               (os.environ.get(ENV_DB), ENV_DB)]  # fmt: skip
+    chosen, where = next(((value, name) for value, name in choices if value), (None, None))
+    url = None
+    if chosen is not None and (location.is_url(chosen) or where in ("--db-url", ENV_DB_URL)):
+        problem = location.check(chosen, where=where)
+        if problem:
+            raise ConfigError(f"{problem}.")
+        url = chosen if location.is_postgres(chosen) else None
+        chosen = None if url else location.sqlite_path(chosen)
+    db_path = chosen or platformdirs.user_data_path(APP_NAME) / "cftui.sqlite3"
     log_dir = os.environ.get(ENV_LOG_DIR) or platformdirs.user_log_path(APP_NAME)
-    return Paths(Path(config_path).expanduser(), Path(db_path).expanduser(), Path(log_dir).expanduser())
+    return Paths(
+        Path(config_path).expanduser(),
+        Path(db_path).expanduser(),
+        Path(log_dir).expanduser(),
+        db_url=url,
+        db_given=where is not None,
+    )
 
 
 # ---------------------------------------------------------------- loading
@@ -297,7 +349,7 @@ def load(path: Path, *, missing_ok: bool = True) -> Config:
 
 def from_dict(data: dict[str, Any], *, source: Path | None = None) -> Config:
     where = str(source) if source else "config"
-    known = {"btcpay", "sync", "webhooks", "angor", "ui"}
+    known = {"btcpay", "sync", "webhooks", "angor", "ui", "store"}
     for key in data:
         if key not in known:
             raise ConfigError(f"{where}: unknown key '{key}' (expected one of: {', '.join(sorted(known))})."
@@ -316,6 +368,7 @@ def from_dict(data: dict[str, Any], *, source: Path | None = None) -> Config:
         webhooks=_build(WebhooksConfig, data.get("webhooks", {}), "webhooks", where),
         angor=_build(AngorConfig, data.get("angor", {}), "angor", where),
         ui=_build(UIConfig, data.get("ui", {}), "ui", where),
+        db=_build(DbConfig, data.get("store", {}), "store", where),
         path=source,
     )
     _check_values(config, where)
@@ -449,6 +502,9 @@ def _check_values(config: Config, where: str) -> None:
             raise ConfigError(f"{where}: 'angor.{key}' {problem}.")
     if config.ui.chart not in ("braille", "block"):
         raise ConfigError(f"{where}: 'ui.chart' must be \"braille\" or \"block\", not {config.ui.chart!r}.")
+    problem = location.check(config.db.url, where="'store.url'") if config.db.url else None
+    if problem:
+        raise ConfigError(f"{where}: {problem}.")
 
 
 def is_header_safe(value: str) -> bool:
@@ -513,6 +569,9 @@ def to_dict(config: Config, *, reveal: bool) -> dict[str, Any]:
         data["btcpay"] = [{k: v for k, v in section(s).items() if v != []} for s in config.btcpay]
     for name in ("sync", "webhooks", "angor", "ui"):
         data[name] = section(getattr(config, name))
+    data["store"] = section(config.db)
+    if not reveal:
+        data["store"]["url"] = location.masked(config.db.url)
     return data
 
 
@@ -538,7 +597,7 @@ def save(config: Config, path: Path) -> None:
         for store in data["btcpay"]:
             array.append(tomlkit.item(store))
         document["btcpay"] = array
-    for name in ("sync", "webhooks", "angor", "ui"):
+    for name in ("sync", "webhooks", "angor", "ui", "store"):
         values = data[name]
         if name not in document and values == defaults[name]:
             continue
@@ -605,6 +664,10 @@ enabled = false
 network = "Main"      # or "Angornet"
 # relays = ["wss://relay.angor.io", "wss://relay2.angor.io"]
 # indexer_url = "https://fulcrum.angor.online"
+
+# [store]
+# url = "postgresql://cftui@db.example:5432/cftui"  # a team's shared store (README: "A team store on PostgreSQL");
+#                                                   # unset: the per-user SQLite file
 
 [ui]
 theme = "textual-dark"  # any Textual theme; ansi-dark / ansi-light use your terminal's colours

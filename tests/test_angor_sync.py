@@ -1,4 +1,4 @@
-"""Angor sync end to end: real relays, the simulator's indexer/esplora, a real SQLite store."""
+"""Angor sync end to end: real relays, the simulator's indexer/esplora, a real store (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from cftui.config import AngorConfig
 from cftui.sim.angor import AngorSimulator
 from cftui.sim.angor_data import DAY, FOUNDER, PENALTY, REFUND, investment_start, secret
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
-from cftui.store.db import open_database
 from cftui.sync.events import SyncResult
 
 NOW = 1_800_000_000
@@ -34,10 +33,9 @@ def frozen():
 
 
 @pytest.fixture
-def store(tmp_path):
-    db = open_database(tmp_path / "store.sqlite3")
-    yield tmp_path / "store.sqlite3"
-    db.close()
+def store(db, store_args):
+    """The open store, as the flag that points the CLI at it."""
+    return store_args
 
 
 async def served(sim: AngorSimulator, relays: list[str]) -> AngorConfig:
@@ -257,7 +255,7 @@ async def test_offline_keeps_what_is_stored_and_moves_statuses_on(nostr_relays, 
 async def test_export_projects_csv_and_json(nostr_relays, store, capsys):
     sim = AngorSimulator(seed=5, now=NOW)
     await synced(sim, nostr_relays(1))
-    assert cli_main(["--db", str(store), "export", "projects", "--format", "json", "-o", "-"]) == 0
+    assert cli_main([*store, "export", "projects", "--format", "json", "-o", "-"]) == 0
     exported = json.loads(capsys.readouterr().out)
     assert len(exported) == len(sim.world.projects)
     by_id = {row["project_id"]: row for row in exported}
@@ -276,8 +274,33 @@ async def test_export_projects_csv_and_json(nostr_relays, store, capsys):
                 "expiry", "stages", "verified", "flags", "founder_spent_sats", "penalties_count", "penalties_sats",
                 "refunds_count", "refunds_sats"}
     assert required <= set(exported[0])
-    assert cli_main(["--db", str(store), "export", "projects", "-o", "-"]) == 0
+    assert cli_main([*store, "export", "projects", "-o", "-"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["flags"] for r in table} == {"", "event-differs", "id-mismatch"}
     assert {r["verified"] for r in table} == {"true", "false"}
     assert {r["refunds_sats"] for r in table if r["raised_source"] == "indexer"} == {""}  # unknown, not zero
+
+
+async def test_syncs_at_once_store_every_project_once(nostr_relays, store):
+    """Daemons with Angor on one store (threads here: a connection each, as processes have)."""
+    import asyncio
+
+    from cftui.store.models import database
+
+    sim = AngorSimulator(seed=5, now=NOW)
+    config = await served(sim, nostr_relays(1))
+
+    def one_sync() -> SyncResult:
+        try:
+            return asyncio.run(sync_angor(config))
+        finally:
+            database.close()  # this thread's connection
+
+    try:
+        results = await asyncio.gather(*(asyncio.to_thread(one_sync) for _ in range(4)))
+    finally:
+        await sim.stop()
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert sum(r.new for r in results) == len(sim.world.projects)  # each project was new to exactly one of them
+    assert AngorProject.select().count() == len(sim.world.projects)
+    assert AngorInvestment.select().count() == sum(len(p.investments) for p in sim.world.projects)

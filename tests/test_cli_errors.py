@@ -21,8 +21,10 @@ from cftui.cli import main
 from cftui.errors import ExitCode
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
-from cftui.store import db as store_db
+from cftui.store import location
+from cftui.store import sqlite as store_sqlite
 from cftui.store.db import open_database
+from cftui.store.models import Meta
 from store_samples import fill
 
 STORE = '[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "S"\napi_key = "k-123456"\n'
@@ -99,18 +101,19 @@ def test_a_store_path_that_cannot_be_opened(config, tmp_path, capsys, where):
     assert code == ExitCode.DATA and f"Cannot open the store at {path}" in one_clear_line(err)
 
 
-def test_a_schema_version_that_is_not_a_number(config, filled_store, capsys):
-    with sqlite3.connect(filled_store) as db:
-        db.execute("UPDATE meta SET value = 'abc' WHERE key = 'schema_version'")
-    code, err = run(capsys, "--config", str(config), "--db", str(filled_store), "export", "invoices", "-o", "-")
+def test_a_schema_version_that_is_not_a_number(config, db, store_target, store_args, capsys):
+    Meta.update(value="abc").where(Meta.key == "schema_version").execute()
+    db.close()
+    code, err = run(capsys, "--config", str(config), *store_args, "export", "invoices", "-o", "-")
     line = one_clear_line(err)
     assert code == ExitCode.DATA and "schema_version 'abc'" in line
+    assert location.masked(store_target) in line and not any(secret in err for secret in location.secrets(store_target))
 
 
 def test_a_read_only_store(config, filled_store, capsys, monkeypatch):
     # query_only makes SQLite refuse every write as a read-only mount does (the tests may run as root,
     # whom file modes do not stop).
-    monkeypatch.setitem(store_db.SQLITE_PRAGMAS, "query_only", 1)
+    monkeypatch.setitem(store_sqlite.SQLITE_PRAGMAS, "query_only", 1)
     code, err = run(capsys, "--config", str(config), "--db", str(filled_store), "sync", "--once")
     assert code == ExitCode.DATA and f"The store {filled_store} cannot be written" in err
     assert "unexpected error" not in err and "Traceback" not in err
@@ -127,12 +130,12 @@ def test_a_full_disk_during_a_sync_names_the_cause(tmp_path, capsys, monkeypatch
             f'api_key = "{sim_config.api_keys[0].key}"\n[sync]\npage_size = 500\n', encoding="utf-8")
         config.chmod(0o600)
         # A database that may not grow past 2 MB: SQLite's own "database or disk is full".
-        monkeypatch.setitem(store_db.SQLITE_PRAGMAS, "max_page_count", 500)
+        monkeypatch.setitem(store_sqlite.SQLITE_PRAGMAS, "max_page_count", 500)
         code = main(["--config", str(config), "--db", str(db_path), "sync", "--once", "--source", "btcpay"])
         captured = capsys.readouterr()
     assert code == ExitCode.DATA
     assert "disk" in captured.err and "full" in captured.err and "cannot rollback" not in captured.err
-    monkeypatch.delitem(store_db.SQLITE_PRAGMAS, "max_page_count")
+    monkeypatch.delitem(store_sqlite.SQLITE_PRAGMAS, "max_page_count")
     with sqlite3.connect(db_path) as db:
         (last_error,) = db.execute("SELECT last_error FROM sync_state WHERE source = 'btcpay:main'").fetchone()
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)

@@ -1,4 +1,4 @@
-"""Crowdfund progress is BTCPay's own figure (B3), on a real SQLite store written by the real writer.
+"""Crowdfund progress is BTCPay's own figure (B3), on a real store (SQLite and PostgreSQL) written by the real writer.
 
 Each rule is upstream's, read at btcpayserver v2.4.1:
 ``InvoiceRepository.GetContributionsByPaymentMethodId`` (which payments count, and
@@ -18,7 +18,6 @@ import pytest
 from cftui import clock
 from cftui.config import Secret, StoreConfig
 from cftui.store import queries
-from cftui.store.db import open_database
 from cftui.store.records import AppRecord, InvoiceRecord, PaymentMethodRecord, PaymentRecord
 from cftui.store.writer import ensure_store, upsert_apps, upsert_invoices
 
@@ -31,13 +30,11 @@ def utc(year: int, month: int, day: int) -> int:
     return calendar.timegm((year, month, day, 0, 0, 0))
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "store.sqlite3")
+@pytest.fixture(autouse=True)
+def frozen_clock():
     clock.freeze(T0 + 30 * 86_400)
-    yield database
+    yield
     clock.freeze(None)
-    database.close()
 
 
 def store(name: str = "main"):

@@ -8,15 +8,15 @@ import time
 from cftui.config import AngorConfig, Config, Secret, StoreConfig, SyncConfig, WebhooksConfig
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
-from cftui.store.db import open_database
 from cftui.webhooks.daemon import run_daemon
 from hostile_relays import hostile_relay_thread
 
+ANGOR_TIMEOUT = 3
+ANGOR_DEADLINE = ANGOR_TIMEOUT * 10  # seconds a relay may hold one Angor sync (cftui.angor.nostr)
 
-def test_btcpay_keeps_syncing_while_angor_is_stuck_on_a_flooding_relay(tmp_path):
+
+def test_btcpay_keeps_syncing_while_angor_is_stuck_on_a_flooding_relay(db, store_target, tmp_path):
     sim_config = default_config(invoices=30, stores=1, seed=3, now=1_760_000_000)
-    db_path = tmp_path / "store.sqlite3"
-    open_database(db_path)
     synced: list[tuple[str, float]] = []
 
     with SimulatorThread(sim_config) as sim, hostile_relay_thread("flood") as relay:
@@ -26,9 +26,9 @@ def test_btcpay_keeps_syncing_while_angor_is_stuck_on_a_flooding_relay(tmp_path)
                                 api_key=Secret(sim_config.api_keys[0].key)),),
             sync=SyncConfig(interval=1),
             webhooks=WebhooksConfig(port=0),
-            # timeout 2: the relay holds the Angor sync for 20 s, its deadline.
+            # The relay holds the Angor sync until its deadline, timeout × 10 = 30 s.
             angor=AngorConfig(enabled=True, network="Angornet", relays=(relay,), indexer_url="http://127.0.0.1:9",
-                              timeout=2),
+                              timeout=ANGOR_TIMEOUT),
         )
 
         async def main() -> None:
@@ -40,16 +40,19 @@ def test_btcpay_keeps_syncing_while_angor_is_stuck_on_a_flooding_relay(tmp_path)
                 if sum(1 for source, _ in synced if source == "btcpay:main") >= 4:
                     stop.set()
 
-            daemon = asyncio.create_task(run_daemon(config, stop, db_path=db_path, log_dir=tmp_path / "logs",
+            daemon = asyncio.create_task(run_daemon(config, stop, db_path=store_target, log_dir=tmp_path / "logs",
                                                     on_sync=on_sync))
             try:
-                await asyncio.wait_for(stop.wait(), 15)
+                await asyncio.wait_for(stop.wait(), ANGOR_DEADLINE)
             finally:
                 stop.set()
                 await asyncio.wait_for(daemon, 15)  # and the daemon stops the stuck Angor sync promptly
 
         asyncio.run(main())
 
+    # Four BTCPay syncs ended while the one Angor sync was still held by the relay: no wall-clock bound (a loaded
+    # machine spawns each sync's child process slowly), but the order of events, which a daemon that ran the
+    # sources one after another could not produce.
     btcpay = [at for source, at in synced if source == "btcpay:main"]
-    assert len(btcpay) >= 4 and btcpay[3] < 12, synced
+    assert len(btcpay) >= 4, synced
     assert all(source != "angor" or at > btcpay[3] for source, at in synced), synced  # Angor was stuck meanwhile

@@ -1,4 +1,4 @@
-"""Invoice exports written to real files and read back."""
+"""Invoice exports written to real files and read back (from both engines)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,14 @@ import pytest
 
 from cftui import clock
 from cftui.export import INVOICE_FIELDS, default_export_path, export_invoices, write_records
-from cftui.store.db import open_database
 from cftui.store.filters import InvoiceFilter
 from cftui.store.models import Invoice
 from store_samples import T0, fill, matches
 
 
 @pytest.fixture
-def samples(tmp_path):
-    db = open_database(tmp_path / "store.sqlite")
-    yield fill(n=300)
-    db.close()
+def samples(db):
+    return fill(n=300)
 
 
 def _stored(f: InvoiceFilter, samples) -> list[Invoice]:

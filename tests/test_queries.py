@@ -1,4 +1,4 @@
-"""The shared queries against a real SQLite store, checked with plain-Python references."""
+"""The shared queries against a real store (SQLite and PostgreSQL), checked with plain-Python references."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from cftui import clock
 from cftui.store import queries
 from cftui.store.angor_models import AngorProject
-from cftui.store.db import open_database
 from cftui.store.filters import InvoiceFilter, prefix_successor
 from cftui.store.models import InvoicePaymentMethod, Payment
 from cftui.store.webhook_models import WebhookDelivery
@@ -43,10 +42,8 @@ SORT_REFERENCE = {
 
 
 @pytest.fixture
-def samples(tmp_path):
-    db = open_database(tmp_path / "store.sqlite")
-    yield fill()
-    db.close()
+def samples(db):
+    return fill()
 
 
 @pytest.fixture(params=["sort-index", "filter-index"])
@@ -255,6 +252,8 @@ def test_crowdfund_progress(samples):
     mine = [s for s in samples if s.app_id == "Fund1"]
     assert mine and fund.contributions == sum(s.status in ("Settled", "Processing") for s in mine)
     assert fund.btc_paid_sats == sum(s.btc_paid_sats or 0 for s in mine)
+    # Whole numbers on both engines (PostgreSQL sums BIGINTs as NUMERIC).
+    assert {type(v) for v in (fund.btc_paid_sats, fund.contributions)} == {int}
     # The samples are written without payment methods: nothing to count, and no price of an unmarked invoice.
     assert (fund.settled, fund.pending, fund.percent) == (0, 0, Decimal("0.00"))
     assert (fund.currency, fund.target, fund.store_name) == ("USD", Decimal(500), "main")
@@ -274,6 +273,7 @@ def test_angor_and_webhook_summaries(samples):
     summary = queries.angor_summary()
     assert (summary.projects, summary.by_status) == (3, {"funding": 2, "failed": 1})
     assert (summary.raised_sats, summary.target_sats, summary.investors) == (1507, 6000, 6)
+    assert {type(v) for v in (summary.raised_sats, summary.target_sats, summary.investors)} == {int}
     now = T0
     for age_s, verdict in [(10, "verified"), (100, "bad_signature"), (200, "duplicate"), (DAY + 1, "malformed")]:
         WebhookDelivery.create(
@@ -307,3 +307,12 @@ def test_prefix_successor():
     assert prefix_successor("a\U0010ffff") == "b"
     assert prefix_successor("\U0010ffff") is None
     assert prefix_successor("\ud7ff") == "\ue000"
+
+
+def test_a_known_count_gives_the_same_pages_without_counting_again(samples, monkeypatch):
+    for f in FILTERS:
+        total = queries.count_invoices(f)
+        want = pks(queries.page_invoices(f, sort="amount", limit=37))
+        monkeypatch.setattr(queries, "count_invoices", lambda *a, **k: pytest.fail("counted again"))
+        assert pks(queries.page_invoices(f, sort="amount", limit=37, total=total)) == want
+        monkeypatch.undo()

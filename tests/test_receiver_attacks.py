@@ -1,11 +1,11 @@
 """Attacks on a real `cftui listen` subprocess while BTCPay keeps delivering (review D1, D2, D4, D9, D12).
 
-The receiver runs with its file-descriptor limit lowered to 256 (as a service
-at the usual 1,024 limit, only smaller), ``read_timeout = 2`` and
-``rate_limit = 20``. Each test runs one kind of attack and, the whole time, a
-prober in its own thread posts a signed delivery every 0.1 s from 127.0.0.1,
-the address everything shares behind the README's SSH tunnel. Every test then
-checks the same things:
+The receiver runs on a store of each engine (SQLite, PostgreSQL), with its
+file-descriptor limit lowered to 256 (as a service at the usual 1,024 limit,
+only smaller), ``read_timeout = 2`` and ``rate_limit = 20``. Each test runs
+one kind of attack and, the whole time, a prober in its own thread posts a
+signed delivery every 0.1 s from 127.0.0.1, the address everything shares
+behind the README's SSH tunnel. Every test then checks the same things:
 
 * every probe was answered 200 within 1 s (a correctness bound, not a benchmark),
 * every probe is in the store as verified: none lost,
@@ -25,7 +25,6 @@ import random
 import resource
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -35,8 +34,10 @@ from pathlib import Path
 
 import pytest
 
+from cftui.store.db import open_database
+from cftui.store.webhook_models import VERIFIED, WebhookDelivery
 from cftui.webhooks import signing
-from webhook_helpers import SECRET, STORE_ID, signed
+from webhook_helpers import SECRET, signed, write_receiver_config
 
 FD_LIMIT = 256  # the receiver's own limit: the slowloris below opens more connections than that
 ANSWER_WITHIN = 1.0  # seconds, for every valid delivery during an attack
@@ -63,7 +64,7 @@ def _lower_fd_limit() -> None:  # runs in the child before exec
 class Listener:
     proc: subprocess.Popen
     port: int
-    db: Path
+    store: str  # what --db or --db-url names
     stdout: Path
     stderr: Path
     log_dir: Path
@@ -82,24 +83,17 @@ class Listener:
 
 
 @pytest.fixture
-def listener(tmp_path):
+def listener(tmp_path, store_target, store_args):
     port = free_port()
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "{STORE_ID}"\n'
-        f'api_key = "k-123456"\nwebhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n'
-        f"[webhooks]\nport = {port}\nread_timeout = 2\nrate_limit = 20\n",
-        encoding="utf-8",
-    )
-    config.chmod(0o600)
+    config = write_receiver_config(tmp_path / "config.toml", port, webhooks="read_timeout = 2\nrate_limit = 20\n")
     out, err, log_dir = tmp_path / "listen.out", tmp_path / "listen.err", tmp_path / "logs"
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "CFTUI_LOG_DIR": str(log_dir)}
     with open(out, "w") as stdout, open(err, "w") as stderr:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cftui", "--config", str(config), "--db", str(tmp_path / "store.sqlite3"), "listen"],
+            [sys.executable, "-m", "cftui", "--config", str(config), *store_args, "listen"],
             stdout=stdout, stderr=stderr, env=env, preexec_fn=_lower_fd_limit,
         )
-    running = Listener(proc, port, tmp_path / "store.sqlite3", out, err, log_dir)
+    running = Listener(proc, port, store_target, out, err, log_dir)
     deadline = time.monotonic() + 20
     while "Listening for BTCPay webhooks" not in out.read_text():
         assert proc.poll() is None and time.monotonic() < deadline, err.read_text()
@@ -161,8 +155,12 @@ def check_after(listener: Listener, prober: Prober) -> dict:
     health = listener.health()
     listener.proc.send_signal(signal.SIGTERM)
     assert listener.proc.wait(20) == 0
-    with sqlite3.connect(listener.db) as db:
-        stored = {row[0] for row in db.execute("SELECT delivery_id FROM webhook_delivery WHERE verdict = 'verified'")}
+    db = open_database(listener.store)
+    try:
+        stored = set(WebhookDelivery.select(WebhookDelivery.delivery_id).where(
+            WebhookDelivery.verdict == VERIFIED).scalars())  # fmt: skip
+    finally:
+        db.close()
     assert {delivery for delivery, _, _ in prober.results} <= stored  # none lost
     err = listener.stderr.read_text()
     assert "Traceback" not in err and "Error handling request" not in err, err[-2000:]

@@ -11,7 +11,6 @@ import time
 
 import pytest
 
-from cftui.store.db import open_database
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.webhooks.receiver import WebhookReceiver
 from test_webhooks_receiver import post, raw_exchange, rows
@@ -19,13 +18,6 @@ from webhook_helpers import make_config, signed
 
 DEEP = b"[" * 5000 + b"]" * 5000
 BAD_SIG = "sha256=" + "0" * 64
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "store.sqlite3")
-    yield database
-    database.close()
 
 
 async def started(**settings) -> WebhookReceiver:

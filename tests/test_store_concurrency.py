@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from cftui.store.db import open_database
 from cftui.store.models import Meta, database
 
 
-def test_concurrent_read_then_write_transactions_do_not_fail(tmp_path):
-    open_database(tmp_path / "store.sqlite3")
+def test_concurrent_read_then_write_transactions_do_not_fail(db):
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 

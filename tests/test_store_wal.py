@@ -7,18 +7,19 @@ import time
 
 import pytest
 
-from cftui.store.db import WalCheckpointer, open_database, tune_latency_writer
+from cftui.store.sqlite import ENGINE, WalCheckpointer
 from cftui.store.models import Meta
 
 PAYLOAD = "x" * 4000  # one page each, so the file sizes below are easy to reason about
 ROWS = 500  # ~2 MB: over SQLite's default automatic checkpoint (1,000 pages) if it were still on
 
 
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "store.sqlite")
-    yield database
-    database.close()
+# The WAL is SQLite's own: these tests run on the SQLite store only.
+pytestmark = pytest.mark.parametrize("engine_name", ["sqlite"])
+
+
+def tune_latency_writer(db) -> None:
+    ENGINE.tune_latency_writer(db)
 
 
 def _write(rows: int) -> None:
@@ -38,25 +39,25 @@ def _wait_for(condition, timeout: float = 5.0) -> bool:
 
 def test_a_latency_writer_leaves_its_commits_in_the_wal(db, tmp_path):
     tune_latency_writer(db)
-    before = os.path.getsize(tmp_path / "store.sqlite")
+    before = os.path.getsize(tmp_path / "store.sqlite3")
     _write(ROWS)
     # Nothing was copied back by the commit itself: the database file did not grow.
-    assert os.path.getsize(tmp_path / "store.sqlite") == before
-    assert os.path.getsize(tmp_path / "store.sqlite-wal") > ROWS * 4000
+    assert os.path.getsize(tmp_path / "store.sqlite3") == before
+    assert os.path.getsize(tmp_path / "store.sqlite3-wal") > ROWS * 4000
 
 
 def test_the_checkpointer_copies_committed_pages_back_after_a_write(db, tmp_path):
     tune_latency_writer(db)
-    before = os.path.getsize(tmp_path / "store.sqlite")
+    before = os.path.getsize(tmp_path / "store.sqlite3")
     checkpointer = WalCheckpointer(db, interval=0.01)
     checkpointer.start()
     try:
         _write(ROWS)
         time.sleep(0.1)
         # Not told about the write yet: it leaves the WAL alone.
-        assert os.path.getsize(tmp_path / "store.sqlite") == before
+        assert os.path.getsize(tmp_path / "store.sqlite3") == before
         checkpointer.wrote()
-        assert _wait_for(lambda: os.path.getsize(tmp_path / "store.sqlite") > before + ROWS * 4000)
+        assert _wait_for(lambda: os.path.getsize(tmp_path / "store.sqlite3") > before + ROWS * 4000)
     finally:
         checkpointer.stop()
     assert not checkpointer._thread.is_alive()
@@ -65,10 +66,10 @@ def test_the_checkpointer_copies_committed_pages_back_after_a_write(db, tmp_path
 
 def test_stopping_checkpoints_what_is_left(db, tmp_path):
     tune_latency_writer(db)
-    before = os.path.getsize(tmp_path / "store.sqlite")
+    before = os.path.getsize(tmp_path / "store.sqlite3")
     checkpointer = WalCheckpointer(db, interval=3600)  # would never wake on its own within the test
     checkpointer.start()
     _write(ROWS)
     checkpointer.wrote()
     checkpointer.stop()
-    assert os.path.getsize(tmp_path / "store.sqlite") > before + ROWS * 4000
+    assert os.path.getsize(tmp_path / "store.sqlite3") > before + ROWS * 4000

@@ -1,4 +1,4 @@
-"""The sync engine end to end: real HTTP to the simulator, a real SQLite file.
+"""The sync engine end to end: real HTTP to the simulator, a real store (SQLite and PostgreSQL).
 
 Expected figures come from the simulator's generator (``expected_store_totals``),
 never hard-coded; the simulator's clock and ours are frozen at the same time.
@@ -21,9 +21,7 @@ from cftui.sim import lifecycle
 from cftui.sim.config import SimApiKey, default_config
 from cftui.sim.generator import StoreGenerator, expected_crowdfund, expected_store_totals
 from cftui.sim.server import SimulatorThread
-from cftui.store import daystats
-from cftui.store.db import open_database
-from cftui.store import queries
+from cftui.store import daystats, queries
 from cftui.store.models import CrowdfundApp, Invoice, InvoiceDayStat, InvoicePaymentMethod, Payment, SyncState
 from cftui.store.writer import ensure_store, pending_invoices, queue_invoice
 from cftui.sync.engine import sync_store
@@ -38,13 +36,6 @@ def frozen_clock():
     clock.freeze(NOW)
     yield
     clock.freeze(None)
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "store.sqlite3")
-    yield database
-    database.close()
 
 
 def start_sim(*, invoices=COUNT, version="2.4.1", extra_keys=()):

@@ -1,4 +1,4 @@
-"""A sync in a child process: same result as in-process, events relayed, a dead child reported."""
+"""A sync in a child process (on either engine): same result as in-process, events relayed, a dead child reported."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import threading
 from cftui.config import Config, Secret, StoreConfig, SyncConfig
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
-from cftui.store.db import open_database
 from cftui.store.models import Invoice
 from cftui.sync.events import SyncFinished, SyncProgress, SyncStarted
 from cftui.sync.isolated import run_sync_isolated
@@ -23,10 +22,9 @@ def _config(base_url: str, sim_config) -> Config:
     )
 
 
-def test_child_process_sync_stores_everything_and_relays_events(tmp_path):
+def test_child_process_sync_stores_everything_and_relays_events(db, store_target, tmp_path):
     sim_config = default_config(invoices=450, stores=1, seed=3, now=1_760_000_000)
-    db_path = tmp_path / "store.sqlite3"
-    open_database(db_path)
+    db_path = store_target
     events = []
     with SimulatorThread(sim_config) as sim:
         result = run_sync_isolated("btcpay:main", _config(sim.base_url, sim_config), db_path,
@@ -39,10 +37,9 @@ def test_child_process_sync_stores_everything_and_relays_events(tmp_path):
     assert events[-1].result.new == 450
 
 
-def test_a_killed_child_is_reported_and_the_store_stays_consistent(tmp_path):
+def test_a_killed_child_is_reported_and_the_store_stays_consistent(db, store_target):
     sim_config = default_config(invoices=3000, stores=1, seed=4, now=1_760_000_000)
-    db_path = tmp_path / "store.sqlite3"
-    open_database(db_path)
+    db_path = store_target
     killed = threading.Event()
 
     def kill_on_first_progress(event):
@@ -64,11 +61,10 @@ def test_a_killed_child_is_reported_and_the_store_stays_consistent(tmp_path):
 
 
 
-def test_a_cancel_stops_a_sync_stuck_in_retries_within_seconds(tmp_path):
+def test_a_cancel_stops_a_sync_stuck_in_retries_within_seconds(db, store_target):
     import time
 
-    db_path = tmp_path / "store.sqlite3"
-    open_database(db_path)
+    db_path = store_target
     # Nothing listens on port 9 of loopback: the engine retries for its whole budget.
     store = StoreConfig(name="down", url="http://127.0.0.1:9", store_id="S", api_key=Secret("k" * 20))
     config = Config(btcpay=(store,), sync=SyncConfig(retry_budget=60))

@@ -23,7 +23,6 @@ from cftui.sim.config import default_config
 from cftui.sim.generator import StoreGenerator, expected_store_totals
 from cftui.sim.server import SimulatorThread
 from cftui.store import daystats
-from cftui.store.db import open_database
 from cftui.store.models import Invoice, InvoiceDayStat, SyncState
 from cftui.sync.engine import sync_store
 from cftui.sync.service import run_sync, sources
@@ -51,14 +50,12 @@ def rollup() -> set:
     ).tuples())
 
 
-def test_sigkill_mid_backfill_then_resume(tmp_path):
+def test_sigkill_mid_backfill_then_resume(db, store_target):
     config = default_config(invoices=COUNT, seed=5, now=1_780_000_000)
     store_id, key = config.stores[0].store_id, config.api_keys[0].key
-    path = tmp_path / "store.sqlite3"
-    db = open_database(path)
     with SimulatorThread(config) as sim:
         sim.call(sim.sim.faults.update, {"delay_ms": 60})
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), sim.base_url, store_id, key])
+        child = subprocess.Popen([sys.executable, "-c", CHILD, store_target, sim.base_url, store_id, key])
         try:
             deadline = time.monotonic() + 60
             offset = 0
@@ -91,7 +88,6 @@ def test_sigkill_mid_backfill_then_resume(tmp_path):
     assert sum(r.btc_paid_sats for r in Invoice.select(Invoice.btc_paid_sats)) == want["btc_paid_sats"]
     state = SyncState.get_by_id("btcpay:main")
     assert state.backfill_done and not state.running and state.scan_end_time is None
-    db.close()
 
 
 def test_sources_and_unknown_source():

@@ -17,7 +17,6 @@ from cftui.config import Secret, StoreConfig, SyncConfig
 from cftui.sim.config import default_config
 from cftui.sim.generator import StoreGenerator, expected_store_totals
 from cftui.sim.server import SimulatorThread
-from cftui.store.db import open_database
 from cftui.store.models import Invoice, SkippedInvoice
 from cftui.sync.engine import sync_store
 from test_sync_engine import NOW, frozen_clock  # noqa: F401 - fixture: our clock and the simulator's agree
@@ -44,10 +43,8 @@ def retry_list() -> list[tuple[str | None, int | None, int]]:
                   key=lambda row: (row[0] or "", row[1] or 0))
 
 
-def test_skipped_invoices_are_kept_re_read_and_shown(sim, tmp_path, capsys):
+def test_skipped_invoices_are_kept_re_read_and_shown(sim, db, store_args, tmp_path, capsys):
     config, thread = sim
-    db_path = tmp_path / "store.sqlite3"
-    open_database(db_path)
     thread.call(thread.sim.faults.update, {"malformed_every": EVERY})
 
     first = sync(config, thread)
@@ -64,7 +61,7 @@ def test_skipped_invoices_are_kept_re_read_and_shown(sim, tmp_path, capsys):
     cfg.write_text(f'[[btcpay]]\nname = "main"\nurl = "{thread.base_url}"\nstore_id = "{config.stores[0].store_id}"\n'
                    f'api_key = "{config.api_keys[0].key}"\n', encoding="utf-8")
     cfg.chmod(0o600)
-    assert main(["--config", str(cfg), "--db", str(db_path), "doctor"]) == 0
+    assert main(["--config", str(cfg), *store_args, "doctor"]) == 0
     out = capsys.readouterr().out
     assert f"{COUNT // EVERY} invoices could not be read" in out
     assert all(invoice_id in out for invoice_id, _, _ in by_id[:5])
@@ -84,3 +81,48 @@ def test_skipped_invoices_are_kept_re_read_and_shown(sim, tmp_path, capsys):
     assert retry_list() == []
     want = expected_store_totals(StoreGenerator(config, config.stores[0]))
     assert Invoice.select().count() == want["count"] == COUNT
+
+
+@pytest.mark.parametrize("engine_name", ["postgresql"])
+def test_two_syncs_listing_the_same_skip_at_once_keep_one_row(db):
+    """Two syncs of one store (a daemon's and a dashboard's) meet the same broken record: one row, two attempts,
+    no error. (SQLite's single write lock gives this for free; on PostgreSQL the store's lock does.)"""
+    import threading
+    import time
+
+    from cftui.store import retry
+    from cftui.store.models import database
+    from cftui.store.retry import Skip
+    from cftui.store.writer import ensure_store
+
+    store = ensure_store(StoreConfig(name="main", url="http://127.0.0.1:9", store_id="S"))
+    skip = Skip("INV1", 1_760_000_000, "amount is not a decimal")
+    listed, go_on = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def sync(hold: bool) -> None:
+        try:
+            with database.atomic():
+                retry.record(store, [skip])
+                if hold:
+                    listed.set()
+                    go_on.wait(10)
+        except BaseException as exc:  # asserted below
+            errors.append(exc)
+        finally:
+            database.close()
+
+    first = threading.Thread(target=sync, args=(True,))
+    first.start()
+    assert listed.wait(10)
+    second = threading.Thread(target=sync, args=(False,))
+    second.start()
+    waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+    deadline = time.monotonic() + 10
+    while db.execute_sql(waiting).fetchone()[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the second sync waits on the first
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    assert errors == []
+    assert [(r.invoice_id, r.attempts) for r in SkippedInvoice.select()] == [("INV1", 2)]

@@ -21,7 +21,7 @@ from cftui.cli import main
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
 from cftui.sim.webhook_sender import install
-from webhook_helpers import SECRET, STORE_ID
+from webhook_helpers import SECRET, write_receiver_config
 
 
 def free_port() -> int:
@@ -31,27 +31,22 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, store_target, store_args):
     port = free_port()
     cfg = tmp_path / "config.toml"
-    cfg.write_text(
-        f'[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "{STORE_ID}"\n'
-        f'api_key = "k"\nwebhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n'
-        f"[webhooks]\nport = {port}\nread_timeout = 2\n"
-    )
-    cfg.chmod(0o600)  # it holds secrets: a shared one is warned about on stderr
-    return {"config": cfg, "db": tmp_path / "store.sqlite3", "port": port, "tmp": tmp_path}
+    write_receiver_config(cfg, port, webhooks="read_timeout = 2\n")
+    return {"config": cfg, "db": store_target, "store_args": store_args, "port": port, "tmp": tmp_path}
 
 
 def cli(setup, *args) -> int:
-    return main(["--config", str(setup["config"]), "--db", str(setup["db"]), *args])
+    return main(["--config", str(setup["config"]), *setup["store_args"], *args])
 
 
 @pytest.fixture
 def listening(setup):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cftui", "--config", str(setup["config"]), "--db", str(setup["db"]), "listen"],
+        [sys.executable, "-m", "cftui", "--config", str(setup["config"]), *setup["store_args"], "listen"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
     first = proc.stdout.readline()
@@ -172,7 +167,7 @@ def test_daemon_receives_syncs_and_stops_cleanly_on_sigterm(setup):
             f'[sync]\ninterval = 3600\n\n[webhooks]\nport = {setup["port"]}\n'
         )
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cftui", "--config", str(setup["config"]), "--db", str(setup["db"]), "daemon"],
+            [sys.executable, "-m", "cftui", "--config", str(setup["config"]), *setup["store_args"], "daemon"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         try:

@@ -11,19 +11,11 @@ from cftui.sim import lifecycle
 from cftui.sim.config import default_config
 from cftui.sim.server import Simulator
 from cftui.sim.webhook_sender import attach
-from cftui.store.db import open_database
 from cftui.store.models import Invoice, InvoicePaymentMethod, Payment, PendingInvoice
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.sync.service import run_sync_async
 from cftui.webhooks.receiver import WebhookReceiver, webhook_url
 from webhook_helpers import SECRET, make_config, store_config
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "store.sqlite3")
-    yield database
-    database.close()
 
 
 @pytest.fixture

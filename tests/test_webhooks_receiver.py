@@ -1,4 +1,4 @@
-"""The receiver over real HTTP on loopback, with a real SQLite store."""
+"""The receiver over real HTTP on loopback, with a real store (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,11 @@ import time
 import aiohttp
 import pytest
 
-from cftui.store.db import open_database
 from cftui.store.models import PendingInvoice
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.receiver import WebhookReceiver
 from webhook_helpers import CONTRACTS, SECRET, STORE_ID, make_config, signed, store_config
-
-
-@pytest.fixture
-def db(tmp_path):
-    database = open_database(tmp_path / "store.sqlite3")
-    yield database
-    database.close()
 
 
 @pytest.fixture

@@ -6,19 +6,16 @@ import asyncio
 
 import pytest
 
-from cftui.store.db import open_database
 from cftui.store.webhook_models import BAD_SIGNATURE, DUPLICATE, VERIFIED, WebhookDelivery
 from cftui.webhooks.recorder import Recorder
 
 
 @pytest.fixture
-async def recorder(tmp_path):
-    database = open_database(tmp_path / "store.sqlite3")
+async def recorder(db):
     rec = Recorder(rejected_retention=100)
     rec.start()
     yield rec
     await rec.stop()
-    database.close()
 
 
 def row(delivery_id: str, original: str | None, verdict: str = VERIFIED) -> dict:

@@ -1,4 +1,4 @@
-"""The store writer on a real SQLite file: idempotent upserts and an exact roll-up."""
+"""The store writer on a real store (SQLite and PostgreSQL): idempotent upserts and an exact roll-up."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from cftui import clock
 from cftui.btcpay.parse import parse_invoice
 from cftui.config import StoreConfig
 from cftui.store import daystats
-from cftui.store.db import open_database
 from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, InvoiceDayStat, InvoicePaymentMethod, Payment, Store
 from cftui.store.records import AppRecord
 from cftui.store.writer import (
@@ -28,10 +27,8 @@ STATUSES = [("New", "None"), ("Processing", "None"), ("Settled", "None"), ("Sett
 
 
 @pytest.fixture
-def store(tmp_path):
-    db = open_database(tmp_path / "store.sqlite3")
-    yield ensure_store(StoreConfig(name="main", url="http://127.0.0.1:1", store_id="S1"))
-    db.close()
+def store(db):
+    return ensure_store(StoreConfig(name="main", url="http://127.0.0.1:1", store_id="S1"))
 
 
 def btc(sats: int) -> str:

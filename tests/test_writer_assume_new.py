@@ -1,4 +1,4 @@
-"""The writer's insert-only path for backfill pages (``assume_new=True``) on a real SQLite file:
+"""The writer's insert-only path for backfill pages (``assume_new=True``) on a real store (both engines):
 the same rows, counts and roll-up as the comparing path, and a safe fallback when a record is stored."""
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ def snapshot() -> tuple[set, set, set, set]:
 
 
 @pytest.fixture
-def open_store(tmp_path):
+def open_store(new_store_target):
     def opener(name: str):
-        open_database(tmp_path / f"{name}.sqlite3")
+        open_database(new_store_target(name))
         return ensure_store(StoreConfig(name="main", url="http://127.0.0.1:1", store_id="S1"))
 
     yield opener

@@ -40,3 +40,15 @@ def signed(event_type: str = "InvoiceSettled", *, invoice_id: str = "INV1", stor
            secret: str = SECRET, timestamp: int = 1_760_000_000) -> tuple[bytes, str]:
     body = sample_delivery(event_type, store_id=store_id, webhook_id="WH1", timestamp=timestamp, invoice_id=invoice_id)
     return body, signing.sign(secret, body)
+
+
+def write_receiver_config(path: Path, port: int, *, webhooks: str = "") -> Path:
+    """A config file for a receiver subprocess (`listen`, `daemon`) of store `main`, whose API is down (port 9).
+
+    Owner-only, as `cftui config init` writes it: it holds secrets, and a shared one is warned about on stderr."""
+    path.write_text(
+        f'[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "{STORE_ID}"\napi_key = "k"\n'
+        f'webhook_secret = "{SECRET}"\n\n[sync]\nretry_budget = 1\n\n[webhooks]\nport = {port}\n{webhooks}'
+    )
+    path.chmod(0o600)
+    return path

@@ -2,6 +2,8 @@
 
 A project row, its stages and its investments change together or not at all,
 so a sync killed halfway leaves every project either as it was or as it is now.
+Writers take turns (the ``angor`` lock): two daemons syncing Angor into one
+store read and write each project one after the other, never both inserting it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from peewee import fn
 from cftui.angor.profiles import Profile
 from cftui.angor.status import is_released, status_of
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
+from cftui.store import engine
 from cftui.store.models import database
 
 # Columns that change on every sync without the project changing.
@@ -108,13 +111,21 @@ def _same(before: tuple[dict[str, Any], list[tuple], list[tuple]], record: Proje
     )
 
 
+def _lock() -> None:
+    engine.current().lock(database.obj, "angor")
+
+
 def upsert(record: ProjectRecord, *, known: bool = True) -> str:
     """Store ``record``; return ``"new"``, ``"updated"`` or ``"unchanged"``.
 
-    ``known=False`` says the caller knows the project is not stored yet (saves reading it back).
+    ``known=False`` says the caller found it not stored (then only an index probe checks that still holds).
     """
     project_id = record.project.project_id
     with database.atomic():
+        _lock()
+        # Another writer may have stored it since the caller looked: under the lock, look again (one index probe).
+        if not known:
+            known = AngorProject.select().where(AngorProject.project_id == project_id).exists()
         before = _snapshot(project_id) if known else None
         if before is not None and _same(before, record):
             # Unchanged figures were still read now: "Figures read 1 h ago" must not age (review M3).
@@ -141,6 +152,7 @@ def upsert_profiles(profiles: Iterable[Profile]) -> None:
     """Merge ``profiles`` into the stored ones; a document missing from this read keeps its stored value."""
     profiles = list(profiles)
     with database.atomic():
+        _lock()
         stored = {
             row.pubkey: row
             for row in AngorProfile.select().where(AngorProfile.pubkey.in_([p.pubkey for p in profiles]))
@@ -165,6 +177,7 @@ def refresh_statuses(now: int) -> int:
     for stage in AngorStage.select():
         stages.setdefault(stage.project_id, []).append(stage)
     with database.atomic():
+        _lock()
         for project in AngorProject.select():
             own = stages.get(project.project_id, [])
             status = status_of(

@@ -83,13 +83,17 @@ def cmd_config_init(ctx, args) -> int:
 
 def cmd_config_path(ctx, args) -> int:
     paths = ctx.paths
+    try:
+        store = ctx.store_paths
+    except ConfigError:  # an invalid config file: `config show` says why; the file is still shown here
+        store = paths
     rows = [
         ("config", paths.config, "CFTUI_CONFIG or --config"),
-        ("store", paths.db, "CFTUI_DB or --db"),
+        ("store", store.store_shown, "CFTUI_DB or --db, CFTUI_DB_URL or --db-url, [store] url"),
         ("logs", paths.log_file, "CFTUI_LOG_DIR"),
     ]
     for name, path, override in rows:
-        state = "exists" if Path(path).exists() else "missing"
+        state = "PostgreSQL" if store.db_url and name == "store" else "exists" if Path(path).exists() else "missing"
         print(f"{name:<7} {path}  ({state}; override with {override})")
     return ExitCode.OK
 
@@ -269,7 +273,7 @@ def cmd_doctor(ctx, args) -> int:
     from cftui.store import retry
 
     # The retry list lives in the store: read it if there is one (doctor never creates a store).
-    has_store = ctx.paths.db.exists()
+    has_store = ctx.has_store()
     if has_store:
         ctx.open_store()
     codes = set()

@@ -45,7 +45,7 @@ def run_dashboard(ctx, args) -> int:
     check_theme_flag(args.theme)  # before the store is created for nothing
     warn_if_shared(config)  # on stderr, seen again after the dashboard closes; the dashboard shows it too
     ctx.open_store()
-    return run_app(config, ctx.paths, theme=args.theme, mouse=not args.no_mouse)
+    return run_app(config, ctx.store_paths, theme=args.theme, mouse=not args.no_mouse)
 
 
 def check_theme_flag(theme: str | None) -> None:
@@ -65,7 +65,7 @@ def run_app(config: Config, paths: Paths, *, demo: bool = False, theme: str | No
     if database.obj is None:
         from cftui.store.db import open_database
 
-        open_database(paths.db)
+        open_database(paths.store)
     from cftui.ui.app import CftuiApp
 
     mouse = mouse and config.ui.mouse

@@ -239,7 +239,7 @@ def cmd_daemon(ctx, args) -> int:
         await run_daemon(
             config,
             stop,
-            db_path=ctx.paths.db,
+            db_path=ctx.store_paths.store,
             log_dir=ctx.paths.log_dir,
             on_started=lambda url: _print_urls(url, config),
             on_delivery=lambda n: _line(format_delivery(n)),

@@ -1,1 +1,1 @@
-"""The per-user SQLite store (Peewee models, migrations, shared queries)."""
+"""The store: a per-user SQLite file or a team's PostgreSQL database (Peewee models, migrations, shared queries)."""

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal
 
-from peewee import fn
+from peewee import SQL, fn
 
 from cftui import clock
 from cftui.money import currency_places
@@ -148,9 +148,10 @@ Row = tuple  # status, currency, count, amount_e8, btc_paid_sats, then the contr
 
 
 def _app_rows(app: CrowdfundApp, since: int | None) -> Iterable[Row]:
-    # Seeks the partial index (app_id, store, created_time, ...) and reads nothing else.
+    # Seeks the partial index (app_id, store, created_time, ...) and reads nothing else. COUNT(*), not of
+    # the id: PostgreSQL's index holds no id (SQLite's holds the rowid), so counting ids would read the table.
     query = Invoice.select(
-        Invoice.status, Invoice.currency, fn.COUNT(Invoice.id), fn.SUM(Invoice.amount_e8),
+        Invoice.status, Invoice.currency, fn.COUNT(SQL("*")), fn.SUM(Invoice.amount_e8),
         fn.COALESCE(fn.SUM(Invoice.btc_paid_sats), 0), *(fn.SUM(getattr(Invoice, f)) for f in CONTRIBUTION_FIELDS),
     ).where(Invoice.app_id == app.app_id, Invoice.store == app.store_id)  # fmt: skip
     if since is not None:
@@ -168,17 +169,19 @@ def _tally(rows: Iterable[Row], target: str | None, hardcap: bool) -> tuple[Deci
     settled, pending = [0] * _UNITS, [0] * _UNITS
     new_prices_e8 = contributions = btc = 0
     wanted = None if target is None else target.upper()
-    for status, currency, count, amount_e8, sats, *units in rows:
+    for status, currency, count, amount_e8, sats, *sums in rows:
+        # PostgreSQL sums BIGINTs as NUMERIC: back to int before any Decimal arithmetic rounds them.
+        units = [int(value or 0) for value in sums]
         if status in PAID_STATUSES:
             contributions += count
-        btc += sats or 0
+        btc += int(sats or 0)
         if currency.upper() != wanted:
             continue
         if hardcap and status == "New":
-            new_prices_e8 += amount_e8 or 0
+            new_prices_e8 += int(amount_e8 or 0)
             continue
-        settled = [a + (b or 0) for a, b in zip(settled, units[:_UNITS])]
-        pending = [a + (b or 0) for a, b in zip(pending, units[_UNITS:])]
+        settled = [a + b for a, b in zip(settled, units[:_UNITS])]
+        pending = [a + b for a, b in zip(pending, units[_UNITS:])]
     pending_total = EXACT.add(from_units(*pending), Decimal(new_prices_e8).scaleb(-8))
     return from_units(*settled), pending_total, contributions, btc
 

@@ -14,8 +14,9 @@ it to prove the incremental path matches).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
-from peewee import fn
+from peewee import SQL, fn
 
 from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, InvoiceDayStat, database
 
@@ -28,6 +29,14 @@ SUM_FIELDS = ("count", "amount_e8", "paid_e8", "btc_paid_sats", *CONTRIBUTION_FI
 
 def day_of(ts: int) -> int:
     return ts - ts % DAY
+
+
+def day_start(column: Any) -> Any:
+    """SQL for :func:`day_of` of a column: integer division on SQLite and PostgreSQL
+    (peewee reads % as LIKE). The constant is written into the SQL, not bound:
+    PostgreSQL matches a GROUP BY expression to the SELECT's only when they
+    are the same text, and two bound parameters are two different ones."""
+    return (column / SQL(str(DAY))) * SQL(str(DAY))
 
 
 def key_of(store_id: int, created_time: int, status: str, additional_status: str, currency: str) -> Key:
@@ -101,8 +110,7 @@ def _delete_empty_sql() -> str:
 
 def rebuild(store_ids: Iterable[int] | None = None) -> None:
     """Recompute the roll-up from the invoices (in SQL, one pass)."""
-    # Integer division on both SQLite and PostgreSQL (peewee reads % as LIKE).
-    day = (Invoice.created_time / DAY) * DAY
+    day = day_start(Invoice.created_time)
     query = Invoice.select(
         Invoice.store,
         day.alias("day"),

@@ -1,10 +1,11 @@
-"""Opening the store, and schema migrations.
+"""Opening the store, and schema migrations, on SQLite or PostgreSQL.
 
-This module is the one place that knows the store is SQLite: pragmas (WAL, a
-busy timeout, foreign keys) and the file's permissions. The models and
-queries are portable; on PostgreSQL ``open_database`` would build a
-``PostgresqlDatabase`` and the migrations below run unchanged through
-``playhouse.migrate``'s ``PostgresqlMigrator``.
+:func:`open_database` takes a SQLite file (the default, per user) or a
+``postgresql://`` URL (a team's shared store) and binds the models to it;
+the engine-specific parts live in :mod:`cftui.store.sqlite` and
+:mod:`cftui.store.postgres`, behind :mod:`cftui.store.engine`. The
+migrations below are written once, with ``playhouse.migrate`` (which picks
+the engine's own migrator), and run on both.
 
 Schema versions (``meta.schema_version``):
 
@@ -30,18 +31,16 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
-import threading
 from collections.abc import Callable
-from pathlib import Path
 
-from peewee import SQL, Database, Field, SqliteDatabase
+from peewee import SQL, Database, Field, ProgrammingError
 from peewee import DatabaseError as PeeweeDatabaseError
 from playhouse.migrate import SchemaMigrator, migrate
 
 from cftui.errors import DataError
-from cftui.private_files import make_private_dir
-from cftui.store import daystats, migrate_6
+from cftui.store import daystats, location, migrate_6
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment, AngorProject
+from cftui.store.engine import engine_of
 from cftui.store.models import (
     CONTRIBUTION_FIELDS,
     CORE_MODELS,
@@ -56,123 +55,12 @@ from cftui.store.models import (
     SyncState,
     database,
 )
+from cftui.store.sqlite import open_sqlite
 from cftui.store.webhook_models import WEBHOOK_MODELS
 
 log = logging.getLogger(__name__)
 
 ALL_MODELS = [*CORE_MODELS, *WEBHOOK_MODELS, *ANGOR_MODELS, *RETRY_MODELS]
-
-# --- SQLite-specific settings: the only SQLite-only code in the store. ---
-SQLITE_PRAGMAS = {
-    "journal_mode": "wal",  # readers (the UI) never block the writer (sync)
-    "busy_timeout": 10_000,  # ms to wait for a lock before failing
-    "foreign_keys": 1,
-    "synchronous": "normal",  # safe with WAL: a crash loses at most the last commit
-    "cache_size": -32_000,  # 32 MB page cache
-}
-
-# The sync's own writer connection checkpoints the WAL less often: it commits
-# one page at a time, and checkpointing after each would rewrite the same
-# index pages again and again. (~80 MB of WAL between checkpoints.)
-BULK_WRITER_PRAGMAS = {"wal_autocheckpoint": 20_000}
-
-
-def _set_pragmas(db: Database, pragmas: dict[str, int]) -> None:
-    """On the calling thread's connection only (peewee keeps one per thread)."""
-    for pragma, value in pragmas.items():
-        db.execute_sql(f"PRAGMA {pragma} = {value}")
-
-
-def tune_bulk_writer(db: Database) -> None:
-    """Call on the connection (thread) that does a sync's writes."""
-    _set_pragmas(db, BULK_WRITER_PRAGMAS)
-
-
-def checkpoint(db: Database) -> None:
-    """Fold the WAL back into the file without waiting for readers (after a bulk write)."""
-    db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
-
-
-# A latency-sensitive writer (the webhook receiver answers each delivery only
-# after its commit) leaves the copying to a WalCheckpointer. Its own automatic
-# checkpoint stays, at ~64 MB of WAL: under a sustained burst the writer never
-# pauses long enough for the background checkpoint to find the WAL fully copied,
-# so the file would not start over on its own. By then the background has
-# copied nearly everything, so that commit only finishes the rest and lets the
-# WAL restart. (At 16 MB instead, p99 under the webhook benchmark rose from
-# ~12 ms to ~20 ms.)
-LATENCY_WRITER_PRAGMAS = {"wal_autocheckpoint": 16_000}
-
-
-def tune_latency_writer(db: Database) -> None:
-    """Call on the connection (thread) of a writer that runs beside a :class:`WalCheckpointer`."""
-    _set_pragmas(db, LATENCY_WRITER_PRAGMAS)
-
-
-class WalCheckpointer:
-    """Checkpoints the WAL from a thread and connection of its own.
-
-    SQLite's automatic checkpoint runs inside the commit that crosses 1,000
-    WAL pages: that one commit copies ~4 MB back into the database and waits
-    for an fsync, and under a webhook burst every request in its batch waits
-    with it (p99 doubled). A PASSIVE checkpoint on another connection runs
-    beside the writer instead (WAL lets a checkpoint and a writer proceed at
-    once) and does its I/O with the GIL released.
-
-    The writer calls :meth:`wrote` after a commit (a flag, nothing more); the
-    thread checkpoints at most every ``interval`` seconds, and only if there
-    was a write since the last time.
-    """
-
-    def __init__(self, db: Database, *, interval: float = 0.25, name: str = "cftui-wal-checkpoint") -> None:
-        self._db = db
-        self._interval = interval
-        self._dirty = False
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def wrote(self) -> None:
-        self._dirty = True
-
-    def stop(self) -> None:
-        """Checkpoint what is left, close the thread's connection and end it (blocks until done)."""
-        if self._thread.is_alive():
-            self._stopping.set()
-            self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            while not self._stopping.wait(self._interval):
-                self._checkpoint_if_dirty()
-            self._checkpoint_if_dirty()
-        finally:
-            self._db.close()  # this thread's connection (peewee keeps one per thread)
-
-    def _checkpoint_if_dirty(self) -> None:
-        if not self._dirty:
-            return
-        self._dirty = False
-        try:
-            checkpoint(self._db)
-        except Exception as exc:  # busy or I/O trouble: the writer's backstop checkpoint still bounds the WAL
-            log.warning("WAL checkpoint failed (%s); will try again", exc)
-            self._dirty = True
-
-
-def next_row_id(db: Database, table: str, column: str = "id") -> int:
-    """The first free row id of ``table``, for a writer that numbers new rows
-    itself so their children can reference them without reading them back.
-
-    SQLite gives a new row one more than the largest rowid, so this is the id
-    it would pick. Valid until the caller's write transaction ends: BEGIN
-    IMMEDIATE holds the write lock, so no other connection inserts meanwhile.
-    (PostgreSQL would draw the ids from the column's sequence instead.)
-    """
-    largest = db.execute_sql(f'SELECT MAX("{column}") FROM "{table}"').fetchone()[0]
-    return (largest or 0) + 1
 
 
 def _migrate_1(db: Database, migrator: SchemaMigrator) -> None:
@@ -211,8 +99,9 @@ def _migrate_6(db: Database, migrator: SchemaMigrator) -> None:
     _add_columns(db, migrator, Payment, {"value": "''", "fee": "'0'"})
     _add_columns(db, migrator, Invoice, dict.fromkeys(CONTRIBUTION_FIELDS, "0"))
     _add_columns(db, migrator, InvoiceDayStat, dict.fromkeys(CONTRIBUTION_FIELDS, "0"))
+    # FALSE, not 0: PostgreSQL's BOOLEAN takes no integer (SQLite reads FALSE as 0).
     _add_columns(db, migrator, CrowdfundApp, {"reset_every": "'Never'", "reset_every_amount": "1",
-                                              "enforce_target": "0", "all_store_invoices": "0"})
+                                              "enforce_target": "FALSE", "all_store_invoices": "FALSE"})
     if payments_were_sats:
         migrate_6.payments_to_msat(db)
     migrate_6.fill_contributions(db)
@@ -268,33 +157,44 @@ MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def open_database(path: str | os.PathLike, *, migrate: bool = True) -> Database:
-    """Open (creating if needed) the store at ``path`` and bring its schema up to date.
+def open_database(target: str | os.PathLike, *, migrate: bool = True) -> Database:
+    """Open the store at ``target`` and bring its schema up to date.
 
-    ``path`` may be ``":memory:"`` for throwaway use. The models are bound to
-    the returned database through the ``database`` proxy. A store that cannot
-    be used (damaged, read-only, on a full disk) is a :class:`DataError`
-    saying so (see :func:`storage_error`).
+    ``target``: a SQLite file (created if missing; ``":memory:"`` for
+    throwaway use, ``sqlite:///path`` also works) or a ``postgresql://`` URL.
+    The models are bound to the returned database through the ``database``
+    proxy. A store that cannot be used (damaged, read-only, on a full disk)
+    is a :class:`DataError` saying so (see :func:`storage_error`).
     """
+    text = os.fspath(target)
     try:
-        if str(path) != ":memory:":
-            file = Path(path)
-            make_private_dir(file.parent)
-            if not file.exists():
-                # The store holds buyer emails and metadata: owner-only.
-                file.touch(mode=0o600)
-        # BEGIN IMMEDIATE: a write transaction takes the write lock at its start
-        # and so waits out busy_timeout. A deferred BEGIN that later upgrades to a
-        # write fails at once with "database is locked" under WAL whenever another
-        # connection (a second sync, the webhook receiver) committed meanwhile.
-        db = SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, check_same_thread=False, lock_type="IMMEDIATE")
+        db = _open(text)
         database.initialize(db)
         db.connect(reuse_if_open=True)
         if migrate:
-            upgrade(db)
+            _upgrade_with_rights(db, text)
     except (OSError, PeeweeDatabaseError, sqlite3.Error) as exc:
-        raise storage_error(exc, path) or exc from None
+        raise storage_error(exc, text) or exc from None
     return db
+
+
+def _open(text: str) -> Database:
+    if location.is_postgres(text):
+        from cftui.store.postgres import open_postgres
+
+        return open_postgres(text)
+    return open_sqlite(location.sqlite_path(text))
+
+
+def _upgrade_with_rights(db: Database, text: str) -> None:
+    try:
+        upgrade(db)
+    except ProgrammingError as exc:  # PostgreSQL: a role without the rights to create tables
+        if "permission denied" not in str(exc):
+            raise
+        from cftui.store.postgres import permission_error
+
+        raise permission_error(text, exc) from None
 
 
 def schema_version(db: Database) -> int:
@@ -307,16 +207,16 @@ def schema_version(db: Database) -> int:
         return int(row.value)
     except ValueError:
         raise DataError(
-            f"The store {db.database} has schema_version {row.value!r}, which is not a number: "
+            f"The store {location.masked(str(db.database))} has schema_version {row.value!r}, which is not a number: "
             "it was not written by cftui, or it is damaged.",
             hint="Restore it from a backup, or use another --db.",
         ) from None
 
 
-# SQLite's own words for a store that cannot be used, and what to tell the user.
+# SQLite's (and PostgreSQL's) own words for a store that cannot be used, and what to tell the user.
 _STORAGE_PROBLEMS = (
     (("database or disk is full", "no space left"), "full"),
-    (("readonly database", "read-only file system", "permission denied"), "read-only"),
+    (("readonly database", "read-only file system", "permission denied", "read-only transaction"), "read-only"),
     (("file is not a database", "disk image is malformed", "file is encrypted"), "damaged"),
     (("unable to open database file", "not a directory", "is a directory"), "unopenable"),
     (("disk i/o error",), "io"),
@@ -352,12 +252,22 @@ def storage_error(exc: BaseException, path: str | os.PathLike | None = None) -> 
         if not isinstance(error, (OSError, PeeweeDatabaseError, sqlite3.Error)):
             continue
         detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        detail = (detail.strip().splitlines() or [""])[0]  # PostgreSQL adds the statement on further lines
         lowered = detail.lower()
         for needles, kind in _STORAGE_PROBLEMS:
             if any(needle in lowered for needle in needles):
-                message, hint = _storage_message(kind, where, detail)
-                return DataError(message, hint=hint)
+                return _storage_problem(kind, where, detail)
     return None
+
+
+def _storage_problem(kind: str, where: str, detail: str) -> DataError:
+    # A PostgreSQL URL may carry a password; its rights are the role's, not a file's.
+    message, hint = _storage_message(kind, location.masked(where), detail)
+    if kind == "read-only" and location.is_postgres(where):
+        from cftui.store.postgres import WRITABLE_HINT
+
+        hint = WRITABLE_HINT
+    return DataError(message, hint=hint)
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
@@ -369,20 +279,35 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return found
 
 
-def upgrade(db: Database) -> int:
-    """Run every migration newer than the database's version; return the new version."""
-    current = schema_version(db)
+def _check_not_newer(current: int) -> None:
     if current > SCHEMA_VERSION:
         raise DataError(
             f"The store was written by a newer cftui (schema {current}, this one knows {SCHEMA_VERSION}).",
             hint="Upgrade cftui, or use another --db.",
         )
-    migrator = SchemaMigrator.from_database(db)
-    for version in range(current + 1, SCHEMA_VERSION + 1):
-        with db.atomic():
+
+
+def upgrade(db: Database) -> int:
+    """Run every migration newer than the database's version, all in one transaction; return the new version.
+
+    A second process opening the same new store meanwhile (two daemons
+    starting at once) waits for the first and then finds nothing to do.
+    """
+    found = schema_version(db)
+    _check_not_newer(found)
+    if found == SCHEMA_VERSION:
+        return SCHEMA_VERSION
+    engine = engine_of(db)
+    with db.atomic():
+        engine.lock(db, "schema")  # SQLite: BEGIN IMMEDIATE already holds the file's write lock
+        current = schema_version(db)
+        _check_not_newer(current)
+        migrator = SchemaMigrator.from_database(db)
+        for version in range(current + 1, SCHEMA_VERSION + 1):
             MIGRATIONS[version - 1](db, migrator)
             Meta.insert(key="schema_version", value=str(version)).on_conflict(
                 conflict_target=[Meta.key], update={Meta.value: str(version)}
             ).execute()
-        log.info("store schema upgraded to version %d", version)
+            log.info("store schema upgraded to version %d", version)
+        engine.after_upgrade(db)
     return SCHEMA_VERSION

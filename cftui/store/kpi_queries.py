@@ -247,9 +247,9 @@ def angor_summary() -> AngorSummary:
     raised = target = investors = 0
     for status, count, raised_sats, target_sats, investor_count in rows:
         by_status[status] = count
-        raised += raised_sats or 0
-        target += target_sats or 0
-        investors += investor_count or 0
+        raised += int(raised_sats or 0)  # PostgreSQL sums BIGINTs as NUMERIC
+        target += int(target_sats or 0)
+        investors += int(investor_count or 0)
     return AngorSummary(sum(by_status.values()), by_status, raised, target, investors)
 
 

@@ -34,12 +34,14 @@ def payments_to_msat(db: Database) -> None:
     last = 0
     while True:
         rows = db.execute_sql(
-            f'SELECT "id", "value_msat", "fee_msat" FROM "{table}" WHERE "id" > ? ORDER BY "id" LIMIT {CHUNK}', (last,)
+            f'SELECT "id", "value_msat", "fee_msat" FROM "{table}" WHERE "id" > {db.param} ORDER BY "id" '
+            f"LIMIT {CHUNK}",
+            (last,),
         ).fetchall()
         if not rows:
             return
         db.cursor().executemany(
-            f'UPDATE "{table}" SET "value" = ?, "fee" = ? WHERE "id" = ?',
+            f'UPDATE "{table}" SET "value" = {db.param}, "fee" = {db.param} WHERE "id" = {db.param}',
             [(_btc_text(value // MSAT_PER_SAT), "0" if not fee else _btc_text(fee // MSAT_PER_SAT), pk)
              for pk, value, fee in rows],
         )
@@ -48,8 +50,8 @@ def payments_to_msat(db: Database) -> None:
 
 def fill_contributions(db: Database) -> None:
     """Each stored invoice's crowdfund contribution, from its stored payments and rates."""
-    assignments = ", ".join(f'"{name}" = ?' for name in CONTRIBUTION_FIELDS)
-    update = f'UPDATE "{Invoice._meta.table_name}" SET {assignments} WHERE "id" = ?'
+    assignments = ", ".join(f'"{name}" = {db.param}' for name in CONTRIBUTION_FIELDS)
+    update = f'UPDATE "{Invoice._meta.table_name}" SET {assignments} WHERE "id" = {db.param}'
     last = 0
     while True:
         invoices = list(

@@ -7,8 +7,9 @@ Rules every model here follows (and ``tests/test_store_schema.py`` checks):
   (``amount_e8``) so SQL sums are exact. No float field, no REAL column.
 * Times are UTC unix seconds in integer columns (``*_time``), or milliseconds
   where order within a second matters (``*_ms``).
-* Portable: nothing here is SQLite-only, so the same models run on
-  PostgreSQL. SQLite specifics live in ``cftui/store/db.py`` alone.
+* Portable: the same models run on SQLite and PostgreSQL. What differs
+  between the two lives in ``cftui/store/sqlite.py`` and ``postgres.py``,
+  behind ``cftui/store/engine.py``.
 
 All models bind to :data:`database`, a proxy that ``db.open_database`` points
 at a real database.

@@ -309,16 +309,19 @@ def page_invoices(
     after: Cursor | None = None,
     before: Cursor | None = None,
     limit: int = 200,
+    total: int | None = None,
 ) -> InvoicePage:
     """One page of invoices: the first, the one after ``after``, or the one before ``before``.
 
-    Rows are always in display order (``sort``, ``descending``).
+    Rows are always in display order (``sort``, ``descending``). ``total``: the
+    filter's count if the caller already has it (the plan choice needs it, and a
+    text filter's count reads every match on PostgreSQL).
     """
     if after is not None and before is not None:
         raise ValueError("give `after` or `before`, not both")
     _keys(sort)
     names = store_names()
-    by_filter = _filter_driven(f, sort, limit + 1)
+    by_filter = _filter_driven(f, sort, limit + 1, matches=total)
     if before is not None:
         rows = _walk(f, sort, not descending, before, limit + 1, by_filter, names)
         has_prev = len(rows) > limit

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from cftui import clock
 from cftui.store.chunking import IN_LIST_LIMIT, chunks
 from cftui.store.models import SkippedInvoice, Store
+from cftui.store.writer import lock_store
 
 SHOWN_IDS = 20  # ids named in a summary; the count covers the rest
 
@@ -45,7 +46,11 @@ def label(row: SkippedInvoice) -> str:
 
 
 def record(store: Store, skips: Iterable[Skip]) -> None:
-    """Add each skip, or count one more attempt for a skip already listed (call inside the page's transaction)."""
+    """Add each skip, or count one more attempt for a skip already listed (call inside the page's transaction).
+
+    Under the store's write lock: two syncs of one store meeting the same record at once would otherwise both
+    find no row and both insert it (on PostgreSQL; SQLite's one write lock already keeps them apart)."""
+    lock_store(store.id)
     now = clock.now_s()
     for skip in skips:
         if not skip.retryable:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from peewee import fn
 
-from cftui.store.daystats import DAY, day_of
+from cftui.store.daystats import DAY, day_of, day_start
 from cftui.store.filters import no_index
 from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, InvoiceDayStat
 
@@ -85,7 +85,7 @@ def _day_rows(by, stores, statuses, days, count_only: bool, contributions: bool)
 
 
 def _edge_rows(by, stores, statuses, start: int, end: int, contributions: bool) -> Iterator[tuple]:
-    day = (Invoice.created_time / DAY) * DAY  # integer division on SQLite and PostgreSQL
+    day = day_start(Invoice.created_time)
     fields = [day if name == "day" else getattr(Invoice, name) for name in by]
     # The range is at most a day: seek on created_time, check the rest per row.
     query = Invoice.select(

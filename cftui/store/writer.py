@@ -8,10 +8,16 @@ changes, so running a sync twice changes nothing (and ``synced_time`` moves
 only for rows that changed, which is how the dashboard notices fresh data).
 A backfill page is expected to be new (``assume_new``): it is inserted
 without the read and the comparison, and compared only if the insert finds a
-stored row. New invoices are numbered here, so their payment methods point at
-them without reading the ids back. The daily roll-up
-(:mod:`cftui.store.daystats`) is kept in the same transaction: the old row's
-contribution is removed and the new one added.
+stored row. New invoices are numbered here (ids reserved from the engine), so
+their payment methods point at them without reading the ids back. The daily
+roll-up (:mod:`cftui.store.daystats`) is kept in the same transaction: the
+old row's contribution is removed and the new one added.
+
+Writers of one store take turns (``engine.lock``): the comparison reads the
+stored rows and the roll-up delta is computed from them, so no other
+transaction may change them in between. SQLite's single write lock gives
+that for free; on PostgreSQL it is a lock per store, so daemons syncing
+different stores still write at once.
 
 The SQL here is plain DB-API with the database's own quoting and parameter
 style, so it stays portable like the models.
@@ -26,8 +32,7 @@ from peewee import IntegrityError, __exception_wrapper__
 
 from cftui import clock
 from cftui.config import StoreConfig
-from cftui.store import contributions
-from cftui.store.db import next_row_id
+from cftui.store import contributions, engine
 from cftui.store.daystats import Delta, key_of
 from cftui.store.models import (
     CONTRIBUTION_FIELDS,
@@ -100,16 +105,21 @@ def _params(count: int) -> str:
     return ", ".join([database.param] * count)
 
 
-def _insert_sql(model: Any, fields: Sequence[str]) -> str:
-    columns = ", ".join(_name(model, f) for f in fields)
-    return f"INSERT INTO {_name(model)} ({columns}) VALUES ({_params(len(fields))})"
-
-
 def _executemany(sql: str, rows: list[tuple]) -> None:
     if rows:
         # The driver's cursor, for speed; its errors mapped to peewee's portable ones.
         with __exception_wrapper__:
             database.cursor().executemany(sql, rows)
+
+
+def _insert_many(model: Any, fields: Sequence[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` the engine's fastest way (executemany on SQLite, COPY on PostgreSQL).
+
+    A row already stored raises peewee's IntegrityError either way (the insert-only path relies on it)."""
+    if rows:
+        columns = [model._meta.fields[f].column_name for f in fields]
+        with __exception_wrapper__:
+            engine.current().bulk_insert(database.obj, model._meta.table_name, columns, rows)
 
 
 def _select_in(sql_head: str, values: Sequence[Any], *head_params: Any) -> list[tuple]:
@@ -132,12 +142,17 @@ def _delete_in(model: Any, field: str, values: Sequence[Any]) -> None:
 
 
 def ensure_store(store_cfg: StoreConfig) -> Store:
-    """The ``Store`` row for a configured store, created or brought up to date."""
+    """The ``Store`` row for a configured store, created or brought up to date.
+
+    Two processes may create it at once (two daemons starting on one
+    PostgreSQL store): the second insert is ignored and both read one row.
+    """
     store = Store.get_or_none(Store.name == store_cfg.name)
     if store is None:
-        return Store.create(
+        Store.insert(
             name=store_cfg.name, url=store_cfg.url, store_id=store_cfg.store_id, added_time=clock.now_s()
-        )
+        ).on_conflict_ignore().execute()
+        store = Store.get(Store.name == store_cfg.name)
     if store.url != store_cfg.url or store.store_id != store_cfg.store_id:
         store.url, store.store_id = store_cfg.url, store_cfg.store_id
         store.save()
@@ -145,6 +160,11 @@ def ensure_store(store_cfg: StoreConfig) -> Store:
 
 
 # ------------------------------------------------------------------ invoices
+
+
+def lock_store(store_pk: int) -> None:
+    """Inside a transaction: other writers of this store's invoices wait until it ends."""
+    engine.current().lock(database.obj, f"store:{store_pk}")
 
 
 def _row(record: InvoiceRecord, stored: tuple | None) -> tuple:
@@ -241,8 +261,8 @@ def _write_payment_methods(pairs: list[tuple[int, InvoiceRecord]]) -> None:
                     (row_id, p.method, p.payment_id, p.value, p.value_msat, p.fee, p.fee_msat, p.status,
                      p.received_time, p.destination)
                 )
-    _executemany(_insert_sql(InvoicePaymentMethod, ("invoice", *_PM_FIELDS)), pm_rows)
-    _executemany(_insert_sql(Payment, ("invoice", *_PAYMENT_FIELDS)), payment_rows)
+    _insert_many(InvoicePaymentMethod, ("invoice", *_PM_FIELDS), pm_rows)
+    _insert_many(Payment, ("invoice", *_PAYMENT_FIELDS), payment_rows)
 
 
 def upsert_invoices(
@@ -264,6 +284,7 @@ def upsert_invoices(
     if not by_id:
         return UpsertResult()
     with database.atomic():
+        lock_store(store.id)
         if assume_new:
             try:
                 with database.atomic():  # a savepoint: a failed insert leaves nothing behind
@@ -289,10 +310,10 @@ def _insert(
     The rows are numbered here (inside the write transaction) so their payment
     methods can point at them without a query reading the new ids back.
     """
-    first = next_row_id(database, Invoice._meta.table_name)
+    ids = engine.current().reserve_ids(database.obj, Invoice._meta.table_name, len(records))
     rows = []
     with_methods = []
-    for row_id, record in enumerate(records, first):
+    for row_id, record in zip(ids, records, strict=True):
         row = _row(record, None)
         rows.append((row_id, store_pk, record.invoice_id, *row, synced_time))
         _contribute(delta, store_pk, row, 1)
@@ -301,7 +322,7 @@ def _insert(
         if record.status == "Settled":
             result.newly_settled.append(record.invoice_id)
     result.new += len(rows)
-    _executemany(_insert_sql(Invoice, ("id", "store", "invoice_id", *_INVOICE_FIELDS, "synced_time")), rows)
+    _insert_many(Invoice, ("id", "store", "invoice_id", *_INVOICE_FIELDS, "synced_time"), rows)
     return with_methods
 
 
@@ -390,6 +411,7 @@ def upsert_apps(
         "start_time", "end_time", "created_time", "reset_every", "reset_every_amount", "enforce_target",
     )
     with database.atomic():
+        lock_store(store.id)
         existing = {row.app_id: row for row in CrowdfundApp.select().where(CrowdfundApp.store == store)}
         for app in apps:
             values = {f: getattr(app, f) for f in fields}

@@ -6,7 +6,8 @@ thread of the dashboard (or the webhook daemon) that stalls the event loop,
 so a keypress or a webhook waits. In a child process the sync has its own
 interpreter: the parent only waits on a pipe, which releases the lock.
 
-The child opens the same SQLite file (WAL lets both read and write), runs
+The child opens the same store (a SQLite file in WAL mode, or the
+PostgreSQL database: both let it write while the parent reads), runs
 :func:`cftui.sync.service.run_sync` and sends every
 :mod:`~cftui.sync.events` event back; the parent calls its reporter with
 them, in order. If the child dies (killed, out of memory), the parent gets a
@@ -70,6 +71,7 @@ def _ensure_resource_tracker() -> None:
 
 def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn: Connection, stop) -> None:
     from cftui import logs
+    from cftui.store import location
     from cftui.store.db import open_database
     from cftui.sync.service import run_sync
 
@@ -86,7 +88,7 @@ def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn:
         pass
     if log_dir:
         logs.setup(Path(log_dir))
-    logs.redact(*config.secret_values())
+    logs.redact(*config.secret_values(), *location.secrets(db_path))
     try:
         open_database(db_path, migrate=False)
         run_sync(source, config, reporter=conn.send, cancel=stop)

@@ -3,7 +3,7 @@
 A header line (title + per-source sync status), a ``TabbedContent`` with one
 tab widget per pane (Overview, Invoices, Angor, Webhooks, Settings) and a
 footer. The app owns the background work: sync workers (``sync_worker``), the
-cross-process change watcher (``change_watch``) and the webhook receiver; tabs
+cross-process change feed (``cftui.store.changes``) and the webhook receiver; tabs
 only read the store and reload on :class:`~cftui.ui.messages.DataChanged`,
 which the app broadcasts to every tab.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
+from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
 
@@ -26,14 +27,15 @@ from textual.worker import Worker, WorkerState
 from cftui.config import Config, Paths, shared_config_warning
 from cftui.errors import ConfigError
 from cftui.sync.events import SyncFinished
-from cftui.ui import change_watch, ui_state
+from cftui.store import changes
+from cftui.ui import ui_state
 from cftui.ui.bindings import APP_BINDINGS, TABS, binding_ids, effective_bindings, unknown_ids
 from cftui.ui.commands import CftuiCommands
 from cftui.ui.focus import focus_first
 from cftui.ui.messages import ConfigApplied, DataChanged, OpenInvoice, SyncEventPosted
 from cftui.ui.sync_worker import SyncScheduler, source_of
-from cftui.ui.widgets.status_line import SyncStatusLine, label, shorten
 from cftui.ui.widgets.footer import AppFooter
+from cftui.ui.widgets.status_line import SourceStatus, SyncStatusLine, label, load_states, shorten
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,14 @@ TAB_CLASSES = {
 }
 
 CHANGE_POLL_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class StoreChanges:
+    """What one look at the change feed found: the sources written, and the sync states then stored."""
+
+    sources: frozenset[str]
+    sync_states: dict[str, SourceStatus] | None  # read when the invoices changed (a sync ran somewhere)
 
 
 def _css_paths() -> list[Path]:
@@ -127,7 +137,7 @@ class CftuiApp(App[int]):
         self.set_keymap(config.ui.keymap)
         self.scheduler = SyncScheduler(self, config)
         self._state = ui_state.load(paths.db)
-        self._marks: change_watch.Marks | None = None
+        self._feed: changes.ChangeFeed | None = None
         self._receiver = None
         # What BTCPay sent that never arrived, per store (the Overview's Problems), and when it was asked.
         self.btcpay_missed: dict[str, int] = {}
@@ -158,14 +168,15 @@ class CftuiApp(App[int]):
         self.call_after_refresh(freeze_startup_objects)
         if not self.autostart:
             return
-        self._marks = change_watch.read_marks()
+        self.watch_store()
         self.scheduler.start_all()
-        self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes, name="change watch")
         if self.config.webhooks.enabled:
             await self._start_receiver()
 
     async def on_unmount(self) -> None:
         self.scheduler.stop()
+        if self._feed is not None:
+            self._feed.close()
         await self._stop_receiver()
 
     def _warn_unknown_keys(self) -> None:
@@ -268,23 +279,31 @@ class CftuiApp(App[int]):
                 self.notify(f"Sync of {label(source)} crashed: {shorten(error, 80)}", severity="error", markup=False)
             self.scheduler.worker_changed(worker)
         elif worker.group == "change-watch" and worker.state == WorkerState.SUCCESS:
-            self._marks_read(worker.result)
+            self._changes_read(worker.result)
 
     # ------------------------------------------------------------ other writers
 
+    def watch_store(self) -> None:
+        """Hear what other writers (a daemon, a sync in another terminal, another host) commit to the store."""
+        self._feed = changes.open_feed()
+        self._feed.changes()  # the starting point
+        self.set_interval(CHANGE_POLL_SECONDS, self._poll_changes, name="change watch")
+
     def _poll_changes(self) -> None:
-        self._read_marks()
+        self._read_changes()
 
     @work(thread=True, exclusive=True, group="change-watch", exit_on_error=False)
-    def _read_marks(self) -> change_watch.Marks:
-        return change_watch.read_marks()
+    def _read_changes(self) -> StoreChanges:
+        changed = self._feed.changes() if self._feed is not None else frozenset()
+        # Another process's sync moves the status line too: its last success or error, the invoices it could not read.
+        stored = load_states(self.scheduler.sources) if changes.INVOICES in changed else None
+        return StoreChanges(changed, stored)
 
-    def _marks_read(self, marks: change_watch.Marks) -> None:
-        before, self._marks = self._marks, marks
-        if before is not None:
-            changed = marks.changed_sources(before)
-            if changed:
-                self.broadcast(changed)
+    def _changes_read(self, read: StoreChanges) -> None:
+        if read.sync_states is not None:
+            self.query_one(SyncStatusLine).show_stored(read.sync_states)
+        if read.sources:
+            self.broadcast(read.sources)
 
     async def _start_receiver(self) -> None:
         from cftui.webhooks.receiver import WebhookReceiver

@@ -88,7 +88,7 @@ class SyncScheduler:
         # milliseconds at a time (JSON pages, bulk inserts) and stall the UI.
         paths = self._app.paths
         return run_sync_isolated(
-            source, self._config, paths.db, log_dir=paths.log_dir, reporter=report, cancel=self._cancel
+            source, self._config, paths.store, log_dir=paths.log_dir, reporter=report, cancel=self._cancel
         )
 
     def worker_changed(self, worker: Worker) -> None:

@@ -1,7 +1,7 @@
 """Persisting every request the receiver gets, from one writer thread.
 
-Why a thread: SQLite allows one writer at a time and a commit costs a system
-call or two; running writes on the event loop would stall every other
+Why a thread: a commit waits on the disk (SQLite) or the server
+(PostgreSQL); running writes on the event loop would stall every other
 connection meanwhile. The thread takes jobs from a queue and commits all the
 requests waiting at that moment in one transaction (group commit), so 32
 concurrent senders cost a handful of commits, not 32. A request is answered
@@ -11,9 +11,16 @@ A delivery whose invoice must be queued for the next sync (its store's API
 is down) is queued in the same transaction as its row, which is then written
 already marked processed: one write instead of two.
 
-Checkpoints (folding the WAL back into the database) run on a thread of
-their own (:class:`cftui.store.db.WalCheckpointer`), never inside a commit
-that deliveries are waiting on.
+On SQLite, checkpoints (folding the WAL back into the database) run on a
+thread of their own (:class:`cftui.store.sqlite.WalCheckpointer`), never
+inside a commit that deliveries are waiting on.
+
+Several receivers may share one PostgreSQL store. The claim stays one per
+``originalDeliveryId`` through the unique index (``ON CONFLICT DO NOTHING``:
+the second insert waits for the first to commit, then inserts nothing), and
+each batch takes the ``webhook_delivery`` lock before its first insert, so
+delivery ids grow in commit order there too, as the Webhooks tab's "newer
+than the last id seen" reading needs.
 
 Rejected requests are kept up to ``rejected_retention`` rows (oldest pruned)
 with their bodies cut to :data:`REJECTED_BODY_BYTES`, so a flood cannot fill
@@ -34,7 +41,8 @@ from peewee import EXCLUDED
 
 from cftui import clock
 from cftui.config import StoreConfig
-from cftui.store.db import WalCheckpointer, tune_latency_writer
+from cftui.store import engine
+from cftui.store.engine import Checkpointer
 from cftui.store.models import PendingInvoice, database
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, DUPLICATE, VERIFIED, WebhookDelivery
 from cftui.store.writer import ensure_store
@@ -47,6 +55,7 @@ REJECTED_BODY_BYTES = 4096
 PRUNE_EVERY = 64
 MAX_BATCH = 512
 QUEUE_CHUNK = 200  # pending invoices per statement: 800 parameters, within SQLite's oldest limit (999)
+IDS_LOCK = "webhook_delivery"
 
 
 class _Statements:
@@ -61,6 +70,7 @@ class _Statements:
         # Values arrive as plain str/int/bytes/bool/None, which the driver takes as they are.
         self._fields = [(f.name, f.default) for f in fields]
         sample = {f: f.default if f.default is not None else "" for f in fields}
+        # On PostgreSQL peewee ends these in RETURNING id (see Engine.inserted_id).
         self.insert = WebhookDelivery.insert(sample).sql()[0]
         self.claim = WebhookDelivery.insert(sample).on_conflict_ignore().sql()[0]
         # Parameters per row: store, invoice_id, reason, queued_time (the model's field order).
@@ -72,11 +82,12 @@ class _Statements:
             )
             .sql()[0]
         )
-        self._queue_head, self._queue_tail = queue.split(" VALUES (?, ?, ?, ?)")
+        self._queue_row = f"({', '.join([database.param] * 4)})"  # (?, ?, ?, ?) or (%s, %s, %s, %s)
+        self._queue_head, self._queue_tail = queue.split(f" VALUES {self._queue_row}")
 
     def queue(self, count: int) -> str:
         """One upsert of ``count`` pending invoices: one statement, not one per invoice."""
-        return f"{self._queue_head} VALUES {', '.join(['(?, ?, ?, ?)'] * count)}{self._queue_tail}"
+        return f"{self._queue_head} VALUES {', '.join([self._queue_row] * count)}{self._queue_tail}"
 
     def params(self, row: dict[str, Any]) -> list[Any]:
         return [row.get(name, default) for name, default in self._fields]
@@ -114,7 +125,8 @@ class Recorder:
         self._jobs: queue.SimpleQueue[list[_Job] | None] = queue.SimpleQueue()
         self._outgoing: list[_Job] = []
         self._thread: threading.Thread | None = None
-        self._checkpointer: WalCheckpointer | None = None
+        self._engine: engine.Engine | None = None
+        self._checkpointer: Checkpointer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._rejected_since_prune = 0
         self._sql: _Statements | None = None
@@ -124,7 +136,8 @@ class Recorder:
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._checkpointer = WalCheckpointer(database.obj, name="cftui-webhook-checkpoint")
+        self._engine = engine.current()
+        self._checkpointer = self._engine.background_checkpointer(database.obj, name="cftui-webhook-checkpoint")
         self._checkpointer.start()
         self._thread = threading.Thread(target=self._run, name="cftui-webhook-writer", daemon=True)
         self._thread.start()
@@ -165,7 +178,7 @@ class Recorder:
     def _run(self) -> None:
         db = database.obj
         self._sql = _Statements()  # needs the database bound, so built here
-        tune_latency_writer(db)
+        self._engine.tune_latency_writer(db)
         try:
             stopping = False
             while not stopping:
@@ -194,8 +207,9 @@ class Recorder:
             with database.atomic():
                 # The driver's own cursor: peewee's per-statement layer costs as much as the insert.
                 self._cursor = database.connection().cursor()
+                self._engine.lock(database.obj, IDS_LOCK)
                 self._to_queue.clear()
-                results = [self._insert(job.row, job.queue) for job in jobs]
+                results = self._insert_all(jobs)
                 self._queue_invoices()
                 self._prune(force=False)
         except Exception as exc:  # the database failed: each waiting request answers 5xx, BTCPay retries
@@ -206,30 +220,51 @@ class Recorder:
         self._checkpointer.wrote()
         self._resolve([(job.future, result, None) for job, result in zip(jobs, results)])
 
-    def _insert(self, row: dict[str, Any], queue: QueuedInvoice | None) -> Recorded:
+    def _insert_all(self, jobs: list[_Job]) -> list[Recorded]:
+        """Each request's row, the claim first for a verified delivery.
+
+        The statements go out together (a pipeline on PostgreSQL: one round
+        trip for the batch instead of one per request, and a shorter hold on
+        the id lock); a claim that lost becomes a duplicate row after.
+        """
+        conn = database.connection()
+        with self._engine.pipeline(conn):
+            issued = [self._issue(conn, job.row) for job in jobs]
+        return [self._settle(conn, row, cursor, job.queue) for job, (row, cursor) in zip(jobs, issued)]
+
+    def _issue(self, conn: Any, row: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         if row["verdict"] == VERIFIED:
             # The unique claim index turns a second `verified` row for the same
-            # originalDeliveryId into a no-op (rowcount 0): it is then a duplicate.
-            cursor = self._cursor.execute(self._sql.claim, self._sql.params(row))
-            if cursor.rowcount == 1:
-                row_id = cursor.lastrowid
-                if queue is not None:
-                    self._queue(queue)
-                return Recorded(row_id, VERIFIED, row["reason"])
-            row = {
-                **row,
-                "verdict": DUPLICATE,
-                "reason": f"originalDeliveryId {row['original_delivery_id']} was already received",
-                "processed": False,
-                "process_result": None,
-            }
-        if row["verdict"] not in ACCEPTED_VERDICTS:
-            self._rejected_since_prune += 1
-            body = row.get("body")
-            if body is not None and len(body) > REJECTED_BODY_BYTES:
-                row = {**row, "body": body[:REJECTED_BODY_BYTES]}
-        cursor = self._cursor.execute(self._sql.insert, self._sql.params(row))
-        return Recorded(cursor.lastrowid, row["verdict"], row["reason"])
+            # originalDeliveryId into a no-op (no id): it is then a duplicate.
+            sql = self._sql.claim
+        else:
+            row = self._bounded(row)
+            sql = self._sql.insert
+        cursor = conn.cursor()
+        cursor.execute(sql, self._sql.params(row))
+        return row, cursor
+
+    def _settle(self, conn: Any, row: dict[str, Any], cursor: Any, queue: QueuedInvoice | None) -> Recorded:
+        row_id = self._engine.inserted_id(cursor)
+        if row["verdict"] != VERIFIED:
+            return Recorded(row_id, row["verdict"], row["reason"])
+        if row_id is not None:
+            if queue is not None:
+                self._queue(queue)
+            return Recorded(row_id, VERIFIED, row["reason"])
+        reason = f"originalDeliveryId {row['original_delivery_id']} was already received"
+        duplicate = {**row, "verdict": DUPLICATE, "reason": reason, "processed": False, "process_result": None}
+        cursor = conn.cursor()
+        cursor.execute(self._sql.insert, self._sql.params(duplicate))
+        return Recorded(self._engine.inserted_id(cursor), DUPLICATE, reason)
+
+    def _bounded(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A rejected request's row, its body cut to REJECTED_BODY_BYTES (counted for pruning)."""
+        if row["verdict"] in ACCEPTED_VERDICTS:
+            return row
+        self._rejected_since_prune += 1
+        body = row.get("body")
+        return {**row, "body": body[:REJECTED_BODY_BYTES]} if body is not None and len(body) > REJECTED_BODY_BYTES else row
 
     def _queue(self, queue: QueuedInvoice) -> None:
         store_pk = self._store_pks.get(queue.store.name)

@@ -24,7 +24,7 @@ from cftui.store.db import open_database
 from cftui.store import queries
 from cftui.store.models import Invoice
 from cftui.sync.events import SyncFinished
-from cftui.ui import change_watch
+from cftui.store import changes
 from cftui.ui.app import CftuiApp
 from cftui.ui.messages import SyncEventPosted
 from cftui.ui.tabs.overview import OverviewLoaded
@@ -96,7 +96,7 @@ def test_first_paint(big_store, tmp_path):
     open_database(big_store)
     report("first paint, 1M invoices", big, "first paint, empty store", empty, 1000)
     started = time.perf_counter()
-    change_watch.read_marks()
+    changes.read_marks()
     print(f"change-watch poll on 1M invoices: {(time.perf_counter() - started) * 1000:.1f} ms (in a thread worker, once a second)")
 
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import time
+from pathlib import Path
+
 import data
 from data import settle
 
-from cftui.store.models import SkippedInvoice
+from cftui.store.location import is_postgres
+from cftui.store.models import SkippedInvoice, SyncState, database
 from cftui.store.writer import ensure_store
 from cftui.sync.events import SyncFinished, SyncResult
+from cftui.ui.app import CftuiApp
 from cftui.ui.messages import SyncEventPosted
 from cftui.ui.widgets.status_line import SyncStatusLine
+from test_store_changes import elsewhere
 
 IDS = ("Fq7UnreadA1", "Fq7UnreadB2", "Fq7UnreadC3")
 
@@ -39,4 +46,48 @@ async def test_unread_invoices_show_with_a_count_and_their_ids(make_app, filled)
         assert "main ✓ just now ⚠ 1 unread" in str(line.render()) and IDS[0] in str(line.tooltip)
         app.post_message(SyncEventPosted(SyncFinished(SyncResult("btcpay:main"))))
         await settle(app, pilot)
+        assert "unread" not in str(line.render()) and not line.tooltip
+
+
+async def until_shown(pilot, line: SyncStatusLine, text: str) -> str:
+    """The line once it shows ``text`` (the change feed is read about once a second), or as it is after 10 s."""
+    deadline = time.monotonic() + 10
+    while text not in str(line.render()) and time.monotonic() < deadline:
+        await pilot.pause(0.05)
+    return str(line.render())
+
+
+async def test_a_sync_by_another_process_moves_the_count_here_too(db, store_target, tmp_path):
+    """A daemon (or a dashboard on another host, sharing a PostgreSQL store) syncs `main`: this dashboard's
+    line shows what that sync found unreadable, and that a later one read it, within about a second."""
+    store = ensure_store(data.store_config("main"))
+    where = {"db_url": store_target} if is_postgres(store_target) else {"db": Path(store_target)}
+    app = CftuiApp(data.make_config(("main",)), dataclasses.replace(data.make_paths(tmp_path), **where),
+                   autostart=False)  # fmt: skip
+    app.animation_level = "none"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        line = status(app)
+        assert "main not synced yet" in str(line.render()) and not line.tooltip
+        app.watch_store()  # what autostart does, without syncing here
+
+        def sync_listing_two() -> None:
+            with database.atomic():
+                for invoice_id in IDS[:2]:
+                    SkippedInvoice.create(store=store, invoice_id=invoice_id, reason="amount is not a decimal",
+                                          skipped_time=data.NOW - 120)  # fmt: skip
+                SyncState.create(source="btcpay:main", last_started_time=data.NOW - 125,
+                                 last_success_time=data.NOW - 120)  # fmt: skip
+
+        elsewhere(sync_listing_two)
+        assert "main ✓ 2 min ago ⚠ 2 unread" in await until_shown(pilot, line, "unread")
+        assert all(invoice_id in str(line.tooltip) for invoice_id in IDS[:2])
+
+        def sync_reading_them() -> None:
+            with database.atomic():
+                SkippedInvoice.delete().execute()
+                SyncState.update(last_success_time=data.NOW).execute()
+
+        elsewhere(sync_reading_them)
+        assert "main ✓ just now" in await until_shown(pilot, line, "just now")
         assert "unread" not in str(line.render()) and not line.tooltip

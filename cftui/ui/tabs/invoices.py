@@ -130,14 +130,14 @@ def fetch(request: PageRequest) -> tuple[queries.InvoicePage, int, int]:
     sort, desc, limit = request.view.sort, request.view.descending, request.limit
     total = queries.count_invoices(f) if request.total is None else request.total
     if request.move == "next" and request.cursor is not None:
-        page = queries.page_invoices(f, sort=sort, descending=desc, after=request.cursor, limit=limit)
+        page = queries.page_invoices(f, sort=sort, descending=desc, after=request.cursor, limit=limit, total=total)
         return page, request.offset + request.rows_shown, total
     if request.move == "prev" and request.cursor is not None:
-        page = queries.page_invoices(f, sort=sort, descending=desc, before=request.cursor, limit=limit)
+        page = queries.page_invoices(f, sort=sort, descending=desc, before=request.cursor, limit=limit, total=total)
         return page, max(0, request.offset - len(page.rows)), total
     if request.move == "last":
         # The first page of the reverse order is the last page of this one.
-        reverse = queries.page_invoices(f, sort=sort, descending=not desc, limit=limit)
+        reverse = queries.page_invoices(f, sort=sort, descending=not desc, limit=limit, total=total)
         rows = list(reversed(reverse.rows))
         page = queries.InvoicePage(
             rows=rows,
@@ -149,8 +149,8 @@ def fetch(request: PageRequest) -> tuple[queries.InvoicePage, int, int]:
         return page, max(0, total - len(rows)), total
     if request.move == "reload" and request.offset > 0:
         offset = min(request.offset, max(0, total - 1))
-        return queries.page_at_offset(f, sort, desc, offset, limit), offset, total
-    return queries.page_invoices(f, sort=sort, descending=desc, limit=limit), 0, total
+        return queries.page_at_offset(f, sort, desc, offset, limit, total=total), offset, total
+    return queries.page_invoices(f, sort=sort, descending=desc, limit=limit, total=total), 0, total
 
 
 class InvoicesTab(Container):

@@ -4,7 +4,9 @@
 while a source syncs, the time of the last success, or ``✗`` and a short
 error; ``⚠ 4 unread`` when a store's syncs skipped invoices they could not
 read (the tooltip names them; :mod:`cftui.store.retry`). Initial state comes
-from the store, so the line is right before the first sync of this session ends.
+from the store, so the line is right before the first sync of this session
+ends, and is read again whenever the change feed reports another process's
+sync (a daemon, a second dashboard, another host on a team store).
 """
 
 from __future__ import annotations
@@ -95,6 +97,15 @@ class SyncStatusLine(Static):
                 self._states[result.source] = SourceStatus(last_success=clock.now_s(), unread=unread)
             else:
                 self._states[result.source] = replace(old, running=False, error=result.error)
+        self._render_line()
+
+    def show_stored(self, stored: dict[str, SourceStatus]) -> None:
+        """What the store says now (another process synced, or listed invoices it could not read); a source
+        syncing here keeps its spinner until its own result comes."""
+        for source, state in stored.items():
+            old = self._states.get(source)
+            if old is not None:
+                self._states[source] = replace(state, running=old.running, fetched=old.fetched)
         self._render_line()
 
     def set_sources(self, sources: list[str]) -> None:
