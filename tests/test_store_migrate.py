@@ -41,7 +41,7 @@ def _more_than_invoices() -> None:
     negative sats, big numbers."""
     invoices = [(pk, sats) for pk, sats in Invoice.select(Invoice.id, Invoice.btc_paid_sats).tuples() if pk % 10 == 0]
     with database.atomic():
-        methods = [(pk, "BTC-CHAIN", "BTC", "bc1q", None, "60000.5", sats, sats or 0, -(pk % 7), 0, pk % 3 == 0)
+        methods = [(pk, "LTC-CHAIN", "LTC", "ltc1q", None, "60000.5", sats, sats or 0, -(pk % 7), 0, pk % 3 == 0)
                    for pk, sats in invoices]  # fmt: skip
         database.cursor().executemany(
             'INSERT INTO "invoice_payment_method" ("invoice_id", "method", "currency", "destination", "payment_link",'
