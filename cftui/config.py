@@ -97,24 +97,60 @@ def mask(value: str | None) -> str:
 # ---------------------------------------------------------------- sections
 
 
+def setting(
+    default: Any = dataclasses.MISSING,
+    doc: str = "",
+    *,
+    factory: Any = dataclasses.MISSING,
+    example: Any = None,
+    commented: bool = False,
+    table: type | None = None,
+    toml: str | None = None,
+) -> Any:
+    """A config field with what the README and the starter file say of it (``cftui.config_reference``).
+
+    The default lives here and only here: the starter config and the README's key reference are
+    generated from these fields, and tests/test_config_reference.py keeps the README equal to them.
+    ``example`` is shown for a key without a useful default; ``commented`` shows it as a comment;
+    ``table``/``toml`` name the section class and its TOML name for the top-level Config fields.
+    """
+    metadata = {"doc": doc, "example": example, "commented": commented, "table": table, "toml": toml}
+    if factory is not dataclasses.MISSING:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class StoreConfig:
     """One BTCPay Server store (``[[btcpay]]``)."""
 
-    name: str
-    url: str
-    store_id: str
-    api_key: Secret | None = None
-    api_key_env: str | None = None
-    api_key_file: str | None = None
-    webhook_secret: Secret | None = None
+    name: str = setting(
+        doc="required; used in the UI, the CLI and the webhook URL /webhook/main\n"
+        "(at most 64 characters; no spaces, control characters or / ? # % \\ \" < > ` ^ { } | [ ])",
+        example="main",
+    )
+    url: str = setting(doc="required", example="https://btcpay.example.com")
+    store_id: str = setting(doc="required (Store settings > General)", example="9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776")
+    api_key: Secret | None = setting(
+        None, "set one of api_key, api_key_env (name of an env var) or api_key_file (a path)", example="..."
+    )
+    api_key_env: str | None = setting(None, "the environment variable that holds the key", example="BTCPAY_KEY",
+                                      commented=True)  # fmt: skip
+    api_key_file: str | None = setting(None, "a file that holds the key alone", example="~/.config/cftui/main.key",
+                                       commented=True)  # fmt: skip
+    webhook_secret: Secret | None = setting(
+        None, "optional until you use webhooks; `cftui webhook register` sets it", example="..."
+    )
     # Set by `cftui webhook register`; used to read BTCPay's own delivery list.
-    webhook_id: str | None = None
-    verify_tls: bool = True
-    timeout: int = 30
-    # Crowdfund apps (ids) whose BTCPay setting "count all invoices created on the store as
-    # part of the goal" is on. The Greenfield API does not expose it, so the config says so.
-    crowdfund_all_invoices: tuple[str, ...] = ()
+    webhook_id: str | None = setting(
+        None, "set by `cftui webhook register`; lets cftui show BTCPay's own delivery list", example="..."
+    )
+    verify_tls: bool = setting(True, "TLS certificates are verified unless you turn this off")
+    timeout: int = setting(30, "seconds per request")
+    # BTCPay's "count all invoices created on the store as part of the goal" is not in the Greenfield API.
+    crowdfund_all_invoices: tuple[str, ...] = setting(
+        (), "ids of crowdfund apps whose goal counts every invoice of the store (see Figures)"
+    )
 
     def resolve_api_key(self) -> Secret | None:
         """The key from ``api_key``, else the env var, else the file."""
@@ -166,34 +202,39 @@ class StoreConfig:
 
 @dataclass(frozen=True)
 class SyncConfig:
-    interval: int = 300  # seconds between automatic syncs
-    page_size: int = 200  # invoices per Greenfield request (`take`)
-    overlap: int = 3600  # seconds re-read behind the newest invoice kept
-    concurrency: int = 8  # payment-method requests in flight (servers < 2.3.6)
-    retry_budget: int = 60  # seconds of retries before a request is reported failed
+    """``[sync]``: how and how often BTCPay stores are read."""
+
+    interval: int = setting(300, "seconds between automatic syncs (dashboard, `cftui sync`, daemon)")
+    page_size: int = setting(200, "invoices per request")
+    overlap: int = setting(3600, "seconds re-read behind the newest invoice kept")
+    concurrency: int = setting(8, "parallel payment-method requests, for BTCPay older than 2.3.6")
+    retry_budget: int = setting(60, "seconds of retries on 429/5xx/timeouts before a request is reported failed")
 
 
 @dataclass(frozen=True)
 class WebhooksConfig:
-    enabled: bool = False
-    host: str = "127.0.0.1"
-    port: int = 8765
-    max_body_bytes: int = 1_048_576
-    read_timeout: int = 10  # seconds a client may take to send its request
-    rejected_retention: int = 10_000  # rejected requests kept; accepted are all kept
-    rate_limit: int = 60  # rejected requests a minute from one address before 429
+    """``[webhooks]``: the receiver BTCPay delivers to."""
+
+    enabled: bool = setting(False, "the dashboard starts the receiver when true")
+    host: str = setting("127.0.0.1", "loopback by default; a warning is printed for any other address")
+    port: int = setting(8765, "the TCP port BTCPay delivers to")
+    max_body_bytes: int = setting(1_048_576, "larger bodies get 413")
+    read_timeout: int = setting(10, "seconds a client may take to send its request line and headers, and again its body")
+    rejected_retention: int = setting(10_000, "rejected requests kept; accepted ones are all kept")
+    rate_limit: int = setting(60, "rejected requests a minute from one address before answering 429")
 
 
 @dataclass(frozen=True)
 class AngorConfig:
-    enabled: bool = False
-    network: str = "Main"
-    relays: tuple[str, ...] = ()
-    indexer_url: str = ""
-    # Where on-chain stats come from when the Angor indexer API is not served:
-    # an esplora-style API (defaults to indexer_url).
-    esplora_url: str = ""
-    timeout: int = 10
+    """``[angor]``: Angor projects over Nostr, with on-chain figures from an indexer."""
+
+    enabled: bool = setting(False, "discover Angor projects")
+    network: str = setting("Main", 'or "Angornet"')
+    relays: tuple[str, ...] = setting((), "ws:// or wss:// URLs; empty: the Angor app's defaults for the network")
+    indexer_url: str = setting("", "an http(s) URL; empty: the Angor app's default indexer for the network")
+    # Where on-chain stats come from when the Angor indexer API is not served.
+    esplora_url: str = setting("", "an esplora-style http(s) URL; empty: same as indexer_url")
+    timeout: int = setting(10, "seconds per request; a relay gets 10 times this in all")
 
     @property
     def effective_relays(self) -> tuple[str, ...]:
@@ -210,30 +251,34 @@ class AngorConfig:
 
 @dataclass(frozen=True)
 class UIConfig:
-    theme: str = "textual-dark"
-    keymap: dict[str, str] = field(default_factory=dict)  # binding id -> keys
-    bell: bool = False  # ring the terminal bell on a new settled invoice
-    notify: bool = True  # a toast when a contribution (a payment) settles
-    mouse: bool = True
-    chart: str = "braille"  # or "block" for fonts without braille
-    page_size: int = 200  # invoice rows the table holds at once
+    """``[ui]``: the dashboard."""
+
+    theme: str = setting("textual-dark", "any Textual theme; see Themes below")
+    keymap: dict[str, str] = setting(
+        factory=dict, doc="binding id = \"keys\"; see Keyboard below", example={"sync_now": "ctrl+r"}
+    )
+    bell: bool = setting(False, "ring the terminal bell when a contribution settles (whatever tab is open)")
+    notify: bool = setting(True, "a toast when a contribution settles (the Payments tab watches, on any tab)")
+    mouse: bool = setting(True, "false: leave the mouse to the terminal")
+    chart: str = setting("braille", '"block" if your font lacks braille characters')
+    page_size: int = setting(200, "invoice rows the table holds at once")
 
 
 @dataclass(frozen=True)
 class DbConfig:
     """``[store]``: where the store lives when no flag or environment variable says."""
 
-    url: str = ""  # postgresql://user@host:5432/db; empty = the per-user SQLite file
+    url: str = setting("", 'a team\'s PostgreSQL store, "postgresql://cftui@db.example:5432/cftui"; empty: the file')
 
 
 @dataclass(frozen=True)
 class Config:
-    btcpay: tuple[StoreConfig, ...] = ()
-    sync: SyncConfig = field(default_factory=SyncConfig)
-    webhooks: WebhooksConfig = field(default_factory=WebhooksConfig)
-    angor: AngorConfig = field(default_factory=AngorConfig)
-    ui: UIConfig = field(default_factory=UIConfig)
-    db: DbConfig = field(default_factory=DbConfig)  # the [store] table
+    btcpay: tuple[StoreConfig, ...] = setting((), "one table per store; as many as you like", table=StoreConfig)
+    sync: SyncConfig = setting(factory=SyncConfig, table=SyncConfig)
+    webhooks: WebhooksConfig = setting(factory=WebhooksConfig, table=WebhooksConfig)
+    angor: AngorConfig = setting(factory=AngorConfig, table=AngorConfig)
+    ui: UIConfig = setting(factory=UIConfig, table=UIConfig)
+    db: DbConfig = setting(factory=DbConfig, table=DbConfig, toml="store")  # the [store] table
     # Where this config came from (None for the built-in defaults).
     path: Path | None = None
 
@@ -632,60 +677,12 @@ def masked_text(config: Config) -> str:
     return tomlkit.dumps(to_dict(config, reveal=False))
 
 
-STARTER = """\
-# cftui configuration. Every key is documented in the README.
-# This file holds secrets: keep it private (cftui writes it with mode 0600).
-
-# One [[btcpay]] table per BTCPay Server store.
-# [[btcpay]]
-# name = "main"                       # used in the UI, the CLI and the webhook URL /webhook/main
-# url = "https://btcpay.example.com"
-# store_id = "9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776"
-# api_key = "..."                     # or api_key_env = "BTCPAY_KEY", or api_key_file = "~/.btcpay-key"
-# webhook_secret = "..."              # set by `cftui webhook register`, or copy it from BTCPay
-# verify_tls = true
-# timeout = 30                        # seconds per request
-# crowdfund_all_invoices = []         # ids of crowdfund apps that count every store invoice (see README)
-
-[sync]
-interval = 300        # seconds between automatic syncs
-page_size = 200       # invoices per request (1-1000)
-overlap = 3600        # seconds re-read behind the newest invoice kept
-concurrency = 8       # parallel payment-method requests on BTCPay < 2.3.6
-retry_budget = 60     # seconds to keep retrying 429/5xx/timeouts
-
-[webhooks]
-enabled = false
-host = "127.0.0.1"    # loopback; use an SSH tunnel to reach it from BTCPay
-port = 8765
-
-[angor]
-enabled = false
-network = "Main"      # or "Angornet"
-# relays = ["wss://relay.angor.io", "wss://relay2.angor.io"]
-# indexer_url = "https://fulcrum.angor.online"
-
-# [store]
-# url = "postgresql://cftui@db.example:5432/cftui"  # a team's shared store (README: "A team store on PostgreSQL");
-#                                                   # unset: the per-user SQLite file
-
-[ui]
-theme = "textual-dark"  # any Textual theme; ansi-dark / ansi-light use your terminal's colours
-bell = false            # ring the terminal bell on a newly settled invoice
-notify = true           # a toast when a contribution settles
-mouse = true
-chart = "braille"       # or "block" if your font lacks braille
-
-[ui.keymap]
-# binding id = "keys", e.g.
-# sync_now = "ctrl+r"
-"""
-
-
 def write_starter(path: Path) -> None:
     if path.exists():
         raise ConfigError(f"{path} already exists; not overwriting it.", hint="Edit it, or remove it first.")
-    write_private(path, STARTER)
+    from cftui.config_reference import starter_toml  # generated from the fields above, so imported late
+
+    write_private(path, starter_toml())
 
 
 def with_store(config: Config, store: StoreConfig) -> Config:
