@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from cftui import clock
 from cftui.btcpay.app_stats import PerkRecord
 from cftui.store.models import CrowdfundPerk, Store, database
+from cftui.store.writer import lock_store
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ def replace_perks(store: Store, app_id: str, perks: Iterable[PerkRecord], *, syn
         for p in perks
     ]  # fmt: skip
     with database.atomic():
+        # Two daemons syncing one store on PostgreSQL would otherwise both delete, then both insert (duplicate key).
+        lock_store(store.id)
         CrowdfundPerk.delete().where((CrowdfundPerk.store == store.id) & (CrowdfundPerk.app_id == app_id)).execute()
         if rows:
             CrowdfundPerk.insert_many(rows).execute()
