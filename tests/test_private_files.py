@@ -87,12 +87,12 @@ def test_the_dashboards_state_file_is_owner_only(tmp_path):
     assert ui_state.load(db_path) == {"tab": "webhooks"}
 
 
-@pytest.mark.parametrize("shared", [0o644, 0o666, 0o640])
-def test_a_config_others_can_read_is_pointed_out(config, tmp_path, capsys, shared):
-    config.chmod(shared)
+@pytest.mark.parametrize("mode", [0o644, 0o666, 0o640])
+def test_a_config_others_can_read_is_pointed_out(config, tmp_path, capsys, mode):
+    config.chmod(mode)
     assert run(config, tmp_path / "db.sqlite3", "config", "show") == 0
     err = capsys.readouterr().err
-    assert f"{config} can be read by other users (mode {shared:o})" in err and f"chmod 600 {config}" in err
+    assert f"{config} can be read by other users (mode {mode:o})" in err and f"chmod 600 {config}" in err
     run(config, tmp_path / "db.sqlite3", "doctor")  # the store is down: only the warning matters here
     assert f"{config} can be read by other users" in capsys.readouterr().err
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 
 from cftui.config import Config, Paths
-from cftui.errors import ExitCode, UsageError, did_you_mean
+from cftui.errors import ExitCode
 
 NOTHING_CONFIGURED = """\
 cftui: nothing is configured yet (no BTCPay store, Angor off).
@@ -49,12 +49,11 @@ def run_dashboard(ctx, args) -> int:
 
 
 def check_theme_flag(theme: str | None) -> None:
-    """--theme names a Textual theme, or it is a usage error (a bad [ui] theme is a config error)."""
-    from textual.theme import BUILTIN_THEMES
+    """A --theme that is not a Textual theme is a usage error; only a given one loads the UI to check it."""
+    if theme:
+        from cftui.ui.themes import check_theme_flag as check
 
-    if theme and theme not in BUILTIN_THEMES:
-        raise UsageError(f"Unknown theme '{theme}' for --theme.{did_you_mean(theme, BUILTIN_THEMES)}",
-                         hint=f"Themes: {', '.join(sorted(BUILTIN_THEMES))}.")
+        check(theme)
 
 
 def run_app(config: Config, paths: Paths, *, demo: bool = False, theme: str | None = None, mouse: bool = True) -> int:
