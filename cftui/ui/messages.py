@@ -7,10 +7,23 @@ and the app or a tab reacts on the main thread.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from textual.message import Message
 
 from cftui.sync.events import SyncEvent
+
+
+class Source(StrEnum):
+    """What changed in the store, as :class:`DataChanged` says it.
+
+    A ``StrEnum``: the change watcher's plain strings ("invoices") compare and hash equal to these.
+    """
+
+    INVOICES = "invoices"  # invoices, their payments, crowdfund apps, sync states
+    ANGOR = "angor"  # Angor projects and their figures
+    WEBHOOKS = "webhooks"  # webhook deliveries received
+    CONFIG = "config"  # the settings were saved
 
 
 @dataclass
@@ -21,17 +34,22 @@ class SyncEventPosted(Message):
 
 
 @dataclass
-class DataChanged(Message):
-    """The store changed (a sync or a webhook wrote to it). Tabs reload what they show.
+class DataChanged(Message, bubble=False):
+    """The store changed (a sync or a webhook wrote to it). Each tab gets its own and reloads what it shows.
 
-    ``sources`` names what changed: "invoices", "angor", "webhooks", "config".
-    Coalesced: a burst of these while one waits in the queue becomes one.
+    Coalesced: a burst of these waiting in a tab's queue becomes one, which
+    names every source the burst did.
     """
 
-    sources: frozenset[str]
+    sources: frozenset[Source]
 
     def can_replace(self, message: Message) -> bool:
-        return isinstance(message, DataChanged) and message.sources <= self.sources
+        # Textual drops this message when this returns True and handles the waiting ``message`` instead, so that
+        # one takes over what this one said changed too.
+        if not isinstance(message, DataChanged):
+            return False
+        message.sources = message.sources | self.sources
+        return True
 
 
 @dataclass

@@ -186,3 +186,24 @@ async def test_a_moved_cursor_stays_on_its_delivery_when_new_ones_arrive():
         assert log.selected.id == 2
         log.add_lines([line(4)])
         assert log.selected.id == 2
+
+
+async def test_data_changed_messages_coalesce_and_keep_every_source(make_app, deliveries):
+    """A burst of DataChanged waiting in a tab's queue is handled once, and what each said changed is kept:
+    {webhooks, invoices} then {invoices} must still reload the log."""
+    from conftest import received
+
+    from cftui.ui.messages import Source
+
+    app = make_app(sample_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab, log = await open_tab(app, pilot)
+        before = len(received(app, DataChanged))
+        new_id = add_delivery()
+        tab.post_message(DataChanged(frozenset({Source.WEBHOOKS, Source.INVOICES})))
+        tab.post_message(DataChanged(frozenset({Source.INVOICES})))
+        await settle(app, pilot)
+        handled = received(app, DataChanged)[before:]
+        assert len(handled) == 1, "the two waiting messages became one"
+        assert handled[0].sources == {Source.WEBHOOKS, Source.INVOICES}
+        assert log.selected.id == new_id
