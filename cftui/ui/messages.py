@@ -1,7 +1,9 @@
 """Typed messages between the app, its workers and the tabs.
 
 Workers never touch widgets: they post these (``post_message`` is thread-safe)
-and the app or a tab reacts on the main thread.
+and the app or a tab reacts on the main thread. Tabs post requests up to the
+app (show another tab filtered, the config was saved); the app pushes state
+down to the tabs (their ``config``) and broadcasts :class:`DataChanged`.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ from enum import StrEnum
 
 from textual.message import Message
 
+from cftui.config import Config
 from cftui.sync.events import SyncEvent
 
 
 class Source(StrEnum):
-    """What changed in the store, as :class:`DataChanged` says it.
+    """What changed in the store, as :class:`DataChanged` says it. A tab lists those it shows (``RELOAD_ON``).
 
     A ``StrEnum``: the change watcher's plain strings ("invoices") compare and hash equal to these.
     """
@@ -23,7 +26,6 @@ class Source(StrEnum):
     INVOICES = "invoices"  # invoices, their payments, crowdfund apps, sync states
     ANGOR = "angor"  # Angor projects and their figures
     WEBHOOKS = "webhooks"  # webhook deliveries received
-    CONFIG = "config"  # the settings were saved
 
 
 @dataclass
@@ -53,8 +55,32 @@ class DataChanged(Message, bubble=False):
 
 
 @dataclass
-class ConfigApplied(Message):
-    """Settings were saved; the app re-read the config and restarted what depends on it."""
+class ConfigSaved(Message):
+    """The Settings tab wrote this config to the file; the app applies it (and pushes it to every tab)."""
+
+    config: Config
+
+
+@dataclass
+class ShowInvoices(Message):
+    """Show the Invoices tab with these filters (others reset, the sort kept): from a problem or a campaign."""
+
+    store: str | None = None
+    range_key: str = "all"
+    additional: tuple[str, ...] = ()  # BTCPay's additional status
+    app: tuple[str, str] | None = None  # (app id, title): a crowdfund's invoices
+
+
+@dataclass
+class ShowDeliveries(Message):
+    """Show the Webhooks tab with one verdict only ("rejected": every refused request)."""
+
+    verdict: str | None
+
+
+@dataclass
+class ShowSyncStatus(Message):
+    """Show each source's last sync: when it last worked, why it failed, what it skipped."""
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import data
-from data import settle
+from conftest import settle
 
 from cftui.store.models import SkippedInvoice
 from cftui.store.writer import ensure_store
@@ -26,7 +26,7 @@ async def test_unread_invoices_show_with_a_count_and_their_ids(make_app, filled)
     SkippedInvoice.create(store=store, created_time=data.NOW - 60, reason="missing id", skipped_time=data.NOW)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         line = status(app)
         assert "main ✓ 2 min ago ⚠ 4 unread" in str(line.render())
         tooltip = str(line.tooltip)
@@ -35,8 +35,9 @@ async def test_unread_invoices_show_with_a_count_and_their_ids(make_app, filled)
 
         # A sync that read them all clears it; one that left some shows the new count.
         app.post_message(SyncEventPosted(SyncFinished(SyncResult("btcpay:main", unread=1, unread_ids=(IDS[0],)))))
-        await settle(app, pilot)
+        await settle(pilot)
         assert "main ✓ just now ⚠ 1 unread" in str(line.render()) and IDS[0] in str(line.tooltip)
         app.post_message(SyncEventPosted(SyncFinished(SyncResult("btcpay:main"))))
-        await settle(app, pilot)
+        await settle(pilot)
         assert "unread" not in str(line.render()) and not line.tooltip
+

@@ -118,6 +118,11 @@ class DeliveryLog(ScrollView, can_focus=True):
         return len(self._lines)
 
     @property
+    def lines(self) -> tuple[DeliveryLine, ...]:
+        """The deliveries shown, newest first."""
+        return tuple(self._lines)
+
+    @property
     def selected(self) -> DeliveryLine | None:
         return self._lines[self.cursor] if self._lines else None
 

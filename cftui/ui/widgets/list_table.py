@@ -8,12 +8,15 @@ under the cursor opens it, like Enter (DataTable's own rule since 7.5).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from rich.style import Style
 from textual.binding import Binding
 from textual.color import Color, ColorParseError
 from textual.message import Message
 from textual.widgets import DataTable
+
+PageDirection = Literal["next", "prev", "first", "last"]
 
 
 class ListTable(DataTable):
@@ -59,7 +62,7 @@ class PagedTable(ListTable):
 
     @dataclass
     class PageRequested(Message):
-        direction: str  # "next" | "prev" | "first" | "last"
+        direction: PageDirection
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("cell_padding", 1)
