@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import data
-from conftest import settle
+from conftest import WAIT_SECONDS, settle, wait_for
 
 from cftui.store.models import SkippedInvoice
 from cftui.store.writer import ensure_store
 from cftui.sync.events import SyncFinished, SyncResult
 from cftui.ui.messages import SyncEventPosted
-from cftui.ui.widgets.status_line import SyncStatusLine
+from cftui.ui.widgets.status_line import SPINNER, SyncStatusLine
 
 IDS = ("Fq7UnreadA1", "Fq7UnreadB2", "Fq7UnreadC3")
 
@@ -41,3 +41,35 @@ async def test_unread_invoices_show_with_a_count_and_their_ids(make_app, filled)
         await settle(pilot)
         assert "unread" not in str(line.render()) and not line.tooltip
 
+
+async def test_the_stored_states_are_read_off_the_event_loop_and_a_sync_event_meanwhile_wins(make_app, filled,
+                                                                                            monkeypatch):
+    """The line mounts at once; what the store remembers comes from a worker thread. A sync that starts before
+    that read ends is newer than it: its spinner stays."""
+    import threading
+
+    from cftui.sync.events import SyncStarted
+    from cftui.ui.widgets import status_line
+
+    release = threading.Event()
+    readers: list[threading.Thread] = []
+    real = status_line.sync_states
+
+    def held(sources):
+        readers.append(threading.current_thread())
+        release.wait(WAIT_SECONDS)
+        return real(sources)
+
+    monkeypatch.setattr(status_line, "sync_states", held)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: readers, "the read to start")
+        assert readers[0] is not threading.main_thread()
+        assert "main not synced yet" in str(status(app).render())  # drawn before the store answered
+        app.post_message(SyncEventPosted(SyncStarted("btcpay:main", "incremental")))
+        await pilot.pause()
+        release.set()
+        await settle(pilot)
+        text = str(status(app).render())
+        assert "main ✓" not in text and any(frame in text for frame in SPINNER)  # the sync, not the old state
+        assert "shop ✗ BTCPay at shop.btcpay" in text  # the store's word for the source no event spoke of

@@ -17,8 +17,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Label, Static
 
 from cftui import clock
-from cftui.store.models import SyncState
 from cftui.store.problem_queries import sync_troubles
+from cftui.store.queries import sync_states
 from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import aligned
@@ -42,9 +42,9 @@ class SyncStatusLoaded(Loaded):
 def reports() -> list[SourceReport]:
     troubles = {t.source: t for t in sync_troubles()}
     out = []
-    for row in SyncState.select().order_by(SyncState.source):
-        trouble = troubles.get(row.source)
-        out.append(SourceReport(row.source, row.last_success_time, trouble.error if trouble else None,
+    for state in sync_states():
+        trouble = troubles.get(state.source)
+        out.append(SourceReport(state.source, state.last_success_time, trouble.error if trouble else None,
                                 trouble.skipped if trouble else {}))  # fmt: skip
     return out
 
