@@ -409,7 +409,8 @@ class CftuiApp(App[int]):
             self.pop_screen()
             return
         # On a detail screen its own keys, not the tab's underneath (review M7).
-        self.push_screen(HelpScreen(self.screen if len(self.screen_stack) > 1 else self.active_tab()))
+        target = self.screen if len(self.screen_stack) > 1 else self.active_tab()
+        self.push_screen(HelpScreen(target, self.config.ui.keymap))
 
     def get_system_commands(self, screen):
         """Textual's commands, with its "Keys" panel replaced by cftui's ? list (one help, not two: review L3)."""

@@ -91,7 +91,7 @@ async def test_r_syncs_a_real_store_in_a_worker_and_reschedules(make_app, store,
         assert not app.scheduler.is_running("btcpay:main")
         assert "main ✓ just now" in status_text(app)
         assert Invoice.select().count() == 120
-        assert "btcpay:main" in app.scheduler._timers  # the next run is scheduled after this one ended
+        assert app.scheduler.is_scheduled("btcpay:main")  # the next run is scheduled after this one ended
 
 
 async def test_a_write_by_another_process_triggers_data_changed(make_app, filled, paths):
@@ -198,7 +198,7 @@ def test_no_color_picks_ansi_dark_and_strips_colour(monkeypatch, paths, store):
     monkeypatch.setenv("NO_COLOR", "1")
     app = CftuiApp(data.make_config(), paths, autostart=False)
     assert app.theme == "ansi-dark"
-    assert any(isinstance(f, NoColor) for f in app._filters)
+    assert any(isinstance(f, NoColor) for f in app.get_line_filters())
     explicit = CftuiApp(data.make_config(), paths, theme="nord", autostart=False)
     assert explicit.theme == "nord"
 

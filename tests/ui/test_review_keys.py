@@ -308,7 +308,8 @@ async def test_m7_help_says_what_each_screens_keys_do_there_and_nothing_they_do_
     app = make_app(sample_config())
     async with app.run_test(size=(120, 40)) as pilot:
         def section(target, title: str) -> dict[str, str]:
-            return {row.keys: row.action for t, rows in help_sections(app, target) if t == title for row in rows}
+            sections = help_sections(app, target, app.config.ui.keymap)
+            return {row.keys: row.action for t, rows in sections if t == title for row in rows}
 
         await settle(pilot)
         assert "Pick a problem, open the list that shows it" in section(app.tab("overview"), "Scrolling").values()
