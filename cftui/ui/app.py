@@ -68,8 +68,8 @@ CHANGE_POLL_SECONDS = 1.0
 
 
 def _css_paths() -> list[Path]:
-    """app.tcss, then each tab's and screen's own stylesheet."""
-    return [HERE / "app.tcss", *sorted((HERE / "tabs").glob("*.tcss")), *sorted((HERE / "screens").glob("*.tcss"))]
+    """app.tcss, then each tab's own stylesheet (a screen names its own in CSS_PATH; a widget has DEFAULT_CSS)."""
+    return [HERE / "app.tcss", *(HERE / "tabs" / f"{pane}.tcss" for pane in sorted(TAB_CLASSES))]
 
 
 def choose_theme(explicit: str | None, config: Config, environ: os._Environ | dict) -> str:

@@ -102,7 +102,7 @@ def open_btcpay_deliveries(widget: Widget, stores: tuple[StoreConfig, ...]) -> N
 
 class BtcpayDeliveriesScreen(DetailScreen, Reloading):
     TITLE = "BTCPay's deliveries"
-    # Styles: btcpay_deliveries.tcss, loaded by the app with every screen's stylesheet.
+    CSS_PATH = "btcpay_deliveries.tcss"
     BINDINGS = [
         BACK,
         Binding("r", "refresh", "Reload", id="btcpay_deliveries.refresh"),

@@ -85,7 +85,7 @@ def receiver_url(hooks: WebhooksConfig, path: str) -> str:
 
 class DeliveryDetailScreen(DetailScreen, Reloading):
     TITLE = "Webhook delivery"
-    # Styles: delivery_detail.tcss, loaded by the app with every screen's stylesheet.
+    CSS_PATH = "delivery_detail.tcss"
     BINDINGS = [
         Binding("R", "replay", "Replay", id="delivery.replay"),
         Binding("c", "copy_id", "Copy id", id="delivery.copy_id"),

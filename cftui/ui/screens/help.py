@@ -126,6 +126,7 @@ class HelpScreen(DetailModal):
     """A modal list of keys for what is on screen."""
 
     TITLE = "Keys"
+    CSS_PATH = "help.tcss"
     BINDINGS = [Binding("escape,question_mark,q", "back", "Close", key_display="esc", id="help.close")]
 
     def __init__(self, target: DOMNode | None, keymap: Mapping[str, str]) -> None:

@@ -144,6 +144,7 @@ class InvoiceDetailLoaded(Loaded):
 class InvoiceDetailScreen(DetailModal, Reloading):
     """The invoice detail (Enter on an invoice, or the palette's "Open invoice")."""
     TITLE = "Invoice"
+    CSS_PATH = "invoice_detail.tcss"
 
     BINDINGS = [
         BACK,

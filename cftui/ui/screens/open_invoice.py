@@ -24,14 +24,7 @@ class InvoiceLookedUp(Loaded):
 
 
 class OpenInvoicePrompt(ModalScreen[None], Reloading):
-    DEFAULT_CSS = """
-    OpenInvoicePrompt { align: center middle; }
-    OpenInvoicePrompt > Vertical {
-        width: 60; max-width: 100%; height: auto;
-        border: round $primary; background: $surface; padding: 0 1;
-    }
-    OpenInvoicePrompt #open-invoice-error { color: $error; height: auto; }
-    """
+    CSS_PATH = "open_invoice.tcss"
     BINDINGS = [Binding("escape", "dismiss", "Cancel", id="open_invoice.cancel")]
 
     def __init__(self) -> None:

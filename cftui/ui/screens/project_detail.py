@@ -162,7 +162,7 @@ class ReadingTable(DataTable):
 
 class ProjectDetailScreen(DetailScreen, Reloading):
     TITLE = "Angor project"
-    # Styles: project_detail.tcss, loaded by the app with every screen's stylesheet.
+    CSS_PATH = "project_detail.tcss"
     BINDINGS = [Binding("c", "copy_id", "Copy id", id="project.copy_id")]
 
     def __init__(self, project_id: str) -> None:

@@ -85,7 +85,7 @@ class ProjectsLoaded(Loaded):
 
 
 class AngorTab(ReloadingTab):
-    # Styles: angor.tcss, loaded by the app with every tab's stylesheet.
+    # Styles: angor.tcss, in the app's CSS_PATH with every tab's sheet.
     TITLE = "Angor"
     BINDINGS = shared_keys(
         "angor", "filter", "status", "type", "sort", "reverse", "copy_id", "export_csv", "export_json", "clear"

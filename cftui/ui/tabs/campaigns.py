@@ -170,7 +170,7 @@ class CampaignsTab(ReloadingTab):
 
     def compose(self) -> ComposeResult:
         yield ListTable(id="campaigns-table")
-        yield EmptyState(id="campaigns-empty", classes="empty-state")
+        yield EmptyState(id="campaigns-empty")
         yield Static("", id="campaign-detail")
         yield Static("", id="campaigns-info", classes="info-line")
 

@@ -183,7 +183,7 @@ class InvoicesTab(ReloadingTab):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="invoice id, order id or email (prefix) — Enter applies, Esc clears", id="invoice-filter")
         yield InvoiceTable(id="invoice-table")
-        yield EmptyState(id="invoice-empty", classes="empty-state")
+        yield EmptyState(id="invoice-empty")
         yield Static("loading…", id="invoice-info", classes="info-line")
 
     @property

@@ -249,7 +249,7 @@ class OverviewTab(ReloadingTab):
             yield ProblemList(id="overview-problems")
             with Grid(id="kpis"):
                 for card_id, title in self.CARDS:
-                    yield Kpi(title, id=card_id, classes="kpi")
+                    yield Kpi(title, id=card_id)
             with Horizontal(id="charts"):
                 chart = self.config.ui.chart
                 yield DailyChart("Raised per day", style=chart, id="chart-raised")

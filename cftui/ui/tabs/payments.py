@@ -125,7 +125,7 @@ class PaymentsTab(ReloadingTab):
 
     def compose(self) -> ComposeResult:
         yield PaymentTable(id="payments-table")
-        yield EmptyState(id="payments-empty", classes="empty-state")
+        yield EmptyState(id="payments-empty")
         yield Static("loading…", id="payments-info", classes="info-line")
 
     @property

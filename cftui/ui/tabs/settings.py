@@ -80,7 +80,7 @@ class SettingsTab(TabBody):
     ``demo``: the demo's own config file is written, never the user's.
     """
 
-    # Styles: settings.tcss, loaded by the app with every tab's stylesheet.
+    # Styles: settings.tcss, in the app's CSS_PATH with every tab's sheet.
     TITLE = "Settings"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save"),

@@ -68,7 +68,7 @@ class DeliveriesLoaded(Loaded):
 
 
 class WebhooksTab(ReloadingTab):
-    # Styles: webhooks.tcss, loaded by the app with every tab's stylesheet.
+    # Styles: webhooks.tcss, in the app's CSS_PATH with every tab's sheet.
     TITLE = "Webhooks"
     BINDINGS = [
         *shared_keys("webhooks", "filter", "status", "type", "export_csv", "export_json", "clear", status="Verdict"),

@@ -20,6 +20,11 @@ PageDirection = Literal["next", "prev", "first", "last"]
 
 
 class ListTable(DataTable):
+    DEFAULT_CSS = """
+    ListTable {
+        height: 1fr;
+    }
+    """
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
@@ -58,6 +63,12 @@ class PagedTable(ListTable):
     PageDown on the last row posts ``PageRequested("next")``, PageUp on the first
     ``"prev"``, Home / End (g / G) the first / last page. The owner loads the page
     in a worker and fills the table; ``has_next`` / ``has_prev`` say what exists.
+    """
+
+    DEFAULT_CSS = """
+    PagedTable {
+        scrollbar-size-vertical: 1;
+    }
     """
 
     @dataclass
