@@ -18,7 +18,7 @@ Overview figures (KPIs, series, progress, summaries) live in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from peewee import Expression, Field, Tuple, fn
@@ -36,7 +36,7 @@ from cftui.store.kpi_queries import (
     kpis,
     webhook_summary,
 )
-from cftui.store.models import CrowdfundApp, Invoice, InvoicePaymentMethod, Payment, Store
+from cftui.store.models import CrowdfundApp, Invoice, InvoicePaymentMethod, Payment, Store, SyncState
 from cftui.store.records import PaymentMethodRecord
 from cftui.store.rollup import rollup
 
@@ -472,10 +472,35 @@ def invoice_detail(pk: int) -> InvoiceDetail | None:
     )
 
 
+@dataclass(frozen=True)
+class SourceSync:
+    """What the store remembers of a sync source's runs (``btcpay:<store>``, ``angor``)."""
+
+    source: str
+    last_success_time: int | None
+    last_error: str | None  # the last run's error, when the last run failed
+
+
+def sync_states(sources: Iterable[str] | None = None) -> list[SourceSync]:
+    """Each source's last success and, if its last run failed, why (a few SyncState rows); all sources by default."""
+    query = SyncState.select().order_by(SyncState.source)
+    if sources is not None:
+        query = query.where(SyncState.source.in_(list(sources)))
+    return [
+        SourceSync(
+            row.source,
+            row.last_success_time,
+            row.last_error if row.last_error_time is not None and (row.last_success_time or 0) < row.last_error_time
+            else None,
+        )  # fmt: skip
+        for row in query
+    ]
+
+
 __all__ = [
     "AngorSummary", "CrowdfundProgress", "Cursor", "DayPoint", "InvoiceDetail", "InvoiceFilter", "InvoicePage",
-    "InvoiceRow", "Kpis", "PaymentInfo", "SORT_COLUMNS", "SORT_KEYS", "Totals",
+    "InvoiceRow", "Kpis", "PaymentInfo", "SORT_COLUMNS", "SORT_KEYS", "SourceSync", "Totals",
     "WebhookSummary", "angor_summary", "count_invoices", "crowdfund_progress", "daily_series", "find_invoice",
     "invoice_detail", "iter_invoices", "kpis", "match_invoice_ids", "page_at_offset", "page_invoices",
-    "store_names", "webhook_summary",
+    "store_names", "sync_states", "webhook_summary",
 ]  # fmt: skip

@@ -1,11 +1,16 @@
 """CftuiApp: the dashboard shell.
 
 A header line (title + per-source sync status), a ``TabbedContent`` with one
-tab widget per pane (Overview, Invoices, Angor, Webhooks, Settings) and a
-footer. The app owns the background work: sync workers (``sync_worker``), the
-cross-process change feed (``cftui.store.changes``) and the webhook receiver; tabs
-only read the store and reload on :class:`~cftui.ui.messages.DataChanged`,
-which the app broadcasts to every tab.
+tab widget per pane (Overview, Invoices, Angor, Webhooks, Settings, Campaigns,
+Payments) and a footer. The app owns the background work: sync workers
+(``sync_worker``), the cross-process change feed (``cftui.store.changes``) and
+the webhook receiver; tabs only read the store and reload on
+:class:`~cftui.ui.messages.DataChanged`, which the app broadcasts to every tab.
+
+Attributes down, messages up: the app hands each tab its ``config`` (and a
+new one when Settings saved it); a tab asks the app for what is beyond
+itself with a message (show another tab filtered, the config was saved).
+The command palette goes through the app's actions.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from pathlib import Path
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.containers import Horizontal
-from textual.widget import Widget
 from textual.widgets import Label, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
@@ -32,8 +36,18 @@ from cftui.ui import ui_state
 from cftui.ui.bindings import APP_BINDINGS, TABS, binding_ids, effective_bindings, unknown_ids
 from cftui.ui.commands import CftuiCommands
 from cftui.ui.focus import focus_first
-from cftui.ui.messages import ConfigApplied, DataChanged, OpenInvoice, SyncEventPosted
+from cftui.ui.messages import (
+    ConfigSaved,
+    DataChanged,
+    OpenInvoice,
+    ShowDeliveries,
+    ShowInvoices,
+    ShowSyncStatus,
+    Source,
+    SyncEventPosted,
+)
 from cftui.ui.sync_worker import SyncScheduler, source_of
+from cftui.ui.tabs.base import TabBody
 from cftui.ui.widgets.footer import AppFooter
 from cftui.ui.widgets.status_line import SourceStatus, SyncStatusLine, label, load_states, shorten
 
@@ -41,7 +55,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
 
-# Tab widget per pane: (module, class). Each is a Container built with no arguments.
+# The widget of each pane: (module, class). Each is a TabBody, built with the config (see _make_tab).
 TAB_CLASSES = {
     "overview": ("cftui.ui.tabs.overview", "OverviewTab"),
     "invoices": ("cftui.ui.tabs.invoices", "InvoicesTab"),
@@ -64,8 +78,8 @@ class StoreChanges:
 
 
 def _css_paths() -> list[Path]:
-    """app.tcss, then each tab's and screen's own stylesheet."""
-    return [HERE / "app.tcss", *sorted((HERE / "tabs").glob("*.tcss")), *sorted((HERE / "screens").glob("*.tcss"))]
+    """app.tcss, then each tab's own stylesheet (a screen names its own in CSS_PATH; a widget has DEFAULT_CSS)."""
+    return [HERE / "app.tcss", *(HERE / "tabs" / f"{pane}.tcss" for pane in sorted(TAB_CLASSES))]
 
 
 def choose_theme(explicit: str | None, config: Config, environ: os._Environ | dict) -> str:
@@ -81,9 +95,9 @@ def choose_theme(explicit: str | None, config: Config, environ: os._Environ | di
     return config.ui.theme
 
 
-def _make_tab(pane: str) -> Widget:
+def tab_class(pane: str) -> type[TabBody]:
     module_name, class_name = TAB_CLASSES[pane]
-    return getattr(import_module(module_name), class_name)()
+    return getattr(import_module(module_name), class_name)
 
 
 def freeze_startup_objects() -> None:
@@ -139,9 +153,6 @@ class CftuiApp(App[int]):
         self._state = ui_state.load(paths.db)
         self._feed: changes.ChangeFeed | None = None
         self._receiver = None
-        # What BTCPay sent that never arrived, per store (the Overview's Problems), and when it was asked.
-        self.btcpay_missed: dict[str, int] = {}
-        self.btcpay_missed_at: float | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -153,8 +164,13 @@ class CftuiApp(App[int]):
         with TabbedContent(initial=initial if initial in TAB_CLASSES else "overview", id="tabs"):
             for number, (pane, title) in enumerate(TABS, start=1):
                 with TabPane(f"{number} {title}", id=pane):
-                    yield _make_tab(pane)
+                    yield self._make_tab(pane)
         yield AppFooter()
+
+    def _make_tab(self, pane: str) -> TabBody:
+        if pane == "settings":
+            return tab_class(pane)(self.config, config_file=self.paths.config, demo=self.demo)
+        return tab_class(pane)(self.config)
 
     def _title_text(self) -> str:
         return "cftui · demo" if self.demo else "cftui"
@@ -194,7 +210,7 @@ class CftuiApp(App[int]):
 
     # ------------------------------------------------------------ tabs
 
-    def tab_widgets(self) -> list[Widget]:
+    def tab_widgets(self) -> list[TabBody]:
         """The widget inside each pane (queried on the main screen, whatever is on top)."""
         if not self.screen_stack:  # shutting down: messages can still arrive
             return []
@@ -205,11 +221,11 @@ class CftuiApp(App[int]):
     def tabbed(self) -> TabbedContent:
         return self.screen_stack[0].query_one("#tabs", TabbedContent)
 
-    def active_tab(self) -> Widget | None:
+    def active_tab(self) -> TabBody | None:
         pane = self.tabbed.active_pane
         return pane.children[0] if pane is not None and pane.children else None
 
-    def tab(self, pane: str) -> Widget:
+    def tab(self, pane: str) -> TabBody:
         return self.screen_stack[0].query_one(f"TabPane#{pane}", TabPane).children[0]
 
     def action_show_tab(self, pane: str) -> None:
@@ -231,13 +247,55 @@ class CftuiApp(App[int]):
         if pane is None or not pane.children:
             return
         tab = pane.children[0]
-        targets = getattr(tab, "focus_targets", None)
-        focus_first(tab, *(targets() if targets else [w for w in tab.query("*") if w.focusable]))
+        focus_first(tab, *tab.focus_targets())
 
-    def broadcast(self, sources: frozenset[str]) -> None:
+    def broadcast(self, sources: frozenset[Source] | frozenset[str]) -> None:
         """Tell every tab the store changed (each reloads if it shows those data)."""
+        known = frozenset(Source(source) for source in sources if source in set(Source))
+        if known != sources:
+            log.warning("ignored unknown change sources %s", sorted(set(sources) - known))
         for tab in self.tab_widgets():
-            tab.post_message(DataChanged(sources))
+            tab.post_message(DataChanged(known))
+
+    @on(ShowInvoices)
+    def _show_invoices(self, message: ShowInvoices) -> None:
+        self.action_show_tab("invoices")
+        self.tab("invoices").show_filtered(message)
+
+    @on(ShowDeliveries)
+    def _show_deliveries(self, message: ShowDeliveries) -> None:
+        self.action_show_tab("webhooks")
+        self.tab("webhooks").show_verdict(message.verdict)
+
+    @on(ShowSyncStatus)
+    def _show_sync_status(self) -> None:
+        from cftui.ui.screens.sync_status import SyncStatusScreen
+
+        self.push_screen(SyncStatusScreen(self.paths.log_file))
+
+    # ------------------------------------------------------------ palette actions
+
+    def action_export_invoices(self, fmt: str) -> None:
+        """Write the Invoices tab's filtered view to a file."""
+        self.tab("invoices").export(fmt)
+
+    def action_btcpay_deliveries(self) -> None:
+        """BTCPay's own delivery list beside ours, over the Webhooks tab."""
+        from cftui.ui.screens.btcpay_deliveries import open_btcpay_deliveries
+
+        self.action_show_tab("webhooks")
+        open_btcpay_deliveries(self, self.config.btcpay)
+
+    def action_open_invoice_prompt(self) -> None:
+        """Ask for an invoice id (or the start of it), then open it."""
+        from cftui.ui.screens.open_invoice import OpenInvoicePrompt
+
+        self.push_screen(OpenInvoicePrompt())
+
+    def action_overview_store(self, name: str | None) -> None:
+        """The Overview's figures for one store (None: every store)."""
+        self.action_show_tab("overview")
+        self.tab("overview").store_name = name
 
     # ------------------------------------------------------------ sync
 
@@ -265,7 +323,7 @@ class CftuiApp(App[int]):
         # A settled contribution is announced by the Payments tab, whatever wrote it (a sync, a webhook,
         # another process), once, with its amount and campaign.
         if result.new or result.updated or result.newly_settled:
-            self.broadcast(frozenset({"angor"} if result.source == "angor" else {"invoices"}))
+            self.broadcast(frozenset({Source.ANGOR} if result.source == "angor" else {Source.INVOICES}))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
@@ -330,12 +388,16 @@ class CftuiApp(App[int]):
 
     def _on_delivery(self, *_args) -> None:
         # Called by the receiver on this loop; the log and the invoices update now.
-        self.broadcast(frozenset({"webhooks", "invoices"}))
+        self.broadcast(frozenset({Source.WEBHOOKS, Source.INVOICES}))
 
     # ------------------------------------------------------------ config
 
+    @on(ConfigSaved)
+    async def _config_saved(self, message: ConfigSaved) -> None:
+        await self.apply_config(message.config)
+
     async def apply_config(self, config: Config) -> None:
-        """Use a saved config without a restart (the Settings tab calls this)."""
+        """Use a saved config without a restart, and hand it to every tab (each reloads what it shows)."""
         old = self.config
         self.config = config
         if config.ui.keymap != old.ui.keymap:
@@ -354,8 +416,8 @@ class CftuiApp(App[int]):
             await self._stop_receiver()
             if config.webhooks.enabled:
                 await self._start_receiver()
-        self.broadcast(frozenset({"config", "invoices", "angor", "webhooks"}))
-        self.post_message(ConfigApplied())
+        for tab in self.tab_widgets():
+            tab.config = config
 
     # ------------------------------------------------------------ screens
 
@@ -366,7 +428,8 @@ class CftuiApp(App[int]):
             self.pop_screen()
             return
         # On a detail screen its own keys, not the tab's underneath (review M7).
-        self.push_screen(HelpScreen(self.screen if len(self.screen_stack) > 1 else self.active_tab()))
+        target = self.screen if len(self.screen_stack) > 1 else self.active_tab()
+        self.push_screen(HelpScreen(target, self.config.ui.keymap))
 
     def get_system_commands(self, screen):
         """Textual's commands, with its "Keys" panel replaced by cftui's ? list (one help, not two: review L3)."""

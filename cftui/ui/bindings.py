@@ -1,9 +1,10 @@
 """App-level key bindings and the user's keymap.
 
 Every binding has an ``id`` so ``[ui.keymap]`` in the config can remap it
-(``sync_now = "ctrl+r"``); :func:`apply_keymap` hands the map to
-``App.set_keymap`` and reports ids that no binding carries, so a typo is
-shown rather than silently ignored.
+(``sync_now = "ctrl+r"``); the app hands the map to ``App.set_keymap`` and
+:func:`unknown_ids` reports ids that no binding carries, so a typo is shown
+rather than silently ignored. :func:`effective_bindings` lists a widget's keys
+as the keymap makes them, for the key list (``?``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from textual.binding import Binding, BindingType
+from textual.binding import Binding, BindingsMap, BindingType
+from textual.dom import DOMNode
 
 TABS: tuple[tuple[str, str], ...] = (
     ("overview", "Overview"),
@@ -44,15 +46,32 @@ def unknown_ids(keymap: Mapping[str, str], known: set[str]) -> list[str]:
 
 
 
-def effective_bindings(node, keymap: Mapping[str, str]) -> list[tuple[Binding, list[str]]]:
+def normalized_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
+    """The keymap with each key in Textual's long form ("?" -> "question_mark"), as ``App.set_keymap`` keeps it."""
+    return {
+        binding_id: ",".join(binding.key for binding in Binding.make_bindings([Binding(keys, "")]))
+        for binding_id, keys in keymap.items()
+    }
+
+
+def declared_bindings(node: DOMNode) -> BindingsMap:
+    """A copy of the bindings ``node`` declares, its classes' ``BINDINGS`` merged as Textual merges them.
+
+    Textual 8.2.8 has no public reader for this: it is ``DOMNode._bindings`` (built from each class's
+    ``BINDINGS`` by ``_merge_bindings``). Only here; tests/ui/test_bindings.py fails if an upgrade changes it.
+    """
+    return node._bindings.copy()
+
+
+def effective_bindings(node: DOMNode, keymap: Mapping[str, str]) -> list[tuple[Binding, list[str]]]:
     """The bindings ``node`` declares, with the user's keymap applied: (binding, its keys).
 
     Only bindings with an id are listed: those are cftui's own keys (the ones
     a keymap can change), not the built-in cursor keys of Textual widgets.
     """
-    bindings_map = node._bindings.copy()
+    bindings_map = declared_bindings(node)
     if keymap:
-        bindings_map.apply_keymap(dict(keymap))
+        bindings_map.apply_keymap(normalized_keymap(keymap))
     keys: dict[str, list[str]] = {}
     first: dict[str, Binding] = {}
     described: dict[str, list[str]] = {}

@@ -2,7 +2,8 @@
 
 Go to a tab, sync now, export invoices, switch theme, switch the Overview's
 store, and "open invoice" for an id typed into the palette (a prefix lookup
-in the store, run off the event loop).
+in the store, run off the event loop). Each command runs an action of the app
+(``run_action``), never a tab's method: what a command does is the app's to say.
 """
 
 from __future__ import annotations
@@ -26,54 +27,42 @@ _OPEN_WORDS = ("open ", "invoice ")
 class CftuiCommands(Provider):
     """cftui's own commands, beside Textual's (theme, keys, quit)."""
 
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
-        app = self.app
+    def commands(self) -> Iterator[tuple[str, str, Callable[[], object]]]:
+        """(title, help, callback) of each command."""
         for number, (pane, title) in enumerate(TABS, start=1):
-            yield f"Go to {title}", f"Show the {title} tab (key {number})", partial(app.action_show_tab, pane)
-        yield "Sync now", "Sync every store (and Angor) now (key r)", app.action_sync_now
-        yield "Open invoice…", "Type an invoice id (or type it here: open <id>)", self._prompt_invoice
+            yield f"Go to {title}", f"Show the {title} tab (key {number})", self._action(f"show_tab({pane!r})")
+        yield "Sync now", "Sync every store (and Angor) now (key r)", self._action("sync_now")
+        yield "Open invoice…", "Type an invoice id (or type it here: open <id>)", self._action("open_invoice_prompt")
         for fmt in ("csv", "json"):
             yield (
                 f"Export invoices as {fmt.upper()}",
                 "Write the Invoices tab's current filtered view to a file",
-                partial(self._export, fmt),
+                self._action(f"export_invoices({fmt!r})"),
             )
         yield (
             "BTCPay's webhook deliveries",
             "BTCPay's own delivery list beside what was received here (Webhooks tab, key b)",
-            self._btcpay_deliveries,
+            self._action("btcpay_deliveries"),
         )
-        yield "Switch store: all stores", "Overview figures for every store", partial(self._switch_store, None)
-        for store in app.config.btcpay:
+        yield "Switch store: all stores", "Overview figures for every store", self._action("overview_store(None)")
+        for store in self.app.config.btcpay:
             yield (
                 f"Switch store: {store.name}",
                 f"Overview figures for store {store.name} only",
-                partial(self._switch_store, store.name),
+                self._action(f"overview_store({store.name!r})"),
             )
 
-    def _prompt_invoice(self) -> None:
-        from cftui.ui.screens.open_invoice import OpenInvoicePrompt
-
-        self.app.push_screen(OpenInvoicePrompt())
-
-    def _btcpay_deliveries(self) -> None:
-        self.app.action_show_tab("webhooks")
-        self.app.tab("webhooks").action_btcpay_deliveries()
-
-    def _export(self, fmt: str) -> None:
-        self.app.tab("invoices").export(fmt)
-
-    def _switch_store(self, name: str | None) -> None:
-        self.app.action_show_tab("overview")
-        self.app.tab("overview").select_store(name)
+    def _action(self, action: str) -> Callable[[], object]:
+        """A command that runs the app's ``action`` (an action string, arguments as Python literals)."""
+        return partial(self.app.run_action, action)
 
     async def discover(self) -> Hits:
-        for title, help_text, callback in self._commands():
+        for title, help_text, callback in self.commands():
             yield DiscoveryHit(title, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, help_text, callback in self._commands():
+        for title, help_text, callback in self.commands():
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, help=help_text)

@@ -13,14 +13,18 @@ paid late / part-paid / overpaid   Invoices filtered by that flag, the same
 
 from __future__ import annotations
 
-from textual.app import App
+from typing import TYPE_CHECKING
+
 from textual.binding import Binding
-from textual.widget import Widget
 from textual.widgets import OptionList
 
 from cftui.store.problem_queries import Problems
 from cftui.ui.formatting import cut
+from cftui.ui.messages import ShowDeliveries, ShowInvoices, ShowSyncStatus
 from cftui.ui.widgets.status_line import label
+
+if TYPE_CHECKING:
+    from cftui.ui.tabs.overview import OverviewTab
 
 BTCPAY_CHECK_SECONDS = 300  # BTCPay's delivery list is a request per store: at most this often
 BTCPAY_CHECK_COUNT = 50
@@ -64,22 +68,19 @@ def problem_choices(found: Problems, btcpay_missed: dict[str, int], range_key: s
     return choices
 
 
-def open_problem(app: App, key: str, overview: Widget) -> None:
-    """Show the list behind a problem line."""
+def open_problem(overview: OverviewTab, key: str) -> None:
+    """Show the list behind a problem line: a screen over the Overview, or another tab (asked of the app)."""
     if key == "rejected":
-        app.action_show_tab("webhooks")
-        app.tab("webhooks").show_verdict("rejected")
+        overview.post_message(ShowDeliveries("rejected"))
     elif key.startswith("missed:"):
-        app.tab("webhooks").action_btcpay_deliveries()
-    elif key.startswith("sync:"):
-        from cftui.ui.screens.sync_status import SyncStatusScreen
+        from cftui.ui.screens.btcpay_deliveries import open_btcpay_deliveries
 
-        app.push_screen(SyncStatusScreen())
+        open_btcpay_deliveries(overview, overview.config.btcpay)
+    elif key.startswith("sync:"):
+        overview.post_message(ShowSyncStatus())
     elif key.startswith("flag:"):
-        app.action_show_tab("invoices")
-        app.tab("invoices").show_filtered(
-            additional=(key.removeprefix("flag:"),), range_key=overview.range_key, store=overview.store_name
-        )
+        flag = key.removeprefix("flag:")
+        overview.post_message(ShowInvoices(additional=(flag,), range_key=overview.range_key, store=overview.store_name))
 
 
 class ProblemList(OptionList):

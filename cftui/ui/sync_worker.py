@@ -56,6 +56,10 @@ class SyncScheduler:
     def is_running(self, source: str) -> bool:
         return source in self._running
 
+    def is_scheduled(self, source: str) -> bool:
+        """The source's next run waits on its timer (it ran, and runs again after ``sync.interval``)."""
+        return source in self._timers
+
     def start_all(self) -> list[str]:
         """Start every source not already running; return the ones started."""
         return [source for source in self.sources if self.start(source)]

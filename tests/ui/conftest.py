@@ -1,18 +1,41 @@
-"""Fixtures for driving the real dashboard headless on a real SQLite store.
+"""Fixtures and waits for driving the real dashboard headless on a real SQLite store.
 
 Every app is built with ``autostart=False`` (no sync workers, receiver or
 change watcher), the clock frozen at ``data.NOW``, no cursor blink and no
 animations, so screens are the same on every run.
+
+The waits, one of each for every test module:
+
+* :func:`settle` waits until no worker runs and what they posted is handled;
+* :func:`wait_for` waits for a state the user would see (a line, a toast, a
+  message), never for a length of time; its timeout only bounds a failure;
+* :func:`pressing` is a snapshot's ``run_before``: keys, each one settled.
+
+Each app built by ``make_app`` records the messages it dispatches (Textual's
+``message_hook``): :func:`received` lists them, :func:`toasts` the
+notifications it showed.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Awaitable, Callable
+from time import monotonic
+from typing import TypeVar
+
 import pytest
+from textual.message import Message
+from textual.notifications import Notification, Notify
+from textual.pilot import Pilot
 from textual.widgets import Input
 
 from cftui import clock
 from cftui.store.db import open_database
 import data
+
+M = TypeVar("M", bound=Message)
+WAIT_SECONDS = 20.0  # a bound on a failure, not a pause: waits end as soon as the state is there
+_RECORDED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +69,37 @@ def filled(store) -> data.Filled:
 
 
 @pytest.fixture
+def sim_factory():
+    """Start BTCPay simulators on loopback: sim_factory(invoices=20, faults=None, **config) -> (thread, url)."""
+    from cftui.sim.config import default_config
+    from cftui.sim.server import SimulatorThread
+
+    started: list = []
+
+    def start(*, invoices: int = 20, faults=None, **config):
+        config.setdefault("now", data.NOW)
+        thread = SimulatorThread(default_config(invoices=invoices, **config), faults=faults)
+        url = thread.start()
+        started.append(thread)
+        return thread, url
+
+    yield start
+    for thread in started:
+        thread.stop()
+
+
+def store_on(thread, url: str, name: str = "main", *, key: str | None = None):
+    """A StoreConfig for the simulator's first store, with its API key (or ``key``)."""
+    import dataclasses
+
+    from cftui.config import Secret
+
+    sim_store = thread.sim.config.stores[0]
+    return dataclasses.replace(data.store_config(name), url=url, store_id=sim_store.store_id,
+                               api_key=Secret(key or thread.sim.config.api_keys[0].key))  # fmt: skip
+
+
+@pytest.fixture
 def make_app(paths):
     """Build a CftuiApp on the test store: make_app(config=None, **kwargs)."""
     from cftui.ui.app import CftuiApp
@@ -54,7 +108,79 @@ def make_app(paths):
         kwargs.setdefault("autostart", False)
         app = CftuiApp(config or data.make_config(), paths, **kwargs)
         app.animation_level = "none"
+        record_messages(app)
         return app
 
     return build
 
+
+def record_messages(app) -> None:
+    """Make ``app.run_test`` record every message dispatched (``received`` reads them)."""
+    seen: list[Message] = []
+    _RECORDED[app] = seen
+    run_test = app.run_test
+
+    def recording_run_test(*args, message_hook: Callable[[Message], None] | None = None, **kwargs):
+        def hook(message: Message) -> None:
+            seen.append(message)
+            if message_hook is not None:
+                message_hook(message)
+
+        return run_test(*args, message_hook=hook, **kwargs)
+
+    app.run_test = recording_run_test
+
+
+def received(app, kind: type[M]) -> list[M]:
+    """The messages of ``kind`` the app and its widgets handled so far, oldest first, each once (a message
+    that bubbles is handled by each widget up to the app)."""
+    unique = {id(message): message for message in _RECORDED.get(app, []) if isinstance(message, kind)}
+    return list(unique.values())
+
+
+def toasts(app) -> list[Notification]:
+    """The notifications the app showed, oldest first (``.message``, ``.title``, ``.severity``)."""
+    return [message.notification for message in received(app, Notify)]
+
+
+def toast_texts(app) -> list[str]:
+    return [str(notification.message) for notification in toasts(app)]
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until no worker runs and the messages they posted are handled.
+
+    A result can start another load (a reload asked for during the first), so
+    this goes round until a pass starts nothing new.
+    """
+    app = pilot.app
+    deadline = monotonic() + WAIT_SECONDS
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+        assert monotonic() < deadline, f"workers still running: {list(app.workers)}"
+
+
+async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str = "") -> None:
+    """Wait until ``condition()`` is true (the screen shows it, a message arrived); fail after WAIT_SECONDS."""
+    deadline = monotonic() + WAIT_SECONDS
+    while not condition():
+        assert monotonic() < deadline, f"timed out waiting for {what or condition}"
+        await pilot.pause()
+
+
+def pressing(*keys: str, then: Callable[[Pilot], Awaitable[None]] | None = None):
+    """A snapshot's ``run_before``: settle, press each key and settle, then ``await then(pilot)`` and settle."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await settle(pilot)
+        if then is not None:
+            await then(pilot)
+            await settle(pilot)
+
+    return run_before

@@ -230,12 +230,6 @@ def shown_text(widget, width: int = 200) -> str:
     return console.export_text()
 
 
-async def settle(app, pilot) -> None:
-    """Wait until every worker finished and the messages they posted are handled."""
-    for _ in range(3):
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-
 
 APP_SHOP = "8ZfQwE3rT5yU7iO9pA1sD2fG4hJ"
 APP_ENDED = "5LkJhGfDsA3qWeRtYuIoP7zXcVb"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import settle
 from data import shown_text
 from data_extra import PROJECTS, fill_angor, project_id, sample_config
 from textual.widgets import DataTable, Input
@@ -21,14 +22,11 @@ def angor_on():
     return sample_config(angor={"enabled": True})
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_tab(app, pilot) -> DataTable:
     await pilot.press("3")
-    await settle(app, pilot)
+    await settle(pilot)
     return app.tab("angor").query_one("#angor-table", DataTable)
 
 
@@ -87,34 +85,35 @@ async def test_slash_filters_by_name_and_escape_clears(make_app, projects):
         await pilot.press("slash")
         assert isinstance(app.focused, Input)
         await pilot.press(*"libr")
-        await settle(app, pilot)
+        await settle(pilot)
         assert sorted(cell(table, pid, "name") for pid in row_ids(table)) == ["Lightning Library", "Open Seed Library"]
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert table.row_count == len(PROJECTS)
         assert app.focused is table
 
 
-async def test_sort_keys_and_header_clicks_sort_in_sql(make_app, projects):
+async def test_sort_keys_and_header_clicks_give_the_stores_order(make_app, projects):
+    """Each order is the one the store's query gives (the tab shows its rows as they come)."""
     app = make_app(angor_on())
     async with app.run_test(size=(120, 40)) as pilot:
         table = await open_tab(app, pilot)
         tab = app.tab("angor")
         await pilot.press("s", "s")  # next columns: type, then status
-        await settle(app, pilot)
-        assert tab.sort == "status"
+        await settle(pilot)
+        assert tab.view.sort == "status"
         statuses = [cell(table, pid, "status") for pid in row_ids(table)]
         assert statuses == sorted(statuses)
         await pilot.press("S")
-        await settle(app, pilot)
+        await settle(pilot)
         assert [cell(table, pid, "status") for pid in row_ids(table)] == sorted(statuses, reverse=True)
         # The funded column by its header: highest percentage first on the second click.
         await pilot.click("#angor-table", offset=(header_x(table, "funded"), 0))
-        await settle(app, pilot)
-        assert tab.sort == "funded" and not tab.descending
+        await settle(pilot)
+        assert tab.view.sort == "funded" and not tab.view.descending
         await pilot.click("#angor-table", offset=(header_x(table, "funded"), 0))
-        await settle(app, pilot)
-        assert tab.descending
+        await settle(pilot)
+        assert tab.view.descending
         assert row_ids(table)[0] == project_id(2)  # Lightning Library, 122%
 
 
@@ -123,10 +122,10 @@ async def test_status_filter_cycles(make_app, projects):
     async with app.run_test(size=(120, 40)) as pilot:
         table = await open_tab(app, pilot)
         await pilot.press("f")
-        await settle(app, pilot)
+        await settle(pilot)
         assert [cell(table, pid, "name") for pid in row_ids(table)] == ["Solar Cooperative"]
         await pilot.press("f")  # funding: two projects
-        await settle(app, pilot)
+        await settle(pilot)
         assert {cell(table, pid, "status") for pid in row_ids(table)} == {"funding"}
         assert table.row_count == 2
 
@@ -137,7 +136,7 @@ async def test_enter_opens_the_project_with_stages_investors_and_sources(make_ap
         table = await open_tab(app, pilot)
         table.move_cursor(row=table.get_row_index(project_id(4)))  # Bitcoin School Accra, active
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ProjectDetailScreen)
         assert "Bitcoin School Accra" in str(screen.query_one("#project-title").render())
@@ -164,7 +163,7 @@ async def test_unverified_project_shows_its_flags(make_app, projects):
         table = await open_tab(app, pilot)
         table.move_cursor(row=table.get_row_index(project_id(6)))
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         verification = app.screen.query_one("#project-verification")
         text = str(verification.render())
         assert "signature does not verify" in text and "does not derive from the founder key" in text
@@ -177,7 +176,7 @@ async def test_on_chain_figures_say_they_are_net_of_the_fee(make_app, projects):
         table = await open_tab(app, pilot)
         table.move_cursor(row=table.get_row_index(project_id(1)))  # figures read on-chain (esplora)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         figures = text_of(app.screen.query_one("#project-figures"))
         assert "net of the 1% Angor fee" in figures
 
@@ -188,7 +187,7 @@ async def test_a_failed_projects_refunds_are_shown_apart_from_its_penalties(make
         table = await open_tab(app, pilot)
         table.move_cursor(row=table.get_row_index(project_id(3)))  # Mesh Radio Network: failed, read on-chain
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         figures = text_of(app.screen.query_one("#project-figures"))
         lines = {line.split()[0]: line for line in figures.splitlines() if line.strip()}
         assert lines["Penalties"].split() == ["Penalties", "none"]
@@ -229,7 +228,7 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
         table = await open_tab(app, pilot)
         table.move_cursor(row=table.get_row_index(fund))
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         schedule = screen.query_one("#project-schedule")
         text = str(schedule.render())
@@ -252,6 +251,6 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
         table = await open_tab(app, pilot)
         table.move_cursor(row=table.get_row_index(project_id(4)))
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen.query_one("#project-stages").display
         assert not app.screen.query_one("#project-schedule").display

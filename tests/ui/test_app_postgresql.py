@@ -7,7 +7,7 @@ import time
 
 import data
 import pytest
-from data import settle
+from conftest import settle
 
 from cftui.config import Config
 from cftui.ui.app import CftuiApp
@@ -27,9 +27,9 @@ async def test_the_dashboard_pages_a_postgresql_store_and_hears_another_writer(d
     seen: list[DataChanged] = []
     async with app.run_test(size=(120, 40), message_hook=lambda m: seen.append(m) if isinstance(m, DataChanged)
                             else None) as pilot:  # fmt: skip
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("2")
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.tab("invoices").query_one(InvoiceTable)
         assert table.row_count == min(data.INVOICES_PER_STORE * len(data.STORES), 200)
 

@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import data
 import pytest
-from data import settle, shown_text
+from conftest import settle, toast_texts
+from data import shown_text
 
 from cftui.store.campaign_queries import campaigns
 from cftui.ui.formatting import NBSP
@@ -28,9 +29,9 @@ def detail_text(app, width: int = 120) -> str:
 
 
 async def open_tab(app, pilot) -> None:
-    await settle(app, pilot)
+    await settle(pilot)
     await pilot.press("6")
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 async def test_each_crowdfund_with_settled_and_pending_toward_its_goal(make_app, funds):
@@ -60,7 +61,7 @@ async def test_each_crowdfund_with_settled_and_pending_toward_its_goal(make_app,
         assert "Community garden" in detail_text(app) and "since 2026-02-27, no end date" in detail_text(app)
         assert app.focused is table
         await pilot.resize_terminal(150, 40)
-        await settle(app, pilot)
+        await settle(pilot)
         table = tab(app).query_one(ListTable)
         assert [str(column.label) for column in table.columns.values()][-2:] == ["Contributions", "Ends"]
         assert str(table.get_row_at(0)[6]) == "17"
@@ -86,17 +87,17 @@ async def test_enter_opens_the_campaigns_invoices(make_app, funds):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_tab(app, pilot)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.tabbed.active == "invoices"
         invoices = app.tab("invoices")
         assert invoices.view.app == (data.APP_ID, "Community node fund") and invoices.view.store == "main"
-        assert {row.app_id for row in invoices._shown.rows} == {data.APP_ID}
+        assert {row.app_id for row in invoices.shown.rows} == {data.APP_ID}
         from cftui.store import queries
 
-        assert invoices._shown.total == queries.count_invoices(queries.InvoiceFilter(app_id=data.APP_ID)) == 32
+        assert invoices.shown.total == queries.count_invoices(queries.InvoiceFilter(app_id=data.APP_ID)) == 32
         assert "campaign Community node fund" in str(invoices.query_one("#invoice-info").render())
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert invoices.view.app is None
 
 
@@ -105,7 +106,7 @@ async def test_w_shows_one_stores_campaigns_and_an_empty_store_says_so(make_app,
     async with app.run_test(size=(80, 24)) as pilot:
         await open_tab(app, pilot)
         await pilot.press("w", "w")  # main, then shop
-        await settle(app, pilot)
+        await settle(pilot)
         assert [d.campaign.title for d in tab(app).details] == ["Community garden", "Spring meetup"]
     empty = make_app()
     from cftui.store.models import CrowdfundApp
@@ -134,14 +135,14 @@ async def test_i_shows_how_the_campaigns_figures_are_counted(make_app, funds):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_tab(app, pilot)
         await pilot.press("i")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, RulesScreen) and screen.campaign.app_id == data.APP_ID
         shown = " ".join(shown_text(widget, 1000) for widget in screen.query("Static"))
         assert screen.query_one("#campaign-rules").border_title == "Community node fund · main"
         assert all(rule in shown for rule in screen.campaign.rules) and "CrowdfundPlugin.GetInfo" in shown
         await pilot.press("q")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.screen is not screen and app.tabbed.active == "campaigns"
 
 
@@ -153,7 +154,7 @@ async def test_a_shorter_list_gives_the_detail_its_room_at_once(make_app, funds)
         await open_tab(app, pilot)
         assert "How these figures are counted" not in detail_text(app, 78)  # three campaigns: no room
         await pilot.press("w")  # main: the node fund alone
-        await settle(app, pilot)
+        await settle(pilot)
         assert [d.campaign.title for d in tab(app).details] == ["Community node fund"]
         assert "How these figures are counted" in detail_text(app, 78)
         assert "i  how these figures are counted" not in detail_text(app, 78)
@@ -170,12 +171,12 @@ async def test_enter_on_a_campaign_counting_every_store_invoice_opens_them_all(m
         await open_tab(app, pilot)
         assert tab(app).selected().campaign.all_store_invoices
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         invoices = app.tab("invoices")
         assert app.tabbed.active == "invoices"
         assert invoices.view.app is None and invoices.view.store == "main"
         from cftui.store import queries
 
-        assert invoices._shown.total == queries.count_invoices(queries.InvoiceFilter(stores=(tab(app).selected()
+        assert invoices.shown.total == queries.count_invoices(queries.InvoiceFilter(stores=(tab(app).selected()
                                                                                        .campaign.store_pk,)))
-        assert any("counts every invoice of main" in str(n.message) for n in app._notifications)
+        assert any("counts every invoice of main" in text for text in toast_texts(app))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+from conftest import settle
 from data import NOW, shown_text
 from data_extra import sample_config
 
@@ -52,9 +53,6 @@ def hostile_delivery() -> int:
     return row.id
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_webhooks_tab_and_detail_show_escapes_never_raw_controls(make_app, store):
@@ -62,21 +60,21 @@ async def test_webhooks_tab_and_detail_show_escapes_never_raw_controls(make_app,
     app = make_app(sample_config())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         tab = app.tab("webhooks")
         log = tab.query_one(DeliveryLog)
         assert log.selected.id == row_id
         shown = log.render_line(1).text
         assert not has_controls(shown) and "Invoice\\x1b]0;OWNED" in shown and "i\\x9b2J" in shown
         await pilot.press("t")  # the type filter names the hostile type
-        await settle(app, pilot)
+        await settle(pilot)
         filters = str(tab.query_one("#webhooks-filters").render())
         assert not has_controls(filters) and "OWNED" in filters
 
         await pilot.press("t")  # back to all types
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DeliveryDetailScreen)
         for part in ("#delivery-title", "#delivery-summary", "#delivery-headers", "#delivery-body"):
             text = shown_text(app.screen.query_one(part))
@@ -118,14 +116,14 @@ async def test_invoice_fields_a_buyer_chose_are_shown_escaped(make_app, filled):
     app = make_app()
     async with app.run_test(size=(200, 40)) as pilot:  # wide: the order and buyer columns show
         await pilot.press("2")
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.tab("invoices").query_one(DataTable)
         [row] = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count) if invoice_id in
                  [str(c) for c in table.get_row_at(i)]]  # fmt: skip
         assert not any(has_controls(cell) for cell in row) and any("\\x1b]52" in cell for cell in row), row
         table.move_cursor(row=[str(c) for c in table.get_column_at(1)].index(invoice_id))
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, InvoiceDetailScreen)
         text = shown_text(app.screen.query_one("#invoice-detail-body"), 400)
         assert not has_controls(text), text
@@ -147,13 +145,13 @@ async def test_angor_names_and_texts_from_nostr_are_shown_escaped(make_app, stor
     app = make_app(sample_config(angor={"enabled": True}))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.tab("angor").query_one(DataTable)
         names = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert not any(has_controls(name) for name in names) and any("Evil\\x1b]0" in name for name in names)
         table.move_cursor(row=table.get_row_index(project.project_id))
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         shown = " ".join(shown_text(app.screen.query_one(part), 400)
                          for part in ("#project-title", "#project-description", "#project-links"))  # fmt: skip
         assert not has_controls(shown), shown
@@ -170,12 +168,12 @@ async def test_a_crowdfund_title_is_shown_escaped_in_every_view(make_app, filled
     CrowdfundApp.update(title="Fund" + TITLE).where(CrowdfundApp.app_id == data.APP_ID).execute()
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         progress = str(app.tab("overview").query_one("#overview-progress").render())
         assert not has_controls(progress) and "Fund\\x1b]0;OWNED\\x07" in progress
         for key, pane in (("6", "campaigns"), ("7", "payments")):
             await pilot.press(key)
-            await settle(app, pilot)
+            await settle(pilot)
             table = app.tab(pane).query_one(DataTable)
             cells = [str(cell) for i in range(table.row_count) for cell in table.get_row_at(i)]
             assert not any(has_controls(cell) for cell in cells), pane

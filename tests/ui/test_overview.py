@@ -6,7 +6,7 @@ import dataclasses
 from decimal import Decimal
 
 import data
-from data import settle
+from conftest import WAIT_SECONDS, received, settle, wait_for
 from textual.widgets import Sparkline
 
 from cftui.money import format_btc, format_sats
@@ -14,7 +14,8 @@ from cftui.store import queries
 from cftui.store.crowdfund import CrowdfundProgress
 from cftui.ui import ranges
 from cftui.ui.formatting import NBSP
-from cftui.ui.tabs.overview import OverviewTab, progress_lines
+from cftui.ui.messages import Source
+from cftui.ui.tabs.overview import OverviewLoaded, OverviewTab, progress_lines
 from cftui.ui.widgets.chart import BlockChart, block_bars
 from cftui.ui.widgets.kpi import Kpi
 
@@ -32,7 +33,7 @@ def text_of(app, widget_id: str) -> str:
 async def test_figures_match_the_queries_for_the_default_range(make_app, filled):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         expected = queries.kpis((), ranges.since("30d"), None)
         assert card(app, "kpi-raised") == (format_btc(expected.settled.sats), format_sats(expected.settled.sats))
         assert card(app, "kpi-settled") == (f"{expected.settled.count:,}", f"of {expected.total:,} invoices")
@@ -47,31 +48,31 @@ async def test_figures_match_the_queries_for_the_default_range(make_app, filled)
 async def test_range_and_store_selectors_change_the_figures(make_app, filled):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("right_square_bracket")  # 30d -> 90d
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.tab("overview").range_key == "90d"
         await pilot.press("right_square_bracket")  # -> all
-        await settle(app, pilot)
+        await settle(pilot)
         everything = queries.kpis()
         assert card(app, "kpi-settled")[1] == f"of {everything.total:,} invoices"
         assert everything.total == data.INVOICES_PER_STORE * len(data.STORES)
         await pilot.press("w")  # all stores -> main
-        await settle(app, pilot)
+        await settle(pilot)
         main_id = next(pk for pk, name in queries.store_names().items() if name == "main")
         only_main = queries.kpis((main_id,))
         assert card(app, "kpi-raised")[0] == format_btc(only_main.settled.sats)
         assert only_main.settled.sats < everything.settled.sats
         assert "Store main" in text_of(app, "overview-bar")
         await pilot.press("left_square_bracket")  # all -> 90d
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.tab("overview").range_key == "90d"
 
 
 async def test_crowdfund_progress_and_summaries_are_shown(make_app, filled):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         progress = text_of(app, "overview-progress")
         [fund] = queries.crowdfund_progress()
         assert "Community node fund" in progress and "as BTCPay counts them" in progress
@@ -87,13 +88,13 @@ async def test_crowdfund_progress_and_summaries_are_shown(make_app, filled):
 async def test_chart_uses_sparkline_by_default_and_blocks_when_configured(make_app, filled):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         spark = app.tab("overview").query_one("#chart-raised Sparkline", Sparkline)
         series = queries.daily_series((), ranges.since("30d"), None)
         assert list(spark.data) == [p.settled_sats for p in series]
     blocky = make_app(data.make_config(chart="block"))
     async with blocky.run_test(size=(120, 40)) as pilot:
-        await settle(blocky, pilot)
+        await settle(pilot)
         chart = blocky.tab("overview").query_one("#chart-count BlockChart", BlockChart)
         drawn = str(chart.render())
         assert "█" in drawn and not blocky.tab("overview").query(Sparkline)
@@ -109,7 +110,7 @@ def test_block_bars_scale_to_the_peak_and_never_hide_a_non_zero_day():
 async def test_overview_fits_80_by_24_with_the_key_figures_visible(make_app, filled):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         tab = app.tab("overview")
         assert isinstance(tab, OverviewTab)
         screen_region = app.screen.region
@@ -122,7 +123,6 @@ async def test_a_burst_of_data_changes_during_a_load_runs_one_more_load_not_ten(
     """While a sync writes, the store changes every second; threads cannot be
     cancelled, so each change must not start a load of its own."""
     import threading
-    import time
 
     from cftui.ui.tabs import overview
 
@@ -130,29 +130,26 @@ async def test_a_burst_of_data_changes_during_a_load_runs_one_more_load_not_ten(
     release = threading.Event()
     real_load = overview.load
 
-    def counted_load(*args, **kwargs):
+    def held_load(*args, **kwargs):
         started.append(1)
-        release.wait(5)  # a slow load, as on a busy machine
+        release.wait(WAIT_SECONDS)  # a slow load, as on a busy machine: it ends when the test says
         return real_load(*args, **kwargs)
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        monkeypatch.setattr(overview, "load", counted_load)
-        app.broadcast(frozenset({"invoices"}))
-        await pilot.pause(0.1)
+        await settle(pilot)
+        shown_before = len(received(app, OverviewLoaded))
+        monkeypatch.setattr(overview, "load", held_load)
+        app.broadcast(frozenset({Source.INVOICES}))
+        await wait_for(pilot, lambda: started, "the first load to start")
         for _ in range(10):
-            app.broadcast(frozenset({"invoices"}))
-            await pilot.pause(0.02)
-        assert len(started) == 1  # the other ten waited
+            app.broadcast(frozenset({Source.INVOICES}))
+            await pilot.pause()  # each change handled by the tab
+        assert app.tab("overview").loading_now and len(started) == 1  # the other ten wait
         release.set()
-        deadline = time.monotonic() + 10
-        while len(started) < 2 and time.monotonic() < deadline:
-            await pilot.pause(0.05)
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.2)
+        await settle(pilot)
         assert len(started) == 2  # exactly one follow-up load for the whole burst
-        assert app.tab("overview")._refresh_pending is False
+        assert len(received(app, OverviewLoaded)) - shown_before == 2  # and both results were shown, in turn
 
 
 def test_pending_is_shown_beside_settled_only_when_there_is_some():

@@ -7,14 +7,16 @@ from decimal import Decimal
 
 import data
 import pytest
-from data import NOW, settle
+from conftest import received, settle, toasts
+from data import NOW
 
 from cftui.store import writer
 from cftui.store.models import Payment
 from cftui.store.payment_queries import recent_payments
 from cftui.ui.formatting import NBSP
+from cftui.ui.messages import Source
 from cftui.ui.screens.invoice_detail import InvoiceDetailScreen
-from cftui.ui.tabs.payments import PaymentsTab
+from cftui.ui.tabs.payments import PaymentsLoaded, PaymentsTab
 from cftui.ui.widgets.list_table import PagedTable
 
 
@@ -33,14 +35,14 @@ def shown(app) -> list[int]:
     return [int(key.value) for key in table.rows]
 
 
-def toasts(app) -> list[tuple[str, str]]:
-    return [(n.title, n.message) for n in app._notifications]
+def announced(app) -> list[tuple[str, str]]:
+    return [(n.title, n.message) for n in toasts(app)]
 
 
 async def open_tab(app, pilot) -> None:
-    await settle(app, pilot)
+    await settle(pilot)
     await pilot.press("7")
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 def settle_payment(invoice_id: str) -> None:
@@ -76,7 +78,7 @@ async def test_enter_opens_the_paid_invoice(make_app, feed):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_tab(app, pilot)
         await pilot.press("down", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, InvoiceDetailScreen)
         assert app.screen.detail.row.pk == recent_payments(limit=2).rows[1].invoice_pk
 
@@ -86,39 +88,39 @@ async def test_a_contribution_that_settles_is_announced_once_with_the_bell_when_
     rings: list[int] = []
     app.bell = lambda: rings.append(1)
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)  # the feed loads in the background from the start, on any tab
-        assert toasts(app) == [] and rings == []
+        await settle(pilot)  # the feed loads in the background from the start, on any tab
+        assert announced(app) == [] and rings == []
         settle_payment("CMP3kGb000000000000002")
-        app.broadcast(frozenset({"invoices"}))
-        await settle(app, pilot)
-        assert toasts(app) == [("Contribution settled",
+        app.broadcast(frozenset({Source.INVOICES}))
+        await settle(pilot)
+        assert announced(app) == [("Contribution settled",
                                 f"0.01000000 BTC · 1,000.00{NBSP}USD to Community node fund (Lightning)")]
         assert rings == [1]
-        app.broadcast(frozenset({"invoices"}))  # nothing new: no second toast
-        await settle(app, pilot)
-        assert len(toasts(app)) == 1 and rings == [1]
+        app.broadcast(frozenset({Source.INVOICES}))  # nothing new: no second toast
+        await settle(pilot)
+        assert len(announced(app)) == 1 and rings == [1]
 
 
 async def test_no_toast_with_notify_off_and_none_for_history_a_first_sync_brings(make_app, feed):
     app = make_app(data.make_config(notify=False))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         settle_payment("CMP3kGb000000000000002")
-        app.broadcast(frozenset({"invoices"}))
-        await settle(app, pilot)
-        assert toasts(app) == []
+        app.broadcast(frozenset({Source.INVOICES}))
+        await settle(pilot)
+        assert announced(app) == []
     again = make_app()
     async with again.run_test(size=(80, 24)) as pilot:
-        await settle(again, pilot)
+        await settle(pilot)
         cfg = data.store_config("shop")
         old = dataclasses.replace(
             data._campaign_invoice(cfg, 90, data.APP_SHOP, "Settled", "25.00", "EUR", NOW - 40 * 86_400, "seed"))
         writer.upsert_invoices(writer.ensure_store(cfg), [old], synced_time=NOW)
         fresh = data._campaign_invoice(cfg, 91, data.APP_SHOP, "Settled", "120.00", "EUR", NOW - 60, "bed")
         writer.upsert_invoices(writer.ensure_store(cfg), [fresh], synced_time=NOW)
-        again.broadcast(frozenset({"invoices"}))
-        await settle(again, pilot)
-        assert toasts(again) == [("Contribution settled",
+        again.broadcast(frozenset({Source.INVOICES}))
+        await settle(pilot)
+        assert announced(again) == [("Contribution settled",
                                   f"0.00132000 BTC · 120.00{NBSP}EUR to Community garden (Lightning)")]
 
 
@@ -132,14 +134,14 @@ async def test_page_down_at_the_bottom_reads_older_payments_and_w_filters_by_sto
         first = shown(app)
         assert len(first) == 20
         await pilot.press("G", "pagedown")  # the last row, then past it
-        await settle(app, pilot)
+        await settle(pilot)
         older = shown(app)
         assert older == [row.pk for row in recent_payments(limit=40).rows[20:]]
         await pilot.press("g")
-        await settle(app, pilot)
+        await settle(pilot)
         assert shown(app) == first
         await pilot.press("w")
-        await settle(app, pilot)
+        await settle(pilot)
         assert {Payment.get_by_id(pk).invoice.store.name for pk in shown(app)} == {"main"}
         assert "store main" in str(tab(app).query_one("#payments-info").render())
 
@@ -156,14 +158,14 @@ async def test_hidden_the_feed_only_watches_and_draws_what_changed_when_shown(ma
 
         assert mark() == "○"
         await pilot.press("1")
-        await settle(app, pilot)
+        await settle(pilot)
         settle_payment("CMP3kGb000000000000002")
-        app.broadcast(frozenset({"invoices"}))
-        await settle(app, pilot)
-        assert toasts(app), "hidden, it still noticed the settlement"
+        app.broadcast(frozenset({Source.INVOICES}))
+        await settle(pilot)
+        assert announced(app), "hidden, it still noticed the settlement"
         assert mark() == "○", "hidden, the 200-row table is not redrawn on every change"
         await pilot.press("7")
-        await settle(app, pilot)
+        await settle(pilot)
         assert mark() == "✓"
 
 
@@ -172,14 +174,15 @@ async def test_the_first_payments_a_store_shows_are_the_baseline_not_news(make_a
     minutes old: no toast for any of it. A payment that settles after that is news."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        assert tab(app)._feed.statuses == {}  # loaded, nothing in the store yet
+        await settle(pilot)
+        [first] = received(app, PaymentsLoaded)  # loaded (hidden: it watches from the start), nothing there yet
+        assert first.newest.rows == []
         data.fill_invoices()
         data.fill_campaigns()
-        app.broadcast(frozenset({"invoices"}))
-        await settle(app, pilot)
-        assert toasts(app) == []
+        app.broadcast(frozenset({Source.INVOICES}))
+        await settle(pilot)
+        assert announced(app) == []
         settle_payment("CMP3kGb000000000000002")
-        app.broadcast(frozenset({"invoices"}))
-        await settle(app, pilot)
-        assert [title for title, _ in toasts(app)] == ["Contribution settled"]
+        app.broadcast(frozenset({Source.INVOICES}))
+        await settle(pilot)
+        assert [title for title, _ in announced(app)] == ["Contribution settled"]

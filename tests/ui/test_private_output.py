@@ -6,6 +6,7 @@ import dataclasses
 import os
 import stat
 
+from conftest import settle, toast_texts
 from data_extra import sample_config
 
 
@@ -15,8 +16,8 @@ async def toasts_with_config_mode(make_app, tmp_path, mode: int) -> list[str]:
     path.chmod(mode)
     app = make_app(dataclasses.replace(sample_config(), path=path))
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause()
-        return [str(n.message) for n in app._notifications]
+        await settle(pilot)
+        return toast_texts(app)
 
 
 async def test_a_shared_config_is_pointed_out_in_a_toast(make_app, store, tmp_path):
@@ -37,10 +38,9 @@ async def test_the_dashboards_export_is_owner_only(make_app, filled, tmp_path, m
         app = make_app()
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("2")
-            await app.workers.wait_for_complete()
+            await settle(pilot)
             await pilot.press("e")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+            await settle(pilot)
     finally:
         os.umask(old)
     [exported] = tmp_path.glob("cftui-invoices-*.csv")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import data
-from data import settle
+from conftest import settle
 from data_extra import DELIVERIES, fill_deliveries
 from test_btcpay_deliveries import scenario  # noqa: F401  (a fixture: BTCPay sent what never arrived)
 from textual.widgets import OptionList
@@ -25,14 +25,14 @@ async def choose(app, pilot, key: str) -> None:
     listing.focus()
     listing.highlighted = next(i for i, option in enumerate(listing.options) if option.id == key)
     await pilot.press("enter")
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 async def test_the_problems_are_listed_most_urgent_first_and_fit_80x24(make_app, filled):
     fill_deliveries()
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         found = lines(app)
         assert found[0] == ("sync:btcpay:shop:failing", "✗ Sync of shop failing: BTCPay at shop.btcpay.example is unreachable (connection "
                                     "refused).")
@@ -48,14 +48,14 @@ async def test_the_problems_are_listed_most_urgent_first_and_fit_80x24(make_app,
 async def test_a_flag_opens_the_invoices_with_it_in_the_same_range_and_store(make_app, filled):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("w")  # main only
-        await settle(app, pilot)
+        await settle(pilot)
         await choose(app, pilot, "flag:Marked")
         assert app.tabbed.active == "invoices"
         view = app.tab("invoices").view
         assert (view.additional, view.range_key, view.store) == (("Marked",), "30d", "main")
-        rows = app.tab("invoices")._shown.rows
+        rows = app.tab("invoices").shown.rows
         assert rows and {(row.additional_status, row.store_name) for row in rows} == {("Marked", "main")}
 
 
@@ -63,11 +63,11 @@ async def test_rejected_deliveries_open_the_webhook_log_filtered_and_a_failing_s
     fill_deliveries()
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await choose(app, pilot, "rejected")
-        assert app.tabbed.active == "webhooks" and app.tab("webhooks").verdict_choice == "rejected"
+        assert app.tabbed.active == "webhooks" and app.tab("webhooks").filters.verdict == "rejected"
         await pilot.press("1")
-        await settle(app, pilot)
+        await settle(pilot)
         await choose(app, pilot, "sync:btcpay:shop:failing")
         assert isinstance(app.screen, SyncStatusScreen)
         body = app.screen.query_one("#sync-status-body").content
@@ -84,7 +84,7 @@ async def test_rejected_deliveries_open_the_webhook_log_filtered_and_a_failing_s
 async def test_what_btcpay_sent_and_never_arrived_is_a_problem_that_opens_btcpays_list(make_app, scenario):  # noqa: F811
     app = make_app(scenario.config)
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         missed = len(scenario.sent) - 1
         assert ("missed:main", f"⚠ {missed} webhook deliveries BTCPay sent to main never arrived") in lines(app)
         await choose(app, pilot, "missed:main")
@@ -94,32 +94,32 @@ async def test_what_btcpay_sent_and_never_arrived_is_a_problem_that_opens_btcpay
 async def test_nothing_to_look_at_says_so(make_app, store):
     app = make_app(data.make_config(stores=("main",)))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         assert lines(app) == [("none", "✓ Nothing needs a look.")]
 
 
 async def test_two_stores_missing_deliveries_and_a_source_failing_and_skipping_each_get_a_line(make_app, filled):
     """The demo has two stores, and BTCPay can fail a delivery to each: two "never arrived" lines (and a source
     both failing and skipping records: two sync lines) once crashed the Overview with a duplicate option id."""
-    from cftui.store.problem_queries import Problems, SyncTrouble
+    from cftui.store.models import SyncState
 
+    # shop's last sync failed and skipped three records.
+    SyncState.update(last_error="unreachable", last_result='{"skipped": {"malformed amount": 3}}').where(
+        SyncState.source == "btcpay:shop").execute()
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         overview = app.tab("overview")
-        app.btcpay_missed = {"main": 2, "shop": 1}
-        trouble = SyncTrouble("btcpay:shop", "unreachable", {"malformed amount": 3})
-        overview._problems = Problems(rejected_24h=0, sync=[trouble], flagged={})
-        overview._show_problems()
-        await settle(app, pilot)
+        overview.btcpay_missed = {"main": 2, "shop": 1}  # what asking BTCPay found (test_btcpay_deliveries.py)
+        await settle(pilot)
         shown = [text for _, text in lines(app)]
-        assert shown == ["✗ Sync of shop failing: unreachable", "⚠ 3 records skipped by the last sync of shop",
+        assert shown[:4] == ["✗ Sync of shop failing: unreachable", "⚠ 3 records skipped by the last sync of shop",
                          "⚠ 2 webhook deliveries BTCPay sent to main never arrived",
                          "⚠ 1 webhook delivery BTCPay sent to shop never arrived"]
         await choose(app, pilot, lines(app)[3][0])
         assert isinstance(app.screen, BtcpayDeliveriesScreen)
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         await choose(app, pilot, lines(app)[1][0])
         assert isinstance(app.screen, SyncStatusScreen)
 
@@ -129,9 +129,9 @@ async def test_enter_at_once_opens_the_first_problem(make_app, filled):
     an arrow key first (as the first row of every other list)."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         listing = app.tab("overview").query_one("#overview-problems", OptionList)
         assert app.focused is listing and listing.highlighted == 0
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, SyncStatusScreen)

@@ -6,7 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from data import settle
+from conftest import settle
 
 from cftui.store import queries
 from cftui.store.currency_totals import currency_totals
@@ -39,10 +39,10 @@ def assert_fits(app, card_id: str) -> None:
 async def test_h4_every_amount_on_the_overview_keeps_its_unit_in_every_range(make_app, filled, size):
     app = make_app()
     async with app.run_test(size=size) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         for _ in ranges.RANGES:
             await pilot.press("right_square_bracket")
-            await settle(app, pilot)
+            await settle(pilot)
             for card_id, (title, value, sub) in cards(app).items():
                 for line in sub.split("\n"):
                     for item in filter(None, line.split(" · ")):
@@ -55,7 +55,7 @@ async def test_h4_every_amount_on_the_overview_keeps_its_unit_in_every_range(mak
 async def test_h4_the_headline_currency_is_the_stores_default_not_the_largest_number(make_app, filled):
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         title, value, sub = cards(app)["kpi-money"]
         # main's default currency is USD, shop's EUR: a tie goes to USD. JPY never heads it for its big numbers.
         assert title == "Raised in USD"
@@ -65,16 +65,16 @@ async def test_h4_the_headline_currency_is_the_stores_default_not_the_largest_nu
         first = sub.split("\n")[0].split(" · ")[0]
         assert first.endswith(f"{NBSP}USD"), "the headline currency's own sum comes first"
         await pilot.press("w")  # only store main (USD) ... then only shop (EUR)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("w")
-        await settle(app, pilot)
+        await settle(pilot)
         assert cards(app)["kpi-money"][0] == "Raised in EUR"
 
 
 async def test_l5_cards_say_loading_before_the_first_figures_not_zero(make_app, filled, monkeypatch):
     from cftui.ui.tabs import overview
 
-    monkeypatch.setattr(overview.OverviewTab, "reload", lambda self: None)  # the first load never comes
+    monkeypatch.setattr(overview.OverviewTab, "start_load", lambda self, seq: None)  # the first load never comes
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

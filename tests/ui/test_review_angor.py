@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 import pytest
-from data import settle, shown_text
+from conftest import settle
+from data import shown_text
 from data_extra import DAY, NOW, PROJECTS, fill_angor, project_id, sample_config, set_took_back
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable
@@ -30,11 +31,11 @@ def text_of(widget) -> str:
 
 async def open_project(app, pilot, pid: str) -> ProjectDetailScreen:
     await pilot.press("3")
-    await settle(app, pilot)
+    await settle(pilot)
     table = app.tab("angor").query_one("#angor-table", DataTable)
     table.move_cursor(row=table.get_row_index(pid))
     await pilot.press("enter")
-    await settle(app, pilot)
+    await settle(pilot)
     assert isinstance(app.screen, ProjectDetailScreen)
     return app.screen
 
@@ -61,7 +62,7 @@ async def test_m8_btc_has_eight_decimals_and_days_left_follow_the_exports_rule(m
     app = make_app(sample_config(angor={"enabled": True}))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.tab("angor").query_one("#angor-table", DataTable)
         raised = {str(table.get_cell(pid, "raised")) for pid in map(str, (k.value for k in table.rows))}
         assert all(len(value.split(".")[1]) == 8 for value in raised)
@@ -82,7 +83,7 @@ async def test_m9_a_flagged_project_explains_itself_and_the_list_says_what_the_m
     app = make_app(angor_on())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "⚠ not verified: enter says why" in str(app.tab("angor").query_one("#angor-bar").render())
         screen = await open_project(app, pilot, project_id(1))
         text = str(screen.query_one("#project-verification").render())
@@ -93,13 +94,13 @@ async def test_m10_a_few_letters_match_names_not_every_angor_id(make_app, projec
     app = make_app(angor_on())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("slash", "o", "r")
-        await settle(app, pilot)
+        await settle(pilot)
         tab = app.tab("angor")
         assert {row.name for row in tab.rows} == {n for n, *_ in PROJECTS if n and "or" in n.lower()}
         await pilot.press("ctrl+a", "ctrl+k", *project_id(2)[:16])  # the start of an id still finds it
-        await settle(app, pilot)
+        await settle(pilot)
         assert [row.project_id for row in tab.rows] == [project_id(2)]
 
 
@@ -109,7 +110,7 @@ async def test_l3_angor_keys_type_filter_copy_and_export(make_app, projects, tmp
     app = make_app(angor_on())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         tab = app.tab("angor")
         table = tab.query_one("#angor-table", DataTable)
         await pilot.press("j", "j", "k")
@@ -117,13 +118,13 @@ async def test_l3_angor_keys_type_filter_copy_and_export(make_app, projects, tmp
         await pilot.press("c")
         assert app.clipboard == str(table.coordinate_to_cell_key((1, 0)).row_key.value)
         await pilot.press("t", "t", "t")  # Invest, Fund, Subscribe
-        await settle(app, pilot)
+        await settle(pilot)
         assert [row.project_id for row in tab.rows] == [project_id(5)]
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert len(tab.rows) == len(PROJECTS)
         await pilot.press("e")
-        await settle(app, pilot)
+        await settle(pilot)
         [written] = tmp_path.glob("cftui-projects-*.csv")
         assert len(written.read_text().splitlines()) == 1 + len(PROJECTS)
 
@@ -139,7 +140,7 @@ async def test_founder_view_claimable_claimed_locked_and_the_next_release(make_a
         stages = screen.query_one("#project-stages", DataTable)
         assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["claimed", "claimed", "claimed"]
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         # Bitcoin School Accra (active, from the indexer): 0.95 BTC, two stages released, 0.31666666 BTC spent
         # by the founder in all; the indexer does not say from which stage.
         screen = await open_project(app, pilot, project_id(4))
@@ -169,7 +170,7 @@ async def test_each_investor_with_what_they_took_back_refunds_apart_and_the_pena
         assert "refunds of unfunded stages" in text_of(screen.query_one("#project-investors-legend"))
         assert investors.virtual_size.width <= investors.size.width <= 120, "every column on screen"
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         screen = await open_project(app, pilot, project_id(4))  # from the indexer: nobody's share is known
         investors = screen.query_one("#project-investors", DataTable)
         assert {str(investors.get_row_at(i)[2]) for i in range(investors.row_count)} == {"—"}
@@ -186,7 +187,7 @@ async def test_the_list_shows_each_projects_type_and_a_progress_bar(make_app, pr
     app = make_app(angor_on())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.tab("angor").query_one("#angor-table", DataTable)
         lightning = str(table.get_cell(project_id(2), "funded"))  # 122% of its target: a full bar
         assert lightning == "██████ 122.0%"
@@ -215,4 +216,4 @@ async def test_l7_an_investment_the_indexer_gives_no_block_for_is_unknown_not_pe
             block = [str(c.label) for c in investors.columns.values()].index("Block")
             assert {str(investors.get_row_at(i)[block]) for i in range(investors.row_count)} == {shown}
             await pilot.press("escape")
-            await settle(app, pilot)
+            await settle(pilot)

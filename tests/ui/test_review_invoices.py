@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import data
 import pytest
-from data import settle
+from conftest import settle
 
 from cftui import clock
 from cftui.store import queries, writer
@@ -26,9 +26,9 @@ def table_lines(app) -> list[str]:
 
 
 async def open_tab(app, pilot):
-    await settle(app, pilot)
+    await settle(pilot)
     await pilot.press("2")
-    await settle(app, pilot)
+    await settle(pilot)
 
 
 async def test_m1_at_80_columns_rows_show_the_store_the_note_and_a_year_for_old_dates(app):
@@ -38,13 +38,13 @@ async def test_m1_at_80_columns_rows_show_the_store_the_note_and_a_year_for_old_
     async with app.run_test(size=(80, 24)) as pilot:
         await open_tab(app, pilot)
         await pilot.press("end")
-        await settle(app, pilot)
+        await settle(pilot)
         lines = table_lines(app)
         oldest = lines[-1]
         assert oldest.startswith(clock.to_datetime(data.NOW - 364 * 86_400).strftime("%Y-%m-%d")), oldest
         assert "shop" in oldest
         await pilot.press("home")
-        await settle(app, pilot)
+        await settle(pilot)
         lines = table_lines(app)
         assert any(" main " in f" {line} " for line in lines) and any(" shop " in f" {line} " for line in lines)
         notes = {"Settled over", "Expired partial", "Invalid marked", "Settled late"}
@@ -56,29 +56,29 @@ async def test_m1_w_filters_by_store_and_esc_clears_every_filter(app):
         await open_tab(app, pilot)
         tab = app.tab("invoices")
         await pilot.press("w")
-        await settle(app, pilot)
+        await settle(pilot)
         assert tab.view.store == "main"
-        assert {row.store_name for row in tab._shown.rows} == {"main"}
-        assert tab._shown.total == data.INVOICES_PER_STORE
+        assert {row.store_name for row in tab.shown.rows} == {"main"}
+        assert tab.shown.total == data.INVOICES_PER_STORE
         assert "store main" in str(tab.query_one("#invoice-info").render())
         await pilot.press("w")
-        await settle(app, pilot)
-        assert {row.store_name for row in tab._shown.rows} == {"shop"}
+        await settle(pilot)
+        assert {row.store_name for row in tab.shown.rows} == {"shop"}
         await pilot.press("n")  # part-paid, late or marked
-        await settle(app, pilot)
-        assert {row.additional_status for row in tab._shown.rows} == {"PaidPartial", "PaidLate", "Marked"}
+        await settle(pilot)
+        assert {row.additional_status for row in tab.shown.rows} == {"PaidPartial", "PaidLate", "Marked"}
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert tab.view.store is None and tab.view.additional == ()
-        assert tab._shown.total == data.INVOICES_PER_STORE * len(data.STORES)
+        assert tab.shown.total == data.INVOICES_PER_STORE * len(data.STORES)
 
 
 async def test_m2_sorting_by_amount_never_ranks_a_currency_by_raw_number(app):
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(app, pilot)
         await pilot.press("s")
-        await settle(app, pilot)
-        rows = app.tab("invoices")._shown.rows
+        await settle(pilot)
+        rows = app.tab("invoices").shown.rows
         currencies = [row.currency for row in rows]
         # One currency after another, each largest first.
         runs = [c for i, c in enumerate(currencies) if i == 0 or currencies[i - 1] != c]
@@ -95,13 +95,13 @@ async def test_l3_j_k_g_and_G_move_in_the_invoice_table(app):
         await pilot.press("j", "j", "k")
         assert table.cursor_row == 1
         await pilot.press("G")
-        await settle(app, pilot)
+        await settle(pilot)
         total = queries.count_invoices(queries.InvoiceFilter())
         assert str(app.tab("invoices").query_one("#invoice-info").render()).startswith(
             f"rows {total - PAGE + 1:,}–{total:,} of {total:,}")
         await pilot.press("g")
-        await settle(app, pilot)
-        assert app.tab("invoices")._shown.offset == 0
+        await settle(pilot)
+        assert app.tab("invoices").shown.offset == 0
 
 
 async def test_l3_range_keys_are_the_same_as_the_overviews(app):
@@ -109,13 +109,13 @@ async def test_l3_range_keys_are_the_same_as_the_overviews(app):
         await open_tab(app, pilot)
         tab = app.tab("invoices")
         await pilot.press("right_square_bracket")
-        await settle(app, pilot)
+        await settle(pilot)
         assert tab.view.range_key == "24h"
         await pilot.press("left_square_bracket")
-        await settle(app, pilot)
+        await settle(pilot)
         assert tab.view.range_key == "all"
         await pilot.press("d", "d", "D")
-        await settle(app, pilot)
+        await settle(pilot)
         assert tab.view.range_key == "24h"
 
 
@@ -151,9 +151,7 @@ async def test_l4_no_color_shows_the_table_cursor_in_reverse_video(make_app, fil
 
 
 async def test_l2_l7_the_invoice_detail_names_the_campaign_and_speaks_of_the_future(app):
-    import io
-
-    from rich.console import Console
+    from data import shown_text
 
     from cftui.ui.screens.invoice_detail import InvoiceDetailScreen
 
@@ -161,15 +159,13 @@ async def test_l2_l7_the_invoice_detail_names_the_campaign_and_speaks_of_the_fut
         await open_tab(app, pilot)
         tab = app.tab("invoices")
         await pilot.press("w")  # main: the store with the crowdfund
-        await settle(app, pilot)
-        row = next(r for r in tab._shown.rows if r.app_id)
+        await settle(pilot)
+        row = next(r for r in tab.shown.rows if r.app_id)
         app.post_message(OpenInvoice(row.pk))
-        await settle(app, pilot)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, InvoiceDetailScreen)
-        console = Console(width=110, record=True, file=io.StringIO())
-        console.print(screen._render_detail(screen.detail))
-        body = console.export_text()
+        body = shown_text(screen.query_one("#invoice-detail-body"), 110)
         assert f"Community node fund ({data.APP_ID})" in body
         monitored = next(line for line in body.splitlines() if line.startswith("Monitored until"))
         assert row.created_time + 86_400 > data.NOW and "(in " in monitored
@@ -182,6 +178,6 @@ async def test_l3_a_double_click_on_a_row_opens_it(app):
     async with app.run_test(size=(120, 40)) as pilot:
         await open_tab(app, pilot)
         await pilot.double_click(InvoiceTable, offset=(5, 4))  # the fourth row
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, InvoiceDetailScreen)
-        assert app.screen.detail.row.pk == app.tab("invoices")._shown.rows[3].pk
+        assert app.screen.detail.row.pk == app.tab("invoices").shown.rows[3].pk

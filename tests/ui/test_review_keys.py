@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 import data
-from data import settle
+from conftest import settle, toast_texts
 from data_extra import add_delivery, fill_angor, fill_deliveries, project_id, sample_config
 from textual.widgets import DataTable, Input
 
@@ -26,18 +26,18 @@ async def test_h1_a_filter_with_no_match_keeps_the_tab_keys_working(make_app, st
     app = make_app(sample_config())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         tab = app.tab("webhooks")
         await pilot.press("v")
-        await settle(app, pilot)
-        assert tab.verdict_choice == "rejected"
+        await settle(pilot)
+        assert tab.filters.verdict == "rejected"
         assert focus_inside(app, "webhooks")
         await pilot.press("v")  # the key the empty state names still works
-        await settle(app, pilot)
-        assert tab.verdict_choice == "verified"
+        await settle(pilot)
+        assert tab.filters.verdict == "verified"
         await pilot.press("v", "escape")  # and esc puts every filter back to "all"
-        await settle(app, pilot)
-        assert tab.verdict_choice is None and tab.type_choice is None
+        await settle(pilot)
+        assert tab.filters.verdict is None and tab.filters.event_type is None
         assert focus_inside(app, "webhooks")
 
 
@@ -52,12 +52,12 @@ async def test_h2_q_closes_a_detail_screen_and_does_not_quit(make_app, angor_and
     app = make_app(sample_config(angor={"enabled": True}))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press(key)
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, (ProjectDetailScreen, DeliveryDetailScreen))
         await pilot.press("q")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.is_running
         assert len(app.screen_stack) == 1
         assert app.tabbed.active == pane
@@ -67,7 +67,7 @@ async def test_h3_esc_leaves_a_settings_field_then_digits_switch_tabs(make_app, 
     app = make_app(sample_config())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("5")
-        await settle(app, pilot)
+        await settle(pilot)
         url = app.tab("settings").query_one("#store-url", Input)
         url.focus()
         await pilot.press("end", "x")
@@ -76,7 +76,7 @@ async def test_h3_esc_leaves_a_settings_field_then_digits_switch_tabs(make_app, 
         assert not url.has_focus
         assert focus_inside(app, "settings")
         await pilot.press("1")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.tabbed.active == "overview"
         assert url.value.endswith("x"), "leaving a field keeps what was typed"
 
@@ -85,15 +85,15 @@ async def test_m6_invoices_restored_at_start_has_its_keys(make_app, filled):
     first = make_app()
     async with first.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
-        await settle(first, pilot)
+        await settle(pilot)
     again = make_app()
     async with again.run_test(size=(80, 24)) as pilot:
-        await settle(again, pilot)
+        await settle(pilot)
         assert again.tabbed.active == "invoices"
         assert isinstance(again.focused, DataTable)
         tab = again.tab("invoices")
         await pilot.press("f")
-        await settle(again, pilot)
+        await settle(pilot)
         assert tab.view.status == "New"
 
 
@@ -102,14 +102,14 @@ async def test_m6_every_tab_focuses_its_main_widget_when_shown(make_app, angor_a
     async with app.run_test(size=(80, 24)) as pilot:
         for key, pane in (("2", "invoices"), ("3", "angor"), ("4", "webhooks"), ("5", "settings"), ("1", "overview")):
             await pilot.press(key)
-            await settle(app, pilot)
+            await settle(pilot)
             assert focus_inside(app, pane), pane
 
 
 async def test_l3_the_overview_uses_the_lists_keys_for_range_and_store(make_app, filled):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         tab = app.tab("overview")
         await pilot.press("d")
         assert tab.range_key == "90d"
@@ -117,7 +117,7 @@ async def test_l3_the_overview_uses_the_lists_keys_for_range_and_store(make_app,
         assert tab.range_key == "7d"
         await pilot.press("w")
         assert tab.store_name == "main"
-        await settle(app, pilot)
+        await settle(pilot)
         # s sorts in every list; on the Overview (no list) it does nothing rather than change the store.
         await pilot.press("s")
         assert tab.store_name == "main"
@@ -127,19 +127,19 @@ async def test_l3_webhooks_f_filters_the_verdict_and_slash_finds_an_invoices_del
     app = make_app(sample_config())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         tab = app.tab("webhooks")
         await pilot.press("f")
-        await settle(app, pilot)
-        assert tab.verdict_choice == "rejected"
+        await settle(pilot)
+        assert tab.filters.verdict == "rejected"
         await pilot.press("escape", "slash", *"Inv7tLcZZrKHAvxGYZcKY01", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         log = tab.query_one("#webhooks-log")
-        assert {line.invoice_id for line in log._lines} == {"Inv7tLcZZrKHAvxGYZcKY01"}
+        assert {line.invoice_id for line in log.lines} == {"Inv7tLcZZrKHAvxGYZcKY01"}
         assert log.line_count == 4 and log.has_focus
         await pilot.press("escape")
-        await settle(app, pilot)
-        assert tab.text == "" and log.line_count == 11
+        await settle(pilot)
+        assert tab.filters.text == "" and log.line_count == 11
 
 
 async def test_l3_webhooks_export_writes_every_delivery(make_app, angor_and_hooks, tmp_path, monkeypatch):
@@ -147,9 +147,9 @@ async def test_l3_webhooks_export_writes_every_delivery(make_app, angor_and_hook
     app = make_app(sample_config())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("e")
-        await settle(app, pilot)
+        await settle(pilot)
         [written] = tmp_path.glob("cftui-deliveries-*.csv")
         assert len(written.read_text().splitlines()) == 1 + 11
 
@@ -169,19 +169,19 @@ async def test_l3_a_delivery_can_be_replayed_from_its_detail(make_app, angor_and
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    port = runner.addresses[0][1]
     app = make_app(sample_config(webhooks={"port": port}))
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.press("4")
-            await settle(app, pilot)
+            await settle(pilot)
             await pilot.press(*["down"] * 7, "enter")  # the verified InvoiceSettled
-            await settle(app, pilot)
+            await settle(pilot)
             detail = app.screen.detail
             await pilot.press("R")
-            await settle(app, pilot)
+            await settle(pilot)
             assert received == [(detail.path, detail.body, detail.signature)]
-            assert any("HTTP 200" in n.message for n in app._notifications)
+            assert any("HTTP 200" in text for text in toast_texts(app))
     finally:
         await runner.cleanup()
 
@@ -190,13 +190,13 @@ async def test_l2_the_pause_key_is_named_resume_while_paused(make_app, angor_and
     app = make_app(sample_config())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
 
         shown = {b.description for b in (v.binding for v in app.active_bindings.values())
                  if b.action in ("pause", "resume")}
         assert "Pause" in shown and "Resume" not in shown
         await pilot.press("p")
-        await settle(app, pilot)
+        await settle(pilot)
         assert app.tab("webhooks").paused
         shown = {b.description for b in (v.binding for v in app.active_bindings.values())
                  if b.action in ("pause", "resume")}
@@ -212,9 +212,9 @@ async def test_m7_help_has_readable_titles_and_scrolls_to_its_last_row_at_80x24(
     async with app.run_test(size=(80, 24)) as pilot:
         for key, title in (("2", "Invoices"), ("3", "Angor"), ("4", "Webhooks"), ("5", "Settings"), ("1", "Overview")):
             await pilot.press(key)
-            await settle(app, pilot)
+            await settle(pilot)
             await pilot.press("question_mark")
-            await settle(app, pilot)
+            await settle(pilot)
             screen = app.screen
             assert isinstance(screen, HelpScreen)
             titles = [t for t, _ in screen.sections]
@@ -227,11 +227,11 @@ async def test_m7_help_has_readable_titles_and_scrolls_to_its_last_row_at_80x24(
             assert body.scroll_y == body.max_scroll_y
             assert app.screen.region.contains_region(screen.query_one("#help-hint").region)
             await pilot.press("question_mark")
-            await settle(app, pilot)
+            await settle(pilot)
         await pilot.press("2")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("question_mark")
-        await settle(app, pilot)
+        await settle(pilot)
         listed = {row.keys for _, rows in app.screen.sections for row in rows}
         assert {"↑ ↓  j k", "PgUp PgDn", "⏎  (or click twice)", "? esc q"} <= listed
 
@@ -240,16 +240,16 @@ async def test_m7_help_on_a_detail_screen_lists_that_screens_keys_not_the_tabs(m
     app = make_app(sample_config())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter", "question_mark")
-        await settle(app, pilot)
+        await settle(pilot)
         sections = dict(app.screen.sections)
         assert "Webhook delivery" in sections
         ids = {row.binding_id for rows in sections.values() for row in rows}
         assert {"back", "delivery.replay", "delivery.copy_id"} <= ids
         assert not any(i.startswith("webhooks.") for i in ids), "the log's keys do not work here"
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DeliveryDetailScreen)
 
 
@@ -258,15 +258,15 @@ async def test_l3_the_palette_has_one_keys_command_ours_and_one_theme_command(ma
 
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert titles.count("Keys") == 1 and titles.count("Theme") == 1
         from cftui.ui.commands import CftuiCommands
 
-        ours = [title for title, _, _ in CftuiCommands(app.screen)._commands()]
+        ours = [title for title, _, _ in CftuiCommands(app.screen).commands()]
         assert not any("theme" in t.lower() or "keys" in t.lower() for t in ours)
         next(c for c in app.get_system_commands(app.screen) if c.title == "Keys").callback()
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
 
 
@@ -277,7 +277,7 @@ async def test_l1_l5_the_header_fits_80_columns_and_a_running_count_has_its_unit
 
     app = make_app(data.make_config(stores=("main",)))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         line = app.query_one(SyncStatusLine)
         text = str(line.render())
         assert text == "main ✓ 2 min" and "…" not in text
@@ -290,9 +290,9 @@ async def test_m7_a_key_two_bindings_share_is_listed_once_in_help(make_app, ango
     app = make_app(sample_config())
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("question_mark")
-        await settle(app, pilot)
+        await settle(pilot)
         rows = {row.binding_id: row for _, rows in app.screen.sections for row in rows}
         assert rows["webhooks.pause"].keys == "p, space"  # Pause and Resume share the key and the id
         assert rows["webhooks.pause"].action == "Pause / Resume"
@@ -308,14 +308,15 @@ async def test_m7_help_says_what_each_screens_keys_do_there_and_nothing_they_do_
     app = make_app(sample_config())
     async with app.run_test(size=(120, 40)) as pilot:
         def section(target, title: str) -> dict[str, str]:
-            return {row.keys: row.action for t, rows in help_sections(app, target) if t == title for row in rows}
+            sections = help_sections(app, target, app.config.ui.keymap)
+            return {row.keys: row.action for t, rows in sections if t == title for row in rows}
 
-        await settle(app, pilot)
+        await settle(pilot)
         assert "Pick a problem, open the list that shows it" in section(app.tab("overview"), "Scrolling").values()
         assert section(app.tab("invoices"), "Lists")["PgUp PgDn"] == "Page; past the edge, the next page"
         assert section(app.tab("campaigns"), "Lists")["PgUp PgDn"] == "Page"  # one list, no pages beyond it
         await pilot.press("4", "b")
-        await settle(app, pilot)
+        await settle(pilot)
         everywhere = section(app.screen, "Everywhere")
         assert "q" not in everywhere and "r" not in everywhere, "here q goes back and r reloads BTCPay's list"
         assert everywhere["?"] == "Keys" and everywhere["1"] == "Overview"
@@ -330,22 +331,22 @@ async def test_m7_a_framed_detail_answers_the_app_keys_as_a_full_screen_does(mak
 
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("2", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, InvoiceDetailScreen)
         shown = {binding.key for binding in (b.binding for b in app.screen.active_bindings.values()) if binding.show}
         assert {"question_mark", "r"} <= shown
         await pilot.press("question_mark")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         ids = {row.binding_id for _, rows in app.screen.sections for row in rows}
         assert {"back", "invoice_detail.copy_id", "help", "tab.overview"} <= ids and "quit" not in ids
         await pilot.press("escape")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, InvoiceDetailScreen)
         await pilot.press("1")
-        await settle(app, pilot)
+        await settle(pilot)
         assert len(app.screen_stack) == 1 and app.tabbed.active == "overview"
 
 
@@ -354,7 +355,7 @@ async def test_m7_a_tab_number_in_the_help_over_a_detail_goes_to_the_tab(make_ap
     app = make_app(sample_config(angor={"enabled": True}))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         await pilot.press("enter", "question_mark", "3")
-        await settle(app, pilot)
+        await settle(pilot)
         assert len(app.screen_stack) == 1 and app.tabbed.active == "angor"

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 
 import pytest
+from conftest import settle, store_on, wait_for
 from data_extra import sample_config
-from textual.widgets import Button, Input, Label, Select, Switch
+from textual.widgets import Button, Input, Label, OptionList, Select, Switch
 
 from cftui.config import save
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 @pytest.fixture
@@ -25,7 +24,7 @@ def config_file(paths):
 
 async def open_tab(app, pilot):
     await pilot.press("5")
-    await settle(app, pilot)
+    await settle(pilot)
     return app.tab("settings")
 
 
@@ -42,7 +41,7 @@ async def test_m4_a_refused_value_is_said_in_full_under_the_form_at_80_columns(m
         tab = await open_tab(app, pilot)
         await retype(pilot, tab, "#sync-interval", "0")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         error = tab.query_one("#settings-error")
         assert str(error.render()) == "Sync, Interval (s): must be between 1 and 604800, not 0."
         assert error.region.width <= 80 and error.size.height >= 1
@@ -52,20 +51,27 @@ async def test_m4_a_refused_value_is_said_in_full_under_the_form_at_80_columns(m
         assert tab.query_one("#sync-interval").has_class("-refused")
 
 
-async def test_m3_a_fixed_value_clears_its_error_and_a_changed_url_clears_the_old_test(make_app, store, config_file):
-    app = make_app(config_file)
+async def test_m3_a_fixed_value_clears_its_error_and_a_changed_url_clears_the_old_test(make_app, store, paths,
+                                                                                      sim_factory):
+    thread, url = sim_factory()
+    config = dataclasses.replace(sample_config(), btcpay=(store_on(thread, url),))
+    save(config, paths.config)
+    app = make_app(config)
     async with app.run_test(size=(120, 40)) as pilot:
         tab = await open_tab(app, pilot)
         await retype(pilot, tab, "#store-url", "localhost:9")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert tab.query_one("#settings-error").display
-        await retype(pilot, tab, "#store-url", "https://btcpay.example.com")
+        await retype(pilot, tab, "#store-url", url)
         assert not tab.query_one("#settings-error").display
         assert not tab.query_one("#store-url").has_class("-refused")
-        tab._test_result("Store 'main' (https://btcpay.example.com)\n  ok reachable", ok=True)
-        await pilot.press("end", "x")
-        assert not tab.query_one("#store-test-result").display
+        await pilot.press("ctrl+t")  # a test of the store at this URL: it answers
+        await settle(pilot)
+        result = tab.query_one("#store-test-result")
+        assert result.display and result.has_class("-ok")
+        await pilot.press("end", "x")  # a report about another URL would mislead
+        assert not result.display
 
 
 async def test_l6_unsaved_changes_are_marked_until_saved(make_app, store, paths, config_file):
@@ -77,11 +83,17 @@ async def test_l6_unsaved_changes_are_marked_until_saved(make_app, store, paths,
         await retype(pilot, tab, "#hooks-port", "9000")
         assert "unsaved changes" in str(message.render())
         await pilot.press("escape", "1", "5")  # leaving the tab keeps them, and the mark
-        await settle(app, pilot)
+        await settle(pilot)
         assert "unsaved changes" in str(message.render())
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert "Saved to" in str(message.render())
+
+
+def store_choices(tab) -> list[str]:
+    """The stores the form lists (its store chooser, without "+ add a store")."""
+    overlay = tab.query_one("#store-select", Select).query_one("SelectOverlay", OptionList)
+    return [str(option.prompt) for option in overlay.options if str(option.prompt) not in ("No store", "+ add a store")]
 
 
 async def test_l6_remove_asks_twice(make_app, store, config_file):
@@ -90,13 +102,12 @@ async def test_l6_remove_asks_twice(make_app, store, config_file):
         tab = await open_tab(app, pilot)
         button = tab.query_one("#store-remove", Button)
         await pilot.click("#store-remove")
-        await settle(app, pilot)
-        assert len(tab._stores) == 2 and "again" in str(button.label)
-        while button.has_class("-active"):  # a button ignores clicks during its press effect
-            await pilot.pause(0.05)
+        await settle(pilot)
+        assert store_choices(tab) == ["main", "shop"] and "again" in str(button.label)
+        await wait_for(pilot, lambda: not button.has_class("-active"), "the press effect to end")  # it ignores clicks
         await pilot.click("#store-remove")
-        await settle(app, pilot)
-        assert [s["name"] for s in tab._stores] == ["shop"]
+        await settle(pilot)
+        assert store_choices(tab) == ["shop"]
 
 
 async def test_l6_secret_tls_timeout_esplora_chart_alerts_and_mouse_are_editable(make_app, store, paths, config_file):
@@ -113,7 +124,7 @@ async def test_l6_secret_tls_timeout_esplora_chart_alerts_and_mouse_are_editable
         tab.query_one("#ui-bell", Switch).value = True
         tab.query_one("#ui-mouse", Switch).value = False
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         data = tomllib.loads(paths.config.read_text(encoding="utf-8"))
         main = data["btcpay"][0]
         assert (main["webhook_secret"], main["verify_tls"], main["timeout"]) == ("whsec-new-secret-123", False, 12)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 import data
-from data import settle, shown_text
+from conftest import settle
+from data import shown_text
 from data_extra import add_delivery, fill_angor, fill_deliveries, project_id, sample_config
 from textual.widgets import DataTable
 
@@ -21,7 +22,7 @@ async def test_l1_the_webhook_log_never_cuts_an_invoice_id_and_marks_a_cut_store
     app = make_app(sample_config())
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("4")
-        await settle(app, pilot)
+        await settle(pilot)
         log = app.tab("webhooks").query_one(DeliveryLog)
         newest = log.render_line(1).text  # under the header
         assert "qudGDXDJDSva3WR4AtBxyZ" in newest, "the whole invoice id"
@@ -35,25 +36,25 @@ async def test_m11_every_view_with_times_says_they_are_utc(make_app, filled):
     fill_deliveries()
     app = make_app(sample_config(angor={"enabled": True}))
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         lines = {
             "overview": "#overview-bar", "invoices": "#invoice-info", "webhooks": "#webhooks-filters",
             "campaigns": "#campaigns-info", "payments": "#payments-info",
         }  # fmt: skip
         for key, pane in zip("12467", lines, strict=True):
             await pilot.press(key)
-            await settle(app, pilot)
+            await settle(pilot)
             assert "UTC" in str(app.tab(pane).query_one(lines[pane]).render()), pane
         await pilot.press("3")
-        await settle(app, pilot)
+        await settle(pilot)
         table = app.tab("angor").query_one(DataTable)
         table.move_cursor(row=table.get_row_index(project_id(4)))
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         investors = app.screen.query_one("#project-investors", DataTable)
         assert "Time (UTC)" in [str(column.label) for column in investors.columns.values()]
         await pilot.press("escape", "4", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert re.search(r"\d\d:\d\d:\d\dZ", shown_text(app.screen.query_one("#delivery-summary")))  # ISO, Z: UTC
 
 
@@ -67,9 +68,9 @@ async def test_l2_a_delivery_from_an_earlier_day_shows_its_date_in_the_log(make_
         app = make_app(sample_config())
         async with app.run_test(size=size) as pilot:
             await pilot.press("4")
-            await settle(app, pilot)
+            await settle(pilot)
             log = app.tab("webhooks").query_one(DeliveryLog)
-            lines = [log.render_line(y).text for y in range(1, len(log._lines) + 1)]
+            lines = [log.render_line(y).text for y in range(1, log.line_count + 1)]
             old = next(line for line in lines if "InvNewNewNewNewNewNew99" in line)
             assert old.startswith("05-27 21:40 "), (size, old)
             assert all(re.match(r"\d\d:\d\d:\d\d ", line) for line in lines if line is not old), size
@@ -90,16 +91,16 @@ async def test_l2_one_style_for_placeholders_sort_marks_headers_and_words(make_a
     fill_deliveries()
     app = make_app(sample_config(angor={"enabled": True}))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         overview = app.tab("overview")
         conversion = next(kpi for kpi in overview.query("Kpi") if "Conversion" in str(kpi.query_one(".kpi-title").render()))
         assert str(conversion.query_one(".kpi-sub").render()).startswith("of ended invoices")
         await pilot.press("2", "slash", *"zzzz", "enter")
-        await settle(app, pilot)
+        await settle(pilot)
         info = str(app.tab("invoices").query_one("#invoice-info").render())
         assert info.startswith("no rows") and "0–0" not in info
         await pilot.press("escape", "escape", "3")
-        await settle(app, pilot)
+        await settle(pilot)
         angor = app.tab("angor")
         headers = [str(column.label) for column in angor.query_one(DataTable).columns.values()]
         assert "Name ▲" in headers and "Investors" in headers and "Inv" not in headers
@@ -107,16 +108,16 @@ async def test_l2_one_style_for_placeholders_sort_marks_headers_and_words(make_a
         table = angor.query_one(DataTable)
         table.move_cursor(row=table.get_row_index(project_id(1)))
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         figures = shown_text(app.screen.query_one("#project-figures"), 78)
         assert re.search(r"^ *Penalties +none *$", figures, re.M), figures
         await pilot.press("escape", "4")
-        await settle(app, pilot)
+        await settle(pilot)
         log = app.tab("webhooks").query_one(DeliveryLog)
         assert log.render_line(0).text.split()[:3] == ["Time", "Verdict", "↻"]
-        log.cursor = next(i for i, line in enumerate(log._lines) if line.verdict == "verified")
+        log.cursor = next(i for i, line in enumerate(log.lines) if line.verdict == "verified")
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert re.search(r"^ *Reason +— *$", shown_text(app.screen.query_one("#delivery-summary"), 78), re.M)
         console = Console(width=60, file=io.StringIO(), record=True)  # narrow: the signature wraps
         console.print(app.screen.query_one("#delivery-headers").content)
@@ -133,7 +134,7 @@ async def test_m8_l1_l6_overview_angor_in_btc_whole_chart_titles_and_a_visible_f
     fill_angor()
     app = make_app(sample_config(angor={"enabled": True}))
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         overview = app.tab("overview")
         summary = shown_text(overview.query_one("#overview-summary"), 40)
         assert re.search(r"\d\.\d{8} BTC raised of \d+\.\d{8}", " ".join(summary.split())), summary
@@ -143,7 +144,7 @@ async def test_m8_l1_l6_overview_angor_in_btc_whole_chart_titles_and_a_visible_f
             text = str(title.render())
             assert "peak " in text and "…" not in text and len(text) <= title.content_size.width, (chart, text)
         await pilot.press("5")
-        await settle(app, pilot)
+        await settle(pilot)
         fields = list(app.tab("settings").query("#settings-form Input"))
         fields[1].focus()
         await pilot.pause()

@@ -7,13 +7,12 @@ import stat
 import tomllib
 
 import pytest
-from data import NOW
+from conftest import received, settle
 from data_extra import API_KEY, sample_config
 from textual.widgets import Input, Select, Switch
 
 from cftui.config import Secret, resolve_paths, save
-from cftui.sim.config import default_config
-from cftui.sim.server import SimulatorThread
+from cftui.ui.messages import ConfigSaved
 
 
 @pytest.fixture
@@ -24,14 +23,11 @@ def config_file(paths):
     return config
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_tab(app, pilot):
     await pilot.press("5")
-    await settle(app, pilot)
+    await settle(pilot)
     return app.tab("settings")
 
 
@@ -63,8 +59,6 @@ async def test_form_shows_the_config_with_the_api_key_masked(make_app, store, co
 
 async def test_changing_settings_and_saving_writes_0600_and_applies(make_app, store, paths, config_file):
     app = make_app(config_file)
-    applied = []
-    app.apply_config = _recorder(app.apply_config, applied)
     async with app.run_test(size=(120, 40)) as pilot:
         tab = await open_tab(app, pilot)
         await type_into(pilot, tab, "#hooks-port", "9999")
@@ -74,7 +68,7 @@ async def test_changing_settings_and_saving_writes_0600_and_applies(make_app, st
         tab.query_one("#angor-network", Select).value = "Angornet"
         await type_into(pilot, tab, "#angor-relays", "ws://127.0.0.1:7000, ws://127.0.0.1:7001")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert stat.S_IMODE(paths.config.stat().st_mode) == 0o600
         data = written(paths)
         assert data["webhooks"]["port"] == 9999 and data["webhooks"]["enabled"] is True
@@ -82,8 +76,10 @@ async def test_changing_settings_and_saving_writes_0600_and_applies(make_app, st
         assert data["angor"]["network"] == "Angornet"
         assert data["angor"]["relays"] == ["ws://127.0.0.1:7000", "ws://127.0.0.1:7001"]
         assert data["btcpay"][0]["api_key"] == API_KEY  # the key kept, unseen
-        assert len(applied) == 1 and app.config.webhooks.port == 9999
-        assert "Saved to" in str(tab.query_one("#settings-message").render())
+        [saved] = received(app, ConfigSaved)  # handed to the app once
+        assert app.config is saved.config and app.config.webhooks.port == 9999
+        assert all(tab.config is app.config for tab in app.tab_widgets())  # and by it to every tab
+        assert str(tab.query_one("#settings-message").render()) == f"Saved to {paths.config} and applied."
         assert API_KEY not in app.export_screenshot()
 
 
@@ -95,7 +91,7 @@ async def test_a_new_api_key_is_typed_blind_and_replaces_the_old_one(make_app, s
         await type_into(pilot, tab, "#store-key", new_key)
         assert new_key not in app.export_screenshot()
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert written(paths)["btcpay"][0]["api_key"] == new_key
         svg = app.export_screenshot()
         assert new_key not in svg and API_KEY not in svg
@@ -108,7 +104,7 @@ async def test_invalid_input_is_said_in_the_forms_words_and_writes_nothing(make_
         tab = await open_tab(app, pilot)
         await type_into(pilot, tab, "#store-url", "ftp://nope")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert tab.query_one("#settings-message").has_class("-error")
         text = str(tab.query_one("#settings-error").render())
         assert text == "Store main, URL: must be an http(s) URL, not 'ftp://nope'."
@@ -127,7 +123,7 @@ async def test_adding_a_store_and_saving_keeps_both(make_app, store, paths, conf
         await type_into(pilot, tab, "#store-id", "ThirdStore1")
         await type_into(pilot, tab, "#store-key", "third-key-000111222333")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         stores = written(paths)["btcpay"]
         assert [s["name"] for s in stores] == ["main", "shop", "third"]
         assert stores[2]["api_key"] == "third-key-000111222333"
@@ -151,7 +147,7 @@ async def test_demo_never_writes_the_users_own_config(make_app, store, paths):
     async with app.run_test(size=(120, 40)) as pilot:
         tab = await open_tab(app, pilot)
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert not user_config.exists()
         assert "demo does not write your own config" in str(tab.query_one("#settings-error").render())
 
@@ -162,30 +158,14 @@ async def test_demo_saves_to_its_own_config_file(make_app, store, paths):
         tab = await open_tab(app, pilot)
         await type_into(pilot, tab, "#sync-interval", "60")
         await pilot.press("ctrl+s")
-        await settle(app, pilot)
+        await settle(pilot)
         assert written(paths)["sync"]["interval"] == 60
         assert not resolve_paths().config.exists()
 
 
-def _recorder(apply, calls: list):
-    async def record(config):
-        calls.append(config)
-        await apply(config)
-
-    return record
-
-
-@pytest.fixture
-def sim():
-    thread = SimulatorThread(default_config(invoices=20, seed=5, now=NOW))
-    url = thread.start()
-    yield thread, url
-    thread.stop()
-
-
 @pytest.mark.parametrize("good_key", [True, False], ids=["valid-key", "wrong-key"])
-async def test_test_connection_runs_the_doctor_against_a_real_server(make_app, store, sim, good_key):
-    thread, url = sim
+async def test_test_connection_runs_the_doctor_against_a_real_server(make_app, store, sim_factory, good_key):
+    thread, url = sim_factory(invoices=20, seed=5)
     key = thread.sim.config.api_keys[0].key if good_key else "wrong-key-0000000000000000000000"
     config = sample_config()
     main = dataclasses.replace(config.btcpay[0], url=url, store_id=thread.sim.config.stores[0].store_id,
@@ -194,7 +174,7 @@ async def test_test_connection_runs_the_doctor_against_a_real_server(make_app, s
     async with app.run_test(size=(120, 40)) as pilot:
         tab = await open_tab(app, pilot)
         await pilot.press("ctrl+t")
-        await settle(app, pilot)
+        await settle(pilot)
         result = tab.query_one("#store-test-result")
         assert result.display
         assert result.has_class("-ok") is good_key and result.has_class("-problem") is not good_key

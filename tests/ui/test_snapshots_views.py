@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import data
 import pytest
-from data import settle
+from conftest import pressing
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 
@@ -16,16 +16,6 @@ SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40"
 @pytest.fixture
 def views(filled):
     data.fill_campaigns()
-
-
-def pressing(*keys: str):
-    async def run_before(pilot) -> None:
-        await settle(pilot.app, pilot)
-        for key in keys:
-            await pilot.press(key)
-            await settle(pilot.app, pilot)
-
-    return run_before
 
 
 @pytest.mark.parametrize("size", SIZES)

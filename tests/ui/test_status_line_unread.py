@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import data
-from data import settle
+from conftest import WAIT_SECONDS, settle, wait_for
 
 from cftui.store.location import is_postgres
 from cftui.store.models import SkippedInvoice, SyncState, database
@@ -15,7 +15,7 @@ from cftui.store.writer import ensure_store
 from cftui.sync.events import SyncFinished, SyncResult
 from cftui.ui.app import CftuiApp
 from cftui.ui.messages import SyncEventPosted
-from cftui.ui.widgets.status_line import SyncStatusLine
+from cftui.ui.widgets.status_line import SPINNER, SyncStatusLine
 from test_store_changes import elsewhere
 
 IDS = ("Fq7UnreadA1", "Fq7UnreadB2", "Fq7UnreadC3")
@@ -33,7 +33,7 @@ async def test_unread_invoices_show_with_a_count_and_their_ids(make_app, filled)
     SkippedInvoice.create(store=store, created_time=data.NOW - 60, reason="missing id", skipped_time=data.NOW)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         line = status(app)
         assert "main ✓ 2 min ago ⚠ 4 unread" in str(line.render())
         tooltip = str(line.tooltip)
@@ -42,10 +42,10 @@ async def test_unread_invoices_show_with_a_count_and_their_ids(make_app, filled)
 
         # A sync that read them all clears it; one that left some shows the new count.
         app.post_message(SyncEventPosted(SyncFinished(SyncResult("btcpay:main", unread=1, unread_ids=(IDS[0],)))))
-        await settle(app, pilot)
+        await settle(pilot)
         assert "main ✓ just now ⚠ 1 unread" in str(line.render()) and IDS[0] in str(line.tooltip)
         app.post_message(SyncEventPosted(SyncFinished(SyncResult("btcpay:main"))))
-        await settle(app, pilot)
+        await settle(pilot)
         assert "unread" not in str(line.render()) and not line.tooltip
 
 
@@ -66,7 +66,7 @@ async def test_a_sync_by_another_process_moves_the_count_here_too(db, store_targ
                    autostart=False)  # fmt: skip
     app.animation_level = "none"
     async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
+        await settle(pilot)
         line = status(app)
         assert "main not synced yet" in str(line.render()) and not line.tooltip
         app.watch_store()  # what autostart does, without syncing here
@@ -91,3 +91,36 @@ async def test_a_sync_by_another_process_moves_the_count_here_too(db, store_targ
         elsewhere(sync_reading_them)
         assert "main ✓ just now" in await until_shown(pilot, line, "just now")
         assert "unread" not in str(line.render()) and not line.tooltip
+
+
+async def test_the_stored_states_are_read_off_the_event_loop_and_a_sync_event_meanwhile_wins(make_app, filled,
+                                                                                            monkeypatch):
+    """The line mounts at once; what the store remembers comes from a worker thread. A sync that starts before
+    that read ends is newer than it: its spinner stays."""
+    import threading
+
+    from cftui.sync.events import SyncStarted
+    from cftui.ui.widgets import status_line
+
+    release = threading.Event()
+    readers: list[threading.Thread] = []
+    real = status_line.sync_states
+
+    def held(sources):
+        readers.append(threading.current_thread())
+        release.wait(WAIT_SECONDS)
+        return real(sources)
+
+    monkeypatch.setattr(status_line, "sync_states", held)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: readers, "the read to start")
+        assert readers[0] is not threading.main_thread()
+        assert "main not synced yet" in str(status(app).render())  # drawn before the store answered
+        app.post_message(SyncEventPosted(SyncStarted("btcpay:main", "incremental")))
+        await pilot.pause()
+        release.set()
+        await settle(pilot)
+        text = str(status(app).render())
+        assert "main ✓" not in text and any(frame in text for frame in SPINNER)  # the sync, not the old state
+        assert "shop ✗ BTCPay at shop.btcpay" in text  # the store's word for the source no event spoke of

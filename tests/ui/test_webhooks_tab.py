@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import pytest
+from conftest import received, settle
 from data import shown_text
 from data_extra import DELIVERIES, add_delivery, fill_deliveries, sample_config
 from textual.app import App, ComposeResult
 
 from cftui.store.webhook_models import ACCEPTED_VERDICTS, VERIFIED
 from cftui.store.webhook_queries import DeliveryLine
-from cftui.ui.messages import DataChanged
+from cftui.ui.messages import DataChanged, Source
 from cftui.ui.screens.delivery_detail import DeliveryDetailScreen
-from cftui.ui.tabs.webhooks import PendingChanged, WebhooksTab
+from cftui.ui.tabs.webhooks import DeliveriesLoaded, WebhooksTab
 from cftui.ui.widgets.delivery_log import DeliveryLog
 
 
@@ -22,14 +23,11 @@ def deliveries(store) -> list[int]:
 
 async def open_tab(app, pilot) -> tuple[WebhooksTab, DeliveryLog]:
     await pilot.press("4")
-    await settle(app, pilot)
+    await settle(pilot)
     tab = app.tab("webhooks")
     return tab, tab.query_one(DeliveryLog)
 
 
-async def settle(app, pilot) -> None:
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def text_of(widget) -> str:
@@ -37,7 +35,7 @@ def text_of(widget) -> str:
 
 
 def shown_ids(log: DeliveryLog) -> list[int]:
-    return [line.id for line in log._lines]
+    return [line.id for line in log.lines]
 
 
 async def test_log_lists_every_delivery_newest_first(make_app, deliveries):
@@ -58,13 +56,13 @@ async def test_verdict_filter_cycles_rejected_then_each_verdict(make_app, delive
     async with app.run_test(size=(80, 24)) as pilot:
         tab, log = await open_tab(app, pilot)
         await pilot.press("v")
-        await settle(app, pilot)
-        rejected = [line for line in log._lines]
+        await settle(pilot)
+        rejected = list(log.lines)
         assert len(rejected) == sum(1 for d in DELIVERIES if d[1] not in ACCEPTED_VERDICTS)
         assert all(line.verdict not in ACCEPTED_VERDICTS for line in rejected)
         await pilot.press("v")
-        await settle(app, pilot)
-        assert {line.verdict for line in log._lines} == {VERIFIED}
+        await settle(pilot)
+        assert {line.verdict for line in log.lines} == {VERIFIED}
         assert log.line_count == sum(1 for d in DELIVERIES if d[1] == VERIFIED)
         assert "verdict: verified" in str(tab.query_one("#webhooks-filters").render())
 
@@ -75,14 +73,14 @@ async def test_type_filter_cycles_through_seen_event_types(make_app, deliveries)
         tab, log = await open_tab(app, pilot)
         assert tab.event_types == sorted({d[2] for d in DELIVERIES if d[2]})
         await pilot.press("t")
-        await settle(app, pilot)
-        assert tab.type_choice == "InvoiceCreated"
-        assert [line.event_type for line in log._lines] == ["InvoiceCreated"]
+        await settle(pilot)
+        assert tab.filters.event_type == "InvoiceCreated"
+        assert [line.event_type for line in log.lines] == ["InvoiceCreated"]
         # Past the last type, the filter wraps back to all.
         for _ in tab.event_types:
             await pilot.press("t")
-        await settle(app, pilot)
-        assert tab.type_choice is None
+        await settle(pilot)
+        assert tab.filters.event_type is None
         assert log.line_count == len(DELIVERIES)
 
 
@@ -91,8 +89,8 @@ async def test_tailing_puts_new_deliveries_on_top(make_app, deliveries):
     async with app.run_test(size=(80, 24)) as pilot:
         tab, log = await open_tab(app, pilot)
         new_id = add_delivery()
-        app.broadcast(frozenset({"webhooks"}))
-        await settle(app, pilot)
+        app.broadcast(frozenset({Source.WEBHOOKS}))
+        await settle(pilot)
         assert shown_ids(log)[0] == new_id
         assert log.cursor == 0
 
@@ -105,23 +103,18 @@ async def test_pause_counts_new_lines_in_a_badge_and_resume_shows_them(make_app,
         reading = log.selected.id
         await pilot.press("p")
         first, second = add_delivery(seconds_after=5), add_delivery(seconds_after=9)
-        app.broadcast(frozenset({"webhooks"}))
-        await settle(app, pilot)
+        app.broadcast(frozenset({Source.WEBHOOKS}))
+        await settle(pilot)
         badge = tab.query_one("#webhooks-badge")
         assert badge.display and str(badge.render()) == "2 new"
         assert shown_ids(log) == sorted(deliveries, reverse=True)  # nothing moved while paused
         assert log.selected.id == reading
         assert "PAUSED" in str(tab.query_one("#webhooks-mode").render())
         await pilot.press("space")
-        await settle(app, pilot)
+        await settle(pilot)
         assert shown_ids(log)[:2] == [second, first]
         assert log.cursor == 0
         assert not badge.display
-
-
-async def test_pending_badge_messages_coalesce():
-    assert PendingChanged(5).can_replace(PendingChanged(3))
-    assert not PendingChanged(5).can_replace(DataChanged(frozenset({"webhooks"})))
 
 
 async def test_enter_opens_the_delivery_and_escape_closes_it(make_app, deliveries):
@@ -131,7 +124,7 @@ async def test_enter_opens_the_delivery_and_escape_closes_it(make_app, deliverie
         await pilot.press("down", "down", "down", "down", "down", "down")  # the redelivered duplicate
         assert log.selected.verdict == "duplicate"
         await pilot.press("enter")
-        await settle(app, pilot)
+        await settle(pilot)
         assert isinstance(app.screen, DeliveryDetailScreen)
         summary = text_of(app.screen.query_one("#delivery-summary"))
         assert "originalDeliveryId already processed" in summary
@@ -186,3 +179,20 @@ async def test_a_moved_cursor_stays_on_its_delivery_when_new_ones_arrive():
         assert log.selected.id == 2
         log.add_lines([line(4)])
         assert log.selected.id == 2
+
+
+async def test_data_changed_messages_coalesce_and_keep_every_source(make_app, deliveries):
+    """A burst of DataChanged waiting in a tab's queue is handled once, and what each said changed is kept:
+    {webhooks, invoices} then {invoices} must still reload the log."""
+    app = make_app(sample_config())
+    async with app.run_test(size=(80, 24)) as pilot:
+        tab, log = await open_tab(app, pilot)
+        before = len(received(app, DataChanged))
+        new_id = add_delivery()
+        tab.post_message(DataChanged(frozenset({Source.WEBHOOKS, Source.INVOICES})))
+        tab.post_message(DataChanged(frozenset({Source.INVOICES})))
+        await settle(pilot)
+        handled = received(app, DataChanged)[before:]
+        assert len(handled) == 1, "the two waiting messages became one"
+        assert handled[0].sources == {Source.WEBHOOKS, Source.INVOICES}
+        assert log.selected.id == new_id

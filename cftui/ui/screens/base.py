@@ -8,7 +8,7 @@ over the app's ``q``, and the footer shows "esc Back".
 from __future__ import annotations
 
 from textual.binding import Binding
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 
 BACK = Binding("escape,q", "back", "Back", key_display="esc", id="back")
 
@@ -22,16 +22,22 @@ class DetailScreen(Screen[None]):
         self.dismiss()
 
 
-class DetailModal(ModalScreen[None]):
-    """A framed screen over the tabs (an invoice, a campaign's rules, the keys)."""
+class DetailModal(DetailScreen):
+    """A framed screen over the tabs (an invoice, a campaign's rules, the keys), the tab dimmed around it.
 
-    BINDINGS = [BACK]
+    Not a Textual ``ModalScreen``: a modal screen hides the app's keys, and a framed detail is a detail like the
+    full-screen ones, so the tab numbers, r and ? work on it too (README: "from a detail screen too"). A
+    translucent background is what shows the tab underneath (Textual draws the screen below any screen whose
+    background is not opaque); the styles are ModalScreen's.
+    """
 
-    @property
-    def _modal_binding_chain(self):
-        # A ModalScreen hides the app's bindings; a framed detail is a detail like the full-screen ones, so the tab
-        # numbers, r and ? work on it too (README: "from a detail screen too"). Its own keys still come first.
-        return self._binding_chain
-
-    def action_back(self) -> None:
-        self.dismiss()
+    DEFAULT_CSS = """
+    DetailModal {
+        layout: vertical;
+        overflow-y: auto;
+        background: $background 60%;
+        &:ansi {
+            background: transparent;
+        }
+    }
+    """

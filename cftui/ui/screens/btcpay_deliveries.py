@@ -16,12 +16,13 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
 
 from cftui import clock
 from cftui.config import StoreConfig
 from cftui.errors import CftuiError
+from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import BACK, DetailScreen
 from cftui.ui.widgets.delivery_log import verdict_label
 from cftui.webhooks.btcpay_view import DeliveryComparison, btcpay_deliveries, compare
@@ -40,7 +41,7 @@ class StoreDeliveries:
 
 
 @dataclass
-class BtcpayDeliveriesLoaded(Message):
+class BtcpayDeliveriesLoaded(Loaded):
     stores: list[StoreDeliveries]
 
 
@@ -91,9 +92,17 @@ def summary(results: list[StoreDeliveries]) -> str:
     return "\n".join(lines)
 
 
-class BtcpayDeliveriesScreen(DetailScreen):
+def open_btcpay_deliveries(widget: Widget, stores: tuple[StoreConfig, ...]) -> None:
+    """Push the screen for ``stores`` (the Webhooks tab's b, a problem line, the palette); none: say what to do."""
+    if not stores:
+        widget.notify("No BTCPay store is configured: add one in Settings (5).", severity="warning")
+        return
+    widget.app.push_screen(BtcpayDeliveriesScreen(stores))
+
+
+class BtcpayDeliveriesScreen(DetailScreen, Reloading):
     TITLE = "BTCPay's deliveries"
-    # Styles: btcpay_deliveries.tcss, loaded by the app with every screen's stylesheet.
+    CSS_PATH = "btcpay_deliveries.tcss"
     BINDINGS = [
         BACK,
         Binding("r", "refresh", "Reload", id="btcpay_deliveries.refresh"),
@@ -112,17 +121,19 @@ class BtcpayDeliveriesScreen(DetailScreen):
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COLUMNS)
-        self.action_refresh()
 
     def action_refresh(self) -> None:
+        self.load()
+
+    def start_load(self, seq: int):
         names = ", ".join(store.name for store in self.stores)
         self._show_summary(f"Asking BTCPay for the newest {COUNT} deliveries of {names} …")
-        self._load()
+        return self._load(seq)
 
-    @work(exclusive=True, group="btcpay-deliveries", exit_on_error=False)
-    async def _load(self) -> None:
+    @work(exclusive=True, group="btcpay-deliveries", exit_on_error=False, description="read BTCPay's deliveries")
+    async def _load(self, seq: int) -> None:
         results = await asyncio.gather(*(self._read(store) for store in self.stores))
-        self.post_message(BtcpayDeliveriesLoaded(list(results)))
+        self.post_message(BtcpayDeliveriesLoaded(seq, list(results)))
 
     async def _read(self, store: StoreConfig) -> StoreDeliveries:
         try:
@@ -132,7 +143,7 @@ class BtcpayDeliveriesScreen(DetailScreen):
         # The join reads the store: off the event loop.
         return StoreDeliveries(store.name, await asyncio.to_thread(compare, store.name, listed))
 
-    def on_btcpay_deliveries_loaded(self, message: BtcpayDeliveriesLoaded) -> None:
+    def show_loaded(self, message: BtcpayDeliveriesLoaded) -> None:
         table = self.query_one(DataTable)
         table.clear()
         for result in message.stores:

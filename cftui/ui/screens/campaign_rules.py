@@ -29,7 +29,7 @@ def rules_text(campaign: CrowdfundProgress) -> Group:
 class RulesScreen(DetailModal):
     """A framed screen over the Campaigns tab, as the invoice detail; esc or q close it."""
 
-    # Styles: campaign_rules.tcss, loaded by the app with every screen's stylesheet.
+    CSS_PATH = "campaign_rules.tcss"
     TITLE = "How a campaign is counted"
 
     def __init__(self, campaign: CrowdfundProgress) -> None:

@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.highlight import highlight
-from textual.message import Message
 from textual.widgets import Label, Static
 
 from cftui import clock
+from cftui.config import WebhooksConfig
 from cftui.printable import printable
 from cftui.store import webhook_queries
 from cftui.store.webhook_queries import DeliveryDetail
+from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import aligned, yes_no
 from cftui.ui.widgets.delivery_log import verdict_class, verdict_label
@@ -69,30 +70,31 @@ def _summary_values(detail: DeliveryDetail) -> list[tuple[str, str]]:
 
 
 @dataclass
-class DeliveryDetailLoaded(Message):
+class DeliveryDetailLoaded(Loaded):
     detail: DeliveryDetail | None
 
 
-def receiver_url(config, path: str) -> str:
+def receiver_url(hooks: WebhooksConfig, path: str) -> str:
     """This receiver's URL for ``path`` (a wildcard bind is reached through loopback)."""
-    host = config.webhooks.host
+    host = hooks.host
     if host in ("0.0.0.0", "::"):
         host = "127.0.0.1"
     shown = f"[{host}]" if ":" in host else host
-    return f"http://{shown}:{config.webhooks.port}{path}"
+    return f"http://{shown}:{hooks.port}{path}"
 
 
-class DeliveryDetailScreen(DetailScreen):
+class DeliveryDetailScreen(DetailScreen, Reloading):
     TITLE = "Webhook delivery"
-    # Styles: delivery_detail.tcss, loaded by the app with every screen's stylesheet.
+    CSS_PATH = "delivery_detail.tcss"
     BINDINGS = [
         Binding("R", "replay", "Replay", id="delivery.replay"),
         Binding("c", "copy_id", "Copy id", id="delivery.copy_id"),
     ]
 
-    def __init__(self, delivery_pk: int) -> None:
+    def __init__(self, delivery_pk: int, receiver: WebhooksConfig) -> None:
         super().__init__()
         self.delivery_pk = delivery_pk
+        self.receiver = receiver  # where R sends the delivery again
         self.detail: DeliveryDetail | None = None
 
     def compose(self) -> ComposeResult:
@@ -105,14 +107,17 @@ class DeliveryDetailScreen(DetailScreen):
             yield Static("", id="delivery-body", markup=False)
         yield AppFooter()
 
-    def on_mount(self) -> None:
-        self._load()
+    def start_load(self, seq: int):
+        return self._load(seq)
 
-    @work(thread=True, exclusive=True, group="delivery-detail", exit_on_error=False)
-    def _load(self) -> None:
-        self.post_message(DeliveryDetailLoaded(webhook_queries.delivery(self.delivery_pk)))
+    @work(thread=True, exclusive=True, group="delivery-detail", exit_on_error=False, description="read the delivery")
+    def _load(self, seq: int) -> None:
+        self.post_message(DeliveryDetailLoaded(seq, webhook_queries.delivery(self.delivery_pk)))
 
-    def on_delivery_detail_loaded(self, message: DeliveryDetailLoaded) -> None:
+    def load_failed(self, error: BaseException | None) -> None:
+        self.query_one("#delivery-summary", Static).update(f"Could not read the delivery: {error}")
+
+    def show_loaded(self, message: DeliveryDetailLoaded) -> None:
         detail = self.detail = message.detail
         summary = self.query_one("#delivery-summary", Static)
         if detail is None:
@@ -139,7 +144,7 @@ class DeliveryDetailScreen(DetailScreen):
             self.notify("This delivery cannot be replayed byte for byte: its whole body was not kept.",
                         severity="warning")
             return
-        self._replay(receiver_url(self.app.config, detail.path), detail.body, detail.signature)
+        self._replay(receiver_url(self.receiver, detail.path), detail.body, detail.signature)
 
     @work(exclusive=True, group="delivery-replay", exit_on_error=False, description="replay a delivery")
     async def _replay(self, url: str, body: bytes, signature: str | None) -> None:

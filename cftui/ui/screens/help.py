@@ -8,6 +8,7 @@ with the arrow, page and Home/End keys; ``?``, ``esc`` or ``q`` close it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from rich.table import Table
@@ -62,8 +63,7 @@ def title_of(node: DOMNode) -> str:
     return getattr(node, "TITLE", None) or "This screen"
 
 
-def binding_rows(app: App, nodes: list[DOMNode]) -> list[KeyRow]:
-    keymap = app._keymap  # already normalised by App.set_keymap
+def binding_rows(app: App, nodes: list[DOMNode], keymap: Mapping[str, str]) -> list[KeyRow]:
     rows = []
     for node in nodes:
         for binding, keys in effective_bindings(node, keymap):
@@ -80,18 +80,19 @@ def binding_rows(app: App, nodes: list[DOMNode]) -> list[KeyRow]:
     return list(seen.values())
 
 
-def help_sections(app: App, target: DOMNode | None) -> list[tuple[str, list[KeyRow]]]:
-    """(title, rows) for ``target`` (a tab or a detail screen), the movement keys, then the app."""
+def help_sections(app: App, target: DOMNode | None, keymap: Mapping[str, str]) -> list[tuple[str, list[KeyRow]]]:
+    """(title, rows) for ``target`` (a tab or a detail screen), the movement keys, then the app; ``keymap`` is
+    the user's ``[ui.keymap]``."""
     sections: list[tuple[str, list[KeyRow]]] = []
     if target is not None:
         nodes = [target, *target.query("*")]
-        rows = binding_rows(app, nodes)
+        rows = binding_rows(app, nodes, keymap)
         if rows:
             sections.append((title_of(target), rows))
         sections.append(movement_section(nodes))
     # The app's keys, less those the screen on top binds to something else (q and r on a detail screen).
     taken = {key for _, rows in sections for row in rows if row.binding_id for key in row.keys.split(", ")}
-    app_rows = [row for row in binding_rows(app, [app]) if not set(row.keys.split(", ")) <= taken]
+    app_rows = [row for row in binding_rows(app, [app], keymap) if not set(row.keys.split(", ")) <= taken]
     sections.append(("Everywhere", [*app_rows, *APP_EXTRA]))
     return sections
 
@@ -125,11 +126,13 @@ class HelpScreen(DetailModal):
     """A modal list of keys for what is on screen."""
 
     TITLE = "Keys"
+    CSS_PATH = "help.tcss"
     BINDINGS = [Binding("escape,question_mark,q", "back", "Close", key_display="esc", id="help.close")]
 
-    def __init__(self, target: DOMNode | None) -> None:
+    def __init__(self, target: DOMNode | None, keymap: Mapping[str, str]) -> None:
         super().__init__()
         self._target = target
+        self._keymap = keymap
         self.sections: list[tuple[str, list[KeyRow]]] = []
 
     def compose(self) -> ComposeResult:
@@ -144,7 +147,7 @@ class HelpScreen(DetailModal):
             )
 
     def on_mount(self) -> None:
-        self.sections = help_sections(self.app, self._target)
+        self.sections = help_sections(self.app, self._target, self._keymap)
         self.query_one("#help-keys", Static).update(render_sections(self.sections))
         self.query_one("#help-title", Static).update(f"Keys: {title_of(self._target)}" if self._target else "Keys")
         self.query_one("#help-body").focus()  # arrows and page keys scroll the list

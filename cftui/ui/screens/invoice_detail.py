@@ -8,6 +8,7 @@ text, bitcoin as integer sats shown both as BTC and sats. ``c`` copies the id,
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from rich.console import Group
 from rich.table import Table
@@ -17,12 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.widgets import Static
-from textual.worker import Worker, WorkerState
 
 from cftui import clock
 from cftui.printable import printable
 from cftui.money import AmountError, format_btc, format_fiat, format_msat, format_sats, parse_decimal
 from cftui.store import queries
+from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import BACK, DetailModal
 from cftui.ui.formatting import relative
 from cftui.ui.widgets.invoice_table import NOTES, amount_text
@@ -135,9 +136,15 @@ def pretty_metadata(text: str) -> str:
         return text
 
 
-class InvoiceDetailScreen(DetailModal):
+@dataclass
+class InvoiceDetailLoaded(Loaded):
+    detail: queries.InvoiceDetail | None
+
+
+class InvoiceDetailScreen(DetailModal, Reloading):
     """The invoice detail (Enter on an invoice, or the palette's "Open invoice")."""
     TITLE = "Invoice"
+    CSS_PATH = "invoice_detail.tcss"
 
     BINDINGS = [
         BACK,
@@ -155,26 +162,24 @@ class InvoiceDetailScreen(DetailModal):
             yield Static("loading…", id="invoice-detail-body")
         yield AppFooter()
 
-    def on_mount(self) -> None:
-        self._load()
+    def start_load(self, seq: int):
+        return self._load(seq)
 
-    @work(thread=True, exclusive=True, group="invoice-detail", exit_on_error=False)
-    def _load(self) -> queries.InvoiceDetail | None:
-        return queries.invoice_detail(self.invoice_pk)
+    @work(thread=True, exclusive=True, group="invoice-detail", exit_on_error=False, description="read the invoice")
+    def _load(self, seq: int) -> None:
+        self.post_message(InvoiceDetailLoaded(seq, queries.invoice_detail(self.invoice_pk)))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "invoice-detail":
-            return
+    def load_failed(self, error: BaseException | None) -> None:
+        self.query_one("#invoice-detail-body", Static).update(Text(f"Could not read the invoice: {error}"))
+
+    def show_loaded(self, message: InvoiceDetailLoaded) -> None:
         body = self.query_one("#invoice-detail-body", Static)
-        if event.worker.state == WorkerState.ERROR:
-            body.update(Text(f"Could not read the invoice: {event.worker.error}"))
-        elif event.worker.state == WorkerState.SUCCESS:
-            self.detail = event.worker.result
-            if self.detail is None:
-                body.update("This invoice is no longer in the store.")
-                return
-            body.update(self._render_detail(self.detail))
-            self.query_one("#invoice-detail").border_title = f"Invoice {printable(self.detail.row.invoice_id)}"
+        self.detail = message.detail
+        if self.detail is None:
+            body.update("This invoice is no longer in the store.")
+            return
+        body.update(self._render_detail(self.detail))
+        self.query_one("#invoice-detail").border_title = f"Invoice {printable(self.detail.row.invoice_id)}"
 
     def _render_detail(self, detail: queries.InvoiceDetail) -> Group:
         parts: list = [_pairs(invoice_fields(detail))]

@@ -19,7 +19,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import DataTable, Label, Static
 
 from cftui import clock
@@ -27,6 +26,7 @@ from cftui.printable import printable
 from cftui.store import angor_queries
 from cftui.store.angor_queries import InvestmentRow, ProjectDetail, founder_view, stage_spends_known, stage_state
 from cftui.ui.formatting import relative
+from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import NONE, aligned, btc, day, pct, yes_no
 from cftui.ui.widgets.footer import AppFooter
@@ -148,7 +148,7 @@ def investors_legend(detail: ProjectDetail, wide: bool) -> str:
 
 
 @dataclass
-class ProjectDetailLoaded(Message):
+class ProjectDetailLoaded(Loaded):
     detail: ProjectDetail | None
 
 
@@ -160,9 +160,9 @@ class ReadingTable(DataTable):
         self.can_focus = False
 
 
-class ProjectDetailScreen(DetailScreen):
+class ProjectDetailScreen(DetailScreen, Reloading):
     TITLE = "Angor project"
-    # Styles: project_detail.tcss, loaded by the app with every screen's stylesheet.
+    CSS_PATH = "project_detail.tcss"
     BINDINGS = [Binding("c", "copy_id", "Copy id", id="project.copy_id")]
 
     def __init__(self, project_id: str) -> None:
@@ -190,17 +190,22 @@ class ProjectDetailScreen(DetailScreen):
 
     def on_mount(self) -> None:
         self.query_one("#project-scroll").focus()  # arrows and page keys scroll the whole screen
-        self._load(clock.now_s())
 
-    @work(thread=True, exclusive=True, group="project-detail", exit_on_error=False, description="read a project")
-    def _load(self, now: int) -> None:
-        self.post_message(ProjectDetailLoaded(angor_queries.project_detail(self.project_id, now=now)))
+    def start_load(self, seq: int):
+        return self._load(seq, clock.now_s())
+
+    @work(thread=True, exclusive=True, group="project-detail", exit_on_error=False, description="read the project")
+    def _load(self, seq: int, now: int) -> None:
+        self.post_message(ProjectDetailLoaded(seq, angor_queries.project_detail(self.project_id, now=now)))
+
+    def load_failed(self, error: BaseException | None) -> None:
+        self.query_one("#project-description", Static).update(f"Could not read the project: {error}")
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.project_id)
         self.notify(f"Copied project id {self.project_id}", markup=False)
 
-    def on_project_detail_loaded(self, message: ProjectDetailLoaded) -> None:
+    def show_loaded(self, message: ProjectDetailLoaded) -> None:
         detail = message.detail
         if detail is None:
             self.query_one("#project-description", Static).update("This project is no longer in the store.")

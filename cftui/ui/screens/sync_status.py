@@ -7,17 +7,19 @@ The details of each skipped record are in the log; its path is given.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from rich.console import Group
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import Label, Static
 
 from cftui import clock
 from cftui.store.problem_queries import sync_troubles
-from cftui.store.models import SyncState
+from cftui.store.queries import sync_states
+from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import DetailScreen
 from cftui.ui.screens.detail_text import aligned
 from cftui.ui.widgets.footer import AppFooter
@@ -33,22 +35,26 @@ class SourceReport:
 
 
 @dataclass
-class SyncStatusLoaded(Message):
+class SyncStatusLoaded(Loaded):
     reports: list[SourceReport]
 
 
 def reports() -> list[SourceReport]:
     troubles = {t.source: t for t in sync_troubles()}
     out = []
-    for row in SyncState.select().order_by(SyncState.source):
-        trouble = troubles.get(row.source)
-        out.append(SourceReport(row.source, row.last_success_time, trouble.error if trouble else None,
+    for state in sync_states():
+        trouble = troubles.get(state.source)
+        out.append(SourceReport(state.source, state.last_success_time, trouble.error if trouble else None,
                                 trouble.skipped if trouble else {}))  # fmt: skip
     return out
 
 
-class SyncStatusScreen(DetailScreen):
+class SyncStatusScreen(DetailScreen, Reloading):
     TITLE = "Sync status"
+
+    def __init__(self, log_file: Path | None = None) -> None:
+        super().__init__()
+        self.log_file = log_file  # where each skipped record is described
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="sync-status-scroll"):
@@ -58,14 +64,16 @@ class SyncStatusScreen(DetailScreen):
 
     def on_mount(self) -> None:
         self.query_one("#sync-status-scroll").focus()
-        self._load()
+
+    def start_load(self, seq: int):
+        return self._load(seq)
 
     @work(thread=True, exclusive=True, group="sync-status", exit_on_error=False, description="read the sync states")
-    def _load(self) -> None:
-        self.post_message(SyncStatusLoaded(reports()))
+    def _load(self, seq: int) -> None:
+        self.post_message(SyncStatusLoaded(seq, reports()))
 
-    def on_sync_status_loaded(self, message: SyncStatusLoaded) -> None:
-        log = getattr(getattr(self.app, "paths", None), "log_file", None)
+    def show_loaded(self, message: SyncStatusLoaded) -> None:
+        log = self.log_file
         parts = []
         for report in message.reports:
             rows = [("Last success", f"{clock.iso(report.last_success)} ({clock.ago(report.last_success)})"
@@ -77,6 +85,4 @@ class SyncStatusScreen(DetailScreen):
             parts += [Text(label(report.source), style="bold"), aligned(rows), Text("")]
         if log is not None:
             parts.append(Text(f"Each skipped record is described in the log: {log}", style="dim"))
-        from rich.console import Group
-
         self.query_one("#sync-status-body", Static).update(Group(*parts) if parts else "No sync has run yet.")

@@ -7,29 +7,29 @@ waits on the database. Enter opens a project's detail.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.containers import Container
 from textual.events import Resize
-from textual.message import Message
+from textual.reactive import var
 from textual.widgets import DataTable, Input, Label
 from textual.widgets.data_table import CellDoesNotExist
-from textual.worker import get_current_worker
 
 from cftui import clock
 from cftui.printable import printable
 from cftui.store import angor_queries
 from cftui.store.angor_queries import STATUSES, ProjectRow
-from cftui.ui.focus import keep_focus
-from cftui.ui.messages import DataChanged
-from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.exporting import start_export
+from cftui.ui.focus import keep_focus
 from cftui.ui.keys import shared_keys
+from cftui.ui.messages import Source
+from cftui.ui.reloading import Loaded
 from cftui.ui.screens.detail_text import NONE, btc, day, pct
+from cftui.ui.tabs.base import ReloadingTab
+from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.list_table import ListTable
 
 # (sort key, header, narrowest width that shows it); the table shows them in this order.
@@ -49,7 +49,6 @@ WIDE = 100
 NAME_WIDTH = {True: 24, False: 14}
 BAR = {True: 10, False: 6}
 TYPES: tuple[str | None, ...] = (None, "Invest", "Fund", "Subscribe")
-RELEVANT_SOURCES = {"angor", "config"}
 
 
 def funded_bar(row: ProjectRow, width: int, style: Style) -> Text:
@@ -65,37 +64,46 @@ def funded_bar(row: ProjectRow, width: int, style: Style) -> Text:
     return text
 
 
+@dataclass(frozen=True)
+class ProjectView:
+    """What the user asked to see: the order and the filters."""
+
+    sort: str = "name"  # a COLUMNS key
+    descending: bool = False
+    status: str | None = None
+    project_type: str | None = None
+    text: str = ""
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.text or self.status or self.project_type)
+
+
 @dataclass
-class ProjectsLoaded(Message):
-    generation: int
+class ProjectsLoaded(Loaded):
     rows: list[ProjectRow]
 
 
-class AngorTab(Container):
-    # Styles: angor.tcss, loaded by the app with every tab's stylesheet.
+class AngorTab(ReloadingTab):
+    # Styles: angor.tcss, in the app's CSS_PATH with every tab's sheet.
     TITLE = "Angor"
     BINDINGS = shared_keys(
         "angor", "filter", "status", "type", "sort", "reverse", "copy_id", "export_csv", "export_json", "clear"
     )
+    RELOAD_ON = frozenset({Source.ANGOR})
 
-    def __init__(self) -> None:
-        super().__init__(id="angor-tab")
-        self.sort = "name"
-        self.descending = False
-        self.status: str | None = None
-        self.project_type: str | None = None
-        self.text = ""
+    # Set it and the projects load again in that order, with those filters.
+    view: var[ProjectView] = var(ProjectView, init=False)
+
+    def __init__(self, config) -> None:
+        super().__init__(config, id="angor-tab")
         self.rows: list[ProjectRow] = []
         self._shown_columns: tuple[str, ...] = ()
-        self._generation = 0
 
     def compose(self) -> ComposeResult:
         yield Label("", id="angor-bar")
         yield ListTable(id="angor-table")
         yield EmptyState(id="angor-empty")
-
-    def on_mount(self) -> None:
-        self._reload()
 
     def focus_targets(self) -> tuple:
         """What takes the focus when the tab is shown: the filter being typed, the table, or its empty state."""
@@ -103,32 +111,28 @@ class AngorTab(Container):
 
     # ------------------------------------------------------------ loading
 
-    def on_data_changed(self, message: DataChanged) -> None:
-        if not message.sources or message.sources & RELEVANT_SOURCES:
-            self._reload()
+    def watch_view(self, old: ProjectView, new: ProjectView) -> None:
+        if (old.sort, old.descending) != (new.sort, new.descending):
+            self._shown_columns = ()  # the headers carry the sort arrow
+        self.load()
 
-    def _reload(self) -> None:
-        self._generation += 1
-        config = self.app.config.angor
-        if not config.enabled:
+    def start_load(self, seq: int):
+        angor = self.config.angor
+        if not angor.enabled:
             self.rows = []
             self._show()
-            return
-        self._load(self._generation, self.sort, self.descending, self.status, self.project_type, self.text,
-                   config.network)
+            return None
+        return self._load(seq, self.view, angor.network)
 
-    @work(thread=True, exclusive=True, group="angor-load", exit_on_error=False, description="read Angor projects")
-    def _load(self, generation: int, sort: str, descending: bool, status: str | None, project_type: str | None,
-              text: str, network: str) -> None:
-        rows = angor_queries.list_projects(sort=sort, descending=descending, status=status, text=text,
-                                           network=network, project_type=project_type)
-        if not get_current_worker().is_cancelled:
-            self.post_message(ProjectsLoaded(generation, rows))
+    @work(thread=True, exclusive=True, group="angor-load", exit_on_error=False, description="read the Angor projects")
+    def _load(self, seq: int, view: ProjectView, network: str) -> None:
+        rows = angor_queries.list_projects(sort=view.sort, descending=view.descending, status=view.status,
+                                           text=view.text, network=network, project_type=view.project_type)
+        self.post_message(ProjectsLoaded(seq, rows))
 
-    def on_projects_loaded(self, message: ProjectsLoaded) -> None:
-        if message.generation == self._generation:
-            self.rows = message.rows
-            self._show()
+    def show_loaded(self, message: ProjectsLoaded) -> None:
+        self.rows = message.rows
+        self._show()
 
     # ------------------------------------------------------------ display
 
@@ -160,7 +164,7 @@ class AngorTab(Container):
         if not table.columns:
             headers = {key: header for key, header, _ in COLUMNS}
             for key in columns:
-                arrow = (" ▼" if self.descending else " ▲") if key == self.sort else ""
+                arrow = (" ▼" if self.view.descending else " ▲") if key == self.view.sort else ""
                 table.add_column(headers[key] + arrow, key=key)
         self._shown_columns = columns
         now = clock.now_s()
@@ -202,18 +206,19 @@ class AngorTab(Container):
             return None
 
     def _update_bar(self) -> None:
-        header = {key: header for key, header, _ in COLUMNS}[self.sort]
-        parts = [f"{len(self.rows):,} project{'' if len(self.rows) == 1 else 's'} on {self.app.config.angor.network}",
-                 f"status {self.status or 'all'}", f"type {self.project_type or 'all'}"]
-        if self.text:
-            parts.append(f"text “{self.text}”")
-        parts.append(f"sort {header.lower()} {'▼' if self.descending else '▲'}")
+        view = self.view
+        header = {key: header for key, header, _ in COLUMNS}[view.sort]
+        parts = [f"{len(self.rows):,} project{'' if len(self.rows) == 1 else 's'} on {self.config.angor.network}",
+                 f"status {view.status or 'all'}", f"type {view.project_type or 'all'}"]
+        if view.text:
+            parts.append(f"text “{view.text}”")
+        parts.append(f"sort {header.lower()} {'▼' if view.descending else '▲'}")
         if any(not row.verified for row in self.rows):
             parts.append("⚠ not verified: enter says why")
         self.query_one("#angor-bar", Label).update(" · ".join(parts))
 
     def _empty_text(self) -> str:
-        config = self.app.config
+        config = self.config
         if not config.angor.enabled:
             return (
                 "Angor is off.\n\n"
@@ -226,7 +231,7 @@ class AngorTab(Container):
             )
         if self.rows:
             return ""
-        if self.text or self.status or self.project_type:
+        if self.view.filtered:
             return "No project matches these filters (f status, t type, / text); esc clears them."
         relays = ", ".join(config.angor.effective_relays[:3])
         return (
@@ -242,22 +247,20 @@ class AngorTab(Container):
         if boxes:
             boxes.first().focus()
             return
-        box = Input(self.text, placeholder="Filter by name or project id (Esc clears)", id="angor-filter")
+        box = Input(self.view.text, placeholder="Filter by name or project id (Esc clears)", id="angor-filter")
         self.mount(box, after="#angor-bar")
         box.focus()
 
     def action_clear_filter(self) -> None:
         """esc: close the text box, and put every filter back to all."""
         self.query("#angor-filter").remove()
-        if self.text or self.status or self.project_type:
-            self.text, self.status, self.project_type = "", None, None
-            self._reload()
+        if self.view.filtered:
+            self.view = replace(self.view, text="", status=None, project_type=None)
         keep_focus(self, self.query_one(DataTable), self.query_one(EmptyState))
         self.query_one(DataTable).focus()
 
     def action_cycle_type(self) -> None:
-        self.project_type = TYPES[(TYPES.index(self.project_type) + 1) % len(TYPES)]
-        self._reload()
+        self.view = replace(self.view, project_type=TYPES[(TYPES.index(self.view.project_type) + 1) % len(TYPES)])
 
     def action_copy_id(self) -> None:
         selected = self._selected_id(self.query_one(DataTable))
@@ -268,13 +271,13 @@ class AngorTab(Container):
     def action_export(self, fmt: str) -> None:
         from cftui.angor.export import write
 
-        network = self.app.config.angor.network
+        network = self.config.angor.network
         start_export(self, "projects", fmt, lambda out: write(out, fmt, network))
 
     @on(Input.Changed, "#angor-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.text = event.value.strip()
-        self._reload()
+        if event.value.strip() != self.view.text:
+            self.view = replace(self.view, text=event.value.strip())
 
     @on(Input.Submitted, "#angor-filter")
     def _filter_done(self) -> None:
@@ -282,25 +285,20 @@ class AngorTab(Container):
 
     def action_cycle_sort(self) -> None:
         keys = [key for key, _, _ in COLUMNS]
-        self._sort_by(keys[(keys.index(self.sort) + 1) % len(keys)], descending=False)
+        self.view = replace(self.view, sort=keys[(keys.index(self.view.sort) + 1) % len(keys)], descending=False)
 
     def action_reverse(self) -> None:
-        self._sort_by(self.sort, descending=not self.descending)
+        self.view = replace(self.view, descending=not self.view.descending)
 
     @on(DataTable.HeaderSelected, "#angor-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
         key = str(event.column_key.value)
-        self._sort_by(key, descending=not self.descending if key == self.sort else False)
-
-    def _sort_by(self, key: str, *, descending: bool) -> None:
-        self.sort, self.descending = key, descending
-        self._shown_columns = ()  # the headers carry the sort arrow
-        self._reload()
+        descending = not self.view.descending if key == self.view.sort else False
+        self.view = replace(self.view, sort=key, descending=descending)
 
     def action_cycle_status(self) -> None:
         choices: list[str | None] = [None, *STATUSES]
-        self.status = choices[(choices.index(self.status) + 1) % len(choices)]
-        self._reload()
+        self.view = replace(self.view, status=choices[(choices.index(self.view.status) + 1) % len(choices)])
 
     @on(DataTable.RowSelected, "#angor-table")
     def _open_project(self, event: DataTable.RowSelected) -> None:

@@ -21,22 +21,22 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container
-from textual.message import Message
+from textual.reactive import var
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
 
 from cftui import clock
 from cftui.money import E8, format_btc
 from cftui.printable import printable
-from cftui.store import queries
 from cftui.store.campaign_queries import CampaignDetail, campaign_detail, campaigns
 from cftui.store.crowdfund import CrowdfundProgress
 from cftui.ui.focus import keep_focus
 from cftui.ui.formatting import NONE, cut, money, percent, relative
 from cftui.ui.keys import shared_keys
-from cftui.ui.messages import DataChanged
+from cftui.ui.messages import ShowInvoices, Source
+from cftui.ui.reloading import Loaded
 from cftui.ui.screens.campaign_rules import RulesScreen, rules_text
+from cftui.ui.stores import next_store, store_ids
+from cftui.ui.tabs.base import ReloadingTab
 from cftui.ui.screens.detail_text import aligned, day
 from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.list_table import ListTable
@@ -48,8 +48,7 @@ MAX_ROWS = 6  # campaigns listed before the list scrolls (80x24 keeps the detail
 
 
 @dataclass
-class CampaignsLoaded(Message):
-    generation: int
+class CampaignsLoaded(Loaded):
     details: list[CampaignDetail]
 
 
@@ -152,7 +151,7 @@ def detail_view(detail: CampaignDetail, perk_lines: int = PERKS_SHOWN, *, rules:
     return Group(*parts)
 
 
-class CampaignsTab(Container):
+class CampaignsTab(ReloadingTab):
     """The Campaigns tab (pane ``campaigns``)."""
 
     TITLE = "Campaigns"
@@ -161,63 +160,43 @@ class CampaignsTab(Container):
         Binding("i", "rules", "How counted", id="campaigns.rules"),
         *shared_keys("campaigns", "store", "copy_id"),
     ]
+    RELOAD_ON = frozenset({Source.INVOICES})
 
-    def __init__(self) -> None:
-        super().__init__(id="campaigns-tab")
-        self.store: str | None = None
+    store: var[str | None] = var(None, init=False)  # the store filter (w); None: every store
+
+    def __init__(self, config) -> None:
+        super().__init__(config, id="campaigns-tab")
         self.details: list[CampaignDetail] = []
-        self._generation = 0
-        self._stale = True
-        self._inflight: Worker | None = None
 
     def compose(self) -> ComposeResult:
         yield ListTable(id="campaigns-table")
-        yield EmptyState(id="campaigns-empty", classes="empty-state")
+        yield EmptyState(id="campaigns-empty")
         yield Static("", id="campaign-detail")
         yield Static("", id="campaigns-info", classes="info-line")
 
     def focus_targets(self) -> tuple:
         return self.query_one(ListTable), self.query_one(EmptyState)
 
-    def on_show(self) -> None:
-        if self._stale:
-            self.reload()
+    def watch_store(self) -> None:
+        self.load()
 
-    @on(DataChanged)
-    def _data_changed(self, message: DataChanged) -> None:
-        if message.sources & {"invoices", "config"}:
-            self._stale = True
-            if self.parent is not None and self.parent.display:
-                self.reload()
-
-    def reload(self) -> None:
-        self._stale = False
-        self._generation += 1
-        self._inflight = self._load(self._generation, self.store)
+    def start_load(self, seq: int):
+        return self._load(seq, self.store)
 
     @work(thread=True, exclusive=True, group="campaigns-load", exit_on_error=False, description="read the campaigns")
-    def _load(self, generation: int, store: str | None) -> None:
-        stores = ()
-        if store is not None:
-            stores = tuple(pk for pk, name in queries.store_names().items() if name == store) or (-1,)
-        self.post_message(CampaignsLoaded(generation, [campaign_detail(c) for c in campaigns(stores)]))
+    def _load(self, seq: int, store: str | None) -> None:
+        self.post_message(CampaignsLoaded(seq, [campaign_detail(c) for c in campaigns(store_ids(store))]))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is self._inflight and event.worker.state == WorkerState.ERROR:
-            self.notify(f"Could not read the campaigns: {event.worker.error}", severity="error", markup=False)
-
-    @on(CampaignsLoaded)
-    def _loaded(self, message: CampaignsLoaded) -> None:
-        if message.generation == self._generation:
-            self.details = message.details
-            self._show_rows()
+    def show_loaded(self, message: CampaignsLoaded) -> None:
+        self.details = message.details
+        self._show_rows()
 
     # ------------------------------------------------------------ rendering
 
     def _columns(self) -> list[tuple[str, str]]:
         wide = self.size.width >= WIDE
         columns = [("title", "Campaign")]
-        if len(self.app.config.btcpay) > 1:
+        if len(self.config.btcpay) > 1:
             columns.append(("store", "Store"))
         columns += [("progress", "Toward the goal"), ("settled", "Settled")]
         if wide:
@@ -320,20 +299,16 @@ class CampaignsTab(Container):
         if detail is None:
             return
         c = detail.campaign
-        self.app.action_show_tab("invoices")
         if c.all_store_invoices:
             # Its figures count every invoice of the store (crowdfund_all_invoices): those are its invoices.
-            self.app.tab("invoices").show_filtered(store=c.store_name)
+            self.post_message(ShowInvoices(store=c.store_name))
             self.notify(f"{printable(c.title_or_name)} counts every invoice of {c.store_name}: all of them are "
                         "listed.", markup=False)  # fmt: skip
         else:
-            self.app.tab("invoices").show_filtered(app=(c.app_id, c.title_or_name), store=c.store_name)
+            self.post_message(ShowInvoices(app=(c.app_id, c.title_or_name), store=c.store_name))
 
     def action_cycle_store(self) -> None:
-        choices: list[str | None] = [None, *(store.name for store in self.app.config.btcpay)]
-        index = choices.index(self.store) if self.store in choices else 0
-        self.store = choices[(index + 1) % len(choices)]
-        self.reload()
+        self.store = next_store(self.config, self.store)
 
     def action_rules(self) -> None:
         """How the highlighted campaign's figures are counted, in full (the detail may lack the room)."""

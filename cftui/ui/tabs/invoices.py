@@ -2,24 +2,24 @@
 
 The table never holds more than ``ui.page_size`` rows; moving past its edge
 fetches the neighbouring page (``queries.page_invoices`` with a keyset
-cursor). Every read runs in a thread worker of group ``invoices-load`` and
-comes back as a :class:`PageLoaded` message; a newer request makes an older
-result stale (it is dropped), so fast key presses never show an old page.
+cursor). Every read is a load of :mod:`cftui.ui.reloading`: one thread worker
+at a time, a :class:`PageLoaded` message back, older requests dropped, so
+fast key presses never show an old page. What the user asked to see is the
+``view`` reactive; changing it loads the first page.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Literal
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container
-from textual.message import Message
+from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from cftui.printable import printable
 from cftui.store import queries
@@ -28,9 +28,13 @@ from cftui.ui import ranges
 from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus
 from cftui.ui.keys import shared_keys
-from cftui.ui.messages import DataChanged, OpenInvoice
+from cftui.ui.messages import OpenInvoice, ShowInvoices, Source
+from cftui.ui.reloading import Loaded
+from cftui.ui.stores import next_store, store_ids
+from cftui.ui.tabs.base import ReloadingTab
 from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.invoice_table import COLUMNS, InvoiceTable, fit_columns
+from cftui.ui.widgets.list_table import PageDirection
 
 FILTER_DEBOUNCE = 0.3  # seconds of quiet typing before a text filter runs
 STATUS_CYCLE: tuple[str | None, ...] = (None, *ALL_STATUSES)
@@ -39,11 +43,16 @@ PROBLEMS = ("PaidPartial", "PaidLate", "Marked")
 NOTE_CYCLE: tuple[tuple[str, ...], ...] = ((), PROBLEMS, ("PaidPartial",), ("PaidLate",), ("PaidOver",), ("Marked",))
 NOTE_LABELS = {PROBLEMS: "part-paid, late or marked", ("PaidPartial",): "part-paid", ("PaidLate",): "paid late",
                ("PaidOver",): "overpaid", ("Marked",): "marked"}  # fmt: skip
-SORT_CYCLE = ("created", "amount", "btc", "status", "id")
+# The orders the tab offers (names of queries.SORT_KEYS).
+InvoiceSort = Literal["created", "amount", "btc", "status", "id"]
+SORT_CYCLE: tuple[InvoiceSort, ...] = ("created", "amount", "btc", "status", "id")
 # Newest / largest first for times and amounts; A-Z for text.
-DESCENDING_FIRST = {"created": True, "amount": True, "btc": True, "status": False, "id": False}
-SORT_LABELS = {"created": "created", "amount": "amount within currency", "btc": "sats paid", "status": "status",
-               "id": "invoice id"}  # fmt: skip
+DESCENDING_FIRST: dict[InvoiceSort, bool] = {"created": True, "amount": True, "btc": True, "status": False,
+                                             "id": False}  # fmt: skip
+SORT_LABELS: dict[InvoiceSort, str] = {"created": "created", "amount": "amount within currency", "btc": "sats paid",
+                                       "status": "status", "id": "invoice id"}  # fmt: skip
+# A page move: the table's page keys, or the same page again (the data changed).
+Move = PageDirection | Literal["reload"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,7 @@ class View:
     status: str | None = None
     range_key: str = "all"
     text: str = ""
-    sort: str = "created"
+    sort: InvoiceSort = "created"
     descending: bool = True
     store: str | None = None  # a configured store's name; None = every store
     additional: tuple[str, ...] = ()  # BTCPay's additional status; () = any
@@ -61,11 +70,8 @@ class View:
 
     def invoice_filter(self) -> queries.InvoiceFilter:
         """The store-layer filter (reads the store's ids: call it in a worker)."""
-        stores = ()
-        if self.store is not None:
-            stores = tuple(pk for pk, name in queries.store_names().items() if name == self.store) or (-1,)
         return queries.InvoiceFilter(
-            stores=stores,
+            stores=store_ids(self.store),
             statuses=(self.status,) if self.status else (),
             since=ranges.since(self.range_key),
             text=self.text,
@@ -93,9 +99,8 @@ class View:
 
 @dataclass(frozen=True)
 class PageRequest:
-    seq: int
     view: View
-    move: str  # "first" | "next" | "prev" | "last" | "reload"
+    move: Move
     limit: int
     cursor: queries.Cursor | None = None  # the edge row to page from (next/prev)
     offset: int = 0  # the current first row's offset (for next/prev/reload)
@@ -105,7 +110,7 @@ class PageRequest:
 
 
 @dataclass
-class PageLoaded(Message):
+class PageLoaded(Loaded):
     request: PageRequest
     page: queries.InvoicePage
     offset: int
@@ -113,7 +118,7 @@ class PageLoaded(Message):
 
 
 @dataclass
-class _Shown:
+class Shown:
     """The page on screen."""
 
     page: queries.InvoicePage | None = None
@@ -153,7 +158,7 @@ def fetch(request: PageRequest) -> tuple[queries.InvoicePage, int, int]:
     return queries.page_invoices(f, sort=sort, descending=desc, limit=limit, total=total), 0, total
 
 
-class InvoicesTab(Container):
+class InvoicesTab(ReloadingTab):
     """The Invoices tab (pane ``invoices``)."""
 
     TITLE = "Invoices"
@@ -163,22 +168,22 @@ class InvoicesTab(Container):
         Binding("n", "cycle_note", "Note", show=False, id="invoices.note"),
         Binding("l", "copy_link", "Copy link", show=False, id="invoices.copy_link"),
     ]
+    RELOAD_ON = frozenset({Source.INVOICES})
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.view = View()
-        self._shown = _Shown()
-        self._seq = 0
-        self._stale = True
-        # The load in flight, and whether new data arrived meanwhile (see _data_changed).
-        self._inflight: Worker | None = None
-        self._refresh_pending = False
+    # What the user asked to see; set it (even to the same) and the first page of it loads.
+    view: var[View] = var(View, always_update=True, init=False)
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self._shown = Shown()
+        self._move: Move | None = None  # the page move the next load makes (None: the same page again)
+        self._recount = True  # the data changed since the total was counted
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="invoice id, order id or email (prefix) — Enter applies, Esc clears", id="invoice-filter")
         yield InvoiceTable(id="invoice-table")
-        yield EmptyState(id="invoice-empty", classes="empty-state")
+        yield EmptyState(id="invoice-empty")
         yield Static("loading…", id="invoice-info", classes="info-line")
 
     @property
@@ -186,41 +191,44 @@ class InvoicesTab(Container):
         return self.query_one(InvoiceTable)
 
     @property
-    def page_size(self) -> int:
-        return self.app.config.ui.page_size
+    def shown(self) -> Shown:
+        """The page on screen: its rows, the offset of the first, the total (read it; the tab writes it)."""
+        return self._shown
 
-    # ------------------------------------------------------------ loading
+    @property
+    def page_size(self) -> int:
+        return self.config.ui.page_size
 
     def focus_targets(self) -> tuple:
         """What takes the focus when the tab is shown: the filter being typed, the table, or its empty state."""
         box = self.query_one("#invoice-filter", Input)
         return (*((box,) if box.display else ()), self.table, self.query_one(EmptyState))
 
-    def on_show(self) -> None:
-        if self._stale:
-            self._request("reload" if self._shown.page else "first")
+    # ------------------------------------------------------------ loading
 
-    @on(DataChanged)
-    def _data_changed(self, message: DataChanged) -> None:
-        if not message.sources & {"invoices", "config"}:
-            return
-        self._stale = True
-        if not self._pane_shown():
-            return
-        # One load at a time: a thread cannot be cancelled, so while a sync
-        # writes every second, reload after the load in flight instead of
-        # piling threads up (they starve the renderer of the GIL).
-        if self._inflight is not None and not self._inflight.is_finished:
-            self._refresh_pending = True
-        else:
-            self._request("reload")
+    def watch_view(self) -> None:
+        self._go("first")
 
-    def _pane_shown(self) -> bool:
-        # The TabbedContent hides inactive panes; a hidden tab reloads when shown.
-        return self.parent is not None and self.parent.display
+    def watch_config(self) -> None:
+        self._recount = True
+        super().watch_config()
 
-    def _request(self, move: str, *, recount: bool = True) -> None:
-        self._seq += 1
+    def reload(self) -> None:
+        self._recount = True
+        super().reload()
+
+    def _go(self, move: Move) -> None:
+        self._move = move
+        self.load()
+
+    def start_load(self, seq: int):
+        move: Move = self._move or ("reload" if self._shown.page is not None else "first")
+        self._move = None
+        recount = self._recount or move not in ("next", "prev")
+        self._recount = False
+        return self._load(seq, self._page_request(move, recount=recount))
+
+    def _page_request(self, move: Move, *, recount: bool) -> PageRequest:
         shown = self._shown
         cursor = None
         if shown.page is not None:
@@ -228,8 +236,7 @@ class InvoicesTab(Container):
         keep_pk = None
         if move == "reload" and self.table.row_count:
             keep_pk = int(self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value)
-        request = PageRequest(
-            seq=self._seq,
+        return PageRequest(
             view=self.view,
             move=move,
             limit=self.page_size,
@@ -239,28 +246,16 @@ class InvoicesTab(Container):
             total=None if recount else shown.total,
             keep_pk=keep_pk,
         )
-        self._stale = False
-        self._refresh_pending = False  # this load reads current data
-        self._inflight = self._load(request)
 
-    @work(thread=True, exclusive=True, group="invoices-load", exit_on_error=False)
-    def _load(self, request: PageRequest) -> None:
+    @work(thread=True, exclusive=True, group="invoices-load", exit_on_error=False, description="read the invoices")
+    def _load(self, seq: int, request: PageRequest) -> None:
         page, offset, total = fetch(request)
-        if not get_current_worker().is_cancelled:
-            self.post_message(PageLoaded(request, page, offset, total))
+        self.post_message(PageLoaded(seq, request, page, offset, total))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is self._inflight and event.worker.is_finished and self._refresh_pending:
-            self._request("reload")
-        if event.worker.group == "invoices-load" and event.worker.state == WorkerState.ERROR:
-            error = event.worker.error
-            self.query_one("#invoice-info", Static).update(f"could not read invoices: {error}")
-            self.notify(f"Could not read invoices: {error}", severity="error", markup=False)
+    def load_failed(self, error: BaseException | None) -> None:
+        self.query_one("#invoice-info", Static).update(f"could not read invoices: {error}")
 
-    @on(PageLoaded)
-    def _page_loaded(self, message: PageLoaded) -> None:
-        if message.request.seq != self._seq:
-            return  # a newer request is on its way
+    def show_loaded(self, message: PageLoaded) -> None:
         self._shown.page = message.page
         self._shown.offset = message.offset
         self._shown.total = message.total
@@ -274,7 +269,7 @@ class InvoicesTab(Container):
         page = self._shown.page
         if page is None:
             return
-        columns = fit_columns(max(self.size.width, 40), multi_store=len(self.app.config.btcpay) > 1)
+        columns = fit_columns(max(self.size.width, 40), multi_store=len(self.config.btcpay) > 1)
         keys = tuple(c.key for c in columns)
         sort_shown = (self.view.sort, self.view.descending)
         old_row = table.cursor_row
@@ -331,7 +326,7 @@ class InvoicesTab(Container):
 
     def on_resize(self) -> None:
         if self._shown.page is not None:
-            columns = fit_columns(max(self.size.width, 40), multi_store=len(self.app.config.btcpay) > 1)
+            columns = fit_columns(max(self.size.width, 40), multi_store=len(self.config.btcpay) > 1)
             if tuple(c.key for c in columns) != self._shown.columns:
                 self._render_page()
 
@@ -339,7 +334,7 @@ class InvoicesTab(Container):
 
     @on(InvoiceTable.PageRequested)
     def _page_requested(self, message: InvoiceTable.PageRequested) -> None:
-        self._request(message.direction, recount=message.direction in ("first", "last"))
+        self._go(message.direction)
 
     @on(DataTable.HeaderSelected)
     def _header_selected(self, event: DataTable.HeaderSelected) -> None:
@@ -367,24 +362,21 @@ class InvoicesTab(Container):
         self._set_view(range_key=ranges.step(self.view.range_key, by))
 
     def action_cycle_store(self) -> None:
-        choices: list[str | None] = [None, *(store.name for store in self.app.config.btcpay)]
-        index = choices.index(self.view.store) if self.view.store in choices else 0
-        self._set_view(store=choices[(index + 1) % len(choices)])
+        self._set_view(store=next_store(self.config, self.view.store))
 
     def action_cycle_note(self) -> None:
         index = NOTE_CYCLE.index(self.view.additional) if self.view.additional in NOTE_CYCLE else 0
         self._set_view(additional=NOTE_CYCLE[(index + 1) % len(NOTE_CYCLE)])
 
-    def show_filtered(self, **filters) -> None:
-        """Show a filtered list from elsewhere (the Overview's problems, a campaign): other filters reset."""
-        self.view = View(sort=self.view.sort, descending=self.view.descending, **filters)
+    def show_filtered(self, request: ShowInvoices) -> None:
+        """Show a filtered list asked for elsewhere (the Overview's problems, a campaign): other filters reset."""
         box = self.query_one("#invoice-filter", Input)
         box.value, box.display = "", False
-        self._request("first")
+        self.view = View(sort=self.view.sort, descending=self.view.descending, store=request.store,
+                         range_key=request.range_key, additional=request.additional, app=request.app)  # fmt: skip
 
     def _set_view(self, **changes) -> None:
         self.view = replace(self.view, **changes)
-        self._request("first")
 
     # ------------------------------------------------------------ text filter
 

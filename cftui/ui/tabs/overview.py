@@ -16,12 +16,11 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Grid, Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.content import Content
-from textual.message import Message
+from textual.reactive import var
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState, get_current_worker
 
 from cftui import clock
 from cftui.printable import printable
@@ -29,13 +28,16 @@ from cftui.money import E8, currency_places, format_btc, format_fiat, format_sat
 from cftui.store import queries
 from cftui.store.currency_totals import CurrencyTotals, currency_totals, default_currency
 from cftui.store.models import ALL_STATUSES
-from cftui.ui import ranges
-from cftui.ui.messages import DataChanged
 from cftui.store.problem_queries import Problems, problems
+from cftui.ui import ranges
 from cftui.ui.focus import keep_focus
-from cftui.ui.problems import BTCPAY_CHECK_COUNT, BTCPAY_CHECK_SECONDS, ProblemList, open_problem, problem_choices
-from cftui.ui.widgets.chart import DailyChart
 from cftui.ui.formatting import NONE, approx, money, percent, share
+from cftui.ui.messages import Source
+from cftui.ui.problems import BTCPAY_CHECK_COUNT, BTCPAY_CHECK_SECONDS, ProblemList, open_problem, problem_choices
+from cftui.ui.reloading import Loaded
+from cftui.ui.stores import next_store, store_ids
+from cftui.ui.tabs.base import ReloadingTab
+from cftui.ui.widgets.chart import DailyChart
 from cftui.ui.widgets.kpi import Kpi
 
 BAR_WIDTH = 20
@@ -54,8 +56,7 @@ class OverviewData:
 
 
 @dataclass
-class OverviewLoaded(Message):
-    seq: int
+class OverviewLoaded(Loaded):
     data: OverviewData
 
 
@@ -207,7 +208,7 @@ def series_caption(values: list[int], unit: str) -> str:
 # ---------------------------------------------------------------- the tab
 
 
-class OverviewTab(Container):
+class OverviewTab(ReloadingTab):
     """The Overview tab (pane ``overview``)."""
 
     TITLE = "Overview"
@@ -226,17 +227,19 @@ class OverviewTab(Container):
         ("kpi-median", "Median"),
         ("kpi-conversion", "Conversion"),
     )
+    # Every figure here: the invoices', the Angor projects' and the webhook deliveries'.
+    RELOAD_ON = frozenset(Source)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.range_key = DEFAULT_RANGE
-        self.store_name: str | None = None  # None: every store
-        self._seq = 0
-        self._stale = True
-        # The load in flight, and whether new data arrived meanwhile (see _data_changed).
-        self._inflight: Worker | None = None
-        self._refresh_pending = False
+    # What the figures are for; a change shows it on the bar and reads the figures again.
+    range_key: var[str] = var(DEFAULT_RANGE, init=False)
+    store_name: var[str | None] = var(None, init=False)  # None: every store
+    # What BTCPay sent that never arrived, per store (asked at most every BTCPAY_CHECK_SECONDS).
+    btcpay_missed: var[dict[str, int]] = var(dict, init=False)
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
         self._problems: Problems | None = None
+        self._btcpay_asked: float | None = None  # when BTCPay was last asked
 
     def compose(self) -> ComposeResult:
         yield Static("", id="overview-bar", classes="info-line")
@@ -246,9 +249,9 @@ class OverviewTab(Container):
             yield ProblemList(id="overview-problems")
             with Grid(id="kpis"):
                 for card_id, title in self.CARDS:
-                    yield Kpi(title, id=card_id, classes="kpi")
+                    yield Kpi(title, id=card_id)
             with Horizontal(id="charts"):
-                chart = self.app.config.ui.chart
+                chart = self.config.ui.chart
                 yield DailyChart("Raised per day", style=chart, id="chart-raised")
                 yield DailyChart("Invoices per day", style=chart, id="chart-count")
             with Horizontal(id="overview-bottom"):
@@ -263,38 +266,21 @@ class OverviewTab(Container):
         """The problems (↑↓ pick one, enter opens its list), else the page."""
         return self.query_one(ProblemList), self.query_one("#overview-body")
 
-    def on_show(self) -> None:
-        if self._stale:
-            self.reload()
-
-    @on(DataChanged)
-    def _data_changed(self, message: DataChanged) -> None:
-        self._stale = True
-        if self.parent is None or not self.parent.display:
-            return
-        # One load at a time: a thread cannot be cancelled, so while a sync
-        # writes every second, reload after the load in flight instead of
-        # piling threads up (they starve the renderer of the GIL).
-        if self._inflight is not None and not self._inflight.is_finished:
-            self._refresh_pending = True
-        else:
-            self.reload()
-
     # ------------------------------------------------------------ selectors
 
     def action_range(self, by: int) -> None:
         self.range_key = ranges.step(self.range_key, by)
-        self.reload()
 
     def action_cycle_store(self) -> None:
-        names = [None, *(s.name for s in self.app.config.btcpay)]
-        index = names.index(self.store_name) if self.store_name in names else 0
-        self.select_store(names[(index + 1) % len(names)])
+        self.store_name = next_store(self.config, self.store_name)
 
-    def select_store(self, name: str | None) -> None:
-        """Show one store's figures (None: all stores). Also used by the palette."""
-        self.store_name = name
-        self.reload()
+    def watch_range_key(self) -> None:
+        self._render_bar()
+        self.load()
+
+    def watch_store_name(self) -> None:
+        self._render_bar()
+        self.load()
 
     def _render_bar(self) -> None:
         store = self.store_name or "all stores"
@@ -307,32 +293,15 @@ class OverviewTab(Container):
 
     # ------------------------------------------------------------ loading
 
-    def reload(self) -> None:
-        self._stale = False
-        self._seq += 1
-        self._render_bar()
-        self._refresh_pending = False  # this load reads current data
-        self._inflight = self._load(self._seq, self.range_key, self.store_name)
+    def start_load(self, seq: int):
+        return self._load(seq, self.range_key, self.store_name)
 
-    @work(thread=True, exclusive=True, group="overview-load", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="overview-load", exit_on_error=False,
+          description="read the overview figures")  # fmt: skip
     def _load(self, seq: int, range_key: str, store_name: str | None) -> None:
-        store_ids: tuple[int, ...] = ()
-        if store_name is not None:
-            store_ids = tuple(pk for pk, name in queries.store_names().items() if name == store_name) or (-1,)
-        data = load(range_key, store_ids)
-        if not get_current_worker().is_cancelled:
-            self.post_message(OverviewLoaded(seq, data))
+        self.post_message(OverviewLoaded(seq, load(range_key, store_ids(store_name))))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is self._inflight and event.worker.is_finished and self._refresh_pending:
-            self.reload()
-        if event.worker.group == "overview-load" and event.worker.state == WorkerState.ERROR:
-            self.notify(f"Could not read the overview figures: {event.worker.error}", severity="error", markup=False)
-
-    @on(OverviewLoaded)
-    def _loaded(self, message: OverviewLoaded) -> None:
-        if message.seq != self._seq:
-            return
+    def show_loaded(self, message: OverviewLoaded) -> None:
         data = message.data
         for card_id, (value, items, title) in kpi_cards(data.kpis, data.money).items():
             self.query_one(f"#{card_id}", Kpi).show(value, items, title=title)
@@ -343,7 +312,7 @@ class OverviewTab(Container):
         self.query_one("#overview-status", Static).update(status_lines(data.kpis))
         self.query_one("#overview-progress", Static).update(progress_lines(data.progress))
         self.query_one("#overview-summary", Static).update(
-            summary_lines(data.angor, data.webhooks, self.app.config.angor.enabled)
+            summary_lines(data.angor, data.webhooks, self.config.angor.enabled)
         )
         self._problems = data.problems
         self._show_problems()
@@ -351,10 +320,13 @@ class OverviewTab(Container):
 
     # ------------------------------------------------------------ problems
 
+    def watch_btcpay_missed(self) -> None:
+        self._show_problems()
+
     def _show_problems(self) -> None:
         if self._problems is None:
             return
-        choices = problem_choices(self._problems, self.app.btcpay_missed, self.range_key)
+        choices = problem_choices(self._problems, self.btcpay_missed, self.range_key)
         listing = self.query_one(ProblemList)
         highlighted = listing.highlighted
         listing.set_options(
@@ -367,10 +339,10 @@ class OverviewTab(Container):
 
     def _check_btcpay(self) -> None:
         """Ask BTCPay what it sent (at most every few minutes: it is a request per store)."""
-        stores = tuple(store for store in self.app.config.btcpay if store.webhook_id)
-        checked = self.app.btcpay_missed_at
-        if stores and (checked is None or clock.now() - checked >= BTCPAY_CHECK_SECONDS):
-            self.app.btcpay_missed_at = clock.now()
+        stores = tuple(store for store in self.config.btcpay if store.webhook_id)
+        asked = self._btcpay_asked
+        if stores and (asked is None or clock.now() - asked >= BTCPAY_CHECK_SECONDS):
+            self._btcpay_asked = clock.now()
             self._ask_btcpay(stores)
 
     @work(exclusive=True, group="overview-btcpay", exit_on_error=False, description="ask BTCPay what it sent")
@@ -388,9 +360,8 @@ class OverviewTab(Container):
                 continue  # the BTCPay view (b on Webhooks) says why
             rows = await asyncio.to_thread(compare, store.name, listed)
             missed[store.name] = sum(1 for row in rows if row.missed)
-        self.app.btcpay_missed = missed
-        self._show_problems()
+        self.btcpay_missed = missed
 
     @on(OptionList.OptionSelected, "#overview-problems")
     def _open_problem(self, event: OptionList.OptionSelected) -> None:
-        open_problem(self.app, event.option.id or "", self)
+        open_problem(self, event.option.id or "")

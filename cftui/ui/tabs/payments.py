@@ -16,20 +16,20 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container
-from textual.message import Message
+from textual.reactive import var
 from textual.widgets import DataTable, Static
-from textual.worker import Worker, WorkerState
 
 from cftui import clock
 from cftui.printable import printable
 from cftui.money import format_btc_msat
-from cftui.store import queries
 from cftui.store.payment_queries import FeedCursor, PaymentPage, PaymentRow, recent_payments
 from cftui.ui.focus import keep_focus
 from cftui.ui.formatting import cut, money
 from cftui.ui.keys import shared_keys
-from cftui.ui.messages import DataChanged, OpenInvoice
+from cftui.ui.messages import OpenInvoice, Source
+from cftui.ui.reloading import Loaded
+from cftui.ui.stores import next_store, store_ids
+from cftui.ui.tabs.base import ReloadingTab
 from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.list_table import PagedTable
 
@@ -42,12 +42,9 @@ STATUS_MARK = {"Settled": "✓", "Processing": "○"}
 
 
 @dataclass
-class PaymentsLoaded(Message):
-    """A load's result; ``generation`` ties it to the filters it was read with."""
-
-    generation: int
-    newest: PaymentPage
-    page: PaymentPage
+class PaymentsLoaded(Loaded):
+    newest: PaymentPage  # the newest payments of every store: what settled
+    page: PaymentPage  # what the store filter and the page show
 
 
 @dataclass
@@ -107,7 +104,7 @@ class PaymentTable(PagedTable):
     pass
 
 
-class PaymentsTab(Container):
+class PaymentsTab(ReloadingTab):
     """The Payments tab (pane ``payments``)."""
 
     TITLE = "Payments"
@@ -115,19 +112,20 @@ class PaymentsTab(Container):
         *shared_keys("payments", "store", "copy_id"),
         Binding("enter", "open", "Invoice", show=False, id="payments.open"),
     ]
+    RELOAD_ON = frozenset({Source.INVOICES})
+    # Hidden or not: a settled contribution must be noticed wherever the user is.
+    LOAD_WHEN_HIDDEN = True
 
-    def __init__(self) -> None:
-        super().__init__(id="payments-tab")
-        self.store: str | None = None
+    store: var[str | None] = var(None, init=False)  # the store filter (w); None: every store
+
+    def __init__(self, config) -> None:
+        super().__init__(config, id="payments-tab")
         self._feed = _Feed()
-        self._generation = 0
-        self._inflight: Worker | None = None
-        self._again = False
         self._drawn = False  # the table shows the feed's current page
 
     def compose(self) -> ComposeResult:
         yield PaymentTable(id="payments-table")
-        yield EmptyState(id="payments-empty", classes="empty-state")
+        yield EmptyState(id="payments-empty")
         yield Static("loading…", id="payments-info", classes="info-line")
 
     @property
@@ -137,48 +135,25 @@ class PaymentsTab(Container):
     def focus_targets(self) -> tuple:
         return self.table, self.query_one(EmptyState)
 
-    def on_mount(self) -> None:
-        self.reload()
-
     # ------------------------------------------------------------ loading
 
-    @on(DataChanged)
-    def _data_changed(self, message: DataChanged) -> None:
-        # Hidden or not: a settled contribution must be noticed wherever the user is.
-        if message.sources & {"invoices", "config"}:
-            self.reload()
+    def watch_store(self) -> None:
+        self._feed = _Feed(statuses=self._feed.statuses, newest_pk=self._feed.newest_pk)
+        self.load()
 
-    def reload(self) -> None:
-        """One load at a time; a change during a load runs one more after it."""
-        if self._inflight is not None and not self._inflight.is_finished:
-            self._again = True
-            return
-        self._again = False
+    def start_load(self, seq: int):
         older = self._feed.pages_back[-1] if self._feed.pages_back else None
-        self._inflight = self._load(self._generation, self.store, older)
+        return self._load(seq, self.store, older)
 
     @work(thread=True, exclusive=True, group="payments-load", exit_on_error=False, description="read the payments feed")
-    def _load(self, generation: int, store: str | None, older: FeedCursor | None) -> None:
-        stores = ()
-        if store is not None:
-            stores = tuple(pk for pk, name in queries.store_names().items() if name == store) or (-1,)
+    def _load(self, seq: int, store: str | None, older: FeedCursor | None) -> None:
+        stores = store_ids(store)
         # The newest payments of every store tell what settled; the page is what the filters show.
         newest = recent_payments(limit=PAGE)
         page = newest if older is None and not stores else recent_payments(stores, older_than=older, limit=PAGE)
-        self.post_message(PaymentsLoaded(generation, newest, page))
+        self.post_message(PaymentsLoaded(seq, newest, page))
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self._inflight or not event.worker.is_finished:
-            return
-        if event.worker.state == WorkerState.ERROR:
-            self.notify(f"Could not read the payments: {event.worker.error}", severity="error", markup=False)
-        if self._again:
-            self.reload()
-
-    @on(PaymentsLoaded)
-    def _loaded(self, message: PaymentsLoaded) -> None:
-        if message.generation != self._generation:
-            return
+    def show_loaded(self, message: PaymentsLoaded) -> None:
         self._announce(newly_settled(self._feed, message.newest, clock.now_s()))
         self._feed.statuses = {row.pk: row.status for row in message.newest.rows}
         self._feed.newest_pk = max([self._feed.newest_pk, *self._feed.statuses], default=0)
@@ -187,18 +162,15 @@ class PaymentsTab(Container):
         # Hidden, it only watches for settlements: drawing 200 rows each second of a sync would cost the
         # event loop for nothing. It draws when shown, and only what changed.
         self._drawn = self._drawn and unchanged
-        if self._visible() and not self._drawn:
+        if self._showing() and not self._drawn:
             self._show_rows()
-
-    def _visible(self) -> bool:
-        return self.parent is not None and self.parent.display
 
     def on_show(self) -> None:
         if self._feed.page is not None and not self._drawn:
             self._show_rows()
 
     def _announce(self, rows: list[PaymentRow]) -> None:
-        ui = self.app.config.ui
+        ui = self.config.ui
         if not rows:
             return
         if ui.notify:
@@ -260,7 +232,7 @@ class PaymentsTab(Container):
         self.table.display = bool(rows)
         keep_focus(self, self.table, empty)
         page = "newest" if not self._feed.pages_back else f"page {len(self._feed.pages_back) + 1}"
-        notify = "on" if self.app.config.ui.notify else "off (Settings)"
+        notify = "on" if self.config.ui.notify else "off (Settings)"
         parts = [f"{page} {len(rows):,} payments", f"store {self.store or 'all'}", "✓ settled  ○ confirming",
                  f"notify {notify}", "UTC"]
         self.query_one("#payments-info", Static).update(" · ".join(parts))
@@ -298,15 +270,10 @@ class PaymentsTab(Container):
         else:  # "last": the oldest payment is rarely wanted; the last row of this page, then PgDn for older
             self.table.move_cursor(row=max(0, self.table.row_count - 1), animate=False)
             return
-        self.reload()
+        self.load()
 
     def action_cycle_store(self) -> None:
-        choices: list[str | None] = [None, *(store.name for store in self.app.config.btcpay)]
-        index = choices.index(self.store) if self.store in choices else 0
-        self.store = choices[(index + 1) % len(choices)]
-        self._generation += 1
-        self._feed = _Feed(statuses=self._feed.statuses, newest_pk=self._feed.newest_pk)
-        self.reload()
+        self.store = next_store(self.config, self.store)
 
     @on(DataTable.RowSelected, "#payments-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:

@@ -11,18 +11,20 @@ keys work again (H3); unsaved changes are marked (L6).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Grid, Horizontal, VerticalScroll
+from textual.containers import Grid, Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from cftui.config import NETWORKS, Config, from_dict, mask, resolve_paths, save, to_dict
 from cftui.errors import CftuiError, ConfigError
-from cftui.ui.messages import ConfigApplied, DataChanged
+from cftui.ui.messages import ConfigSaved
 from cftui.ui.settings_errors import field_error
+from cftui.ui.tabs.base import TabBody
 
 NEW_STORE = "+new"
 KEY_SOURCES = ("api_key", "api_key_env", "api_key_file")
@@ -72,8 +74,13 @@ class OnOff(Horizontal):
         self.query_one(".on-off-state", Label).update("on" if event.value else "off")
 
 
-class SettingsTab(Container):
-    # Styles: settings.tcss, loaded by the app with every tab's stylesheet.
+class SettingsTab(TabBody):
+    """The config file as a form: saved to ``config_file``, then handed to the app (:class:`ConfigSaved`).
+
+    ``demo``: the demo's own config file is written, never the user's.
+    """
+
+    # Styles: settings.tcss, in the app's CSS_PATH with every tab's sheet.
     TITLE = "Settings"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="settings.save"),
@@ -82,8 +89,11 @@ class SettingsTab(Container):
         Binding("escape", "leave_field", "Leave field", show=False, id="settings.leave"),
     ]
 
-    def __init__(self) -> None:
-        super().__init__(id="settings-tab")
+    def __init__(self, config: Config, *, config_file: Path, demo: bool = False) -> None:
+        super().__init__(config, id="settings-tab")
+        self.config_file = config_file
+        self.demo = demo
+        self._saved_to: Path | None = None  # saved, and waiting for the app to hand the config back applied
         # Working copies of the [[btcpay]] tables (secrets revealed in memory only, never rendered).
         self._stores: list[dict[str, Any]] = []
         self._current: int | None = None
@@ -177,7 +187,7 @@ class SettingsTab(Container):
                      "Mouse applies at the next start.", classes="settings-note")
 
     def on_mount(self) -> None:
-        self.load_form(self.app.config)
+        self.load_form(self.config)
 
     def focus_targets(self) -> tuple:
         # The form, not a field: ctrl+s works at once, and digits still switch tabs.
@@ -188,10 +198,13 @@ class SettingsTab(Container):
         if self.screen.focused is not form:
             form.focus()
 
-    def on_data_changed(self, message: DataChanged) -> None:
-        # Only a config change reloads the form; a sync must not wipe what the user is typing.
-        if "config" in message.sources and not self._dirty:
-            self.load_form(self.app.config)
+    def watch_config(self, config: Config) -> None:
+        """The app applied a config (this form's, saved): show it, unless the user is typing a new one."""
+        if not self._dirty:
+            self.load_form(config)
+        if self._saved_to is not None:
+            self._say(f"Saved to {self._saved_to} and applied.")
+            self._saved_to = None
 
     # ------------------------------------------------------------ form <-> config
 
@@ -292,7 +305,7 @@ class SettingsTab(Container):
     def form_config(self) -> Config:
         """The config the form describes, validated like the file; raises ConfigError."""
         self._commit_store()
-        data = to_dict(self.app.config, reveal=True)
+        data = to_dict(self.config, reveal=True)
         if self._stores:
             data["btcpay"] = [dict(store) for store in self._stores]
         else:
@@ -313,7 +326,7 @@ class SettingsTab(Container):
         ui["chart"] = self.query_one("#ui-chart", Select).value
         for key in ("notify", "bell", "mouse"):
             ui[key] = self.query_one(f"#ui-{key}", Switch).value
-        return from_dict(data, source=self.app.config.path or self.app.paths.config)
+        return from_dict(data, source=self.config.path or self.config_file)
 
     # ------------------------------------------------------------ changes
 
@@ -427,7 +440,7 @@ class SettingsTab(Container):
     # ------------------------------------------------------------ save
 
     @on(Button.Pressed, "#settings-save")
-    async def action_save(self) -> None:
+    def action_save(self) -> None:
         try:
             config = self.form_config()
             target = self._target_path()
@@ -438,21 +451,17 @@ class SettingsTab(Container):
         except OSError as exc:
             self._problem(ConfigError(f"Could not write {exc.filename}: {exc.strerror}."))
             return
-        apply = getattr(self.app, "apply_config", None)
-        if apply is not None:
-            await apply(config)
-        else:
-            self.app.config = config
-            self.app.post_message(ConfigApplied())
         self._forget_typed_secrets()
         self._show_error("")
         self._mark_unsaved(False)
-        self._say(f"Saved to {target} and applied.")
+        self._say(f"Saved to {target}.")
+        self._saved_to = target
+        self.post_message(ConfigSaved(config))
 
-    def _target_path(self):
-        target = self.app.paths.config
+    def _target_path(self) -> Path:
+        target = self.config_file
         # Belt and braces: the demo has its own config file and must never touch the user's.
-        if getattr(self.app, "demo", False) and target == resolve_paths().config:
+        if self.demo and target == resolve_paths().config:
             raise ConfigError("The demo does not write your own config file.", hint="Quit the demo to change it.")
         return target
 

@@ -1,22 +1,22 @@
 """Tab 4, Webhooks: the live log of every delivery the receiver got.
 
-The tab polls ``WebhookDelivery.id > last_seen`` in a thread worker whenever
-the app broadcasts ``DataChanged``. Tailing, new lines go straight to the top
-of the log; paused, they wait in a buffer and an "N new" badge counts them,
-so the line the user is reading does not move.
+The tab reads ``WebhookDelivery.id > last_seen`` (a load of
+:mod:`cftui.ui.reloading`) whenever the app broadcasts ``DataChanged`` for
+webhooks. Tailing, new lines go straight to the top of the log; ``paused``,
+they wait and an "N new" badge counts them, so the line the user is reading
+does not move. Changing the ``filters`` reads the newest lines again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Container, Horizontal
-from textual.message import Message
+from textual.containers import Horizontal
+from textual.reactive import var
 from textual.widgets import Input, Label
-from textual.worker import get_current_worker
 
 from cftui.printable import printable
 from cftui.store import webhook_queries
@@ -25,14 +25,15 @@ from cftui.store.webhook_queries import DeliveryLine
 from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus
 from cftui.ui.keys import shared_keys
-from cftui.ui.messages import DataChanged
+from cftui.ui.messages import Source
+from cftui.ui.reloading import Loaded
+from cftui.ui.tabs.base import ReloadingTab
 from cftui.ui.widgets.delivery_log import MAX_LINES, DeliveryLog, verdict_label
 from cftui.ui.widgets.empty_state import EmptyState
 
 # Verdict filter cycle: everything, every rejection, then each verdict alone.
 REJECTED = "rejected"
 VERDICT_FILTERS: tuple[str | None, ...] = (None, REJECTED, *VERDICTS)
-RELEVANT_SOURCES = {"webhooks", "config"}
 
 
 def verdicts_for(choice: str | None) -> tuple[str, ...]:
@@ -43,29 +44,31 @@ def verdicts_for(choice: str | None) -> tuple[str, ...]:
     return (choice,)
 
 
-@dataclass
-class DeliveriesLoaded(Message):
-    """A poll's result. ``generation`` ties it to the filters it was read with."""
+@dataclass(frozen=True)
+class DeliveryFilters:
+    """Which deliveries the log shows."""
 
-    generation: int
+    verdict: str | None = None  # one of VERDICT_FILTERS
+    event_type: str | None = None
+    text: str = ""  # the start of an invoice id, delivery id or store
+
+    @property
+    def filtered(self) -> bool:
+        return self != DeliveryFilters()
+
+
+@dataclass
+class DeliveriesLoaded(Loaded):
+    """A read's result: the newest matching lines (``reset``), or the lines after the last one seen."""
+
     lines: list[DeliveryLine]
     last_id: int
     reset: bool
     event_types: list[str]
 
 
-@dataclass
-class PendingChanged(Message):
-    """The paused-badge count; a burst of these collapses to the latest."""
-
-    count: int
-
-    def can_replace(self, message: Message) -> bool:
-        return isinstance(message, PendingChanged)
-
-
-class WebhooksTab(Container):
-    # Styles: webhooks.tcss, loaded by the app with every tab's stylesheet.
+class WebhooksTab(ReloadingTab):
+    # Styles: webhooks.tcss, in the app's CSS_PATH with every tab's sheet.
     TITLE = "Webhooks"
     BINDINGS = [
         *shared_keys("webhooks", "filter", "status", "type", "export_csv", "export_json", "clear", status="Verdict"),
@@ -76,16 +79,17 @@ class WebhooksTab(Container):
         Binding("p,space", "resume", "Resume", id="webhooks.pause"),
         Binding("b", "btcpay_deliveries", "BTCPay", id="webhooks.btcpay"),
     ]
+    RELOAD_ON = frozenset({Source.WEBHOOKS})
 
-    def __init__(self) -> None:
-        super().__init__(id="webhooks-tab")
-        self.paused = False
-        self.verdict_choice: str | None = None
-        self.type_choice: str | None = None
-        self.text = ""
+    paused: var[bool] = var(False, init=False, bindings=True)  # new lines wait instead of moving the log
+    filters: var[DeliveryFilters] = var(DeliveryFilters, init=False)
+    waiting: var[int] = var(0, init=False)  # new lines held while paused (the badge)
+
+    def __init__(self, config) -> None:
+        super().__init__(config, id="webhooks-tab")
         self.event_types: list[str] = []
         self._last_seen = 0
-        self._generation = 0
+        self._reset = True  # the next read starts over (the newest MAX_LINES lines), not after _last_seen
         self._pending: list[DeliveryLine] = []
 
     def compose(self) -> ComposeResult:
@@ -98,7 +102,6 @@ class WebhooksTab(Container):
 
     def on_mount(self) -> None:
         self._update_bar()
-        self._reload()
 
     def focus_targets(self) -> tuple:
         """What takes the focus when the tab is shown: the text being typed, the log, or its empty state."""
@@ -106,58 +109,50 @@ class WebhooksTab(Container):
 
     # ------------------------------------------------------------ loading
 
-    def on_data_changed(self, message: DataChanged) -> None:
-        if not message.sources or message.sources & RELEVANT_SOURCES:
-            self._poll(reset=False)
-
-    def _reload(self) -> None:
-        """Start over (first show, or a filter changed): newest MAX_LINES matching lines."""
-        self._generation += 1
+    def watch_filters(self) -> None:
+        """Start over with the newest matching lines; what waited while paused goes."""
+        self._reset = True
         self._pending.clear()
-        self._poll(reset=True)
+        self.waiting = 0
+        self._update_bar()
+        self.load()
 
-    def _poll(self, *, reset: bool) -> None:
-        self._load(
-            self._generation,
-            0 if reset else self._last_seen,
-            verdicts_for(self.verdict_choice),
-            (self.type_choice,) if self.type_choice else (),
-            self.text,
-            reset,
+    def start_load(self, seq: int):
+        reset, self._reset = self._reset, False
+        return self._load(seq, 0 if reset else self._last_seen, self.filters, reset)
+
+    @work(thread=True, exclusive=True, group="webhooks-load", exit_on_error=False, description="read the deliveries")
+    def _load(self, seq: int, after_id: int, filters: DeliveryFilters, reset: bool) -> None:
+        batch = webhook_queries.deliveries_after(
+            after_id,
+            verdicts=verdicts_for(filters.verdict),
+            types=(filters.event_type,) if filters.event_type else (),
+            text=filters.text,
+            limit=MAX_LINES,
         )
+        self.post_message(DeliveriesLoaded(seq, batch.lines, batch.last_id, reset, webhook_queries.event_types()))
 
-    @work(thread=True, exclusive=True, group="webhooks-load", exit_on_error=False, description="read deliveries")
-    def _load(
-        self, generation: int, after_id: int, verdicts: tuple[str, ...], types: tuple[str, ...], text: str, reset: bool
-    ) -> None:
-        batch = webhook_queries.deliveries_after(after_id, verdicts=verdicts, types=types, text=text, limit=MAX_LINES)
-        event_types = webhook_queries.event_types()
-        if not get_current_worker().is_cancelled:
-            self.post_message(DeliveriesLoaded(generation, batch.lines, batch.last_id, reset, event_types))
-
-    def on_deliveries_loaded(self, message: DeliveriesLoaded) -> None:
-        if message.generation != self._generation:
-            return  # read with filters that have changed since
+    def show_loaded(self, message: DeliveriesLoaded) -> None:
         self.event_types = message.event_types
         log = self.query_one(DeliveryLog)
         if message.reset:
             log.set_lines(message.lines)
         else:
-            # An overlapping poll may return lines already shown.
+            # An overlapping read may return lines already shown.
             fresh = [line for line in message.lines if line.id > self._last_seen]
             if self.paused:
                 self._pending.extend(fresh)
                 del self._pending[:-MAX_LINES]
-                self.post_message(PendingChanged(len(self._pending)))
+                self.waiting = len(self._pending)
             else:
                 log.add_lines(fresh)
         self._last_seen = max(self._last_seen, message.last_id)
         self._update_bar()
 
-    def on_pending_changed(self, message: PendingChanged) -> None:
+    def watch_waiting(self, count: int) -> None:
         badge = self.query_one("#webhooks-badge", Label)
-        badge.update(f"{message.count} new" if message.count else "")
-        badge.display = message.count > 0
+        badge.update(f"{count} new" if count else "")
+        badge.display = count > 0
 
     # ------------------------------------------------------------ actions
 
@@ -169,47 +164,40 @@ class WebhooksTab(Container):
         return True
 
     def action_pause(self) -> None:
-        self.action_toggle_pause()
+        self.paused = True
 
     def action_resume(self) -> None:
-        self.action_toggle_pause()
+        self.paused = False
 
-    def action_toggle_pause(self) -> None:
-        self.paused = not self.paused
-        self.refresh_bindings()
-        if not self.paused and self._pending:
+    def watch_paused(self, paused: bool) -> None:
+        if not paused and self._pending:
             log = self.query_one(DeliveryLog)
             log.add_lines(self._pending)
             log.cursor = 0
             self._pending = []
-        self.post_message(PendingChanged(len(self._pending)))
+        self.waiting = len(self._pending)
         self._update_bar()
 
     def action_cycle_status(self) -> None:
-        index = VERDICT_FILTERS.index(self.verdict_choice)
-        self.verdict_choice = VERDICT_FILTERS[(index + 1) % len(VERDICT_FILTERS)]
-        self._filters_changed()
+        index = VERDICT_FILTERS.index(self.filters.verdict)
+        self.filters = replace(self.filters, verdict=VERDICT_FILTERS[(index + 1) % len(VERDICT_FILTERS)])
 
     def action_cycle_type(self) -> None:
         choices: list[str | None] = [None, *self.event_types]
-        index = choices.index(self.type_choice) if self.type_choice in choices else 0
-        self.type_choice = choices[(index + 1) % len(choices)]
-        self._filters_changed()
+        index = choices.index(self.filters.event_type) if self.filters.event_type in choices else 0
+        self.filters = replace(self.filters, event_type=choices[(index + 1) % len(choices)])
 
     def show_verdict(self, choice: str | None) -> None:
-        """Show only this verdict ("rejected": every refused request), from elsewhere (the Overview)."""
-        self.verdict_choice, self.type_choice, self.text = choice, None, ""
+        """Show only this verdict ("rejected": every refused request), asked for elsewhere (the Overview)."""
         self.query("#webhooks-filter").remove()
-        self._filters_changed()
+        self.filters = DeliveryFilters(verdict=choice)
 
     def action_clear_filter(self) -> None:
         """esc: close the text box, and put every filter back to all."""
         self.query("#webhooks-filter").remove()
-        if self.verdict_choice is None and self.type_choice is None and not self.text:
+        if not self.filters.filtered:
             return
-        self.verdict_choice = self.type_choice = None
-        self.text = ""
-        self._filters_changed()
+        self.filters = DeliveryFilters()
         self.query_one(DeliveryLog).focus()
 
     def action_filter(self) -> None:
@@ -218,16 +206,15 @@ class WebhooksTab(Container):
         if boxes:
             boxes.first().focus()
             return
-        box = Input(self.text, placeholder="invoice id, delivery id or store (the start of it) — esc clears",
+        box = Input(self.filters.text, placeholder="invoice id, delivery id or store (the start of it) — esc clears",
                     id="webhooks-filter")
         self.mount(box, after="#webhooks-bar")
         box.focus()
 
     @on(Input.Changed, "#webhooks-filter")
     def _text_changed(self, event: Input.Changed) -> None:
-        if event.value.strip() != self.text:
-            self.text = event.value.strip()
-            self._filters_changed()
+        if event.value.strip() != self.filters.text:
+            self.filters = replace(self.filters, text=event.value.strip())
 
     @on(Input.Submitted, "#webhooks-filter")
     def _text_done(self) -> None:
@@ -239,26 +226,17 @@ class WebhooksTab(Container):
 
         start_export(self, "deliveries", fmt, lambda out: export_deliveries(out, fmt))
 
-    def _filters_changed(self) -> None:
-        self.post_message(PendingChanged(0))
-        self._update_bar()
-        self._reload()
-
     def action_btcpay_deliveries(self) -> None:
         """BTCPay's own delivery list beside ours: what BTCPay sent that never arrived here."""
-        from cftui.ui.screens.btcpay_deliveries import BtcpayDeliveriesScreen
+        from cftui.ui.screens.btcpay_deliveries import open_btcpay_deliveries
 
-        stores = self.app.config.btcpay
-        if not stores:
-            self.app.notify("No BTCPay store is configured: add one in Settings (5).", severity="warning")
-            return
-        self.app.push_screen(BtcpayDeliveriesScreen(stores))
+        open_btcpay_deliveries(self, self.config.btcpay)
 
     @on(DeliveryLog.Chosen)
     def _open_delivery(self, message: DeliveryLog.Chosen) -> None:
         from cftui.ui.screens.delivery_detail import DeliveryDetailScreen
 
-        self.app.push_screen(DeliveryDetailScreen(message.delivery_id))
+        self.app.push_screen(DeliveryDetailScreen(message.delivery_id, self.config.webhooks))
 
     # ------------------------------------------------------------ display
 
@@ -266,10 +244,11 @@ class WebhooksTab(Container):
         mode = self.query_one("#webhooks-mode", Label)
         mode.update("‖ PAUSED" if self.paused else "● TAIL")
         mode.set_class(self.paused, "-paused")
-        verdict = "all" if self.verdict_choice is None else verdict_label(self.verdict_choice)
-        text = f"   text: {printable(self.text)}" if self.text else ""
+        filters = self.filters
+        verdict = "all" if filters.verdict is None else verdict_label(filters.verdict)
+        text = f"   text: {printable(filters.text)}" if filters.text else ""
         self.query_one("#webhooks-filters", Label).update(
-            f"verdict: {verdict}   type: {printable(self.type_choice) or 'all'}{text}   "
+            f"verdict: {verdict}   type: {printable(filters.event_type) or 'all'}{text}   "
             f"{self.query_one(DeliveryLog).line_count:,} shown · UTC"
         )
         self._update_empty()
@@ -281,7 +260,7 @@ class WebhooksTab(Container):
         log.display = has_lines
         empty.display = not has_lines
         if not has_lines:
-            filtered = self.verdict_choice is not None or self.type_choice is not None
+            filtered = self.filters.verdict is not None or self.filters.event_type is not None
             empty.update(self._no_match_text() if filtered else self._empty_text())
         keep_focus(self, log, empty)
 
@@ -289,7 +268,7 @@ class WebhooksTab(Container):
         return "No deliveries match these filters. Press f (verdict), t (type) or / (text) to change them, esc to show all."
 
     def _empty_text(self) -> str:
-        config = self.app.config
+        config = self.config
         hooks = config.webhooks
         names = [store.name for store in config.btcpay] or ["<store>"]
         urls = "\n".join(f"  http://{hooks.host}:{hooks.port}/webhook/{name}" for name in names)

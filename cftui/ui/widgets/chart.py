@@ -73,6 +73,28 @@ class BlockChart(Static):
 class DailyChart(Vertical):
     """A titled chart of one daily series (values are integers: sats or counts)."""
 
+    DEFAULT_CSS = """
+    DailyChart {
+        width: 1fr;
+        height: 100%;
+        margin-right: 1;
+        & > .chart-title {
+            color: $text-muted;
+            text-wrap: nowrap;
+            text-overflow: ellipsis;
+        }
+        & > .chart-body {
+            height: 1fr;
+        }
+        & Sparkline > .sparkline--max-color {
+            color: $success;
+        }
+        & Sparkline > .sparkline--min-color {
+            color: $success 40%;
+        }
+    }
+    """
+
     def __init__(self, title: str, *, style: str = "braille", **kwargs) -> None:
         super().__init__(**kwargs)
         self._title = title

@@ -12,7 +12,6 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
 from rich.cells import set_cell_size
 from rich.segment import Segment
@@ -78,7 +77,47 @@ def received_at(received_ms: int, today: date) -> str:
 class DeliveryLog(ScrollView, can_focus=True):
     """Deliveries, newest on top, at most ``max_lines`` of them."""
 
-    DEFAULT_CSS = Path(__file__).with_suffix(".tcss").read_text(encoding="utf-8")
+    # Not scoped: under NO_COLOR (App:nocolor) the cursor shows in reverse video, which scoped rules cannot match.
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    DeliveryLog {
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        scrollbar-size-vertical: 1;
+        height: 1fr;
+
+        & > .delivery-log--header {
+            color: $text-muted;
+            text-style: bold;
+        }
+        & > .delivery-log--time {
+            color: $text-muted;
+        }
+        & > .delivery-log--ok {
+            color: $success;
+        }
+        & > .delivery-log--warn {
+            color: $warning;
+        }
+        & > .delivery-log--bad {
+            color: $error;
+            text-style: bold;
+        }
+        & > .delivery-log--cursor {
+            background: $block-cursor-blurred-background;
+        }
+        &:focus > .delivery-log--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+        }
+    }
+    /* NO_COLOR strips the cursor's background: the selected line in reverse video instead. */
+    App:nocolor DeliveryLog:focus > .delivery-log--cursor {
+        text-style: reverse;
+    }
+    """
     COMPONENT_CLASSES = {
         "delivery-log--header",
         "delivery-log--time",
@@ -116,6 +155,11 @@ class DeliveryLog(ScrollView, can_focus=True):
     @property
     def line_count(self) -> int:
         return len(self._lines)
+
+    @property
+    def lines(self) -> tuple[DeliveryLine, ...]:
+        """The deliveries shown, newest first."""
+        return tuple(self._lines)
 
     @property
     def selected(self) -> DeliveryLine | None:

@@ -10,7 +10,15 @@ from textual.widgets import Static
 
 
 class EmptyState(Static, can_focus=True):
-    """A focusable, non-markup explanation shown instead of an empty list."""
+    """A focusable, non-markup explanation shown instead of an empty list, in the list's room."""
+
+    DEFAULT_CSS = """
+    EmptyState {
+        height: 1fr;
+        padding: 1 2;
+        color: $text-muted;
+    }
+    """
 
     def __init__(self, text: str = "", **kwargs) -> None:
         kwargs.setdefault("markup", False)

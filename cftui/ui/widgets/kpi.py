@@ -22,6 +22,38 @@ LOADING = "loading…"
 class Kpi(Vertical):
     """One figure of the Overview. Update with :meth:`show`."""
 
+    # Not scoped: a card is lower at 80 columns (the screen's -narrow class), which scoped rules cannot see.
+    SCOPED_CSS = False
+    DEFAULT_CSS = """
+    Kpi {
+        height: 4;
+        background: $boost;
+        padding: 0 1;
+    }
+    Kpi > .kpi-title {
+        color: $text-muted;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    Kpi > .kpi-value {
+        text-style: bold;
+        color: $accent;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    Kpi > .kpi-sub {
+        color: $text-muted;
+        height: 2;
+        text-overflow: ellipsis;
+    }
+    Screen.-narrow Kpi {
+        height: 3;
+    }
+    Screen.-narrow Kpi > .kpi-sub {
+        height: 1;
+    }
+    """
+
     def __init__(self, title: str, **kwargs) -> None:
         super().__init__(**kwargs)
         self._title = title

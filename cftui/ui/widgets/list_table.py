@@ -8,6 +8,7 @@ under the cursor opens it, like Enter (DataTable's own rule since 7.5).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from rich.style import Style
 from textual.binding import Binding
@@ -15,8 +16,15 @@ from textual.color import Color, ColorParseError
 from textual.message import Message
 from textual.widgets import DataTable
 
+PageDirection = Literal["next", "prev", "first", "last"]
+
 
 class ListTable(DataTable):
+    DEFAULT_CSS = """
+    ListTable {
+        height: 1fr;
+    }
+    """
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
@@ -57,9 +65,15 @@ class PagedTable(ListTable):
     in a worker and fills the table; ``has_next`` / ``has_prev`` say what exists.
     """
 
+    DEFAULT_CSS = """
+    PagedTable {
+        scrollbar-size-vertical: 1;
+    }
+    """
+
     @dataclass
     class PageRequested(Message):
-        direction: str  # "next" | "prev" | "first" | "last"
+        direction: PageDirection
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("cell_padding", 1)

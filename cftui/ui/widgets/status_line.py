@@ -3,24 +3,29 @@
 ``main ✓ 2 min ago │ Angor ⠹ 1,200`` — a spinner (with the records read so far)
 while a source syncs, the time of the last success, or ``✗`` and a short
 error; ``⚠ 4 unread`` when a store's syncs skipped invoices they could not
-read (the tooltip names them; :mod:`cftui.store.retry`). Initial state comes
-from the store, so the line is right before the first sync of this session
-ends, and is read again whenever the change feed reports another process's
-sync (a daemon, a second dashboard, another host on a team store).
+read (the tooltip names them; :mod:`cftui.store.retry`). The initial state
+comes from the store, read in a thread worker as the line mounts (and when the
+configured sources change), so the line is right before the first sync of
+this session ends; a sync event that arrived meanwhile wins over the read. The
+store is read again whenever the change feed reports another process's sync (a
+daemon, a second dashboard, another host on a team store).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from textual import work
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from cftui import clock
 from cftui.printable import printable
 from cftui.store import retry
-from cftui.store.models import SyncState
+from cftui.store.queries import sync_states
 from cftui.sync.events import SyncEvent, SyncFinished, SyncProgress, SyncStarted
+from cftui.ui.reloading import WorkerErrors
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 ERROR_WIDTH = 28
@@ -46,36 +51,49 @@ def shorten(text: str, width: int = ERROR_WIDTH) -> str:
 
 
 def load_states(sources: list[str]) -> dict[str, SourceStatus]:
-    """What the store remembers about each source (one tiny indexed read)."""
-    rows = {row.source: row for row in SyncState.select().where(SyncState.source.in_(sources))}
+    """What the store remembers about each source (a few indexed reads: call it in a worker)."""
+    remembered = {state.source: state for state in sync_states(sources)}
     states: dict[str, SourceStatus] = {}
     for source in sources:
-        row = rows.get(source)
+        state = remembered.get(source)
         unread = retry.summary(label(source)) if source.startswith("btcpay:") else retry.Waiting(0, ())
-        if row is None:
+        if state is None:
             states[source] = SourceStatus(unread=unread)
-            continue
-        failed_last = row.last_error_time is not None and (row.last_success_time or 0) < row.last_error_time
-        states[source] = SourceStatus(
-            last_success=row.last_success_time,
-            error=row.last_error if failed_last else None,
-            unread=unread,
-        )
+        else:
+            states[source] = SourceStatus(last_success=state.last_success_time, error=state.last_error, unread=unread)
     return states
 
 
-class SyncStatusLine(Static):
+@dataclass
+class StatesRead(Message, bubble=False):
+    """What the store remembers about the sources, read off the event loop."""
+
+    states: dict[str, SourceStatus]
+
+
+class SyncStatusLine(Static, WorkerErrors):
     """One line of per-source sync status; call :meth:`apply` with each sync event."""
 
     def __init__(self, sources: list[str], **kwargs) -> None:
         super().__init__("", **kwargs)
         self._states: dict[str, SourceStatus] = {s: SourceStatus() for s in sources}
+        self._heard: set[str] = set()  # sources a sync event told about: newer than what the store said
         self._frame = 0
 
     def on_mount(self) -> None:
-        self._states.update(load_states(list(self._states)))
+        self._read_states(list(self._states))
         # Re-render each second: "2 min ago" ages and the spinner turns.
         self.set_interval(1.0, self._tick, name="status tick")
+        self._render_line()
+
+    @work(thread=True, group="status-line", exit_on_error=False, description="read the sync states")
+    def _read_states(self, sources: list[str]) -> None:
+        self.post_message(StatesRead(load_states(sources)))
+
+    def on_states_read(self, message: StatesRead) -> None:
+        for source, state in message.states.items():
+            if source in self._states and source not in self._heard:
+                self._states[source] = state
         self._render_line()
 
     @property
@@ -83,6 +101,7 @@ class SyncStatusLine(Static):
         return dict(self._states)
 
     def apply(self, event: SyncEvent) -> None:
+        self._heard.add(event.result.source if isinstance(event, SyncFinished) else event.source)
         if isinstance(event, SyncStarted):
             old = self._states.get(event.source, SourceStatus())
             self._states[event.source] = replace(old, running=True, fetched=0)
@@ -109,13 +128,14 @@ class SyncStatusLine(Static):
         self._render_line()
 
     def set_sources(self, sources: list[str]) -> None:
-        """The configured sources changed (settings saved): keep what is known of the rest."""
-        known = load_states(sources)
-        self._states = {s: self._states.get(s, known[s]) for s in sources}
+        """The configured sources changed (settings saved): keep what is known, read the new ones."""
+        self._states = {s: self._states.get(s, SourceStatus()) for s in sources}
+        self._read_states([s for s in sources if s not in self._heard])
         self._render_line()
 
     def fail(self, source: str, error: str) -> None:
         """A sync worker crashed outright (a bug): show it like a failed run."""
+        self._heard.add(source)
         old = self._states.get(source, SourceStatus())
         self._states[source] = replace(old, running=False, error=error)
         self._render_line()
