@@ -14,10 +14,9 @@ from typing import Any
 from cftui import clock
 from cftui import config as config_mod
 from cftui.cli.args import in_config_range, int_in
+from cftui.domain import EXPORT_FORMATS
 from cftui.errors import ConfigError, DataError, ExitCode, UnreachableError, UsageError
 from cftui.printable import printable
-
-EXPORT_FORMATS = ("csv", "json")
 
 
 def register(sub, export_sub) -> None:

@@ -16,13 +16,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from peewee import Expression, Field, fn
 
 from cftui import clock
+from cftui.domain import ACCEPTED_VERDICTS, ALL_STATUSES
 from cftui.money import E8
 from cftui.store.angor_models import AngorProject
 from cftui.store.daystats import DAY, day_of
 from cftui.store.filters import no_index
-from cftui.store.models import ALL_STATUSES, Invoice
+from cftui.store.models import Invoice
 from cftui.store.rollup import rollup
-from cftui.store.webhook_models import ACCEPTED_VERDICTS, WebhookDelivery
+from cftui.store.webhook_models import WebhookDelivery
 
 SETTLED = "Settled"
 PROCESSING = "Processing"

@@ -37,9 +37,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from cftui import clock
 from cftui.config import Config, StoreConfig
-from cftui.errors import ConfigError
-from cftui.printable import printable
-from cftui.store.webhook_models import (
+from cftui.domain import (
     ACCEPTED_VERDICTS,
     BAD_SIGNATURE,
     DUPLICATE,
@@ -49,6 +47,8 @@ from cftui.store.webhook_models import (
     UNKNOWN_STORE,
     VERIFIED,
 )
+from cftui.errors import ConfigError
+from cftui.printable import printable
 from cftui.webhooks import connections, envelope, signing
 from cftui.webhooks.notices import DeliveryNotice, OnDelivery, OnProcessed
 from cftui.webhooks.processing import InvoiceProcessor
