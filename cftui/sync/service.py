@@ -42,7 +42,7 @@ async def run_sync_async(
         return await sync_store(config.store(store_name), config.sync, reporter=reporter, cancel=cancel)
     if source == ANGOR_SOURCE:
         # Imported lazily: the Angor stack (websockets, secp256k1) loads only when used.
-        from cftui.angor.sync import sync_angor
+        from cftui.sync.angor import sync_angor
 
         return await sync_angor(config.angor, reporter=reporter, cancel=cancel)
     known = ", ".join(sources(config)) or "none configured"

@@ -21,9 +21,9 @@ from textual.widgets.data_table import CellDoesNotExist
 from textual.worker import get_current_worker
 
 from cftui import clock
+from cftui.angor import queries as angor_queries
+from cftui.angor.queries import STATUSES, ProjectRow
 from cftui.printable import printable
-from cftui.store import angor_queries
-from cftui.store.angor_queries import STATUSES, ProjectRow
 from cftui.ui.focus import keep_focus
 from cftui.ui.messages import DataChanged
 from cftui.ui.widgets.empty_state import EmptyState

@@ -3,6 +3,11 @@
 Projects are few (hundreds), so the list is one query sorted and filtered in
 SQL. Percentages are exact (Decimal from integer sats); "days left" is
 computed against the caller's ``now`` so a frozen clock gives a fixed screen.
+
+These reads live in ``cftui.angor``, beside the rules they apply (the status
+window, each investment's stage dates from the project's ProjectInfo), rather
+than in ``cftui.store``: the store is the layer below the sources and must
+not import them, as ``angor/store.py`` (the writer) already imports the store.
 """
 
 from __future__ import annotations
