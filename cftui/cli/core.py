@@ -290,10 +290,10 @@ def cmd_demo(ctx, args) -> int:
 
     db_path = Path(args.db) if getattr(args, "db", None) else ctx.paths.db.with_name("demo.sqlite3")
     with Demo(db_path=db_path, invoices=args.invoices) as demo:
-        if args.headless:
-            from cftui.store.db import open_database
+        from cftui.store.db import open_database
 
-            open_database(db_path)
+        open_database(db_path)
+        if args.headless:
             results = _run_sources(demo.config, list(demo.sources()))
             print(f"Demo store: {db_path}")
             return sync_exit_code(results)

@@ -469,10 +469,23 @@ def invoice_detail(pk: int) -> InvoiceDetail | None:
     )
 
 
+def newest_invoice_id(store_name: str) -> str | None:
+    """The id of the store's newest invoice (``cftui webhook send`` names it in a sample delivery)."""
+    values = (
+        Invoice.select(Invoice.invoice_id)
+        .join(Store)
+        .where(Store.name == store_name)
+        .order_by(Invoice.created_time.desc(), Invoice.id.desc())
+        .tuples()
+        .first()
+    )
+    return values[0] if values else None
+
+
 __all__ = [
     "AngorSummary", "CrowdfundProgress", "Cursor", "DayPoint", "InvoiceDetail", "InvoiceFilter", "InvoicePage",
     "InvoiceRow", "Kpis", "PaymentInfo", "SORT_COLUMNS", "SORT_KEYS", "Totals",
     "WebhookSummary", "angor_summary", "count_invoices", "crowdfund_progress", "daily_series", "find_invoice",
-    "invoice_detail", "iter_invoices", "kpis", "match_invoice_ids", "page_at_offset", "page_invoices",
-    "store_names", "webhook_summary",
+    "invoice_detail", "iter_invoices", "kpis", "match_invoice_ids", "newest_invoice_id", "page_at_offset",
+    "page_invoices", "store_names", "webhook_summary",
 ]  # fmt: skip
