@@ -1,4 +1,5 @@
-"""The headless core never imports Textual; only cftui.ui does."""
+"""The architecture: the import-linter contracts in pyproject.toml hold, and the headless core never
+imports Textual (only cftui.ui does), checked here at run time as well."""
 
 from __future__ import annotations
 
@@ -9,6 +10,17 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cftui"
 UI = PACKAGE / "ui"
+PYPROJECT = PACKAGE.parent / "pyproject.toml"
+CONTRACTS = 4  # in pyproject.toml's [tool.importlinter]: layers, UI/CLI not on the models, no Textual, the simulator
+
+
+def test_the_import_contracts_hold(capsys):
+    from importlinter.cli import lint_imports
+
+    code = lint_imports(config_filename=str(PYPROJECT), no_cache=True, no_logo=True)
+    report = capsys.readouterr().out
+    assert f"Contracts: {CONTRACTS} kept, 0 broken." in report, report
+    assert code == 0
 
 
 def _imports(path: Path) -> set[str]:
