@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cftui import clock
-from cftui.domain import EXPORT_FORMATS, ExportFormat
+from cftui.domain import EXPORT_FORMATS, ExportFormat, InvoiceSort
 from cftui.store import queries
 from cftui.store.filters import InvoiceFilter
 from cftui.store.models import Store
@@ -63,7 +63,7 @@ def write_records(
     return count
 
 
-def _invoice_records(f: InvoiceFilter, sort: str, descending: bool) -> Iterable[dict[str, object]]:
+def _invoice_records(f: InvoiceFilter, sort: InvoiceSort, descending: bool) -> Iterable[dict[str, object]]:
     btcpay_ids = dict(Store.select(Store.id, Store.store_id).tuples())
     for row in queries.iter_invoices(f, sort=sort, descending=descending):
         yield {
@@ -87,7 +87,7 @@ def _invoice_records(f: InvoiceFilter, sort: str, descending: bool) -> Iterable[
 
 
 def export_invoices(
-    f: InvoiceFilter, fmt: ExportFormat, out: TextIO, *, sort: str = "created", descending: bool = True
+    f: InvoiceFilter, fmt: ExportFormat, out: TextIO, *, sort: InvoiceSort = "created", descending: bool = True
 ) -> int:
     """Write the invoices matching ``f`` to ``out``; return how many were written."""
     return write_records(_invoice_records(f, sort, descending), INVOICE_FIELDS, fmt, out)

@@ -54,3 +54,19 @@ def test_source_ids_round_trip():
     assert source_kind("btcpay:main") == "btcpay"
     assert source_kind(domain.ANGOR_SOURCE) == "angor"
     assert source_kind("nostr") is None
+
+
+def test_the_code_offers_exactly_the_choices_its_types_name():
+    from cftui.angor import esplora, indexer, status
+    from cftui.angor import queries as angor_queries
+    from cftui.store import queries
+
+    assert tuple(queries.SORT_KEYS) == domain.INVOICE_SORTS  # an index per sort, and a type per index
+    assert tuple(angor_queries.SORT_COLUMNS) == domain.PROJECT_SORTS
+    assert status.STATUSES == angor_queries.STATUSES == domain.PROJECT_STATUSES
+    assert {indexer.RAISED_SOURCE, esplora.RAISED_SOURCE} == set(get_args(domain.RaisedSource))
+
+
+def test_the_angor_status_rules_load_no_network_code():
+    loaded = _loaded_after("import cftui.angor.status")
+    assert "cftui.angor.status" in loaded and "aiohttp" not in loaded and "cftui.angor.indexer" not in loaded

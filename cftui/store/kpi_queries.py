@@ -141,7 +141,7 @@ def _walk_is_cheaper(matches: int, everywhere: int) -> bool:
 def kpis(stores: tuple[int, ...] = (), since: int | None = None, until: int | None = None) -> Kpis:
     """Overview KPIs for invoices created in [since, until) (None = unbounded) in ``stores`` (empty = all)."""
     groups = rollup(("status", "additional_status", "currency"), stores=stores, since=since, until=until)
-    status_counts = dict.fromkeys(ALL_STATUSES, 0)
+    status_counts: dict[str, int] = dict.fromkeys(ALL_STATUSES, 0)
     extra_counts: dict[str, int] = defaultdict(int)
     fiat_e8: dict[str, dict[str, int]] = {SETTLED: defaultdict(int), PROCESSING: defaultdict(int)}
     counts = {SETTLED: defaultdict(int), PROCESSING: defaultdict(int)}

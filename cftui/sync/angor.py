@@ -256,7 +256,7 @@ class _Run:
         name: str | None,
         now: int,
     ) -> angor_store.ProjectRecord:
-        money = funding or Funding(source="")
+        money = funding or Funding(source=None)
         project = _project_row(self.network, chosen, onchain, money, name, flags, now, stats_read=funding is not None)
         return angor_store.ProjectRecord(project, _stage_rows(chosen.info, money, now), money.investments)
 
@@ -296,7 +296,7 @@ def _project_row(
         penalty_days=info.penalty_days,
         penalty_threshold_sats=info.penalty_threshold_sats,
         raised_sats=money.raised_sats,
-        raised_source=money.source or None,
+        raised_source=money.source,
         investor_count=money.investor_count,
         founder_spent_sats=money.founder_spent_sats,
         penalties_count=money.penalties_count,

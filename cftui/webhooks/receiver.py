@@ -46,6 +46,7 @@ from cftui.domain import (
     TOO_LARGE,
     UNKNOWN_STORE,
     VERIFIED,
+    Rejection,
 )
 from cftui.errors import ConfigError
 from cftui.printable import printable
@@ -65,7 +66,9 @@ MAX_REASON_CHARS = 300  # aiohttp quotes the offending line in its error: keep t
 
 
 class _Rejected(Exception):
-    def __init__(self, status: int, verdict: str, reason: str) -> None:
+    """A request refused: the HTTP status it is answered with, its verdict and one line saying why."""
+
+    def __init__(self, status: int, verdict: Rejection, reason: str) -> None:
         super().__init__(reason)
         self.status, self.verdict, self.reason = status, verdict, reason
 
