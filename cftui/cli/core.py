@@ -224,7 +224,7 @@ def _date_arg(value: str | None, flag: str) -> int | None:
 
 def cmd_export_invoices(ctx, args) -> int:
     from cftui.export import default_export_path, export_invoices
-    from cftui.store.queries import InvoiceFilter, store_names
+    from cftui.store import InvoiceFilter, store_names
 
     ctx.open_existing_store("invoices")
     store_ids: tuple[int, ...] = ()

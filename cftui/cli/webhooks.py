@@ -328,7 +328,7 @@ def cmd_send(ctx, args) -> int:
         print(f"Note: {args.type} is not an event type BTCPay documents; sending it anyway.", file=sys.stderr)
     invoice_id = args.invoice
     if invoice_id is None and args.type in INVOICE_EVENT_FIELDS:
-        from cftui.store.queries import newest_invoice_id
+        from cftui.store import newest_invoice_id
 
         ctx.open_store()
         invoice_id = newest_invoice_id(store.name) or f"cftui-test-{random_ids.token_hex(4)}"

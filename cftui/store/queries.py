@@ -13,7 +13,9 @@ exact match count (cheap: the roll-up, or index counts) and steer the
 planner with no-op expressions (see ``filters.no_index``).
 
 Overview figures (KPIs, series, progress, summaries) live in
-``cftui/store/kpi_queries.py`` and are re-exported here.
+``cftui/store/kpi_queries.py``. They are re-exported here too because the
+Overview tab and many tests read them as ``queries.kpis``; new code imports
+them from ``cftui.store``, the package's one public path.
 """
 
 from __future__ import annotations
