@@ -8,9 +8,15 @@ from cftui.store.db import open_database
 
 
 def record(stats_time: int | None, synced_time: int) -> angor_store.ProjectRecord:
-    project = dict(project_id="angor1qfresh", network="Angornet", founder_key="02ab", nostr_pubkey="p", event_id="e",
-                   event_pubkey="p", event_kind=3030, event_created=1, content="{}", raised_sats=5_000,
-                   stats_time=stats_time, synced_time=synced_time)  # fmt: skip
+    project = angor_store.ProjectRow(
+        project_id="angor1qfresh", network="Angornet", name=None, founder_key="02ab", founder_recovery_key=None,
+        nostr_pubkey="p", event_id="e", event_pubkey="p", event_kind=3030, event_created=1, onchain_event_id=None,
+        creation_txid=None, created_block=None, version=1, project_type=0, target_sats=10_000, start_time=None,
+        end_time=None, expiry_time=None, penalty_days=0, penalty_threshold_sats=None, raised_sats=5_000,
+        raised_source=None, investor_count=0, founder_spent_sats=0, penalties_count=0, penalties_sats=0,
+        refunds_count=None, refunds_sats=None, status="funding", verified=False, flags="", content="{}",
+        stats_time=stats_time, synced_time=synced_time,
+    )  # fmt: skip
     return angor_store.ProjectRecord(project)
 
 
