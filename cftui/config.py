@@ -28,7 +28,7 @@ import platformdirs
 
 from cftui.errors import ConfigError, did_you_mean
 from cftui.private_files import shared_mode, write_private
-from cftui.store import location
+from cftui import store_location as location
 
 APP_NAME = "cftui"
 ENV_CONFIG = "CFTUI_CONFIG"

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import TextIO
 
 from cftui import clock
+from cftui.domain import EXPORT_FORMATS, ExportFormat, InvoiceSort
 from cftui.store import queries
 from cftui.store.filters import InvoiceFilter
 from cftui.store.models import Store
-
-FORMATS = ("csv", "json")
 
 INVOICE_FIELDS = (
     "id", "store", "store_id", "status", "additional_status", "type", "currency", "amount", "paid_amount",
@@ -27,7 +26,7 @@ INVOICE_FIELDS = (
 )  # fmt: skip
 
 
-def default_export_path(kind: str, fmt: str) -> Path:
+def default_export_path(kind: str, fmt: ExportFormat) -> Path:
     """``./cftui-<kind>-YYYYmmdd-HHMMSS.<fmt>`` in the current directory (UTC time)."""
     stamp = clock.to_datetime(clock.now()).strftime("%Y%m%d-%H%M%S")
     return Path.cwd() / f"cftui-{kind}-{stamp}.{fmt}"
@@ -41,9 +40,11 @@ def _csv_text(value: object) -> object:
     return value
 
 
-def write_records(records: Iterable[Mapping[str, object]], fields: tuple[str, ...], fmt: str, out: TextIO) -> int:
+def write_records(
+    records: Iterable[Mapping[str, object]], fields: tuple[str, ...], fmt: ExportFormat, out: TextIO
+) -> int:
     """Write ``records`` (JSON-ready values) as CSV or a JSON array; return how many."""
-    if fmt not in FORMATS:
+    if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (csv or json)")
     count = 0
     if fmt == "csv":
@@ -62,7 +63,7 @@ def write_records(records: Iterable[Mapping[str, object]], fields: tuple[str, ..
     return count
 
 
-def _invoice_records(f: InvoiceFilter, sort: str, descending: bool) -> Iterable[dict[str, object]]:
+def _invoice_records(f: InvoiceFilter, sort: InvoiceSort, descending: bool) -> Iterable[dict[str, object]]:
     btcpay_ids = dict(Store.select(Store.id, Store.store_id).tuples())
     for row in queries.iter_invoices(f, sort=sort, descending=descending):
         yield {
@@ -86,7 +87,7 @@ def _invoice_records(f: InvoiceFilter, sort: str, descending: bool) -> Iterable[
 
 
 def export_invoices(
-    f: InvoiceFilter, fmt: str, out: TextIO, *, sort: str = "created", descending: bool = True
+    f: InvoiceFilter, fmt: ExportFormat, out: TextIO, *, sort: InvoiceSort = "created", descending: bool = True
 ) -> int:
     """Write the invoices matching ``f`` to ``out``; return how many were written."""
     return write_records(_invoice_records(f, sort, descending), INVOICE_FIELDS, fmt, out)

@@ -53,7 +53,7 @@ def pytest_report_header(config):
     import pg_server
 
     if os.environ.get(pg_server.ENV_URL):
-        from cftui.store.location import masked
+        from cftui.store_location import masked
 
         return f"postgresql: {masked(os.environ[pg_server.ENV_URL])} ({pg_server.ENV_URL})"
     found = pg_server.find_bin()
@@ -136,7 +136,7 @@ def store_target(new_store_target) -> str:
 @pytest.fixture
 def store_args(store_target) -> list[str]:
     """The command-line flag that points a cftui command at the test's store."""
-    from cftui.store.location import is_postgres
+    from cftui.store_location import is_postgres
 
     return ["--db-url" if is_postgres(store_target) else "--db", store_target]
 

@@ -13,7 +13,7 @@ from angor_relay import free_port, nostr_relays, publish  # noqa: F401 - fixture
 from cftui import clock
 from cftui.angor import events, identity
 from cftui.angor.status import status_raised
-from cftui.angor.sync import sync_angor
+from cftui.sync.angor import sync_angor
 from cftui.cli import main as cli_main
 from cftui.config import AngorConfig
 from cftui.sim.angor import AngorSimulator

@@ -1,4 +1,5 @@
-"""The headless core never imports Textual; only cftui.ui does."""
+"""The architecture: the import-linter contracts in pyproject.toml hold, and the headless core never
+imports Textual (only cftui.ui does), checked here at run time as well."""
 
 from __future__ import annotations
 
@@ -9,6 +10,18 @@ from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cftui"
 UI = PACKAGE / "ui"
+PYPROJECT = PACKAGE.parent / "pyproject.toml"
+CONTRACTS = 4  # in pyproject.toml's [tool.importlinter]: layers, UI/CLI not on the models, no Textual, the simulator
+
+
+def test_the_import_contracts_hold():
+    # In a child process: lint-imports configures logging with dictConfig, which would switch off every
+    # logger this test process has made (and the log assertions of the tests run after it).
+    run = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
+    out = subprocess.run([sys.executable, "-c", run, "--no-cache", "--no-logo", str(PYPROJECT)],
+                         capture_output=True, text=True)
+    assert f"Contracts: {CONTRACTS} kept, 0 broken." in out.stdout, out.stdout + out.stderr
+    assert out.returncode == 0
 
 
 def _imports(path: Path) -> set[str]:

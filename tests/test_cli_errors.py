@@ -21,7 +21,7 @@ from cftui.cli import main
 from cftui.errors import ExitCode
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
-from cftui.store import location
+from cftui import store_location as location
 from cftui.store import sqlite as store_sqlite
 from cftui.store.db import open_database
 from cftui.store.models import Meta

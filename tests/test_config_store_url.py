@@ -7,7 +7,7 @@ import pytest
 from cftui import config as cfg
 from cftui.cli import main
 from cftui.errors import ConfigError
-from cftui.store import location
+from cftui import store_location as location
 
 PASSWORD = "pa55-w0rd-secret"
 URL = f"postgresql://cftui:{PASSWORD}@db.example:5432/cftui"

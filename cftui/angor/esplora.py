@@ -25,15 +25,16 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 
 from cftui.angor.http import get_json
 from cftui.angor.schedule import DynamicInfo, read_dynamic_info
 from cftui.angor.taproot import tweaked_key
+from cftui.domain import ESPLORA
 
-RAISED_SOURCE = "esplora"
+RAISED_SOURCE: Final = ESPLORA
 MAX_TXS = 1000  # the app's cap on an address history
 CONCURRENCY = 8
 FOUNDER, PENALTY, REFUND, EXIT = "founder", "penalty", "refund", "exit"

@@ -17,6 +17,7 @@ from peewee import fn
 
 from cftui import clock
 from cftui.angor.status import days_left
+from cftui.domain import ExportFormat
 from cftui.store.angor_models import AngorProject, AngorStage
 
 FIELDS = (
@@ -61,7 +62,7 @@ def rows(network: str | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def write(stream: TextIO, fmt: str, network: str | None = None) -> int:
+def write(stream: TextIO, fmt: ExportFormat, network: str | None = None) -> int:
     """Write every stored project to ``stream``; return how many."""
     data = rows(network)
     if fmt == "json":

@@ -20,11 +20,12 @@ from typing import Any
 from cftui.angor import esplora, indexer
 from cftui.angor.projectinfo import ProjectInfo
 from cftui.angor.status import status_raised
+from cftui.domain import RaisedSource
 
 
 @dataclass
 class Funding:
-    source: str  # indexer.RAISED_SOURCE | esplora.RAISED_SOURCE
+    source: RaisedSource | None  # None: no funding read
     raised_sats: int = 0
     investor_count: int = 0
     founder_spent_sats: int = 0

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 
 from cftui.angor.http import get_json
+from cftui.domain import INDEXER
 
 PREFIX = "/api/v1/query/Angor"
 PAGE = 50  # the servers' maximum limit
 MAX_PAGES = 400  # a server that pages forever stops here
-RAISED_SOURCE = "indexer"
+RAISED_SOURCE: Final = INDEXER
 
 
 class IndexerDataError(ValueError):

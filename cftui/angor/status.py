@@ -27,10 +27,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from cftui.angor.indexer import RAISED_SOURCE as GROSS_SOURCE  # its "raised" is gross
+from cftui.domain import INDEXER as GROSS_SOURCE  # the indexer's "raised" is gross
+from cftui.domain import PROJECT_STATUSES, ProjectStatus, RaisedSource
 
 DAY = 86_400
-STATUSES = ("upcoming", "funding", "funded", "failed", "active", "completed")
+STATUSES = PROJECT_STATUSES
 FEE_PERCENT = 1  # the Angor fee on an investment (AngorInvestFeePercentage)
 
 
@@ -42,7 +43,7 @@ def window_end(end_time: int | None, expiry_time: int | None) -> int | None:
     return end_time or expiry_time
 
 
-def status_raised(raised_sats: int, raised_source: str | None) -> int:
+def status_raised(raised_sats: int, raised_source: RaisedSource | str | None) -> int:
     """The net amount the status rule compares with the target.
 
     A gross figure is a sum of fee outputs × 100, so a hundredth of it is exactly the fees paid. Gross
@@ -71,7 +72,7 @@ def project_status(
     target_sats: int,
     raised_sats: int,
     stage_release_times: Sequence[int],
-) -> str:
+) -> ProjectStatus:
     today = _day(now)
     if start_time is not None and today < _day(start_time):
         return "upcoming"
@@ -100,8 +101,13 @@ class FundingWindow(Protocol):
 
 
 def status_of(
-    project: FundingWindow, *, raised_sats: int, raised_source: str | None, stage_release_times: Sequence[int], now: int
-) -> str:
+    project: FundingWindow,
+    *,
+    raised_sats: int,
+    raised_source: RaisedSource | str | None,  # a RaisedSource, read back from a text column
+    stage_release_times: Sequence[int],
+    now: int,
+) -> ProjectStatus:
     """:func:`project_status` of ``project``, its raised figure as read (a gross one is made net first)."""
     return project_status(
         now=now,

@@ -8,20 +8,10 @@ skipped (and counted by the caller), the rest kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from cftui.money import AmountError, parse_decimal, to_e8
-
-
-@dataclass(frozen=True, slots=True)
-class PerkRecord:
-    item_code: str
-    title: str | None
-    sales_count: int
-    total: str  # decimal text as BTCPay sent it
-    total_e8: int
-    rank: int  # position in BTCPay's answer, 0 = best seller
+from cftui.store.records import PerkRecord
 
 
 def parse_top_items(items: list[Any]) -> tuple[list[PerkRecord], int]:

@@ -26,9 +26,9 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cftui.domain import ADDITIONAL_STATUSES, ALL_STATUSES
 from cftui.errors import DataError
 from cftui.money import AmountError, btc_to_sats, parse_decimal, to_e8, to_msat
-from cftui.store.models import ADDITIONAL_STATUSES, ALL_STATUSES
 from cftui.store.records import AppRecord, InvoiceRecord, PaymentMethodRecord, PaymentRecord
 
 _STATUSES = frozenset(ALL_STATUSES)

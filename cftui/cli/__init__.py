@@ -22,7 +22,7 @@ from cftui import __version__, logs
 from cftui import config as config_mod
 from cftui.cli import dashboard
 from cftui.errors import CftuiError, ConfigError, DataError, ExitCode, UsageError
-from cftui.store import location
+from cftui import store_location as location
 
 log = logging.getLogger(__name__)
 

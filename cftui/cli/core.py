@@ -11,11 +11,10 @@ from pathlib import Path
 from cftui import clock
 from cftui import config as config_mod
 from cftui.cli.args import int_in
+from cftui.domain import ALL_STATUSES, EXPORT_FORMATS, btcpay_source, source_kind
 from cftui.errors import ConfigError, DataError, ExitCode, UsageError
 from cftui.printable import printable
 from cftui.private_files import open_private
-
-EXPORT_FORMATS = ("csv", "json")
 
 
 def register(sub, export_sub) -> None:
@@ -109,9 +108,9 @@ def _selected_sources(ctx, stores: list[str] | None, source: str) -> list[str]:
     if stores:
         for name in stores:
             ctx.store_named(name)  # a clear usage error for an unknown name
-        chosen = [f"btcpay:{name}" for name in stores]
+        chosen = [btcpay_source(name) for name in stores]
     else:
-        chosen = [s for s in available if source == "all" or s.split(":")[0] == source]
+        chosen = [s for s in available if source == "all" or source_kind(s) == source]
     if source == "angor" and not config.angor.enabled:
         raise ConfigError("Angor is disabled.", hint="Set enabled = true under [angor] in the config.")
     if not chosen:
@@ -229,13 +228,12 @@ def _date_arg(value: str | None, flag: str) -> int | None:
 
 def cmd_export_invoices(ctx, args) -> int:
     from cftui.export import default_export_path, export_invoices
-    from cftui.store.models import ALL_STATUSES, Store
-    from cftui.store.queries import InvoiceFilter
+    from cftui.store import InvoiceFilter, store_names
 
     ctx.open_existing_store("invoices")
     store_ids: tuple[int, ...] = ()
     if args.store:
-        rows = {s.name: s.id for s in Store.select()}
+        rows = {name: pk for pk, name in store_names().items()}
         missing = [n for n in args.store if n not in rows]
         if missing:
             raise UsageError(f"No synced store named {', '.join(missing)}.", hint="Run `cftui sync` first, or check the name.")
@@ -296,10 +294,10 @@ def cmd_demo(ctx, args) -> int:
 
     db_path = Path(args.db) if getattr(args, "db", None) else ctx.paths.db.with_name("demo.sqlite3")
     with Demo(db_path=db_path, invoices=args.invoices) as demo:
-        if args.headless:
-            from cftui.store.db import open_database
+        from cftui.store.db import open_database
 
-            open_database(db_path)
+        open_database(db_path)
+        if args.headless:
             results = _run_sources(demo.config, list(demo.sources()))
             print(f"Demo store: {db_path}")
             return sync_exit_code(results)

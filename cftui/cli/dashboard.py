@@ -57,14 +57,8 @@ def check_theme_flag(theme: str | None) -> None:
 
 
 def run_app(config: Config, paths: Paths, *, demo: bool = False, theme: str | None = None, mouse: bool = True) -> int:
-    """Run the dashboard on ``config`` (the store is opened here if it is not yet)."""
-    from cftui.store.models import database
-
+    """Run the dashboard on ``config``, on the store the caller has opened (``open_database``)."""
     check_theme_flag(theme)
-    if database.obj is None:
-        from cftui.store.db import open_database
-
-        open_database(paths.store)
     from cftui.ui.app import CftuiApp
 
     mouse = mouse and config.ui.mouse

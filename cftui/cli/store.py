@@ -6,7 +6,7 @@ import sys
 
 from cftui import logs
 from cftui.errors import ConfigError, ExitCode
-from cftui.store import location
+from cftui import store_location as location
 
 # The sums shown per table: money and counts (every integer column is checked; these are the ones worth reading).
 SHOWN_SUMS = ("_sats", "_e8", "count")

@@ -14,10 +14,9 @@ from typing import Any
 from cftui import clock
 from cftui import config as config_mod
 from cftui.cli.args import in_config_range, int_in
+from cftui.domain import EXPORT_FORMATS
 from cftui.errors import ConfigError, DataError, ExitCode, UnreachableError, UsageError
 from cftui.printable import printable
-
-EXPORT_FORMATS = ("csv", "json")
 
 
 def register(sub, export_sub) -> None:
@@ -303,19 +302,6 @@ async def _post(url: str, body: bytes, signature: str | None):
         return await post_delivery(session, url, body, signature, timeout=30)
 
 
-def _newest_invoice(store_name: str) -> str | None:
-    from cftui.store.models import Invoice, Store
-
-    row = (
-        Invoice.select(Invoice.invoice_id)
-        .join(Store)
-        .where(Store.name == store_name)
-        .order_by(Invoice.created_time.desc())
-        .first()
-    )
-    return row.invoice_id if row else None
-
-
 def _report(result, url: str, what: str) -> None:
     if result.status is None:
         raise UnreachableError(f"Could not deliver {what} to {url}: {result.text}.",
@@ -342,8 +328,10 @@ def cmd_send(ctx, args) -> int:
         print(f"Note: {args.type} is not an event type BTCPay documents; sending it anyway.", file=sys.stderr)
     invoice_id = args.invoice
     if invoice_id is None and args.type in INVOICE_EVENT_FIELDS:
+        from cftui.store import newest_invoice_id
+
         ctx.open_store()
-        invoice_id = _newest_invoice(store.name) or f"cftui-test-{random_ids.token_hex(4)}"
+        invoice_id = newest_invoice_id(store.name) or f"cftui-test-{random_ids.token_hex(4)}"
     body = sample_delivery(
         args.type,
         store_id=store.store_id,
@@ -363,17 +351,17 @@ def cmd_send(ctx, args) -> int:
 
 
 def cmd_replay(ctx, args) -> int:
-    from cftui.store.webhook_models import WebhookDelivery
+    from cftui.store import webhook_queries
 
     ctx.open_existing_store("webhook deliveries", doing="replay")
     key = args.delivery_id
     if key.startswith("#") and key[1:].isdigit():
-        row = WebhookDelivery.get_or_none(WebhookDelivery.id == int(key[1:]))
+        row = webhook_queries.delivery(int(key[1:]))
     else:
-        row = WebhookDelivery.select().where(WebhookDelivery.delivery_id == key).order_by(WebhookDelivery.id).first()
+        row = webhook_queries.first_delivery(key)
     if row is None:
         raise UsageError(f"No recorded delivery {key}.", hint="List them with `cftui export deliveries -o -`.")
-    body = bytes(row.body) if row.body is not None else b""
+    body = row.body if row.body is not None else b""
     if len(body) != row.body_size:
         raise DataError(
             f"Delivery {key} cannot be replayed byte for byte: only {len(body)} of its {row.body_size} body bytes "
@@ -381,7 +369,7 @@ def cmd_replay(ctx, args) -> int:
         )
     url = args.url or _local_url(ctx.config, row.path)
     result = asyncio.run(_post(url, body, row.signature))
-    _report(result, url, f"replay of {key} ({row.event_type or 'unknown type'}, {len(body)} bytes)")
+    _report(result, url, f"replay of {key} ({row.line.event_type or 'unknown type'}, {len(body)} bytes)")
     return ExitCode.OK if result.ok else ExitCode.FAILURE
 
 

@@ -33,7 +33,7 @@ from typing import Any
 from peewee import AutoField, BooleanField, Database, IntegerField, fn
 
 from cftui.errors import DataError
-from cftui.store import location
+from cftui import store_location as location
 from cftui.store.db import ALL_MODELS, open_database
 from cftui.store.engine import engine_of
 from cftui.store.models import Meta

@@ -38,7 +38,8 @@ from peewee import DatabaseError as PeeweeDatabaseError
 from playhouse.migrate import SchemaMigrator, migrate
 
 from cftui.errors import DataError
-from cftui.store import daystats, location, migrate_6
+from cftui import store_location as location
+from cftui.store import daystats, migrate_6
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment, AngorProject
 from cftui.store.engine import engine_of
 from cftui.store.models import (

@@ -16,13 +16,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from peewee import Expression, Field, fn
 
 from cftui import clock
+from cftui.domain import ACCEPTED_VERDICTS, ALL_STATUSES
 from cftui.money import E8
 from cftui.store.angor_models import AngorProject
 from cftui.store.daystats import DAY, day_of
 from cftui.store.filters import no_index
-from cftui.store.models import ALL_STATUSES, Invoice
+from cftui.store.models import Invoice
 from cftui.store.rollup import rollup
-from cftui.store.webhook_models import ACCEPTED_VERDICTS, WebhookDelivery
+from cftui.store.webhook_models import WebhookDelivery
 
 SETTLED = "Settled"
 PROCESSING = "Processing"
@@ -140,7 +141,7 @@ def _walk_is_cheaper(matches: int, everywhere: int) -> bool:
 def kpis(stores: tuple[int, ...] = (), since: int | None = None, until: int | None = None) -> Kpis:
     """Overview KPIs for invoices created in [since, until) (None = unbounded) in ``stores`` (empty = all)."""
     groups = rollup(("status", "additional_status", "currency"), stores=stores, since=since, until=until)
-    status_counts = dict.fromkeys(ALL_STATUSES, 0)
+    status_counts: dict[str, int] = dict.fromkeys(ALL_STATUSES, 0)
     extra_counts: dict[str, int] = defaultdict(int)
     fiat_e8: dict[str, dict[str, int]] = {SETTLED: defaultdict(int), PROCESSING: defaultdict(int)}
     counts = {SETTLED: defaultdict(int), PROCESSING: defaultdict(int)}

@@ -32,6 +32,9 @@ from peewee import (
     fn,
 )
 
+# Defined in cftui.domain (no peewee there); still importable from here for older imports.
+from cftui.domain import ADDITIONAL_STATUSES, ALL_STATUSES, FINAL_STATUSES, OPEN_STATUSES
+
 database = DatabaseProxy()
 
 
@@ -341,11 +344,6 @@ CORE_MODELS = [
 ]
 
 RETRY_MODELS = [SkippedInvoice]  # schema 7
-
-FINAL_STATUSES = ("Settled", "Expired", "Invalid")
-OPEN_STATUSES = ("New", "Processing")
-ALL_STATUSES = ("New", "Processing", "Settled", "Expired", "Invalid")
-ADDITIONAL_STATUSES = ("None", "PaidPartial", "PaidLate", "PaidOver", "Marked")
 
 __all__ = [
     "database",

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cftui import clock
-from cftui.btcpay.app_stats import PerkRecord
 from cftui.store.models import CrowdfundPerk, Store, database
+from cftui.store.records import PerkRecord
 from cftui.store.writer import lock_store
 
 

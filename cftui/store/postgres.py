@@ -31,7 +31,7 @@ from typing import Any
 from peewee import Database, OperationalError, PostgresqlDatabase
 
 from cftui.errors import AuthError, ConfigError, DataError, UnreachableError
-from cftui.store import location
+from cftui import store_location as location
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from cftui.domain import ACCEPTED_VERDICTS
 from cftui.store.daystats import DAY
 from cftui.store.models import SyncState
 from cftui.store.rollup import rollup
-from cftui.store.webhook_models import ACCEPTED_VERDICTS, WebhookDelivery
+from cftui.store.webhook_models import WebhookDelivery
 
 FLAGS = ("PaidLate", "PaidPartial", "PaidOver", "Marked")
 

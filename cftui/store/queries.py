@@ -13,7 +13,9 @@ exact match count (cheap: the roll-up, or index counts) and steer the
 planner with no-op expressions (see ``filters.no_index``).
 
 Overview figures (KPIs, series, progress, summaries) live in
-``cftui/store/kpi_queries.py`` and are re-exported here.
+``cftui/store/kpi_queries.py``. They are re-exported here too because the
+Overview tab and many tests read them as ``queries.kpis``; new code imports
+them from ``cftui.store``, the package's one public path.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 
 from peewee import Expression, Field, Tuple, fn
 
+from cftui.domain import InvoiceSort
 from cftui.store.crowdfund import CrowdfundProgress, crowdfund_progress
 from cftui.store.filters import InvoiceFilter, filter_conditions, no_index, prefix_successor
 from cftui.store.kpi_queries import (
@@ -42,7 +45,7 @@ from cftui.store.rollup import rollup
 
 # Sort keys: the fields a page is ordered by, before the ``id`` tie-breaker.
 # Each has an index (models.Invoice.Meta.indexes) in exactly this order.
-SORT_KEYS: dict[str, tuple[Field, ...]] = {
+SORT_KEYS: dict[InvoiceSort, tuple[Field, ...]] = {
     "created": (Invoice.created_time,),
     "amount": (Invoice.currency, Invoice.amount_e8),
     "status": (Invoice.status, Invoice.created_time),
@@ -50,7 +53,7 @@ SORT_KEYS: dict[str, tuple[Field, ...]] = {
     "id": (Invoice.invoice_id,),
     "currency": (Invoice.currency, Invoice.created_time),
 }
-SORT_COLUMNS: dict[str, Field] = {name: keys[0] for name, keys in SORT_KEYS.items()}
+SORT_COLUMNS: dict[InvoiceSort, Field] = {name: keys[0] for name, keys in SORT_KEYS.items()}
 
 # Filters the sort key's index serves itself (so they stay indexable when
 # walking it); a one-value filter counts only when its name ends in "=".
@@ -154,7 +157,7 @@ def _row(values: tuple, names: dict[int, str]) -> InvoiceRow:
     )  # fmt: skip
 
 
-def _keys(sort: str) -> tuple[Field, ...]:
+def _keys(sort: InvoiceSort) -> tuple[Field, ...]:
     try:
         return SORT_KEYS[sort]
     except KeyError:
@@ -186,7 +189,7 @@ class _Segment:
         return Cursor(values[0] if len(values) == 1 else values, row.pk)
 
 
-def _segments(sort: str) -> list[_Segment]:
+def _segments(sort: InvoiceSort) -> list[_Segment]:
     keys = _keys(sort)
     if keys[0].null:
         return [_Segment((), keys[0], nulls=True), _Segment(keys, keys[0], nulls=False)]
@@ -196,7 +199,7 @@ def _segments(sort: str) -> list[_Segment]:
 # --- Plan choice ---
 
 
-def _served(f: InvoiceFilter, sort: str) -> frozenset[str]:
+def _served(f: InvoiceFilter, sort: InvoiceSort) -> frozenset[str]:
     served = _SERVED_BY_SORT.get(sort, set())
     names = set()
     if f.stores and ("store=" in served and len(f.stores) == 1):
@@ -208,7 +211,7 @@ def _served(f: InvoiceFilter, sort: str) -> frozenset[str]:
     return frozenset(names)
 
 
-def _filter_driven(f: InvoiceFilter, sort: str, rows_needed: int, matches: int | None = None) -> bool:
+def _filter_driven(f: InvoiceFilter, sort: InvoiceSort, rows_needed: int, matches: int | None = None) -> bool:
     """True when finding the matches and sorting them beats walking the sort index."""
     served = _served(f, sort)
     active = {
@@ -241,7 +244,7 @@ def _seek_filters(f: InvoiceFilter) -> frozenset[str] | None:
     return None
 
 
-def _where(f: InvoiceFilter, sort: str, by_filter: bool) -> list[Expression]:
+def _where(f: InvoiceFilter, sort: InvoiceSort, by_filter: bool) -> list[Expression]:
     return filter_conditions(f, indexable=_seek_filters(f) if by_filter else _served(f, sort))
 
 
@@ -277,12 +280,12 @@ def _walk(f, sort, descending, cursor, limit, by_filter, names) -> list[InvoiceR
     return rows
 
 
-def _segment_of(sort: str, row: InvoiceRow) -> _Segment:
+def _segment_of(sort: InvoiceSort, row: InvoiceRow) -> _Segment:
     segments = _segments(sort)
     return segments[-1] if getattr(row, segments[-1].keys[0].name) is not None else segments[0]
 
 
-def _page(rows: list[InvoiceRow], sort: str, has_next: bool, has_prev: bool) -> InvoicePage:
+def _page(rows: list[InvoiceRow], sort: InvoiceSort, has_next: bool, has_prev: bool) -> InvoicePage:
     if not rows:
         return InvoicePage([], None, None, has_next, has_prev)
     first, last = rows[0], rows[-1]
@@ -304,7 +307,7 @@ def count_invoices(f: InvoiceFilter) -> int:
 def page_invoices(
     f: InvoiceFilter,
     *,
-    sort: str = "created",
+    sort: InvoiceSort = "created",
     descending: bool = True,
     after: Cursor | None = None,
     before: Cursor | None = None,
@@ -332,7 +335,7 @@ def page_invoices(
 
 def page_at_offset(
     f: InvoiceFilter,
-    sort: str = "created",
+    sort: InvoiceSort = "created",
     descending: bool = True,
     offset: int = 0,
     limit: int = 200,
@@ -389,7 +392,7 @@ def _segment_size(f: InvoiceFilter, segment: _Segment, total: int, segments: lis
 
 
 def iter_invoices(
-    f: InvoiceFilter, *, sort: str = "created", descending: bool = True, batch: int = 1000
+    f: InvoiceFilter, *, sort: InvoiceSort = "created", descending: bool = True, batch: int = 1000
 ) -> Iterator[InvoiceRow]:
     """Every invoice matching ``f`` in order, read in keyset batches (constant memory)."""
     _keys(sort)
@@ -497,10 +500,23 @@ def sync_states(sources: Iterable[str] | None = None) -> list[SourceSync]:
     ]
 
 
+def newest_invoice_id(store_name: str) -> str | None:
+    """The id of the store's newest invoice (``cftui webhook send`` names it in a sample delivery)."""
+    values = (
+        Invoice.select(Invoice.invoice_id)
+        .join(Store)
+        .where(Store.name == store_name)
+        .order_by(Invoice.created_time.desc(), Invoice.id.desc())
+        .tuples()
+        .first()
+    )
+    return values[0] if values else None
+
+
 __all__ = [
     "AngorSummary", "CrowdfundProgress", "Cursor", "DayPoint", "InvoiceDetail", "InvoiceFilter", "InvoicePage",
     "InvoiceRow", "Kpis", "PaymentInfo", "SORT_COLUMNS", "SORT_KEYS", "SourceSync", "Totals",
     "WebhookSummary", "angor_summary", "count_invoices", "crowdfund_progress", "daily_series", "find_invoice",
-    "invoice_detail", "iter_invoices", "kpis", "match_invoice_ids", "page_at_offset", "page_invoices",
-    "store_names", "sync_states", "webhook_summary",
+    "invoice_detail", "iter_invoices", "kpis", "match_invoice_ids", "newest_invoice_id", "page_at_offset",
+    "page_invoices", "store_names", "sync_states", "webhook_summary",
 ]  # fmt: skip

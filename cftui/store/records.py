@@ -90,6 +90,18 @@ class AppRecord:
     enforce_target: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PerkRecord:
+    """One crowdfund perk as BTCPay's ``top-items`` reports it."""
+
+    item_code: str
+    title: str | None
+    sales_count: int
+    total: str  # decimal text as BTCPay sent it
+    total_e8: int
+    rank: int  # position in BTCPay's answer, 0 = best seller
+
+
 @dataclass(slots=True)
 class UpsertResult:
     new: int = 0

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from peewee import BigIntegerField, BlobField, BooleanField, CharField, IntegerField, TextField
 
+# The verdicts are defined in cftui.domain (no peewee there); still importable from here for older imports.
+from cftui.domain import (  # noqa: F401
+    ACCEPTED_VERDICTS,
+    BAD_SIGNATURE,
+    DUPLICATE,
+    MALFORMED,
+    RATE_LIMITED,
+    TOO_LARGE,
+    UNKNOWN_STORE,
+    VERDICTS,
+    VERIFIED,
+)
 from cftui.store.models import BaseModel
-
-# Verdicts, as exported (`cftui export deliveries`) and shown in the log.
-VERIFIED = "verified"
-BAD_SIGNATURE = "bad_signature"
-MALFORMED = "malformed"
-TOO_LARGE = "too_large"
-UNKNOWN_STORE = "unknown_store"
-DUPLICATE = "duplicate"
-RATE_LIMITED = "rate_limited"
-VERDICTS = (VERIFIED, BAD_SIGNATURE, MALFORMED, TOO_LARGE, UNKNOWN_STORE, DUPLICATE, RATE_LIMITED)
-ACCEPTED_VERDICTS = (VERIFIED, DUPLICATE)
 
 
 class WebhookDelivery(BaseModel):

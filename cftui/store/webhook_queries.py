@@ -126,7 +126,17 @@ def event_types() -> list[str]:
 
 
 def delivery(delivery_pk: int) -> DeliveryDetail | None:
-    row = WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_pk)
+    """The recorded request with this row id (the ``#12`` the log and the export show)."""
+    return _detail(WebhookDelivery.get_or_none(WebhookDelivery.id == delivery_pk))
+
+
+def first_delivery(delivery_id: str) -> DeliveryDetail | None:
+    """The first recorded request with BTCPay's ``delivery_id`` (a replay of it is recorded again, later)."""
+    query = WebhookDelivery.select().where(WebhookDelivery.delivery_id == delivery_id)
+    return _detail(query.order_by(WebhookDelivery.id).first())
+
+
+def _detail(row: WebhookDelivery | None) -> DeliveryDetail | None:
     if row is None:
         return None
     body = row.body

@@ -50,10 +50,11 @@ from cftui.btcpay.errors import MissingPermissionError, NotFoundError
 from cftui.btcpay.fetch import NOT_FOUND, fetch_invoice_record
 from cftui.btcpay.parse import RecordError, parse_app, parse_invoice
 from cftui.config import StoreConfig, SyncConfig
+from cftui.domain import OPEN_STATUSES, btcpay_source
 from cftui.errors import DataError
 from cftui.store import retry
 from cftui.store.chunking import chunks
-from cftui.store.models import OPEN_STATUSES, Invoice, SkippedInvoice, Store, SyncState, database
+from cftui.store.models import Invoice, SkippedInvoice, Store, SyncState, database
 from cftui.store.perks import replace_perks
 from cftui.store.records import InvoiceRecord, UpsertResult
 from cftui.store.retry import Skip
@@ -68,10 +69,6 @@ log = logging.getLogger(__name__)
 
 RETRY_PER_RUN = 1000  # retry-list entries one run reads again; the rest wait for the next run
 CANCELLED = "Sync cancelled; the next sync continues where this one stopped."
-
-
-def source_name(store_cfg: StoreConfig) -> str:
-    return f"btcpay:{store_cfg.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +96,7 @@ async def sync_store(
     cancel: threading.Event | None = None,
 ) -> SyncResult:
     """Sync one store into the already-open store database; never raises for sync failures."""
-    source = source_name(store_cfg)
+    source = btcpay_source(store_cfg.name)
     db = DbThread()
     notes: list[str] = []
 

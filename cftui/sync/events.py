@@ -13,11 +13,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cftui.domain import SyncMode
+
 
 @dataclass(frozen=True, slots=True)
 class SyncStarted:
     source: str  # "btcpay:<store name>" or "angor"
-    mode: str  # "backfill" | "incremental"
+    mode: SyncMode
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,7 +71,7 @@ def _ensure_resource_tracker() -> None:
 
 def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn: Connection, stop) -> None:
     from cftui import logs
-    from cftui.store import location
+    from cftui import store_location as location
     from cftui.store.db import open_database
     from cftui.sync.service import run_sync
 

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from cftui.domain import SyncMode
 from cftui.errors import CftuiError
 from cftui.store.db import storage_error
 from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted
@@ -45,7 +46,7 @@ class SyncRun:
     def source(self) -> str:
         return self.result.source
 
-    def started(self, mode: str) -> None:
+    def started(self, mode: SyncMode) -> None:
         """Report the start, once the body knows whether it backfills or catches up."""
         self.reporter(SyncStarted(self.source, mode))
 

@@ -13,18 +13,16 @@ import asyncio
 import threading
 
 from cftui.config import Config
+from cftui.domain import ANGOR_SOURCE, btcpay_source, source_store
 from cftui.errors import ConfigError
 from cftui.sync.events import Reporter, SyncResult, ignore
-
-BTCPAY_PREFIX = "btcpay:"
-ANGOR = "angor"
 
 
 def sources(config: Config) -> list[str]:
     """Every source the config enables, BTCPay stores first."""
-    names = [f"{BTCPAY_PREFIX}{store.name}" for store in config.btcpay]
+    names = [btcpay_source(store.name) for store in config.btcpay]
     if config.angor.enabled:
-        names.append(ANGOR)
+        names.append(ANGOR_SOURCE)
     return names
 
 
@@ -37,14 +35,14 @@ async def run_sync_async(
 ) -> SyncResult:
     """Sync ``source`` once. Sync failures come back in ``SyncResult.error``;
     an unknown source name is a :class:`~cftui.errors.ConfigError`."""
-    if source.startswith(BTCPAY_PREFIX):
+    store_name = source_store(source)
+    if store_name is not None:
         from cftui.sync.engine import sync_store
 
-        store_cfg = config.store(source[len(BTCPAY_PREFIX) :])
-        return await sync_store(store_cfg, config.sync, reporter=reporter, cancel=cancel)
-    if source == ANGOR:
+        return await sync_store(config.store(store_name), config.sync, reporter=reporter, cancel=cancel)
+    if source == ANGOR_SOURCE:
         # Imported lazily: the Angor stack (websockets, secp256k1) loads only when used.
-        from cftui.angor.sync import sync_angor
+        from cftui.sync.angor import sync_angor
 
         return await sync_angor(config.angor, reporter=reporter, cancel=cancel)
     known = ", ".join(sources(config)) or "none configured"

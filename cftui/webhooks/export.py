@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from cftui import clock
+from cftui.domain import ExportFormat
 from cftui.store.webhook_models import WebhookDelivery
 
 FIELDS = (
@@ -54,7 +55,7 @@ def delivery_rows(*, store: str | None = None) -> Iterator[dict[str, Any]]:
         }
 
 
-def export_deliveries(stream: IO[str], fmt: str, *, store: str | None = None) -> int:
+def export_deliveries(stream: IO[str], fmt: ExportFormat, *, store: str | None = None) -> int:
     """Write the deliveries to ``stream`` as ``csv`` or ``json``; return how many."""
     count = 0
     if fmt == "csv":

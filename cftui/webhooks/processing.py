@@ -23,11 +23,12 @@ from cftui import clock
 from cftui.btcpay.client import GreenfieldClient
 from cftui.btcpay.fetch import fetch_invoice_record
 from cftui.config import Config, StoreConfig
+from cftui.domain import VERIFIED
 from cftui.errors import AuthError, ConfigError, DataError, UnreachableError
 from cftui.store.chunking import IN_LIST_LIMIT, chunks
 from cftui.store.models import database
 from cftui.store.records import InvoiceRecord
-from cftui.store.webhook_models import VERIFIED, WebhookDelivery
+from cftui.store.webhook_models import WebhookDelivery
 from cftui.store.writer import ensure_store, queue_invoice, upsert_invoices
 from cftui.webhooks.notices import OnProcessed, ProcessedNotice
 from cftui.webhooks.recorder import QueuedInvoice, Recorder

@@ -37,9 +37,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from cftui import clock
 from cftui.config import Config, StoreConfig
-from cftui.errors import ConfigError
-from cftui.printable import printable
-from cftui.store.webhook_models import (
+from cftui.domain import (
     ACCEPTED_VERDICTS,
     BAD_SIGNATURE,
     DUPLICATE,
@@ -48,7 +46,10 @@ from cftui.store.webhook_models import (
     TOO_LARGE,
     UNKNOWN_STORE,
     VERIFIED,
+    Rejection,
 )
+from cftui.errors import ConfigError
+from cftui.printable import printable
 from cftui.webhooks import connections, envelope, signing
 from cftui.webhooks.notices import DeliveryNotice, OnDelivery, OnProcessed
 from cftui.webhooks.processing import InvoiceProcessor
@@ -65,7 +66,9 @@ MAX_REASON_CHARS = 300  # aiohttp quotes the offending line in its error: keep t
 
 
 class _Rejected(Exception):
-    def __init__(self, status: int, verdict: str, reason: str) -> None:
+    """A request refused: the HTTP status it is answered with, its verdict and one line saying why."""
+
+    def __init__(self, status: int, verdict: Rejection, reason: str) -> None:
         super().__init__(reason)
         self.status, self.verdict, self.reason = status, verdict, reason
 

@@ -41,10 +41,11 @@ from peewee import EXCLUDED
 
 from cftui import clock
 from cftui.config import StoreConfig
+from cftui.domain import ACCEPTED_VERDICTS, DUPLICATE, VERIFIED
 from cftui.store import engine
 from cftui.store.engine import Checkpointer
 from cftui.store.models import PendingInvoice, database
-from cftui.store.webhook_models import ACCEPTED_VERDICTS, DUPLICATE, VERIFIED, WebhookDelivery
+from cftui.store.webhook_models import WebhookDelivery
 from cftui.store.writer import ensure_store
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))  # the relay helper lives bes
 from angor_relay import publish, start_relay  # noqa: E402
 from cftui import clock  # noqa: E402
 from cftui.angor.nostr import RelayPool  # noqa: E402
-from cftui.angor.sync import sync_angor  # noqa: E402
+from cftui.sync.angor import sync_angor  # noqa: E402
 from cftui.config import AngorConfig  # noqa: E402
 from cftui.sim.angor import AngorSimulator  # noqa: E402
 from cftui.store.angor_models import AngorProject  # noqa: E402

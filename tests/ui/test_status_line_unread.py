@@ -9,7 +9,7 @@ from pathlib import Path
 import data
 from conftest import WAIT_SECONDS, settle, wait_for
 
-from cftui.store.location import is_postgres
+from cftui.store_location import is_postgres
 from cftui.store.models import SkippedInvoice, SyncState, database
 from cftui.store.writer import ensure_store
 from cftui.sync.events import SyncFinished, SyncResult

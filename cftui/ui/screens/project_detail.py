@@ -22,9 +22,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 from cftui import clock
+from cftui.angor import queries as angor_queries
+from cftui.angor.queries import InvestmentRow, ProjectDetail, founder_view, stage_spends_known, stage_state
 from cftui.printable import printable
-from cftui.store import angor_queries
-from cftui.store.angor_queries import InvestmentRow, ProjectDetail, founder_view, stage_spends_known, stage_state
 from cftui.ui.formatting import relative
 from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import DetailScreen

@@ -19,9 +19,9 @@ from textual.widgets import DataTable, Input, Label
 from textual.widgets.data_table import CellDoesNotExist
 
 from cftui import clock
+from cftui.angor import queries as angor_queries
+from cftui.angor.queries import STATUSES, ProjectRow
 from cftui.printable import printable
-from cftui.store import angor_queries
-from cftui.store.angor_queries import STATUSES, ProjectRow
 from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus
 from cftui.ui.keys import shared_keys

@@ -23,7 +23,7 @@ from textual.widgets import DataTable, Input, Static
 
 from cftui.printable import printable
 from cftui.store import queries
-from cftui.store.models import ALL_STATUSES
+from cftui.domain import ALL_STATUSES
 from cftui.ui import ranges
 from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus

@@ -27,7 +27,7 @@ from cftui.printable import printable
 from cftui.money import E8, currency_places, format_btc, format_fiat, format_sats
 from cftui.store import queries
 from cftui.store.currency_totals import CurrencyTotals, currency_totals, default_currency
-from cftui.store.models import ALL_STATUSES
+from cftui.domain import ALL_STATUSES
 from cftui.store.problem_queries import Problems, problems
 from cftui.ui import ranges
 from cftui.ui.focus import keep_focus

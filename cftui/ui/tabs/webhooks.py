@@ -20,7 +20,7 @@ from textual.widgets import Input, Label
 
 from cftui.printable import printable
 from cftui.store import webhook_queries
-from cftui.store.webhook_models import ACCEPTED_VERDICTS, VERDICTS
+from cftui.domain import ACCEPTED_VERDICTS, VERDICTS
 from cftui.store.webhook_queries import DeliveryLine
 from cftui.ui.exporting import start_export
 from cftui.ui.focus import keep_focus

@@ -26,7 +26,7 @@ from textual.strip import Strip
 
 from cftui import clock
 from cftui.printable import printable
-from cftui.store.webhook_models import DUPLICATE, RATE_LIMITED, VERIFIED
+from cftui.domain import DUPLICATE, RATE_LIMITED, VERIFIED
 from cftui.store.webhook_queries import DeliveryLine
 
 VERDICT_LABELS = {

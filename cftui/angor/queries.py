@@ -3,6 +3,11 @@
 Projects are few (hundreds), so the list is one query sorted and filtered in
 SQL. Percentages are exact (Decimal from integer sats); "days left" is
 computed against the caller's ``now`` so a frozen clock gives a fixed screen.
+
+These reads live in ``cftui.angor``, beside the rules they apply (the status
+window, each investment's stage dates from the project's ProjectInfo), rather
+than in ``cftui.store``: the store is the layer below the sources and must
+not import them, as ``angor/store.py`` (the writer) already imports the store.
 """
 
 from __future__ import annotations
@@ -16,9 +21,10 @@ from peewee import JOIN, Case, fn
 from cftui.angor import status as angor_status
 from cftui.angor.projectinfo import pattern_by_id, schedule_patterns
 from cftui.angor.schedule import stage_times
+from cftui.domain import INDEXER, PROJECT_STATUSES, ProjectSort
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 
-STATUSES = ("upcoming", "funding", "funded", "failed", "active", "completed")
+STATUSES = PROJECT_STATUSES
 PROJECT_TYPES = {0: "Invest", 1: "Fund", 2: "Subscribe"}
 # The detail screen lists at most this many investments (newest first).
 INVESTMENTS_SHOWN = 500
@@ -27,7 +33,7 @@ _NAME = fn.COALESCE(AngorProject.name, AngorProject.project_id)
 # Basis points funded, in integer SQL arithmetic (no REAL); -1 sorts "no target" first.
 _FUNDED_BP = Case(None, [(AngorProject.target_sats > 0, AngorProject.raised_sats * 10_000 / AngorProject.target_sats)], -1)
 
-SORT_COLUMNS = {
+SORT_COLUMNS: dict[ProjectSort, Any] = {
     "name": fn.LOWER(_NAME),
     "status": AngorProject.status,
     "target": AngorProject.target_sats,
@@ -163,7 +169,7 @@ def _row(project: AngorProject) -> ProjectRow:
 
 def list_projects(
     *,
-    sort: str = "name",
+    sort: ProjectSort = "name",
     descending: bool = False,
     status: str | None = None,
     text: str = "",
@@ -300,7 +306,7 @@ class FounderView:
 
 def stage_spends_known(detail_source: str | None) -> bool:
     """Only the chain says which stage the founder spent from; the indexer has the total alone."""
-    return detail_source != "indexer"
+    return detail_source != INDEXER
 
 
 def stage_state(stage: StageRow, *, per_stage: bool = True) -> str:

@@ -1,5 +1,10 @@
 """Angor sync: discover projects on Nostr, verify them, read their funding, store it all.
 
+The Angor twin of :mod:`cftui.sync.engine` (BTCPay), run in the same frame
+(:func:`cftui.sync.reported.run_reported`). It lives in ``cftui.sync``, not in
+``cftui.angor``: the Angor package is the protocol, its rules and its rows, and
+knows nothing of how a sync is run and reported.
+
 One run:
 
 1. Discovery: kind-3030 events from every relay at once, since the newest
@@ -46,6 +51,7 @@ from cftui.angor.projectinfo import ProjectInfo, ProjectInfoError
 from cftui.angor.status import is_released, status_of
 from cftui.angor.verify import Candidate, Onchain, choose
 from cftui.config import AngorConfig
+from cftui.domain import ANGOR_SOURCE
 from cftui.errors import DataError, UnreachableError
 from cftui.store.angor_models import AngorProject
 from cftui.store.models import database
@@ -54,7 +60,6 @@ from cftui.sync.reported import CancelFlag, SyncRun, run_reported
 
 log = logging.getLogger(__name__)
 
-SOURCE = "angor"
 OVERLAP = 3600  # seconds re-read behind the newest event kept: relays receive events late
 CONCURRENCY = 16  # projects whose stats are read at once
 
@@ -85,7 +90,9 @@ async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel
             raise
         angor_store.refresh_statuses(clock.now_s())
 
-    return await run_reported(SOURCE, body, reporter=reporter, cancel=cancel, cancelled=CANCELLED, counted="projects")
+    return await run_reported(
+        ANGOR_SOURCE, body, reporter=reporter, cancel=cancel, cancelled=CANCELLED, counted="projects"
+    )
 
 
 class _Run:
@@ -249,7 +256,7 @@ class _Run:
         name: str | None,
         now: int,
     ) -> angor_store.ProjectRecord:
-        money = funding or Funding(source="")
+        money = funding or Funding(source=None)
         project = _project_row(self.network, chosen, onchain, money, name, flags, now, stats_read=funding is not None)
         return angor_store.ProjectRecord(project, _stage_rows(chosen.info, money, now), money.investments)
 
@@ -289,7 +296,7 @@ def _project_row(
         penalty_days=info.penalty_days,
         penalty_threshold_sats=info.penalty_threshold_sats,
         raised_sats=money.raised_sats,
-        raised_source=money.source or None,
+        raised_source=money.source,
         investor_count=money.investor_count,
         founder_spent_sats=money.founder_spent_sats,
         penalties_count=money.penalties_count,
