@@ -304,3 +304,23 @@ async def test_syncs_at_once_store_every_project_once(nostr_relays, store):
     assert sum(r.new for r in results) == len(sim.world.projects)  # each project was new to exactly one of them
     assert AngorProject.select().count() == len(sim.world.projects)
     assert AngorInvestment.select().count() == sum(len(p.investments) for p in sim.world.projects)
+
+
+async def test_each_run_is_remembered_like_a_btcpay_stores_so_the_status_line_is_right_after_a_restart(
+    nostr_relays, store
+):
+    """The store keeps Angor's last success and its last error, as it does a BTCPay store's: a dashboard started
+    later (or another process's, on a team store) shows "Angor ✓ …" or why the last run failed."""
+    from cftui.store.queries import sync_states
+
+    assert sync_states(["angor"]) == []
+    assert (await synced(AngorSimulator(seed=5, now=NOW), nostr_relays(1))).ok
+    (state,) = sync_states(["angor"])
+    assert (state.source, state.last_success_time, state.last_error) == ("angor", NOW, None)
+
+    clock.freeze(NOW + 60)
+    offline = AngorConfig(enabled=True, network="Angornet", relays=(f"ws://127.0.0.1:{free_port()}/",),
+                          indexer_url=f"http://127.0.0.1:{free_port()}", timeout=2)  # fmt: skip
+    result = await sync_angor(offline)
+    (state,) = sync_states(["angor"])
+    assert state.last_success_time == NOW and state.last_error == result.error and "No Angor relay" in state.last_error

@@ -56,7 +56,7 @@ from cftui.errors import DataError, UnreachableError
 from cftui.store.angor_models import AngorProject
 from cftui.store.models import database
 from cftui.sync.events import Reporter, SyncResult, ignore
-from cftui.sync.reported import CancelFlag, SyncRun, run_reported
+from cftui.sync.reported import CancelFlag, SyncRun, begin_state, finish_state, keep_outcome, run_reported
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,7 @@ async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel
         raise DataError("The store is not open.", hint="Open it with cftui.store.db.open_database first.")
 
     async def body(run: SyncRun) -> None:
+        begin_state(ANGOR_SOURCE)
         since = angor_store.newest_event_time(config.network)
         run.started("incremental" if since else "backfill")
         try:
@@ -90,8 +91,15 @@ async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel
             raise
         angor_store.refresh_statuses(clock.now_s())
 
+    async def record_outcome(result: SyncResult) -> None:
+        async def write() -> None:
+            finish_state(ANGOR_SOURCE, result)
+
+        await keep_outcome(result, write)
+
     return await run_reported(
-        ANGOR_SOURCE, body, reporter=reporter, cancel=cancel, cancelled=CANCELLED, counted="projects"
+        ANGOR_SOURCE, body, reporter=reporter, cancel=cancel, cancelled=CANCELLED, after=record_outcome,
+        counted="projects",
     )
 
 

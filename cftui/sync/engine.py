@@ -35,7 +35,6 @@ The walk follows contract §2.1 and §10:
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -63,7 +62,7 @@ from cftui.sync.batches import Batch, BatchWriter, ScanPosition
 from cftui.sync.dbthread import DbThread
 from cftui.sync.events import Reporter, SyncResult, ignore
 from cftui.sync.gc_tuning import fewer_collections
-from cftui.sync.reported import SyncRun, fail, run_reported
+from cftui.sync.reported import SyncRun, begin_state, finish_state, keep_outcome, run_reported
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ async def sync_store(
     notes: list[str] = []
 
     async def body(run: SyncRun) -> None:
-        state = await db(_begin, source)
+        state = await db(begin_state, source)
         run.started("incremental" if state.backfill_done else "backfill")
         with fewer_collections():
             # A missing key fails here, before the store's row is written.
@@ -113,12 +112,7 @@ async def sync_store(
         run.result.unread, run.result.unread_ids = waiting.count, waiting.labels
 
     async def record_outcome(result: SyncResult) -> None:
-        try:
-            await db(_finish, source, result, notes)
-        except Exception as exc:  # the store itself failed (full, read-only): the result still says why
-            if result.ok:
-                fail(result, exc)
-            log.warning("%s: could not record the sync's outcome in the store (%s)", source, exc)
+        await keep_outcome(result, partial(db, finish_state, source, result, notes))
         await db.close()  # before SyncFinished: the run's connection is checkpointed and closed
 
     try:
@@ -127,31 +121,6 @@ async def sync_store(
         )
     finally:
         await db.close()  # a no-op once record_outcome closed it; else the task itself was cancelled
-
-
-# ------------------------------------------------------------------ state
-
-
-def _begin(source: str) -> SyncState:
-    with database.atomic():
-        state, _ = SyncState.get_or_create(source=source)
-        state.running = True
-        state.last_started_time = clock.now_s()
-        state.save()
-    return state
-
-
-def _finish(source: str, result: SyncResult, notes: list[str]) -> None:
-    summary = json.loads(result.to_json())
-    if notes:
-        summary["notes"] = notes
-    now = clock.now_s()
-    values: dict[Any, Any] = {SyncState.running: False, SyncState.last_result: json.dumps(summary)}
-    if result.error:
-        values.update({SyncState.last_error: result.error, SyncState.last_error_time: now})
-    else:
-        values.update({SyncState.last_success_time: now, SyncState.last_error: None})
-    SyncState.update(values).where(SyncState.source == source).execute()
 
 
 # ------------------------------------------------------------------ one run

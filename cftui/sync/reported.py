@@ -10,15 +10,18 @@ a store that cannot be written, even a bug, each end up in
 
 from __future__ import annotations
 
+import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
+from cftui import clock
 from cftui.domain import SyncMode
 from cftui.errors import CftuiError
 from cftui.store.db import storage_error
+from cftui.store.models import SyncState, database
 from cftui.sync.events import Reporter, SyncFinished, SyncProgress, SyncResult, SyncStarted
 
 log = logging.getLogger(__name__)
@@ -106,3 +109,44 @@ def fail(result: SyncResult, exc: BaseException) -> None:
         return
     log.exception("sync of %s failed", result.source)
     result.error = f"Unexpected error while syncing ({type(exc).__name__}: {exc}); details are in the log."
+
+
+# ------------------------------------------------------------------ what the store remembers of each run
+
+
+def begin_state(source: str) -> SyncState:
+    """Mark ``source`` running in the store (its ``SyncState`` row, made on its first run) and return the row."""
+    with database.atomic():
+        state, _ = SyncState.get_or_create(source=source)
+        state.running = True
+        state.last_started_time = clock.now_s()
+        state.save()
+    return state
+
+
+def finish_state(source: str, result: SyncResult, notes: Sequence[str] = ()) -> None:
+    """Keep the run's outcome: its summary, and its time as the last success or, with the error, the last failure.
+
+    Every source's runs are kept alike, so a dashboard started later, ``cftui sync status`` and a dashboard on
+    another host sharing the store all say when each source last synced and why its last run failed."""
+    summary = json.loads(result.to_json())
+    if notes:
+        summary["notes"] = list(notes)
+    now = clock.now_s()
+    values: dict[Any, Any] = {SyncState.running: False, SyncState.last_result: json.dumps(summary)}
+    if result.error:
+        values.update({SyncState.last_error: result.error, SyncState.last_error_time: now})
+    else:
+        values.update({SyncState.last_success_time: now, SyncState.last_error: None})
+    SyncState.update(values).where(SyncState.source == source).execute()
+
+
+async def keep_outcome(result: SyncResult, write: Callable[[], Awaitable[object]]) -> None:
+    """Run ``write`` (which records the outcome); a store that fails here (full, read-only) turns a success into
+    that error, and the run's result still says why."""
+    try:
+        await write()
+    except Exception as exc:
+        if result.ok:
+            fail(result, exc)
+        log.warning("%s: could not record the sync's outcome in the store (%s)", result.source, exc)

@@ -124,3 +124,24 @@ async def test_the_stored_states_are_read_off_the_event_loop_and_a_sync_event_me
         text = str(status(app).render())
         assert "main ✓" not in text and any(frame in text for frame in SPINNER)  # the sync, not the old state
         assert "shop ✗ BTCPay at shop.btcpay" in text  # the store's word for the source no event spoke of
+
+
+async def test_the_stored_states_never_take_back_a_success_this_dashboard_saw(make_app, filled):
+    """The change feed reads the stored states whenever invoices change (every few seconds in the demo). A source
+    whose newer success this dashboard heard of directly keeps it: once, Angor went back to "not synced yet" while
+    its tab listed every project."""
+    from cftui.ui.widgets.status_line import SourceStatus
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        line = status(app)
+        app.post_message(SyncEventPosted(SyncFinished(SyncResult("btcpay:main"))))
+        await settle(pilot)
+        assert "main ✓ just now" in str(line.render())
+        line.show_stored({"btcpay:main": SourceStatus(last_success=data.NOW - 3600)})  # an older run, stored
+        assert "main ✓ just now" in str(line.render())
+        line.show_stored({"btcpay:main": SourceStatus()})  # nothing stored at all
+        assert "main ✓ just now" in str(line.render())
+        line.show_stored({"btcpay:main": SourceStatus(last_success=data.NOW + 5)})  # a newer one, elsewhere
+        assert "main ✓ just now" in str(line.render()) and line.states["btcpay:main"].last_success == data.NOW + 5

@@ -120,11 +120,15 @@ class SyncStatusLine(Static, WorkerErrors):
 
     def show_stored(self, stored: dict[str, SourceStatus]) -> None:
         """What the store says now (another process synced, or listed invoices it could not read); a source
-        syncing here keeps its spinner until its own result comes."""
+        syncing here keeps its spinner until its own result comes, and a success heard here that is newer
+        than the store's word stands (the store is read whenever invoices change, whatever source ran)."""
         for source, state in stored.items():
             old = self._states.get(source)
-            if old is not None:
-                self._states[source] = replace(state, running=old.running, fetched=old.fetched)
+            if old is None:
+                continue
+            if old.last_success is not None and (state.last_success or 0) < old.last_success:
+                state = replace(state, last_success=old.last_success, error=old.error)
+            self._states[source] = replace(state, running=old.running, fetched=old.fetched)
         self._render_line()
 
     def set_sources(self, sources: list[str]) -> None:
