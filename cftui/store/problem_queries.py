@@ -1,7 +1,9 @@
 """What needs an operator's eye, for the Overview's Problems list.
 
 * webhook deliveries the receiver rejected in the last 24 hours;
-* sources whose last sync failed, and records the last sync skipped;
+* sources whose last sync failed, and records the last sync of a BTCPay store
+  skipped (Angor's skipped events are other people's, see
+  :attr:`SyncTrouble.skipped_needs_a_look`);
 * invoices BTCPay flagged (paid late, part-paid, overpaid, marked by hand)
   among those created in the Overview's range.
 
@@ -33,6 +35,17 @@ class SyncTrouble:
     @property
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
+
+    @property
+    def skipped_needs_a_look(self) -> bool:
+        """A BTCPay store's skipped records are the user's own invoices the sync could not read. Angor's are
+        events anyone published to a public relay that failed verification: the check doing its job, nothing
+        to fix. They stay in the sync status, not in Problems."""
+        return bool(self.skipped) and self.source != "angor"
+
+    @property
+    def needs_a_look(self) -> bool:
+        return self.error is not None or self.skipped_needs_a_look
 
 
 @dataclass(frozen=True)
@@ -76,4 +89,5 @@ def rejected_since(since_ms: int) -> int:
 def problems(stores: tuple[int, ...], since: int | None, now: int) -> Problems:
     groups = rollup(("additional_status",), stores=stores, since=since, count_only=True)
     flagged = {flag: groups[(flag,)].count for flag in FLAGS if (flag,) in groups}
-    return Problems(rejected_since((now - DAY) * 1000), sync_troubles(), flagged)
+    troubles = [trouble for trouble in sync_troubles() if trouble.needs_a_look]
+    return Problems(rejected_since((now - DAY) * 1000), troubles, flagged)

@@ -437,6 +437,10 @@ class CftuiApp(App[int]):
             if command.title != "Keys":
                 yield command
         yield SystemCommand("Keys", "The keys of this tab or screen, and the app's (key ?)", self.action_help)
+        yield SystemCommand(
+            "Sync status", "Each source's last sync: when it worked, why it failed, what it skipped",
+            lambda: self.post_message(ShowSyncStatus()),
+        )
 
     @on(OpenInvoice)
     def _open_invoice(self, message: OpenInvoice) -> None:

@@ -51,7 +51,7 @@ def problem_choices(found: Problems, btcpay_missed: dict[str, int], range_key: s
         if trouble.error:
             error = cut(" ".join(trouble.error.split()), ERROR_WIDTH)
             choices.append((f"sync:{trouble.source}:failing", f"✗ Sync of {who} failing: {error}"))
-        if trouble.skipped_total:
+        if trouble.skipped_needs_a_look:
             skipped = counted(trouble.skipped_total, "record", "records")
             choices.append((f"sync:{trouble.source}:skipped", f"⚠ {skipped} skipped by the last sync of {who}"))
     for store, missed in sorted(btcpay_missed.items()):

@@ -135,3 +135,38 @@ async def test_enter_at_once_opens_the_first_problem(make_app, filled):
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, SyncStatusScreen)
+
+
+async def test_angor_events_that_fail_verification_are_not_a_problem_but_sync_status_lists_them(make_app, store):
+    """Anyone can publish to a Nostr relay: other people's events that fail verification are the check doing its
+    job, nothing the user can fix, so they are no line in Problems (the demo's relays carry five, which once showed
+    a warning on every start). The sync status screen, from the palette, still lists them by reason."""
+    from cftui.store.models import SyncState
+
+    SyncState.insert(source="angor", last_success_time=data.NOW,
+                     last_result='{"skipped": {"invalid event: bad signature": 5}}').execute()  # fmt: skip
+    app = make_app(data.make_config(stores=("main",)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert lines(app) == [("none", "✓ Nothing needs a look.")]
+        app.action_command_palette()
+        await settle(pilot)
+        await pilot.press(*"sync status")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SyncStatusScreen)
+        body = app.screen.query_one("#sync-status-body")
+        shown = "\n".join(strip.text for strip in body.render_lines(body.region.reset_offset))
+        assert "Angor" in shown and "5 × invalid event: bad signature" in shown
+
+
+async def test_an_angor_sync_that_fails_is_still_a_problem(make_app, store):
+    from cftui.store.models import SyncState
+
+    SyncState.insert(source="angor", last_error="No Angor relay answered.", last_error_time=data.NOW,
+                     last_result='{"skipped": {"invalid event: bad signature": 5}}').execute()  # fmt: skip
+    app = make_app(data.make_config(stores=("main",)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert lines(app) == [("sync:angor:failing", "✗ Sync of Angor failing: No Angor relay answered.")]
