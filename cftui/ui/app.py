@@ -20,7 +20,8 @@ import logging
 import os
 from dataclasses import dataclass
 from importlib import import_module
-from pathlib import Path
+from pathlib import Path, PurePath
+from typing import TYPE_CHECKING, TypeVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
@@ -30,8 +31,8 @@ from textual.worker import Worker, WorkerState
 
 from cftui.config import Config, Paths, shared_config_warning
 from cftui.errors import ConfigError
-from cftui.sync.events import SyncFinished
 from cftui.store import changes
+from cftui.sync.events import SyncFinished
 from cftui.ui import ui_state
 from cftui.ui.bindings import APP_BINDINGS, TABS, binding_ids, effective_bindings, unknown_ids
 from cftui.ui.commands import CftuiCommands
@@ -50,6 +51,11 @@ from cftui.ui.sync_worker import SyncScheduler, source_of
 from cftui.ui.tabs.base import TabBody
 from cftui.ui.widgets.footer import AppFooter
 from cftui.ui.widgets.status_line import SourceStatus, SyncStatusLine, label, load_states, shorten
+
+if TYPE_CHECKING:
+    from cftui.webhooks.receiver import WebhookReceiver
+
+TabT = TypeVar("TabT", bound=TabBody)
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +83,7 @@ class StoreChanges:
     sync_states: dict[str, SourceStatus] | None  # read when the invoices changed (a sync ran somewhere)
 
 
-def _css_paths() -> list[Path]:
+def _css_paths() -> list[str | PurePath]:
     """app.tcss, then each tab's own stylesheet (a screen names its own in CSS_PATH; a widget has DEFAULT_CSS)."""
     return [HERE / "app.tcss", *(HERE / "tabs" / f"{pane}.tcss" for pane in sorted(TAB_CLASSES))]
 
@@ -149,10 +155,10 @@ class CftuiApp(App[int]):
             )
         self.theme = name
         self.set_keymap(config.ui.keymap)
-        self.scheduler = SyncScheduler(self, config)
+        self.scheduler = SyncScheduler(self, config, self.paths)
         self._state = ui_state.load(paths.db)
         self._feed: changes.ChangeFeed | None = None
-        self._receiver = None
+        self._receiver: WebhookReceiver | None = None
 
     # ------------------------------------------------------------ layout
 
@@ -199,7 +205,7 @@ class CftuiApp(App[int]):
         known = binding_ids(APP_BINDINGS)
         for tab in self.tab_widgets():
             for node in (tab, *tab.query("*")):
-                known |= {binding.id for binding, _keys in effective_bindings(node, {})}
+                known |= {binding.id for binding, _keys in effective_bindings(node, {}) if binding.id}
         unknown = unknown_ids(self.config.ui.keymap, known)
         if unknown:
             self.notify(
@@ -215,7 +221,7 @@ class CftuiApp(App[int]):
         if not self.screen_stack:  # shutting down: messages can still arrive
             return []
         main = self.screen_stack[0]
-        return [pane.children[0] for pane in main.query(TabPane) if pane.children]
+        return [_body(pane) for pane in main.query(TabPane) if pane.children]
 
     @property
     def tabbed(self) -> TabbedContent:
@@ -223,10 +229,17 @@ class CftuiApp(App[int]):
 
     def active_tab(self) -> TabBody | None:
         pane = self.tabbed.active_pane
-        return pane.children[0] if pane is not None and pane.children else None
+        return _body(pane) if pane is not None and pane.children else None
 
     def tab(self, pane: str) -> TabBody:
-        return self.screen_stack[0].query_one(f"TabPane#{pane}", TabPane).children[0]
+        return _body(self.screen_stack[0].query_one(f"TabPane#{pane}", TabPane))
+
+    def tab_of(self, pane: str, kind: type[TabT]) -> TabT:
+        """The tab in ``pane``, as the class it is (its own methods, typed)."""
+        tab = self.tab(pane)
+        if not isinstance(tab, kind):
+            raise TypeError(f"the {pane} pane holds a {type(tab).__name__}, not a {kind.__name__}")
+        return tab
 
     def action_show_tab(self, pane: str) -> None:
         while len(self.screen_stack) > 1:  # a detail, and the key list over it: the tab itself
@@ -246,7 +259,7 @@ class CftuiApp(App[int]):
         """Focus the tab's main widget (or the first focusable one), so its keys work at once."""
         if pane is None or not pane.children:
             return
-        tab = pane.children[0]
+        tab = _body(pane)
         focus_first(tab, *tab.focus_targets())
 
     def broadcast(self, sources: frozenset[Source] | frozenset[str]) -> None:
@@ -259,13 +272,17 @@ class CftuiApp(App[int]):
 
     @on(ShowInvoices)
     def _show_invoices(self, message: ShowInvoices) -> None:
+        from cftui.ui.tabs.invoices import InvoicesTab
+
         self.action_show_tab("invoices")
-        self.tab("invoices").show_filtered(message)
+        self.tab_of("invoices", InvoicesTab).show_filtered(message)
 
     @on(ShowDeliveries)
     def _show_deliveries(self, message: ShowDeliveries) -> None:
+        from cftui.ui.tabs.webhooks import WebhooksTab
+
         self.action_show_tab("webhooks")
-        self.tab("webhooks").show_verdict(message.verdict)
+        self.tab_of("webhooks", WebhooksTab).show_verdict(message.verdict)
 
     @on(ShowSyncStatus)
     def _show_sync_status(self) -> None:
@@ -275,9 +292,12 @@ class CftuiApp(App[int]):
 
     # ------------------------------------------------------------ palette actions
 
-    def action_export_invoices(self, fmt: str) -> None:
+    def action_export_invoices(self, name: str) -> None:
         """Write the Invoices tab's filtered view to a file."""
-        self.tab("invoices").export(fmt)
+        from cftui.ui.exporting import export_format
+        from cftui.ui.tabs.invoices import InvoicesTab
+
+        self.tab_of("invoices", InvoicesTab).export(export_format(name))
 
     def action_btcpay_deliveries(self) -> None:
         """BTCPay's own delivery list beside ours, over the Webhooks tab."""
@@ -294,8 +314,10 @@ class CftuiApp(App[int]):
 
     def action_overview_store(self, name: str | None) -> None:
         """The Overview's figures for one store (None: every store)."""
+        from cftui.ui.tabs.overview import OverviewTab
+
         self.action_show_tab("overview")
-        self.tab("overview").store_name = name
+        self.tab_of("overview", OverviewTab).store_name = name
 
     # ------------------------------------------------------------ sync
 
@@ -337,7 +359,8 @@ class CftuiApp(App[int]):
                 self.notify(f"Sync of {label(source)} crashed: {shorten(error, 80)}", severity="error", markup=False)
             self.scheduler.worker_changed(worker)
         elif worker.group == "change-watch" and worker.state == WorkerState.SUCCESS:
-            self._changes_read(worker.result)
+            if isinstance(worker.result, StoreChanges):
+                self._changes_read(worker.result)
 
     # ------------------------------------------------------------ other writers
 
@@ -366,9 +389,9 @@ class CftuiApp(App[int]):
     async def _start_receiver(self) -> None:
         from cftui.webhooks.receiver import WebhookReceiver
 
-        self._receiver = WebhookReceiver(self.config, on_delivery=self._on_delivery)
+        self._receiver = receiver = WebhookReceiver(self.config, on_delivery=self._on_delivery)
         try:
-            url = await self._receiver.start()
+            url = await receiver.start()
         except (OSError, ConfigError) as exc:
             self._receiver = None
             self.notify(
@@ -407,7 +430,7 @@ class CftuiApp(App[int]):
         sync_changed = (config.btcpay, config.sync, config.angor) != (old.btcpay, old.sync, old.angor)
         if sync_changed:
             self.scheduler.stop()
-            self.scheduler = SyncScheduler(self, config)
+            self.scheduler = SyncScheduler(self, config, self.paths)
             status = self.query_one(SyncStatusLine)
             status.set_sources(self.scheduler.sources)
             if self.autostart:
@@ -447,3 +470,11 @@ class CftuiApp(App[int]):
         from cftui.ui.screens.invoice_detail import InvoiceDetailScreen
 
         self.push_screen(InvoiceDetailScreen(message.invoice_pk))
+
+
+def _body(pane: TabPane) -> TabBody:
+    """The tab widget a pane holds (each pane holds one, see :meth:`CftuiApp.compose`)."""
+    body = pane.children[0]
+    if not isinstance(body, TabBody):
+        raise TypeError(f"pane {pane.id} holds a {type(body).__name__}, not a tab")
+    return body

@@ -14,6 +14,7 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from cftui.config import Config
 from cftui.ui.bindings import TABS
 from cftui.ui.messages import OpenInvoice
 from cftui.ui.widgets.invoice_table import amount_text
@@ -45,12 +46,19 @@ class CftuiCommands(Provider):
             self._action("btcpay_deliveries"),
         )
         yield "Switch store: all stores", "Overview figures for every store", self._action("overview_store(None)")
-        for store in self.app.config.btcpay:
+        for store in self._config().btcpay:
             yield (
                 f"Switch store: {store.name}",
                 f"Overview figures for store {store.name} only",
                 self._action(f"overview_store({store.name!r})"),
             )
+
+    def _config(self) -> Config:
+        """The running app's config (the provider is only ever given cftui's app)."""
+        config = getattr(self.app, "config", None)
+        if not isinstance(config, Config):
+            raise TypeError(f"{type(self.app).__name__} has no cftui config")
+        return config
 
     def _action(self, action: str) -> Callable[[], object]:
         """A command that runs the app's ``action`` (an action string, arguments as Python literals)."""

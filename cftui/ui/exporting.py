@@ -13,8 +13,18 @@ from typing import TextIO
 
 from textual.widget import Widget
 
+from cftui.domain import EXPORT_FORMATS, ExportFormat
 
-def start_export(widget: Widget, kind: str, fmt: str, write: Callable[[TextIO], int]) -> None:
+
+def export_format(name: str) -> ExportFormat:
+    """An action's argument (``export('csv')`` in a binding) as the format it names."""
+    for fmt in EXPORT_FORMATS:
+        if fmt == name:
+            return fmt
+    raise ValueError(f"no export format {name!r} (one of {', '.join(EXPORT_FORMATS)})")
+
+
+def start_export(widget: Widget, kind: str, fmt: ExportFormat, write: Callable[[TextIO], int]) -> None:
     """Run ``write(stream)`` (returns the row count) into a new file, in a named worker of ``widget``."""
     widget.run_worker(
         partial(_export, widget, kind, fmt, write),
@@ -25,7 +35,7 @@ def start_export(widget: Widget, kind: str, fmt: str, write: Callable[[TextIO], 
     )
 
 
-def _export(widget: Widget, kind: str, fmt: str, write: Callable[[TextIO], int]) -> None:
+def _export(widget: Widget, kind: str, fmt: ExportFormat, write: Callable[[TextIO], int]) -> None:
     from cftui import export
     from cftui.private_files import open_private
 

@@ -23,7 +23,7 @@ clear        esc         clear every filter
 
 from __future__ import annotations
 
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 
 # name -> (keys, action, description, shown in the footer)
 SHARED: dict[str, tuple[str, str, str, bool]] = {
@@ -43,9 +43,9 @@ SHARED: dict[str, tuple[str, str, str, bool]] = {
 KEY_DISPLAY = {"slash": "/", "d,right_square_bracket": "d", "D,left_square_bracket": "D"}
 
 
-def shared_keys(tab: str, *names: str, **descriptions: str) -> list[Binding]:
+def shared_keys(tab: str, *names: str, **descriptions: str) -> list[BindingType]:
     """The shared bindings ``names`` for ``tab``; ``descriptions`` renames one for this tab (status="Verdict")."""
-    bindings = []
+    bindings: list[BindingType] = []
     for name in names:
         keys, action, description, show = SHARED[name]
         bindings.append(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from textual.binding import Binding
+from textual.widget import Widget
 from textual.widgets import OptionList
 
 from cftui.store.problem_queries import Problems
@@ -93,5 +94,5 @@ class ProblemList(OptionList):
 
     def action_scroll_page(self, direction: int) -> None:
         body = self.parent
-        if body is not None:
+        if isinstance(body, Widget):
             body.scroll_page_down() if direction > 0 else body.scroll_page_up()

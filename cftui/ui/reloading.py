@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Generic, TypeVar
 
-from textual import on
+from textual import events, on
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
@@ -55,6 +55,9 @@ class Loaded(Message, bubble=False):
         super().__init_subclass__(**kwargs)
 
 
+LoadedT = TypeVar("LoadedT", bound=Loaded)
+
+
 def failure_text(worker: Worker) -> str:
     """"Could not read the invoices: <error>": the worker's description says what it was doing."""
     what = worker.description or worker.name or "finish a background task"
@@ -74,8 +77,9 @@ class WorkerErrors(Widget):
             self.notify(failure_text(worker), severity="error", markup=False)
 
 
-class Reloading(WorkerErrors):
-    """Mix in after the widget's class: ``class InvoiceDetailScreen(DetailModal, Reloading)``; a tab is a
+class Reloading(Generic[LoadedT], WorkerErrors):  # Generic first, as in Textual's Screen
+    """Mix in after the widget's class, with the result it shows:
+    ``class InvoiceDetailScreen(DetailModal, Reloading[InvoiceDetailLoaded])``; a tab is a
     :class:`~cftui.ui.tabs.base.ReloadingTab`. (Textual takes a widget's CSS type names from its first base
     only: first, this mixin would hide the widget's own ``Screen`` or ``Container`` styles.)"""
 
@@ -98,7 +102,7 @@ class Reloading(WorkerErrors):
         """
         raise NotImplementedError
 
-    def show_loaded(self, message: Loaded) -> None:
+    def show_loaded(self, message: LoadedT) -> None:
         """Show a result (the latest request's only)."""
         raise NotImplementedError
 
@@ -146,12 +150,16 @@ class Reloading(WorkerErrors):
 
     # ------------------------------------------------------------ events
 
-    def _on_mount(self) -> None:
+    # Handlers under their own names: each class's own are called (no super() needed), and the widget's
+    # Screen or Container keeps its own mount and show handlers.
+    @on(events.Mount)
+    def _start_loading(self) -> None:
         self._started = True
         # After the first refresh: by then a tab's pane is hidden if it is not the active one.
         self.call_after_refresh(self._pump)
 
-    def _on_show(self) -> None:
+    @on(events.Show)
+    def _load_if_stale(self) -> None:
         self._pump()
 
     @on(DataChanged)
@@ -160,7 +168,7 @@ class Reloading(WorkerErrors):
             self.reload()
 
     @on(Loaded)
-    def _loaded(self, message: Loaded) -> None:
+    def _loaded(self, message: LoadedT) -> None:
         if message.seq == self._seq:
             self.show_loaded(message)
 

@@ -15,12 +15,12 @@ on the main thread.
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from cftui.config import Config
+from cftui.config import Config, Paths
 from cftui.sync.events import SyncEvent, SyncResult
 from cftui.ui.messages import SyncEventPosted
 
@@ -39,8 +39,9 @@ def source_of(worker: Worker) -> str | None:
 class SyncScheduler:
     """Starts sync workers on the app and reschedules each after it ends."""
 
-    def __init__(self, app: App, config: Config) -> None:
+    def __init__(self, app: App[Any], config: Config, paths: Paths) -> None:
         self._app = app
+        self._paths = paths  # where a sync's child process opens the store and logs
         self._config = config
         self._running: set[str] = set()
         self._timers: dict[str, Timer] = {}
@@ -90,7 +91,7 @@ class SyncScheduler:
 
         # In a child process: a sync in a thread would hold the GIL for tens of
         # milliseconds at a time (JSON pages, bulk inserts) and stall the UI.
-        paths = self._app.paths
+        paths = self._paths
         return run_sync_isolated(
             source, self._config, paths.store, log_dir=paths.log_dir, reporter=report, cancel=self._cancel
         )

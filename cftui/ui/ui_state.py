@@ -25,7 +25,9 @@ def load(db_path: Path) -> dict[str, str]:
         data = json.loads(state_path(db_path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)} if isinstance(data, dict) else {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def save(db_path: Path, state: dict[str, str]) -> None:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from typing import Any
 
 from rich.text import Text
 from textual import work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widget import Widget
 from textual.widgets import DataTable, Label, Static
@@ -25,8 +26,8 @@ from cftui.errors import CftuiError
 from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import BACK, DetailScreen
 from cftui.ui.widgets.delivery_log import verdict_label
-from cftui.webhooks.btcpay_view import DeliveryComparison, btcpay_deliveries, compare
 from cftui.ui.widgets.footer import AppFooter
+from cftui.webhooks.btcpay_view import DeliveryComparison, btcpay_deliveries, compare
 
 COUNT = 50  # newest deliveries per store, as BTCPay's own webhook page shows
 NOT_RECEIVED = "✗ never received"
@@ -92,7 +93,7 @@ def summary(results: list[StoreDeliveries]) -> str:
     return "\n".join(lines)
 
 
-def open_btcpay_deliveries(widget: Widget, stores: tuple[StoreConfig, ...]) -> None:
+def open_btcpay_deliveries(widget: Widget | App[Any], stores: tuple[StoreConfig, ...]) -> None:
     """Push the screen for ``stores`` (the Webhooks tab's b, a problem line, the palette); none: say what to do."""
     if not stores:
         widget.notify("No BTCPay store is configured: add one in Settings (5).", severity="warning")
@@ -100,7 +101,7 @@ def open_btcpay_deliveries(widget: Widget, stores: tuple[StoreConfig, ...]) -> N
     widget.app.push_screen(BtcpayDeliveriesScreen(stores))
 
 
-class BtcpayDeliveriesScreen(DetailScreen, Reloading):
+class BtcpayDeliveriesScreen(DetailScreen, Reloading[BtcpayDeliveriesLoaded]):
     TITLE = "BTCPay's deliveries"
     CSS_PATH = "btcpay_deliveries.tcss"
     BINDINGS = [
@@ -148,7 +149,8 @@ class BtcpayDeliveriesScreen(DetailScreen, Reloading):
         table.clear()
         for result in message.stores:
             for row in result.rows:
-                here = Text(NOT_RECEIVED, style="bold") if row.missed else Text(verdict_label(row.our_verdict))
+                ours = row.our_verdict
+                here = Text(NOT_RECEIVED, style="bold") if ours is None else Text(verdict_label(ours))
                 table.add_row(result.store, sent_at(row), btcpay_outcome(row), here, waited(row), row.delivery_id)
         self._show_summary(summary(message.stores), missed=any(r.missed for s in message.stores for r in s.rows))
         trouble = self.query_one("#btcpay-problems", Static)

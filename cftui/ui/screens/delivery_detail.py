@@ -83,7 +83,7 @@ def receiver_url(hooks: WebhooksConfig, path: str) -> str:
     return f"http://{shown}:{hooks.port}{path}"
 
 
-class DeliveryDetailScreen(DetailScreen, Reloading):
+class DeliveryDetailScreen(DetailScreen, Reloading[DeliveryDetailLoaded]):
     TITLE = "Webhook delivery"
     CSS_PATH = "delivery_detail.tcss"
     BINDINGS = [

@@ -20,8 +20,8 @@ from textual.dom import DOMNode
 from textual.widgets import DataTable, Static
 
 from cftui.ui.bindings import effective_bindings
-from cftui.ui.screens.base import DetailModal
 from cftui.ui.problems import ProblemList
+from cftui.ui.screens.base import DetailModal
 from cftui.ui.widgets.delivery_log import DeliveryLog
 from cftui.ui.widgets.list_table import PagedTable
 

@@ -20,14 +20,14 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from cftui import clock
-from cftui.printable import printable
 from cftui.money import AmountError, format_btc, format_fiat, format_msat, format_sats, parse_decimal
+from cftui.printable import printable
 from cftui.store import queries
+from cftui.ui.formatting import relative
 from cftui.ui.reloading import Loaded, Reloading
 from cftui.ui.screens.base import BACK, DetailModal
-from cftui.ui.formatting import relative
-from cftui.ui.widgets.invoice_table import NOTES, amount_text
 from cftui.ui.widgets.footer import AppFooter
+from cftui.ui.widgets.invoice_table import NOTES, amount_text
 
 
 def _when(ts: int | None) -> str:
@@ -74,7 +74,8 @@ def _heading(text: str) -> Text:
 
 def invoice_fields(detail: queries.InvoiceDetail) -> list[tuple[str, str]]:
     row = detail.row
-    status = row.status + (f" ({NOTES.get(row.additional_status, row.additional_status)})" if row.additional_status != "None" else "")
+    note = row.additional_status
+    status = row.status + (f" ({NOTES.get(note, note)})" if note != "None" else "")
     item = " — ".join(x for x in (detail.item_code, detail.item_desc) if x) or "—"
     return [
         ("Invoice id", row.invoice_id),
@@ -121,7 +122,8 @@ def payment_lines(detail: queries.InvoiceDetail) -> Text:
     text = Text()
     for p in detail.payments:
         text.append(f"{p.method}  ", style="bold")
-        text.append(f"{format_msat(p.value_msat)}  fee {format_msat(p.fee_msat)}  {p.status}  {clock.iso(p.received_time)}\n")
+        amounts = f"{format_msat(p.value_msat)}  fee {format_msat(p.fee_msat)}"
+        text.append(f"{amounts}  {p.status}  {clock.iso(p.received_time)}\n")
         if p.txid is not None:
             text.append(f"  txid {p.txid}  vout {p.vout}\n")
         else:
@@ -141,7 +143,7 @@ class InvoiceDetailLoaded(Loaded):
     detail: queries.InvoiceDetail | None
 
 
-class InvoiceDetailScreen(DetailModal, Reloading):
+class InvoiceDetailScreen(DetailModal, Reloading[InvoiceDetailLoaded]):
     """The invoice detail (Enter on an invoice, or the palette's "Open invoice")."""
     TITLE = "Invoice"
     CSS_PATH = "invoice_detail.tcss"

@@ -23,7 +23,7 @@ class InvoiceLookedUp(Loaded):
     count: int  # without a row: how many start with it (0, or 2 for "several")
 
 
-class OpenInvoicePrompt(ModalScreen[None], Reloading):
+class OpenInvoicePrompt(ModalScreen[None], Reloading[InvoiceLookedUp]):
     CSS_PATH = "open_invoice.tcss"
     BINDINGS = [Binding("escape", "dismiss", "Cancel", id="open_invoice.cancel")]
 

@@ -160,7 +160,7 @@ class ReadingTable(DataTable):
         self.can_focus = False
 
 
-class ProjectDetailScreen(DetailScreen, Reloading):
+class ProjectDetailScreen(DetailScreen, Reloading[ProjectDetailLoaded]):
     TITLE = "Angor project"
     CSS_PATH = "project_detail.tcss"
     BINDINGS = [Binding("c", "copy_id", "Copy id", id="project.copy_id")]

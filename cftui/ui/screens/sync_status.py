@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -49,7 +49,7 @@ def reports() -> list[SourceReport]:
     return out
 
 
-class SyncStatusScreen(DetailScreen, Reloading):
+class SyncStatusScreen(DetailScreen, Reloading[SyncStatusLoaded]):
     TITLE = "Sync status"
 
     def __init__(self, log_file: Path | None = None) -> None:
@@ -74,7 +74,7 @@ class SyncStatusScreen(DetailScreen, Reloading):
 
     def show_loaded(self, message: SyncStatusLoaded) -> None:
         log = self.log_file
-        parts = []
+        parts: list[RenderableType] = []
         for report in message.reports:
             rows = [("Last success", f"{clock.iso(report.last_success)} ({clock.ago(report.last_success)})"
                      if report.last_success else "never")]  # fmt: skip

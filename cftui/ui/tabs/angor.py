@@ -16,13 +16,13 @@ from textual.app import ComposeResult
 from textual.events import Resize
 from textual.reactive import var
 from textual.widgets import DataTable, Input, Label
-from textual.widgets.data_table import CellDoesNotExist
 
 from cftui import clock
 from cftui.angor import queries as angor_queries
 from cftui.angor.queries import STATUSES, ProjectRow
+from cftui.domain import ProjectSort
 from cftui.printable import printable
-from cftui.ui.exporting import start_export
+from cftui.ui.exporting import export_format, start_export
 from cftui.ui.focus import keep_focus
 from cftui.ui.keys import shared_keys
 from cftui.ui.messages import Source
@@ -33,7 +33,7 @@ from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.list_table import ListTable
 
 # (sort key, header, narrowest width that shows it); the table shows them in this order.
-COLUMNS = (
+COLUMNS: tuple[tuple[ProjectSort, str, int], ...] = (  # key, header, narrowest width shown at
     ("name", "Name", 0),
     ("type", "Type", 0),
     ("status", "Status", 0),
@@ -68,7 +68,7 @@ def funded_bar(row: ProjectRow, width: int, style: Style) -> Text:
 class ProjectView:
     """What the user asked to see: the order and the filters."""
 
-    sort: str = "name"  # a COLUMNS key
+    sort: ProjectSort = "name"
     descending: bool = False
     status: str | None = None
     project_type: str | None = None
@@ -84,7 +84,7 @@ class ProjectsLoaded(Loaded):
     rows: list[ProjectRow]
 
 
-class AngorTab(ReloadingTab):
+class AngorTab(ReloadingTab[ProjectsLoaded]):
     # Styles: angor.tcss, in the app's CSS_PATH with every tab's sheet.
     TITLE = "Angor"
     BINDINGS = shared_keys(
@@ -141,12 +141,12 @@ class AngorTab(ReloadingTab):
             self._show()
 
     @staticmethod
-    def _columns(width: int) -> tuple[str, ...]:
+    def _columns(width: int) -> tuple[ProjectSort, ...]:
         return tuple(key for key, _, narrowest in COLUMNS if width >= narrowest)
 
     def _show(self) -> None:
         self._update_bar()
-        table = self.query_one(DataTable)
+        table = self.query_one(ListTable)
         empty = self.query_one(EmptyState)
         text = self._empty_text()
         empty.update(text)
@@ -156,10 +156,10 @@ class AngorTab(ReloadingTab):
             self._fill(table)
         keep_focus(self, table, empty)
 
-    def _fill(self, table: DataTable) -> None:
+    def _fill(self, table: ListTable) -> None:
         columns = self._columns(self.size.width)
         wide = self.size.width >= WIDE
-        selected = self._selected_id(table)
+        selected = table.cursor_key()
         table.clear(columns=columns != self._shown_columns)
         if not table.columns:
             headers = {key: header for key, header, _ in COLUMNS}
@@ -196,14 +196,6 @@ class AngorTab(ReloadingTab):
             "days_left": Text(str(left) if left is not None else NONE, justify="right"),
         }
 
-    @staticmethod
-    def _selected_id(table: DataTable) -> str | None:
-        if not table.row_count:
-            return None
-        try:
-            return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except CellDoesNotExist:
-            return None
 
     def _update_bar(self) -> None:
         view = self.view
@@ -263,15 +255,15 @@ class AngorTab(ReloadingTab):
         self.view = replace(self.view, project_type=TYPES[(TYPES.index(self.view.project_type) + 1) % len(TYPES)])
 
     def action_copy_id(self) -> None:
-        selected = self._selected_id(self.query_one(DataTable))
+        selected = self.query_one(ListTable).cursor_key()
         if selected is not None:
             self.app.copy_to_clipboard(selected)
             self.notify(f"Copied project id {selected}", markup=False)
 
-    def action_export(self, fmt: str) -> None:
+    def action_export(self, name: str) -> None:
         from cftui.angor.export import write
 
-        network = self.config.angor.network
+        fmt, network = export_format(name), self.config.angor.network
         start_export(self, "projects", fmt, lambda out: write(out, fmt, network))
 
     @on(Input.Changed, "#angor-filter")
@@ -292,7 +284,9 @@ class AngorTab(ReloadingTab):
 
     @on(DataTable.HeaderSelected, "#angor-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
-        key = str(event.column_key.value)
+        key = next((key for key, _, _ in COLUMNS if key == event.column_key.value), None)
+        if key is None:
+            return
         descending = not self.view.descending if key == self.view.sort else False
         self.view = replace(self.view, sort=key, descending=descending)
 

@@ -14,7 +14,7 @@ from textual.reactive import var
 from textual.widget import Widget
 
 from cftui.config import Config
-from cftui.ui.reloading import Reloading, WorkerErrors
+from cftui.ui.reloading import LoadedT, Reloading, WorkerErrors
 
 
 class TabBody(Container, WorkerErrors):
@@ -32,7 +32,7 @@ class TabBody(Container, WorkerErrors):
         return tuple(widget for widget in self.query("*") if widget.focusable)
 
 
-class ReloadingTab(TabBody, Reloading):
+class ReloadingTab(TabBody, Reloading[LoadedT]):
     """A tab that reads the store (see :mod:`cftui.ui.reloading`)."""
 
     def watch_config(self) -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from rich.console import Group
+from rich.console import Group, RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -35,9 +36,9 @@ from cftui.ui.keys import shared_keys
 from cftui.ui.messages import ShowInvoices, Source
 from cftui.ui.reloading import Loaded
 from cftui.ui.screens.campaign_rules import RulesScreen, rules_text
+from cftui.ui.screens.detail_text import aligned, day
 from cftui.ui.stores import next_store, store_ids
 from cftui.ui.tabs.base import ReloadingTab
-from cftui.ui.screens.detail_text import aligned, day
 from cftui.ui.widgets.empty_state import EmptyState
 from cftui.ui.widgets.list_table import ListTable
 
@@ -67,7 +68,7 @@ def cells_of_goal(campaign: CrowdfundProgress, value: Decimal, width: int) -> in
     return min(width, int(value * width / campaign.target)) if campaign.target else 0
 
 
-def progress(campaign: CrowdfundProgress, width: int, styles: dict[str, object]) -> Text:
+def progress(campaign: CrowdfundProgress, width: int, styles: dict[str, Style]) -> Text:
     """Settled █ and pending ▒ toward the goal, then the settled percentage; 'no goal' without one."""
     if not campaign.target:
         return Text("no goal", style="dim")
@@ -143,7 +144,7 @@ def detail_view(detail: CampaignDetail, perk_lines: int = PERKS_SHOWN, *, rules:
     c = detail.campaign
     title = Text.assemble((printable(c.title_or_name), "bold"), ("  ·  " + printable(c.store_name), "dim"),
                           ("  ·  not accepting contributions" if not c.enabled else "", "dim"))  # fmt: skip
-    parts = [title, aligned(figure_rows(c)), perks_table(detail, perk_lines)]
+    parts: list[RenderableType] = [title, aligned(figure_rows(c)), perks_table(detail, perk_lines)]
     if rules:
         parts += [Text(""), rules_text(c)]
     else:
@@ -151,7 +152,7 @@ def detail_view(detail: CampaignDetail, perk_lines: int = PERKS_SHOWN, *, rules:
     return Group(*parts)
 
 
-class CampaignsTab(ReloadingTab):
+class CampaignsTab(ReloadingTab[CampaignsLoaded]):
     """The Campaigns tab (pane ``campaigns``)."""
 
     TITLE = "Campaigns"
@@ -236,7 +237,7 @@ class CampaignsTab(ReloadingTab):
         )
 
     @staticmethod
-    def _cells(c: CrowdfundProgress, wide: bool, styles) -> dict[str, object]:
+    def _cells(c: CrowdfundProgress, wide: bool, styles: dict[str, Style]) -> dict[str, object]:
         return {
             "title": cut(printable(c.title_or_name), 26 if wide else 18),
             "store": cut(printable(c.store_name), 12 if wide else 9),

@@ -11,7 +11,7 @@ fast key presses never show an old page. What the user asked to see is the
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, TextIO
 
 from rich.text import Text
 from textual import on, work
@@ -21,11 +21,11 @@ from textual.reactive import var
 from textual.timer import Timer
 from textual.widgets import DataTable, Input, Static
 
+from cftui.domain import ALL_STATUSES, ExportFormat, InvoiceSort
 from cftui.printable import printable
 from cftui.store import queries
-from cftui.domain import ALL_STATUSES
 from cftui.ui import ranges
-from cftui.ui.exporting import start_export
+from cftui.ui.exporting import export_format, start_export
 from cftui.ui.focus import keep_focus
 from cftui.ui.keys import shared_keys
 from cftui.ui.messages import OpenInvoice, ShowInvoices, Source
@@ -43,14 +43,13 @@ PROBLEMS = ("PaidPartial", "PaidLate", "Marked")
 NOTE_CYCLE: tuple[tuple[str, ...], ...] = ((), PROBLEMS, ("PaidPartial",), ("PaidLate",), ("PaidOver",), ("Marked",))
 NOTE_LABELS = {PROBLEMS: "part-paid, late or marked", ("PaidPartial",): "part-paid", ("PaidLate",): "paid late",
                ("PaidOver",): "overpaid", ("Marked",): "marked"}  # fmt: skip
-# The orders the tab offers (names of queries.SORT_KEYS).
-InvoiceSort = Literal["created", "amount", "btc", "status", "id"]
+# The orders the tab offers, in the order s goes through them (the store can also sort by currency).
 SORT_CYCLE: tuple[InvoiceSort, ...] = ("created", "amount", "btc", "status", "id")
 # Newest / largest first for times and amounts; A-Z for text.
 DESCENDING_FIRST: dict[InvoiceSort, bool] = {"created": True, "amount": True, "btc": True, "status": False,
-                                             "id": False}  # fmt: skip
+                                             "id": False, "currency": False}  # fmt: skip
 SORT_LABELS: dict[InvoiceSort, str] = {"created": "created", "amount": "amount within currency", "btc": "sats paid",
-                                       "status": "status", "id": "invoice id"}  # fmt: skip
+                                       "status": "status", "id": "invoice id", "currency": "currency"}  # fmt: skip
 # A page move: the table's page keys, or the same page again (the data changed).
 Move = PageDirection | Literal["reload"]
 
@@ -158,7 +157,7 @@ def fetch(request: PageRequest) -> tuple[queries.InvoicePage, int, int]:
     return queries.page_invoices(f, sort=sort, descending=desc, limit=limit, total=total), 0, total
 
 
-class InvoicesTab(ReloadingTab):
+class InvoicesTab(ReloadingTab[PageLoaded]):
     """The Invoices tab (pane ``invoices``)."""
 
     TITLE = "Invoices"
@@ -181,7 +180,9 @@ class InvoicesTab(ReloadingTab):
         self._debounce: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="invoice id, order id or email (prefix) — Enter applies, Esc clears", id="invoice-filter")
+        yield Input(
+            placeholder="invoice id, order id or email (prefix) — Enter applies, Esc clears", id="invoice-filter"
+        )
         yield InvoiceTable(id="invoice-table")
         yield EmptyState(id="invoice-empty")
         yield Static("loading…", id="invoice-info", classes="info-line")
@@ -234,8 +235,8 @@ class InvoicesTab(ReloadingTab):
         if shown.page is not None:
             cursor = shown.page.last if move == "next" else shown.page.first if move == "prev" else None
         keep_pk = None
-        if move == "reload" and self.table.row_count:
-            keep_pk = int(self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value)
+        if move == "reload":
+            keep_pk = self.table.cursor_pk()
         return PageRequest(
             view=self.view,
             move=move,
@@ -423,12 +424,13 @@ class InvoicesTab(ReloadingTab):
         table = self.table
         if not table.row_count or not self._shown.rows:
             return None
-        pk = int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        pk = table.cursor_pk()
         return next((row for row in self._shown.rows if row.pk == pk), None)
 
     @on(DataTable.RowSelected, "#invoice-table")
     def _row_selected(self, event: DataTable.RowSelected) -> None:
-        self.post_message(OpenInvoice(int(event.row_key.value)))
+        if event.row_key.value is not None:
+            self.post_message(OpenInvoice(int(event.row_key.value)))
 
     def action_copy_id(self) -> None:
         row = self._current_row()
@@ -448,16 +450,16 @@ class InvoicesTab(ReloadingTab):
         self.app.copy_to_clipboard(link)
         self.notify(f"Copied checkout link {link}", markup=False)
 
-    def action_export(self, fmt: str) -> None:
-        self.export(fmt)
+    def action_export(self, name: str) -> None:
+        self.export(export_format(name))
 
-    def export(self, fmt: str) -> None:
+    def export(self, fmt: ExportFormat) -> None:
         """Write the current filtered view to a file in a worker; a toast shows the path."""
         from cftui import export
 
         view = self.view
 
-        def write(out) -> int:
+        def write(out: TextIO) -> int:
             return export.export_invoices(view.invoice_filter(), fmt, out, sort=view.sort, descending=view.descending)
 
         start_export(self, "invoices", fmt, write)

@@ -23,11 +23,11 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from cftui import clock
+from cftui.domain import ALL_STATUSES
+from cftui.money import format_btc, format_sats
 from cftui.printable import printable
-from cftui.money import E8, currency_places, format_btc, format_fiat, format_sats
 from cftui.store import queries
 from cftui.store.currency_totals import CurrencyTotals, currency_totals, default_currency
-from cftui.domain import ALL_STATUSES
 from cftui.store.problem_queries import Problems, problems
 from cftui.ui import ranges
 from cftui.ui.focus import keep_focus
@@ -80,7 +80,8 @@ def _by_use(amounts: dict[str, Decimal], money_totals: CurrencyTotals) -> list[t
     """Per-currency amounts: the headline currency first, then the most used (never by raw number:
     7,516,259 JPY is not more than 130,437.70 USD)."""
     counts = money_totals.counts
-    return sorted(amounts.items(), key=lambda item: (item[0] != money_totals.currency, -counts.get(item[0], 0), item[0]))
+    first = money_totals.currency
+    return sorted(amounts.items(), key=lambda item: (item[0] != first, -counts.get(item[0], 0), item[0]))
 
 
 def _amounts(amounts: dict[str, Decimal], money_totals: CurrencyTotals, *, rounded: bool = False) -> list[str]:
@@ -208,7 +209,7 @@ def series_caption(values: list[int], unit: str) -> str:
 # ---------------------------------------------------------------- the tab
 
 
-class OverviewTab(ReloadingTab):
+class OverviewTab(ReloadingTab[OverviewLoaded]):
     """The Overview tab (pane ``overview``)."""
 
     TITLE = "Overview"

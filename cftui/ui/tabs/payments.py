@@ -20,8 +20,8 @@ from textual.reactive import var
 from textual.widgets import DataTable, Static
 
 from cftui import clock
-from cftui.printable import printable
 from cftui.money import format_btc_msat
+from cftui.printable import printable
 from cftui.store.payment_queries import FeedCursor, PaymentPage, PaymentRow, recent_payments
 from cftui.ui.focus import keep_focus
 from cftui.ui.formatting import cut, money
@@ -104,7 +104,7 @@ class PaymentTable(PagedTable):
     pass
 
 
-class PaymentsTab(ReloadingTab):
+class PaymentsTab(ReloadingTab[PaymentsLoaded]):
     """The Payments tab (pane ``payments``)."""
 
     TITLE = "Payments"
@@ -242,10 +242,7 @@ class PaymentsTab(ReloadingTab):
             self._show_rows()
 
     def _selected_pk(self) -> int | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        return int(table.coordinate_to_cell_key((table.cursor_row, 0)).row_key.value)
+        return self.table.cursor_pk()
 
     def _selected(self) -> PaymentRow | None:
         pk = self._selected_pk()

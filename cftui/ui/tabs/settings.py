@@ -216,7 +216,7 @@ class SettingsTab(TabBody):
 
     def _remember_values(self) -> None:
         for widget in self.query("#settings-form Input, #settings-form Switch, #settings-form Select"):
-            if widget.id:
+            if widget.id and isinstance(widget, (Input, Switch, Select)):
                 self._baseline[widget.id] = widget.value
 
     def _fill(self, config: Config) -> None:
@@ -247,7 +247,8 @@ class SettingsTab(TabBody):
     def _switch(self, selector: str, value: bool) -> None:
         switch = self.query_one(selector, Switch)
         switch.value = value
-        switch.parent.query_one(".on-off-state", Label).update("on" if value else "off")
+        if switch.parent is not None:
+            switch.parent.query_one(".on-off-state", Label).update("on" if value else "off")
 
     def _refresh_store_select(self) -> None:
         select = self.query_one("#store-select", Select)
@@ -401,8 +402,9 @@ class SettingsTab(TabBody):
     @on(Select.Changed, "#ui-theme")
     def _theme_chosen(self, event: Select.Changed) -> None:
         # Applied live; Save makes it stick.
-        if isinstance(event.value, str) and event.value == event.control.value and event.value != self.app.theme:
-            self.app.theme = event.value
+        chosen = event.value
+        if isinstance(chosen, str) and chosen == event.control.value and chosen != self.app.theme:
+            self.app.theme = str(chosen)  # narrowed above; the str() is for mypy, which keeps Select's type variable
 
     # ------------------------------------------------------------ test connection
 

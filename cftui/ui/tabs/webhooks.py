@@ -18,11 +18,11 @@ from textual.containers import Horizontal
 from textual.reactive import var
 from textual.widgets import Input, Label
 
+from cftui.domain import ACCEPTED_VERDICTS, VERDICTS
 from cftui.printable import printable
 from cftui.store import webhook_queries
-from cftui.domain import ACCEPTED_VERDICTS, VERDICTS
 from cftui.store.webhook_queries import DeliveryLine
-from cftui.ui.exporting import start_export
+from cftui.ui.exporting import export_format, start_export
 from cftui.ui.focus import keep_focus
 from cftui.ui.keys import shared_keys
 from cftui.ui.messages import Source
@@ -67,7 +67,7 @@ class DeliveriesLoaded(Loaded):
     event_types: list[str]
 
 
-class WebhooksTab(ReloadingTab):
+class WebhooksTab(ReloadingTab[DeliveriesLoaded]):
     # Styles: webhooks.tcss, in the app's CSS_PATH with every tab's sheet.
     TITLE = "Webhooks"
     BINDINGS = [
@@ -221,9 +221,10 @@ class WebhooksTab(ReloadingTab):
         keep_focus(self, self.query_one(DeliveryLog), self.query_one(EmptyState))
         self.query_one(DeliveryLog).focus()
 
-    def action_export(self, fmt: str) -> None:
+    def action_export(self, name: str) -> None:
         from cftui.webhooks.export import export_deliveries
 
+        fmt = export_format(name)
         start_export(self, "deliveries", fmt, lambda out: export_deliveries(out, fmt))
 
     def action_btcpay_deliveries(self) -> None:
@@ -265,7 +266,10 @@ class WebhooksTab(ReloadingTab):
         keep_focus(self, log, empty)
 
     def _no_match_text(self) -> str:
-        return "No deliveries match these filters. Press f (verdict), t (type) or / (text) to change them, esc to show all."
+        return (
+            "No deliveries match these filters. Press f (verdict), t (type) or / (text) to change them, "
+            "esc to show all."
+        )
 
     def _empty_text(self) -> str:
         config = self.config

@@ -112,5 +112,5 @@ class DailyChart(Vertical):
         body = self.query_one(".chart-body")
         if isinstance(body, BlockChart):
             body.set_values(values)
-        else:
+        elif isinstance(body, Sparkline):
             body.data = list(values)

@@ -25,8 +25,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from cftui import clock
-from cftui.printable import printable
 from cftui.domain import DUPLICATE, RATE_LIMITED, VERIFIED
+from cftui.printable import printable
 from cftui.store.webhook_queries import DeliveryLine
 
 VERDICT_LABELS = {

@@ -17,8 +17,9 @@ from rich.style import Style
 from rich.text import Text
 
 from cftui import clock
-from cftui.printable import printable
+from cftui.domain import InvoiceSort
 from cftui.money import AmountError, format_fiat, format_sats, parse_decimal
+from cftui.printable import printable
 from cftui.ui.formatting import cut
 from cftui.ui.widgets.list_table import PagedTable
 
@@ -74,7 +75,7 @@ class ColumnSpec:
     label: str
     width: int
     cell: Callable[[object], object]
-    sort: str | None = None  # queries.SORT_COLUMNS name
+    sort: InvoiceSort | None = None
 
 
 # Display order. A layout picks the columns that fit (see LAYOUTS).
@@ -129,7 +130,8 @@ class InvoiceTable(PagedTable):
 
     def status_styles(self) -> dict[str, Style]:
         """Rich styles for the status column, from the current theme's colours."""
-        return {"Expired": Style(dim=True), **{status: self.theme_style(name) for status, name in STATUS_COLOURS.items()}}
+        themed = {status: self.theme_style(name) for status, name in STATUS_COLOURS.items()}
+        return {"Expired": Style(dim=True), **themed}
 
     def cells(self, row, columns: list[ColumnSpec], styles: dict[str, Style]) -> list[Text]:
         """One table row. Every cell is a Text: ids and emails are never read as markup."""

@@ -13,8 +13,10 @@ from typing import Literal
 from rich.style import Style
 from textual.binding import Binding
 from textual.color import Color, ColorParseError
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 PageDirection = Literal["next", "prev", "first", "last"]
 
@@ -36,6 +38,20 @@ class ListTable(DataTable):
         kwargs.setdefault("cursor_type", "row")
         kwargs.setdefault("zebra_stripes", True)
         super().__init__(**kwargs)
+
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor; None with no rows."""
+        if not self.row_count:
+            return None
+        try:
+            return self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value
+        except CellDoesNotExist:  # the rows are being replaced
+            return None
+
+    def cursor_pk(self) -> int | None:
+        """The row under the cursor, for tables keyed by a store row's primary key."""
+        key = self.cursor_key()
+        return int(key) if key is not None else None
 
     def column_keys(self) -> list[str]:
         return [str(key.value) for key in self.columns]
