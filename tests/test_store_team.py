@@ -21,11 +21,13 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
+import waiting
+from pg_server import free_port
+from webhook_helpers import SECRET
 
 from cftui.sim.config import default_config
 from cftui.sim.generator import StoreGenerator, expected_store_totals
@@ -35,8 +37,6 @@ from cftui.store.models import Invoice, InvoiceDayStat, Store
 from cftui.store.webhook_models import DUPLICATE, VERIFIED, WebhookDelivery
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.sample import sample_fields
-from pg_server import free_port
-from webhook_helpers import SECRET
 
 pytestmark = pytest.mark.parametrize("engine_name", ["postgresql"])
 
@@ -77,11 +77,8 @@ class Daemon:
             self._reader.join(5)
 
 
-def wait_for(condition, what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+def wait_for(condition, what: str) -> None:
+    waiting.wait_for(condition, what, timeout=90)  # two daemons and two readers on a shared machine
 
 
 def daemon_config(path: Path, url: str, stores: list[tuple[str, str]], key: str, port: int) -> Path:

@@ -15,13 +15,14 @@ import sys
 import time
 
 import pytest
+from waiting import wait_for
+from webhook_helpers import SECRET, write_receiver_config
 
 from cftui import config as config_mod
 from cftui.cli import main
 from cftui.sim.config import default_config
 from cftui.sim.server import SimulatorThread
 from cftui.sim.webhook_sender import install
-from webhook_helpers import SECRET, write_receiver_config
 
 
 def free_port() -> int:
@@ -146,9 +147,7 @@ def test_register_and_deliveries_against_the_simulator(setup, capsys):
         from cftui.sim import lifecycle
 
         sim_thread.call(lifecycle.create_invoice, sim_thread.sim.state, store.store_id, amount_minor=100)
-        deadline = time.monotonic() + 5
-        while len(sender.deliveries[webhook.id]) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_for(lambda: len(sender.deliveries[webhook.id]) >= 2, "the delivery and its retry")
         assert cli(setup, "webhook", "deliveries", "--store", "main") == 0
         shown = capsys.readouterr().out
         assert "Failed" in shown and "NEVER RECEIVED" in shown and "2 never reached this receiver" in shown
