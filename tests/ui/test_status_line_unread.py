@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 import data
@@ -50,10 +49,8 @@ async def test_unread_invoices_show_with_a_count_and_their_ids(make_app, filled)
 
 
 async def until_shown(pilot, line: SyncStatusLine, text: str) -> str:
-    """The line once it shows ``text`` (the change feed is read about once a second), or as it is after 10 s."""
-    deadline = time.monotonic() + 10
-    while text not in str(line.render()) and time.monotonic() < deadline:
-        await pilot.pause(0.05)
+    """The line once it shows ``text`` (the change feed is read about once a second)."""
+    await wait_for(pilot, lambda: text in str(line.render()), f"the status line to show {text!r}")
     return str(line.render())
 
 
