@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -151,6 +152,57 @@ def db(store_target):
     database = open_database(store_target)
     yield database
     database.close()
+
+
+# ---------------------------------------------------------------- BTCPay simulators
+
+
+@contextlib.contextmanager
+def _simulators():
+    from cftui.sim.config import default_config
+    from cftui.sim.server import SimulatorThread
+
+    started: list = []
+
+    def start(config=None, *, faults=None, before_start=None, **options):
+        thread = SimulatorThread(config or default_config(**options), faults=faults)
+        if before_start is not None:
+            before_start(thread.sim)
+        thread.start()
+        started.append(thread)
+        return thread
+
+    try:
+        yield start
+    finally:
+        for thread in started:
+            thread.stop()
+
+
+@pytest.fixture
+def start_sim():
+    """``start_sim(config=None, *, faults=None, before_start=None, **options)``: a BTCPay simulator serving on
+    loopback from a thread of its own (``.base_url``, ``.sim``, ``.call``), stopped after the test.
+
+    Without ``config``, ``default_config(**options)``. ``before_start(simulator)`` runs before it serves (a
+    webhook sender's routes, say, can only be added then)."""
+    with _simulators() as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def start_module_sim():
+    """``start_sim`` for a module-scoped fixture: one simulator shared by a module's tests (a big store, built once)."""
+    with _simulators() as start:
+        yield start
+
+
+@pytest.fixture
+def nostr_relays(tmp_path):
+    """``nostr_relays(n)`` -> n relay URLs, each a real relay process (tests/angor_relay.py); all stopped after."""
+    import angor_relay
+
+    yield from angor_relay.relays_in(tmp_path)
 
 
 # ---------------------------------------------------------------- the models' database proxy

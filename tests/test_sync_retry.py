@@ -18,7 +18,6 @@ from cftui.cli import main
 from cftui.config import Secret, StoreConfig, SyncConfig
 from cftui.sim.config import default_config
 from cftui.sim.generator import StoreGenerator, expected_store_totals
-from cftui.sim.server import SimulatorThread
 from cftui.store.models import Invoice, SkippedInvoice
 from cftui.sync.engine import sync_store
 
@@ -27,10 +26,9 @@ EVERY = 50
 
 
 @pytest.fixture
-def sim():
+def sim(start_sim):
     config = default_config(invoices=COUNT, seed=11, now=NOW)
-    with SimulatorThread(config) as thread:
-        yield config, thread
+    return config, start_sim(config)
 
 
 def sync(config, thread):
