@@ -112,11 +112,11 @@ INVOICE = "/api/v1/stores/{storeId}/invoices/{invoiceId}"
         ("2.4.0", [("GET", INVOICE, ""), ("GET", INVOICE + "/payment-methods", "")]),
     ],
 )
-async def test_recheck_and_webhook_read_an_invoice_with_the_same_requests(tmp_path, version, expected):
+async def test_recheck_and_webhook_read_an_invoice_with_the_same_requests(new_store_target, version, expected):
     store_id = default_config(invoices=5).stores[0].store_id
     expected = [(method, path.replace("{storeId}", store_id), query) for method, path, query in expected]
-    assert await requests_of_a_recheck(version, tmp_path / "recheck.sqlite3") == expected
-    assert await requests_of_a_webhook(version, tmp_path / "webhook.sqlite3") == expected
+    assert await requests_of_a_recheck(version, new_store_target("recheck")) == expected
+    assert await requests_of_a_webhook(version, new_store_target("webhook")) == expected
 
 
 async def test_payment_methods_gone_between_the_two_requests_is_a_record_to_read_again():
