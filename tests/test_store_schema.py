@@ -6,13 +6,13 @@ import logging
 
 import pytest
 from peewee import CharField, FloatField, IntegerField, TextField
+from store_samples import DAY, T0, fill
 
 from cftui.store import queries
 from cftui.store.db import ALL_MODELS
 from cftui.store.engine import engine_of
 from cftui.store.filters import InvoiceFilter
 from cftui.store.models import CrowdfundApp
-from store_samples import DAY, T0, fill
 
 MONEY_TEXT = {"amount", "paid_amount", "target_amount", "rate", "percent", "value", "fee"}
 
@@ -27,7 +27,8 @@ def test_no_float_field_in_any_model():
 def live_columns(db) -> dict[tuple[str, str], str]:
     """(table, column) -> the type the database declares for it."""
     if engine_of(db).name == "postgresql":
-        query = "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = current_schema()"
+        query = ("SELECT table_name, column_name, data_type FROM information_schema.columns"
+                 " WHERE table_schema = current_schema()")
         return {(table, column): kind.upper() for table, column, kind in db.execute_sql(query)}
     tables = [name for (name,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'table'")]
     return {

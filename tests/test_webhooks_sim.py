@@ -171,7 +171,9 @@ async def test_management_api(sim):
         assert raw == target.received[0][1]  # the exact bytes that were POSTed
 
         new_id = await client._request(
-            "POST", f"/api/v1/stores/{store_id(sim)}/webhooks/{created['id']}/deliveries/{deliveries[1]['id']}/redeliver")
+            "POST",
+            f"/api/v1/stores/{store_id(sim)}/webhooks/{created['id']}/deliveries/{deliveries[1]['id']}/redeliver",
+        )
         await wait_for(lambda: len(target.received) == 3)
         again = target.received[2][0]
         assert again["deliveryId"] == new_id and again["isRedelivery"] is True

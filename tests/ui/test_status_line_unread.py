@@ -7,15 +7,15 @@ from pathlib import Path
 
 import data
 from conftest import WAIT_SECONDS, settle, wait_for
+from test_store_changes import elsewhere
 
-from cftui.store_location import is_postgres
 from cftui.store.models import SkippedInvoice, SyncState, database
 from cftui.store.writer import ensure_store
+from cftui.store_location import is_postgres
 from cftui.sync.events import SyncFinished, SyncResult
 from cftui.ui.app import CftuiApp
 from cftui.ui.messages import SyncEventPosted
 from cftui.ui.widgets.status_line import SPINNER, SyncStatusLine
-from test_store_changes import elsewhere
 
 IDS = ("Fq7UnreadA1", "Fq7UnreadB2", "Fq7UnreadC3")
 
