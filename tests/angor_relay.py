@@ -16,7 +16,6 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import aiohttp
-import pytest
 
 from cftui.angor.events import NostrEvent
 
@@ -83,9 +82,9 @@ def start_relay(directory: Path, name: str) -> tuple[str, subprocess.Popen]:
     return f"ws://127.0.0.1:{port}/", proc
 
 
-@pytest.fixture
-def nostr_relays(tmp_path) -> Iterator:
-    """``nostr_relays(n)`` -> n relay URLs, each a real relay process; all stopped after the test."""
+def relays_in(tmp_path) -> Iterator:
+    """The ``nostr_relays`` fixture (tests/conftest.py): ``start(n)`` -> n relay URLs, each a real relay process;
+    all stopped when the generator is closed."""
     procs: list[subprocess.Popen] = []
 
     def start(count: int = 1) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
@@ -123,6 +124,8 @@ def new_store_target(engine_name, request, tmp_path):
     yield make
     import pg_server
 
+    if made:
+        close_stores_left_open()  # an open connection would keep its schema from being dropped
     for base, schema in made:
         pg_server.drop_schema(base, schema)
 
@@ -151,14 +154,93 @@ def db(store_target):
     database.close()
 
 
+# ---------------------------------------------------------------- BTCPay simulators
+
+
+@contextlib.contextmanager
+def _simulators():
+    from cftui.sim.config import default_config
+    from cftui.sim.server import SimulatorThread
+
+    started: list = []
+
+    def start(config=None, *, faults=None, before_start=None, **options):
+        thread = SimulatorThread(config or default_config(**options), faults=faults)
+        if before_start is not None:
+            before_start(thread.sim)
+        thread.start()
+        started.append(thread)
+        return thread
+
+    try:
+        yield start
+    finally:
+        for thread in started:
+            thread.stop()
+
+
+@pytest.fixture
+def start_sim():
+    """``start_sim(config=None, *, faults=None, before_start=None, **options)``: a BTCPay simulator serving on
+    loopback from a thread of its own (``.base_url``, ``.sim``, ``.call``), stopped after the test.
+
+    Without ``config``, ``default_config(**options)``. ``before_start(simulator)`` runs before it serves (a
+    webhook sender's routes, say, can only be added then)."""
+    with _simulators() as start:
+        yield start
+
+
+@pytest.fixture(scope="module")
+def start_module_sim():
+    """``start_sim`` for a module-scoped fixture: one simulator shared by a module's tests (a big store, built once)."""
+    with _simulators() as start:
+        yield start
+
+
+@pytest.fixture
+def nostr_relays(tmp_path):
+    """``nostr_relays(n)`` -> n relay URLs, each a real relay process (tests/angor_relay.py); all stopped after."""
+    import angor_relay
+
+    yield from angor_relay.relays_in(tmp_path)
+
+
+# ---------------------------------------------------------------- the models' database proxy
+
+# Every database the models were bound to (``open_database``, the app, a CLI command run in-process)
+# since the last test ended, in the order bound. Only this module adds to it, through the proxy's own callback.
+_BOUND: list = []
+
+
+def _remember_bound(db) -> None:
+    if db is not None and not any(db is seen for seen in _BOUND):
+        _BOUND.append(db)
+
+
+def close_stores_left_open() -> None:
+    """Close (on this thread) every store bound since the last test, then unbind the models."""
+    from cftui.store.models import database
+
+    while _BOUND:
+        _BOUND.pop().close()
+    database.initialize(None)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _watch_the_proxy():
+    from cftui.store.models import database
+
+    database.attach_callback(_remember_bound)
+
+
 @pytest.fixture(autouse=True)
-def _unbound_models(request):
-    """A test that forgets to open a store must fail, not use the previous test's.
+def _isolated_store(request, _watch_the_proxy):
+    """No test sees another's database: what a test opened is closed after it, and the models left unbound,
+    so a test that forgets to open a store fails instead of using the previous test's.
 
     (Benchmarks open a million-invoice store once per module, on purpose.)"""
     yield
     if "benchmarks" in request.node.path.parts:
+        _BOUND.clear()
         return
-    from cftui.store.models import database
-
-    database.initialize(None)
+    close_stores_left_open()

@@ -17,7 +17,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 from aiohttp import web
-
 from angor_relay import free_port
 
 RUN_AT_MOST = 60.0  # seconds a misbehaving relay keeps going, so a test that fails cannot hang forever

@@ -21,5 +21,10 @@ def test_projectinfo_content_nested_too_deeply_is_a_projectinfo_error():
 
 
 def test_a_profile_nested_too_deeply_is_ignored():
-    event = sign(bytes.fromhex("11" * 32), 0, DEEP, created_at=1_800_000_000)
-    assert profiles._values(event, "metadata") is None
+    key = bytes.fromhex("11" * 32)
+    deep = sign(key, 0, DEEP, created_at=1_800_000_000)
+    assert profiles.merge([deep]) == {}
+    # Ignored, not kept as the newest: the author's last readable profile still stands.
+    readable = sign(key, 0, '{"name": "Roof fund"}', created_at=1_700_000_000)
+    [profile] = profiles.merge([readable, deep]).values()
+    assert profile.values["name"] == "Roof fund" and profile.event_created == 1_700_000_000

@@ -7,8 +7,8 @@ import time
 
 import pytest
 from aiohttp import web
+from angor_relay import free_port, publish
 
-from angor_relay import free_port, nostr_relays, publish  # noqa: F401 - fixture
 from cftui.angor.nostr import RelayPool
 from cftui.sim.angor import AngorSimulator
 

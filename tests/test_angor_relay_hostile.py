@@ -8,12 +8,12 @@ import gc
 import time
 
 import pytest
+from angor_relay import publish
+from hostile_relays import hostile_relay
 
-from angor_relay import nostr_relays, publish  # noqa: F401 - fixture
 from cftui.angor import nostr
 from cftui.angor.nostr import RelayPool
 from cftui.sim.angor import AngorSimulator
-from hostile_relays import hostile_relay
 
 TIMEOUT = 0.3  # so the session deadline (timeout x 10) is 3 s
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from cftui.angor import store as angor_store
 from cftui.store.angor_models import AngorProject
-from cftui.store.db import open_database
 
 
 def record(stats_time: int | None, synced_time: int) -> angor_store.ProjectRecord:
@@ -20,8 +19,7 @@ def record(stats_time: int | None, synced_time: int) -> angor_store.ProjectRecor
     return angor_store.ProjectRecord(project)
 
 
-def test_figures_read_again_unchanged_move_the_read_time_on(tmp_path):
-    db = open_database(tmp_path / "store.sqlite")
+def test_figures_read_again_unchanged_move_the_read_time_on(db):
     assert angor_store.upsert(record(1_000, 1_000), known=False) == "new"
     assert angor_store.upsert(record(4_600, 4_600)) == "unchanged"
     row = AngorProject.get_by_id("angor1qfresh")
@@ -30,4 +28,3 @@ def test_figures_read_again_unchanged_move_the_read_time_on(tmp_path):
     assert angor_store.upsert(record(None, 8_200)) == "unchanged"
     row = AngorProject.get_by_id("angor1qfresh")
     assert (row.stats_time, row.synced_time) == (4_600, 8_200)
-    db.close()

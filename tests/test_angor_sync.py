@@ -8,17 +8,17 @@ import json
 import threading
 
 import pytest
+from angor_relay import free_port, publish
 
-from angor_relay import free_port, nostr_relays, publish  # noqa: F401 - fixture
 from cftui import clock
 from cftui.angor import events, identity
 from cftui.angor.status import status_raised
-from cftui.sync.angor import sync_angor
 from cftui.cli import main as cli_main
 from cftui.config import AngorConfig
 from cftui.sim.angor import AngorSimulator
 from cftui.sim.angor_data import DAY, FOUNDER, PENALTY, REFUND, investment_start, secret
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
+from cftui.sync.angor import sync_angor
 from cftui.sync.events import SyncResult
 
 NOW = 1_800_000_000

@@ -6,10 +6,10 @@ from __future__ import annotations
 import time
 
 import pytest
+from test_btcpay_client import KEY, client, server  # noqa: F401 - fixture
 
 from cftui import config as cfg
 from cftui.errors import ConfigError, DataError, UnreachableError
-from test_btcpay_client import KEY, client, server  # noqa: F401 - fixture
 
 STORE = '[[btcpay]]\nname = "main"\nurl = "https://btcpay.example.com"\nstore_id = "S"\n'
 

@@ -7,11 +7,10 @@ import pytest
 from cftui.btcpay.doctor import check_store, format_report, grants
 from cftui.config import Secret, StoreConfig
 from cftui.sim.config import SimApiKey, default_config
-from cftui.sim.server import SimulatorThread
 
 
 @pytest.fixture(scope="module")
-def sim():
+def sim(start_module_sim):
     base = default_config(invoices=20, seed=3, now=1_780_000_000, version="2.3.0")
     store_id = base.stores[0].store_id
     keys = base.api_keys + (
@@ -19,8 +18,7 @@ def sim():
         SimApiKey("other-store", ("btcpay.store.canmodifystoresettings:AnotherStore",)),
     )
     config = type(base)(**{**base.__dict__, "api_keys": keys})
-    with SimulatorThread(config) as thread:
-        yield config, thread.base_url
+    return config, start_module_sim(config).base_url
 
 
 def store(config, url, key) -> StoreConfig:

@@ -16,16 +16,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from store_samples import fill
 
+from cftui import store_location as location
 from cftui.cli import main
 from cftui.errors import ExitCode
 from cftui.sim.config import default_config
-from cftui.sim.server import SimulatorThread
-from cftui import store_location as location
 from cftui.store import sqlite as store_sqlite
 from cftui.store.db import open_database
 from cftui.store.models import Meta
-from store_samples import fill
 
 STORE = '[[btcpay]]\nname = "main"\nurl = "http://127.0.0.1:9"\nstore_id = "S"\napi_key = "k-123456"\n'
 
@@ -119,20 +118,20 @@ def test_a_read_only_store(config, filled_store, capsys, monkeypatch):
     assert "unexpected error" not in err and "Traceback" not in err
 
 
-def test_a_full_disk_during_a_sync_names_the_cause(tmp_path, capsys, monkeypatch):
+def test_a_full_disk_during_a_sync_names_the_cause(tmp_path, capsys, monkeypatch, start_sim):
     sim_config = default_config(invoices=3000, stores=1, seed=3, now=1_760_000_000)
     db_path = tmp_path / "store.sqlite3"
-    with SimulatorThread(sim_config) as sim:
-        store = sim_config.stores[0]
-        config = tmp_path / "config.toml"
-        config.write_text(
-            f'[[btcpay]]\nname = "main"\nurl = "{sim.base_url}"\nstore_id = "{store.store_id}"\n'
-            f'api_key = "{sim_config.api_keys[0].key}"\n[sync]\npage_size = 500\n', encoding="utf-8")
-        config.chmod(0o600)
-        # A database that may not grow past 2 MB: SQLite's own "database or disk is full".
-        monkeypatch.setitem(store_sqlite.SQLITE_PRAGMAS, "max_page_count", 500)
-        code = main(["--config", str(config), "--db", str(db_path), "sync", "--once", "--source", "btcpay"])
-        captured = capsys.readouterr()
+    sim = start_sim(sim_config)
+    store = sim_config.stores[0]
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[[btcpay]]\nname = "main"\nurl = "{sim.base_url}"\nstore_id = "{store.store_id}"\n'
+        f'api_key = "{sim_config.api_keys[0].key}"\n[sync]\npage_size = 500\n', encoding="utf-8")
+    config.chmod(0o600)
+    # A database that may not grow past 2 MB: SQLite's own "database or disk is full".
+    monkeypatch.setitem(store_sqlite.SQLITE_PRAGMAS, "max_page_count", 500)
+    code = main(["--config", str(config), "--db", str(db_path), "sync", "--once", "--source", "btcpay"])
+    captured = capsys.readouterr()
     assert code == ExitCode.DATA
     assert "disk" in captured.err and "full" in captured.err and "cannot rollback" not in captured.err
     monkeypatch.delitem(store_sqlite.SQLITE_PRAGMAS, "max_page_count")

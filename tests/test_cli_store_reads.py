@@ -11,14 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 from aiohttp import web
+from store_samples import fill
+from webhook_helpers import SECRET, STORE_ID
 
 from cftui.cli import main
 from cftui.domain import DUPLICATE, VERIFIED
 from cftui.store import queries, webhook_queries
 from cftui.store.db import open_database
 from cftui.store.webhook_models import WebhookDelivery
-from store_samples import fill
-from webhook_helpers import SECRET, STORE_ID
 
 
 class Catcher:

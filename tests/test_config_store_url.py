@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from cftui import config as cfg
+from cftui import store_location as location
 from cftui.cli import main
 from cftui.errors import ConfigError
-from cftui import store_location as location
 
 PASSWORD = "pa55-w0rd-secret"
 URL = f"postgresql://cftui:{PASSWORD}@db.example:5432/cftui"

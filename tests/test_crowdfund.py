@@ -10,7 +10,7 @@ Expected figures are computed here with plain ``Decimal`` arithmetic.
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, localcontext
 
 import pytest
@@ -198,7 +198,7 @@ def test_reset_periods_of_every_kind(db, every, amount, last, following):
     write([], apps=(app(start_time=utc(2026, 1, 31), reset_every=every, reset_every_amount=amount),))
 
     def ts(moment):
-        return None if moment is None else int(moment.replace(tzinfo=timezone.utc).timestamp())
+        return None if moment is None else int(moment.replace(tzinfo=UTC).timestamp())
 
     assert (progress().period_start, progress().next_reset) == (ts(last), ts(following))
 

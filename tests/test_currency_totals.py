@@ -4,22 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from cftui.store import daystats
 from cftui.store.currency_totals import currency_totals, default_currency
-from cftui.store.db import open_database
 from cftui.store.models import Invoice, Store, database
 
 DAY = 86_400
 T0 = 1_767_225_600  # 2026-01-01T00:00:00Z
-
-
-@pytest.fixture
-def db(tmp_path):
-    database_ = open_database(tmp_path / "store.sqlite")
-    yield database_
-    database_.close()
 
 
 def invoice(n: int, *, day: int, currency: str, amount: str, sats: int, status="Settled", extra="None", store=1):
@@ -42,7 +32,8 @@ def write(rows) -> None:
 
 def stores(*currencies: str | None) -> None:
     for n, currency in enumerate(currencies, start=1):
-        Store.create(name=f"s{n}", url="https://pay.example", store_id=f"S{n}", added_time=T0, default_currency=currency)
+        Store.create(name=f"s{n}", url="https://pay.example", store_id=f"S{n}", added_time=T0,
+                     default_currency=currency)
 
 
 def test_invoices_in_the_default_currency_count_exactly_others_through_their_btc_at_the_days_rate(db):

@@ -5,21 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 
+from hostile_relays import hostile_relay_thread
+
 from cftui.config import AngorConfig, Config, Secret, StoreConfig, SyncConfig, WebhooksConfig
 from cftui.sim.config import default_config
-from cftui.sim.server import SimulatorThread
 from cftui.webhooks.daemon import run_daemon
-from hostile_relays import hostile_relay_thread
 
 ANGOR_TIMEOUT = 3
 ANGOR_DEADLINE = ANGOR_TIMEOUT * 10  # seconds a relay may hold one Angor sync (cftui.angor.nostr)
 
 
-def test_btcpay_keeps_syncing_while_angor_is_stuck_on_a_flooding_relay(db, store_target, tmp_path):
+def test_btcpay_keeps_syncing_while_angor_is_stuck_on_a_flooding_relay(db, store_target, tmp_path, start_sim):
     sim_config = default_config(invoices=30, stores=1, seed=3, now=1_760_000_000)
     synced: list[tuple[str, float]] = []
 
-    with SimulatorThread(sim_config) as sim, hostile_relay_thread("flood") as relay:
+    sim = start_sim(sim_config)
+    with hostile_relay_thread("flood") as relay:
         store = sim_config.stores[0]
         config = Config(
             btcpay=(StoreConfig(name="main", url=sim.base_url, store_id=store.store_id,

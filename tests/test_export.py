@@ -8,12 +8,12 @@ import json
 from decimal import Decimal
 
 import pytest
+from store_samples import T0, fill, matches
 
 from cftui import clock
 from cftui.export import INVOICE_FIELDS, default_export_path, export_invoices, write_records
 from cftui.store.filters import InvoiceFilter
 from cftui.store.models import Invoice
-from store_samples import T0, fill, matches
 
 
 @pytest.fixture

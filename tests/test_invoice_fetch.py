@@ -8,11 +8,10 @@ the invoice and then its ``payment-methods`` before that.
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 from aiohttp import web
+from waiting import wait_for_async as wait_for
+from webhook_helpers import SECRET, make_config, store_config
 
 from cftui.btcpay.client import GreenfieldClient
 from cftui.btcpay.fetch import NOT_FOUND, fetch_invoice_record
@@ -27,7 +26,6 @@ from cftui.store.models import Invoice
 from cftui.store.writer import ensure_store, queue_invoice
 from cftui.sync.engine import sync_store
 from cftui.webhooks.receiver import WebhookReceiver, webhook_url
-from webhook_helpers import SECRET, make_config, store_config
 
 
 class Served:
@@ -60,13 +58,6 @@ async def started_sim(version: str) -> tuple[Simulator, Served]:
 
 def store_of(sim: Simulator):
     return store_config(url=sim.url, store_id=sim.config.stores[0].store_id, api_key=sim.config.api_keys[0].key)
-
-
-async def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def requests_of_a_recheck(version: str, path) -> list[tuple[str, str, str]]:
@@ -121,11 +112,11 @@ INVOICE = "/api/v1/stores/{storeId}/invoices/{invoiceId}"
         ("2.4.0", [("GET", INVOICE, ""), ("GET", INVOICE + "/payment-methods", "")]),
     ],
 )
-async def test_recheck_and_webhook_read_an_invoice_with_the_same_requests(tmp_path, version, expected):
+async def test_recheck_and_webhook_read_an_invoice_with_the_same_requests(new_store_target, version, expected):
     store_id = default_config(invoices=5).stores[0].store_id
     expected = [(method, path.replace("{storeId}", store_id), query) for method, path, query in expected]
-    assert await requests_of_a_recheck(version, tmp_path / "recheck.sqlite3") == expected
-    assert await requests_of_a_webhook(version, tmp_path / "webhook.sqlite3") == expected
+    assert await requests_of_a_recheck(version, new_store_target("recheck")) == expected
+    assert await requests_of_a_webhook(version, new_store_target("webhook")) == expected
 
 
 async def test_payment_methods_gone_between_the_two_requests_is_a_record_to_read_again():

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pytest
 from playhouse.migrate import SchemaMigrator, migrate
+from test_store_schema import live_columns
 
 from cftui.errors import DataError
 from cftui.store import queries
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment, AngorProject
 from cftui.store.db import SCHEMA_VERSION, open_database, schema_version
-from cftui.store.filters import InvoiceFilter
 from cftui.store.engine import engine_of
+from cftui.store.filters import InvoiceFilter
 from cftui.store.models import (
     CONTRIBUTION_FIELDS,
     RETRY_MODELS,
@@ -35,7 +36,6 @@ from cftui.store.models import (
     SyncState,
 )
 from cftui.store.webhook_models import WEBHOOK_MODELS, WebhookDelivery
-from test_store_schema import live_columns
 
 V1_DUMP = Path(__file__).parent / "data" / "schema_v1.sql"
 V4_CROWDFUND_DUMP = Path(__file__).parent / "data" / "schema_v4_crowdfund.sql"  # by make_schema_v4_crowdfund.py at 979509b

@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from store_samples import fill
+from webhook_helpers import SECRET, STORE_ID
 
 from cftui.cli import main
 from cftui.store.db import open_database
 from cftui.store.webhook_models import WebhookDelivery
-from store_samples import fill
-from webhook_helpers import SECRET, STORE_ID
 
 
 def mode(path: Path) -> int:

@@ -6,6 +6,7 @@ import statistics
 from decimal import ROUND_HALF_EVEN, Decimal
 
 import pytest
+from store_samples import DAY, T0, fill, matches
 
 from cftui import clock
 from cftui.store import queries
@@ -13,7 +14,6 @@ from cftui.store.angor_models import AngorProject
 from cftui.store.filters import InvoiceFilter, prefix_successor
 from cftui.store.models import InvoicePaymentMethod, Payment
 from cftui.store.webhook_models import WebhookDelivery
-from store_samples import DAY, T0, fill, matches
 
 E8 = Decimal(10**8)
 

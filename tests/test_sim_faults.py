@@ -7,21 +7,20 @@ import time
 import httpx
 import pytest
 
-from cftui.sim import Faults, SimulatorThread, default_config
+from cftui.sim import Faults, default_config
 from cftui.sim.faults import MALFORMED_KINDS
 
 NOW = 1_780_000_000
 
 
 @pytest.fixture(scope="module")
-def sim():
+def sim(start_module_sim):
     config = default_config(invoices=400, now=NOW)
-    with SimulatorThread(config) as thread:
-        client = httpx.Client(
-            base_url=thread.base_url, headers={"Authorization": f"token {config.api_keys[0].key}"}, timeout=30
-        )
-        yield thread, config.stores[0].store_id, client
-        client.close()
+    thread = start_module_sim(config)
+    client = httpx.Client(base_url=thread.base_url, headers={"Authorization": f"token {config.api_keys[0].key}"},
+                          timeout=30)
+    yield thread, config.stores[0].store_id, client
+    client.close()
 
 
 @pytest.fixture(autouse=True)

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from cftui.money import btc_to_sats, to_msat
-from cftui.sim import SimApiKey, SimulatorThread, default_config, lifecycle
+from cftui.sim import SimApiKey, default_config, lifecycle
 from cftui.sim.generator import expected_btc_paid_sats, expected_paid_amount
 
 NOW = 1_780_000_000
@@ -24,7 +24,7 @@ def _with_keys(config, *keys: SimApiKey):
 
 
 @pytest.fixture(scope="module")
-def sim():
+def sim(start_module_sim):
     base = default_config(invoices=COUNT, stores=2, now=NOW)
     first, second = base.stores[0].store_id, base.stores[1].store_id
     config = _with_keys(
@@ -33,12 +33,11 @@ def sim():
         SimApiKey("k-view-store-first", (f"btcpay.store.canviewstoresettings:{first}",)),
         SimApiKey("k-modify-second", (f"btcpay.store.canmodifystoresettings:{second}",)),
     )
-    with SimulatorThread(config) as thread:
-        client = httpx.Client(
-            base_url=thread.base_url, headers={"Authorization": f"token {config.api_keys[0].key}"}, timeout=60
-        )
-        yield thread, config, client
-        client.close()
+    thread = start_module_sim(config)
+    client = httpx.Client(base_url=thread.base_url, headers={"Authorization": f"token {config.api_keys[0].key}"},
+                          timeout=60)
+    yield thread, config, client
+    client.close()
 
 
 def invoices(client, store_id, **params):
@@ -321,13 +320,13 @@ def test_unaccounted_payments_only_on_request(sim):
     assert found >= 2
 
 
-def test_same_seed_same_bytes():
+def test_same_seed_same_bytes(start_sim):
     def page(seed):
         config = dataclasses.replace(default_config(invoices=500, seed=seed, now=NOW), public_url="https://pay.example")
-        with SimulatorThread(config) as thread:
-            headers = {"Authorization": f"token {config.api_keys[0].key}"}
-            url = f"{thread.base_url}/api/v1/stores/{config.stores[0].store_id}/invoices"
-            return httpx.get(url, params={"take": 100, "includePaymentMethods": "true"}, headers=headers).content
+        thread = start_sim(config)
+        headers = {"Authorization": f"token {config.api_keys[0].key}"}
+        url = f"{thread.base_url}/api/v1/stores/{config.stores[0].store_id}/invoices"
+        return httpx.get(url, params={"take": 100, "includePaymentMethods": "true"}, headers=headers).content
 
     first = page(7)
     assert page(7) == first
@@ -335,44 +334,44 @@ def test_same_seed_same_bytes():
     assert b"https://pay.example/i/" in first
 
 
-def test_old_servers_ignore_include_payment_methods():
+def test_old_servers_ignore_include_payment_methods(start_sim):
     config = default_config(invoices=50, now=NOW, version="2.3.0")
-    with SimulatorThread(config) as thread:
-        client = httpx.Client(base_url=thread.base_url, headers={"Authorization": f"token {config.api_keys[0].key}"})
-        store_id = config.stores[0].store_id
-        listed = invoices(client, store_id, includePaymentMethods="true")
-        assert listed and all("paymentMethods" not in inv for inv in listed)
-        assert client.get("/api/v1/server/info").json()["version"] == "2.3.0"
-        # The store-less route came in 2.4.0; the store-scoped routes work.
-        assert client.get(f"/api/v1/invoices/{listed[0]['id']}").status_code == 404
-        methods = client.get(f"/api/v1/stores/{store_id}/invoices/{listed[0]['id']}/payment-methods").json()
-        assert [m["paymentMethodId"] for m in methods] == ["BTC-CHAIN", "BTC-LN"]
-        client.close()
+    thread = start_sim(config)
+    client = httpx.Client(base_url=thread.base_url, headers={"Authorization": f"token {config.api_keys[0].key}"})
+    store_id = config.stores[0].store_id
+    listed = invoices(client, store_id, includePaymentMethods="true")
+    assert listed and all("paymentMethods" not in inv for inv in listed)
+    assert client.get("/api/v1/server/info").json()["version"] == "2.3.0"
+    # The store-less route came in 2.4.0; the store-scoped routes work.
+    assert client.get(f"/api/v1/invoices/{listed[0]['id']}").status_code == 404
+    methods = client.get(f"/api/v1/stores/{store_id}/invoices/{listed[0]['id']}/payment-methods").json()
+    assert [m["paymentMethodId"] for m in methods] == ["BTC-CHAIN", "BTC-LN"]
+    client.close()
 
 
-def test_million_invoice_store_answers_a_page_without_building_the_store():
+def test_million_invoice_store_answers_a_page_without_building_the_store(start_sim):
     config = default_config(invoices=1_000_000, now=NOW, crowdfunds_per_store=1)
-    with SimulatorThread(config) as thread:
-        store_id = config.stores[0].store_id
-        gen = thread.sim.state.stores[store_id].gen
-        built = Counter()
-        real = gen.invoice
+    thread = start_sim(config)
+    store_id = config.stores[0].store_id
+    gen = thread.sim.state.stores[store_id].gen
+    built = Counter()
+    real = gen.invoice
 
-        def counting(i):
-            built["n"] += 1
-            return real(i)
+    def counting(i):
+        built["n"] += 1
+        return real(i)
 
-        gen.invoice = counting
-        headers = {"Authorization": f"token {config.api_keys[0].key}"}
-        url = f"{thread.base_url}/api/v1/stores/{store_id}/invoices"
-        started = time.perf_counter()
-        page = httpx.get(
-            url, params={"skip": 600_000, "take": 1000, "includePaymentMethods": "true", "endDate": NOW - 86_400},
-            headers=headers, timeout=60,
-        ).json()
-        elapsed = time.perf_counter() - started
-        assert len(page) == 1000
-        assert built["n"] == 1000
-        assert elapsed < 10, elapsed
-        created = [inv["createdTime"] for inv in page]
-        assert created == sorted(created, reverse=True) and created[0] <= NOW - 86_400
+    gen.invoice = counting
+    headers = {"Authorization": f"token {config.api_keys[0].key}"}
+    url = f"{thread.base_url}/api/v1/stores/{store_id}/invoices"
+    started = time.perf_counter()
+    page = httpx.get(
+        url, params={"skip": 600_000, "take": 1000, "includePaymentMethods": "true", "endDate": NOW - 86_400},
+        headers=headers, timeout=60,
+    ).json()
+    elapsed = time.perf_counter() - started
+    assert len(page) == 1000
+    assert built["n"] == 1000
+    assert elapsed < 10, elapsed
+    created = [inv["createdTime"] for inv in page]
+    assert created == sorted(created, reverse=True) and created[0] <= NOW - 86_400

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 
 import httpx
 import pytest
+from waiting import wait_for_async
 
 from cftui.money import btc_to_sats
 from cftui.sim import LiveConfig, Simulator, default_config, lifecycle
@@ -112,11 +112,8 @@ async def test_live_mode_produces_every_lifecycle_event():
     sim, events, url = run.sim, run.events, run.url
     try:
         wanted = set(INVOICE_EVENT_TYPES)
-        for _ in range(400):
-            if wanted <= {e.type for e in events}:
-                break
-            await asyncio.sleep(0.05)
-        assert wanted <= {e.type for e in events}, wanted - {e.type for e in events}
+        await wait_for_async(lambda: wanted <= {e.type for e in events},
+                             lambda: f"every lifecycle event (missing: {wanted - {e.type for e in events}})")
         created = [e for e in events if e.type == "InvoiceCreated"]
         assert {e.store_id for e in created} == {s.store_id for s in config.stores}
         for event in events:

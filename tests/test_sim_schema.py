@@ -17,7 +17,7 @@ import httpx
 import pytest
 from jsonschema import Draft202012Validator, FormatChecker
 
-from cftui.sim import SimulatorThread, default_config
+from cftui.sim import default_config
 
 # BTCPay's OpenAPI fragments, copied from upstream (tests/data/btcpay/SOURCE.txt names the commit and licence).
 BTCPAY_SPEC = Path(__file__).resolve().parent / "data" / "btcpay"
@@ -107,13 +107,13 @@ def assert_valid(schema: dict, data: object) -> None:
 
 
 @pytest.fixture(scope="module")
-def sim():
+def sim(start_module_sim):
     config = default_config(invoices=600, now=NOW)
-    with SimulatorThread(config) as thread:
-        key = config.api_keys[0].key
-        client = httpx.Client(base_url=thread.base_url, headers={"Authorization": f"token {key}"})
-        yield thread, config.stores[0].store_id, client
-        client.close()
+    thread = start_module_sim(config)
+    key = config.api_keys[0].key
+    client = httpx.Client(base_url=thread.base_url, headers={"Authorization": f"token {key}"})
+    yield thread, config.stores[0].store_id, client
+    client.close()
 
 
 def test_schema_check_rejects_a_broken_record():

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
+from waiting import wait_for
 
 from cftui.config import StoreConfig
 from cftui.store.angor_models import AngorProject
@@ -46,13 +46,14 @@ def elsewhere(write) -> None:
 
 def seen_within(feed, wanted: frozenset[str], timeout: float = 10) -> frozenset[str]:
     """Everything the feed reports until ``wanted`` is among it."""
-    seen: frozenset[str] = frozenset()
-    deadline = time.monotonic() + timeout
-    while not wanted <= seen and time.monotonic() < deadline:
-        seen |= feed.changes()
-        if not wanted <= seen:
-            time.sleep(0.02)
-    return seen
+    seen: set[str] = set()
+
+    def all_seen() -> bool:
+        seen.update(feed.changes())
+        return wanted <= seen
+
+    wait_for(all_seen, f"the feed to report {sorted(wanted)} (it reported {sorted(seen)})", timeout=timeout)
+    return frozenset(seen)
 
 
 def test_each_source_is_reported_when_another_connection_writes_it(db):
@@ -123,11 +124,8 @@ def test_a_lost_listening_connection_reports_everything_once_it_is_back(db):
         listening = f'LISTEN "{channel(db)}"'
         (pid,) = db.execute_sql("SELECT pid FROM pg_stat_activity WHERE query = %s", (listening,)).fetchone()
         db.execute_sql("SELECT pg_terminate_backend(%s)", (pid,))
-        deadline = time.monotonic() + 10
-        reported = frozenset()
-        while not reported and time.monotonic() < deadline:
-            reported = feed.changes()  # the loss is noticed, then the next call listens again
-            time.sleep(0.05)
+        # The loss is noticed, then the next call listens again.
+        reported = wait_for(feed.changes, "the feed to report after its connection was lost", timeout=10)
         assert reported == {INVOICES, WEBHOOKS, ANGOR}  # anything may have changed meanwhile
     finally:
         feed.close()
@@ -136,10 +134,11 @@ def test_a_lost_listening_connection_reports_everything_once_it_is_back(db):
 @pytest.mark.parametrize("engine_name", ["postgresql"])
 def test_a_table_a_later_migration_adds_notifies_too(store_target):
     """The retry list came with schema 7: a store upgraded to it gets its trigger like every other table."""
+    from test_migrations import _as_version
+
     from cftui.store.changes import notifying_tables
     from cftui.store.db import open_database
     from cftui.store.models import SkippedInvoice
-    from test_migrations import _as_version
 
     db = open_database(store_target)
     _as_version(db, 6)

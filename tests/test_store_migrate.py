@@ -10,8 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from benchmarks.store_fill import fill
+from test_writer import make_record
+
 from cftui.cli import main
 from cftui.config import StoreConfig
 from cftui.errors import DataError
@@ -30,7 +31,6 @@ from cftui.store.models import (
 )
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.store.writer import ensure_store, upsert_invoices
-from test_writer import make_record
 
 N = 100_000
 on_postgresql = pytest.mark.parametrize("engine_name", ["postgresql"])

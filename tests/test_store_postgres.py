@@ -8,11 +8,11 @@ import sys
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from pg_server import with_schema
 
 from cftui.errors import ConfigError, DataError
 from cftui.store.db import SCHEMA_VERSION, open_database, schema_version
 from cftui.store.models import Meta, Store
-from pg_server import with_schema
 
 on_postgresql = pytest.mark.parametrize("engine_name", ["postgresql"])
 

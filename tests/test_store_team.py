@@ -21,22 +21,21 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
+import waiting
+from pg_server import free_port
+from webhook_helpers import SECRET
 
 from cftui.sim.config import default_config
 from cftui.sim.generator import StoreGenerator, expected_store_totals
-from cftui.sim.server import SimulatorThread
 from cftui.store import daystats
 from cftui.store.models import Invoice, InvoiceDayStat, Store
 from cftui.store.webhook_models import DUPLICATE, VERIFIED, WebhookDelivery
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.sample import sample_fields
-from pg_server import free_port
-from webhook_helpers import SECRET
 
 pytestmark = pytest.mark.parametrize("engine_name", ["postgresql"])
 
@@ -77,11 +76,8 @@ class Daemon:
             self._reader.join(5)
 
 
-def wait_for(condition, what: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+def wait_for(condition, what: str) -> None:
+    waiting.wait_for(condition, what, timeout=90)  # two daemons and two readers on a shared machine
 
 
 def daemon_config(path: Path, url: str, stores: list[tuple[str, str]], key: str, port: int) -> Path:
@@ -115,46 +111,46 @@ async def post_all(posts: list[tuple[str, bytes]]) -> list[int]:
         return await asyncio.gather(*(one(url, body) for url, body in posts))
 
 
-def test_two_daemons_and_two_readers_share_one_postgresql_store(db, store_target, store_args, tmp_path):
+def test_two_daemons_and_two_readers_share_one_postgresql_store(db, store_target, store_args, tmp_path, start_sim):
     sim_config = default_config(invoices=INVOICES, stores=2, seed=21, now=NOW)
     (alpha, beta), key = sim_config.stores, sim_config.api_keys[0].key
-    with SimulatorThread(sim_config) as sim:
-        ids = {
-            store.store_id: sim.call(lambda s=store: [sim.sim.state.stores[s.store_id].get(i).id for i in range(300)])
-            for store in (alpha, beta)
-        }
-        port_a, port_b = free_port(), free_port()
-        stores_a = [("alpha", alpha.store_id), ("beta", beta.store_id)]
-        a = Daemon(daemon_config(tmp_path / "a.toml", sim.base_url, stores_a, key, port_a), store_args)
-        b = Daemon(daemon_config(tmp_path / "b.toml", sim.base_url, [("beta", beta.store_id)], key, port_b), store_args)
-        stop = tmp_path / "stop-readers"
-        readers = [
-            subprocess.Popen([sys.executable, str(READER), store_target, str(stop), str(tmp_path / f"reader{n}.json")])
-            for n in range(2)
-        ]
-        try:
-            wait_for(lambda: a.count("Listening") and b.count("Listening"), "both daemons to listen")
-            at_a, at_b = f"http://127.0.0.1:{port_a}/webhook", f"http://127.0.0.1:{port_b}/webhook"
-            posts = [(f"{at_a}/alpha", delivery(alpha.store_id, ids[alpha.store_id][n], n)) for n in range(OWN)]
-            posts += [(f"{at_b}/beta", delivery(beta.store_id, ids[beta.store_id][n], 1000 + n)) for n in range(OWN)]
-            for n in range(SHARED):  # the same delivery to both receivers at once
-                body = delivery(beta.store_id, ids[beta.store_id][OWN + n], 2000 + n)
-                posts += [(f"{at_a}/beta", body), (f"{at_b}/beta", body)]
-            statuses = asyncio.run(post_all(posts))
-            assert statuses == [200] * len(posts)
+    sim = start_sim(sim_config)
+    ids = {
+        store.store_id: sim.call(lambda s=store: [sim.sim.state.stores[s.store_id].get(i).id for i in range(300)])
+        for store in (alpha, beta)
+    }
+    port_a, port_b = free_port(), free_port()
+    stores_a = [("alpha", alpha.store_id), ("beta", beta.store_id)]
+    a = Daemon(daemon_config(tmp_path / "a.toml", sim.base_url, stores_a, key, port_a), store_args)
+    b = Daemon(daemon_config(tmp_path / "b.toml", sim.base_url, [("beta", beta.store_id)], key, port_b), store_args)
+    stop = tmp_path / "stop-readers"
+    readers = [
+        subprocess.Popen([sys.executable, str(READER), store_target, str(stop), str(tmp_path / f"reader{n}.json")])
+        for n in range(2)
+    ]
+    try:
+        wait_for(lambda: a.count("Listening") and b.count("Listening"), "both daemons to listen")
+        at_a, at_b = f"http://127.0.0.1:{port_a}/webhook", f"http://127.0.0.1:{port_b}/webhook"
+        posts = [(f"{at_a}/alpha", delivery(alpha.store_id, ids[alpha.store_id][n], n)) for n in range(OWN)]
+        posts += [(f"{at_b}/beta", delivery(beta.store_id, ids[beta.store_id][n], 1000 + n)) for n in range(OWN)]
+        for n in range(SHARED):  # the same delivery to both receivers at once
+            body = delivery(beta.store_id, ids[beta.store_id][OWN + n], 2000 + n)
+            posts += [(f"{at_a}/beta", body), (f"{at_b}/beta", body)]
+        statuses = asyncio.run(post_all(posts))
+        assert statuses == [200] * len(posts)
 
-            def settled() -> bool:  # two syncs of each store by each daemon, every claim processed
-                return (a.count("sync btcpay:alpha") >= 2 and a.count("sync btcpay:beta") >= 2
-                        and b.count("sync btcpay:beta") >= 2
-                        and not WebhookDelivery.select().where(
-                            (WebhookDelivery.verdict == VERIFIED) & ~WebhookDelivery.processed).exists())  # fmt: skip
+        def settled() -> bool:  # two syncs of each store by each daemon, every claim processed
+            return (a.count("sync btcpay:alpha") >= 2 and a.count("sync btcpay:beta") >= 2
+                    and b.count("sync btcpay:beta") >= 2
+                    and not WebhookDelivery.select().where(
+                        (WebhookDelivery.verdict == VERIFIED) & ~WebhookDelivery.processed).exists())  # fmt: skip
 
-            wait_for(settled, "the syncs and the processing")
-        finally:
-            stop.touch()
-            for reader in readers:
-                reader.wait(60)
-            codes = [a.stop(), b.stop()]
+        wait_for(settled, "the syncs and the processing")
+    finally:
+        stop.touch()
+        for reader in readers:
+            reader.wait(60)
+        codes = [a.stop(), b.stop()]
     output = "".join(a.lines + b.lines)
     assert codes == [0, 0], output[-3000:]
     assert "Stopped." in "".join(a.lines) and "Stopped." in "".join(b.lines)

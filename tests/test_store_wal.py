@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import time
+import threading
 
 import pytest
+from waiting import wait_for
 
+from cftui.store.models import Meta, database
 from cftui.store.sqlite import ENGINE, WalCheckpointer
-from cftui.store.models import Meta
 
 PAYLOAD = "x" * 4000  # one page each, so the file sizes below are easy to reason about
 ROWS = 500  # ~2 MB: over SQLite's default automatic checkpoint (1,000 pages) if it were still on
@@ -23,18 +24,13 @@ def tune_latency_writer(db) -> None:
 
 
 def _write(rows: int) -> None:
-    with Meta._meta.database.atomic():
+    with database.atomic():
         for i in range(rows):
             Meta.insert(key=f"k{i}", value=PAYLOAD).execute()
 
 
-def _wait_for(condition, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
+def running(thread_name: str) -> bool:
+    return any(thread.name == thread_name for thread in threading.enumerate())
 
 
 def test_a_latency_writer_leaves_its_commits_in_the_wal(db, tmp_path):
@@ -46,21 +42,30 @@ def test_a_latency_writer_leaves_its_commits_in_the_wal(db, tmp_path):
     assert os.path.getsize(tmp_path / "store.sqlite3-wal") > ROWS * 4000
 
 
+def test_a_checkpointer_not_told_of_a_write_leaves_the_wal_alone(db, tmp_path):
+    tune_latency_writer(db)
+    before = os.path.getsize(tmp_path / "store.sqlite3")
+    checkpointer = WalCheckpointer(db, interval=0.01, name="test-wal-checkpoint")
+    checkpointer.start()
+    _write(ROWS)  # many of its passes while this runs
+    # stop() returns after its last pass (and ends the thread): a later point than any window a sleep would give.
+    checkpointer.stop()
+    assert not running("test-wal-checkpoint")
+    assert os.path.getsize(tmp_path / "store.sqlite3") == before
+
+
 def test_the_checkpointer_copies_committed_pages_back_after_a_write(db, tmp_path):
     tune_latency_writer(db)
     before = os.path.getsize(tmp_path / "store.sqlite3")
-    checkpointer = WalCheckpointer(db, interval=0.01)
+    checkpointer = WalCheckpointer(db, interval=0.01, name="test-wal-checkpoint")
     checkpointer.start()
     try:
         _write(ROWS)
-        time.sleep(0.1)
-        # Not told about the write yet: it leaves the WAL alone.
-        assert os.path.getsize(tmp_path / "store.sqlite3") == before
         checkpointer.wrote()
-        assert _wait_for(lambda: os.path.getsize(tmp_path / "store.sqlite3") > before + ROWS * 4000)
+        wait_for(lambda: os.path.getsize(tmp_path / "store.sqlite3") > before + ROWS * 4000, "the pages copied back")
     finally:
         checkpointer.stop()
-    assert not checkpointer._thread.is_alive()
+    assert not running("test-wal-checkpoint")
     assert Meta.select().where(Meta.value == PAYLOAD).count() == ROWS
 
 

@@ -20,7 +20,6 @@ from cftui.money import E8
 from cftui.sim import lifecycle
 from cftui.sim.config import SimApiKey, default_config
 from cftui.sim.generator import StoreGenerator, expected_crowdfund, expected_store_totals
-from cftui.sim.server import SimulatorThread
 from cftui.store import daystats, queries
 from cftui.store.models import CrowdfundApp, Invoice, InvoiceDayStat, InvoicePaymentMethod, Payment, SyncState
 from cftui.store.writer import ensure_store, pending_invoices, queue_invoice
@@ -38,19 +37,15 @@ def frozen_clock():
     clock.freeze(None)
 
 
-def start_sim(*, invoices=COUNT, version="2.4.1", extra_keys=()):
+def sim_config(*, invoices=COUNT, version="2.4.1", extra_keys=()):
     config = default_config(invoices=invoices, seed=11, now=NOW, version=version)
-    config = dataclasses.replace(config, api_keys=config.api_keys + tuple(extra_keys))
-    thread = SimulatorThread(config)
-    thread.start()
-    return config, thread
+    return dataclasses.replace(config, api_keys=config.api_keys + tuple(extra_keys))
 
 
 @pytest.fixture
-def sim():
-    config, thread = start_sim()
-    yield config, thread
-    thread.stop()
+def sim(start_sim):
+    config = sim_config()
+    return config, start_sim(config)
 
 
 def store_cfg(config, url, key=None) -> StoreConfig:
@@ -69,7 +64,8 @@ def stored_totals() -> dict:
     by_status = dict(Invoice.select(Invoice.status, fn.COUNT(Invoice.id)).group_by(Invoice.status).tuples())
     paid = {
         currency: Decimal(total) / E8
-        for currency, total in Invoice.select(Invoice.currency, fn.SUM(Invoice.paid_e8)).group_by(Invoice.currency).tuples()
+        for currency, total in Invoice.select(Invoice.currency, fn.SUM(Invoice.paid_e8))
+        .group_by(Invoice.currency).tuples()
     }
     return {
         "count": Invoice.select().count(),
@@ -106,7 +102,8 @@ def test_backfill_exact_totals_then_idempotent(sim, db):
     assert (result.fetched, result.new, result.skipped_total) == (COUNT, COUNT, 0)
     want = expected(config)
     assert want["archived"] > 0  # archived invoices exist and must be included
-    assert stored_totals() == {k: want[k] for k in ("count", "archived", "by_status", "btc_paid_sats", "paid_by_currency")}
+    checked = ("count", "archived", "by_status", "btc_paid_sats", "paid_by_currency")
+    assert stored_totals() == {k: want[k] for k in checked}
     gen = StoreGenerator(config, config.stores[0])
     crowdfund = Counter(gen.invoice(i).app_id for i in range(COUNT) if gen.invoice(i).app_id)
     assert dict(Invoice.select(Invoice.app_id, fn.COUNT(Invoice.id)).where(Invoice.app_id.is_null(False))
@@ -178,12 +175,9 @@ def test_crowdfund_progress_equals_the_servers_own_crowdfund_page(sim, db):
     assert progress[first.app_id].settled != prices
 
 
-def test_old_server_reads_payment_methods_per_invoice(db):
-    config, thread = start_sim(invoices=600, version="2.3.0")
-    try:
-        result = run(store_cfg(config, thread.base_url), concurrency=4)
-    finally:
-        thread.stop()
+def test_old_server_reads_payment_methods_per_invoice(db, start_sim):
+    config = sim_config(invoices=600, version="2.3.0")
+    result = run(store_cfg(config, start_sim(config).base_url), concurrency=4)
     assert result.ok, result.error
     want = expected(config)
     got = stored_totals()
@@ -279,27 +273,24 @@ def test_incremental_run_sees_live_changes(sim, db):
     assert_rollup_exact()
 
 
-def test_bad_key_and_missing_permissions(db):
+def test_bad_key_and_missing_permissions(db, start_sim):
     config = default_config(invoices=50, seed=11, now=NOW)
     store_id = config.stores[0].store_id
     keys = (
         SimApiKey("invoices-only", (f"btcpay.store.canviewinvoices:{store_id}",)),
         SimApiKey("other-store", ("btcpay.store.canviewinvoices:SomeOtherStore",)),
     )
-    config, thread = start_sim(invoices=50, extra_keys=keys)
-    try:
-        url = thread.base_url
-        bad = run(store_cfg(config, url, key="not-a-key"))
-        assert "rejected the API key for store 'main' (unauthenticated)" in bad.error
-        assert "not-a-key" not in bad.error
-        other = run(store_cfg(config, url, key="other-store"))
-        assert "btcpay.store.canviewinvoices" in other.error and "'main'" in other.error
-        limited = run(store_cfg(config, url, key="invoices-only"))
-        assert limited.ok and limited.new == 50
-        note = SyncState.get_by_id("btcpay:main").last_result
-        assert "crowdfund apps skipped" in note and "canmodifystoresettings" in note
-    finally:
-        thread.stop()
+    config = sim_config(invoices=50, extra_keys=keys)
+    url = start_sim(config).base_url
+    bad = run(store_cfg(config, url, key="not-a-key"))
+    assert "rejected the API key for store 'main' (unauthenticated)" in bad.error
+    assert "not-a-key" not in bad.error
+    other = run(store_cfg(config, url, key="other-store"))
+    assert "btcpay.store.canviewinvoices" in other.error and "'main'" in other.error
+    limited = run(store_cfg(config, url, key="invoices-only"))
+    assert limited.ok and limited.new == 50
+    note = SyncState.get_by_id("btcpay:main").last_result
+    assert "crowdfund apps skipped" in note and "canmodifystoresettings" in note
     assert SyncState.get_by_id("btcpay:main").last_error is None
 
 

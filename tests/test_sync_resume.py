@@ -13,15 +13,14 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
+from waiting import wait_for
 
 from cftui.config import Config, Secret, StoreConfig, SyncConfig
 from cftui.errors import ConfigError
 from cftui.sim.config import default_config
 from cftui.sim.generator import StoreGenerator, expected_store_totals
-from cftui.sim.server import SimulatorThread
 from cftui.store import daystats
 from cftui.store.models import Invoice, InvoiceDayStat, SyncState
 from cftui.sync.engine import sync_store
@@ -50,37 +49,36 @@ def rollup() -> set:
     ).tuples())
 
 
-def test_sigkill_mid_backfill_then_resume(db, store_target):
+def test_sigkill_mid_backfill_then_resume(db, store_target, start_sim):
     config = default_config(invoices=COUNT, seed=5, now=1_780_000_000)
     store_id, key = config.stores[0].store_id, config.api_keys[0].key
-    with SimulatorThread(config) as sim:
-        sim.call(sim.sim.faults.update, {"delay_ms": 60})
-        child = subprocess.Popen([sys.executable, "-c", CHILD, store_target, sim.base_url, store_id, key])
-        try:
-            deadline = time.monotonic() + 60
-            offset = 0
-            while offset < 500:
-                assert child.poll() is None, "the child finished before it could be killed"
-                assert time.monotonic() < deadline, "the backfill made no progress"
-                time.sleep(0.05)
-                state = SyncState.get_or_none(SyncState.source == "btcpay:main")
-                offset = state.scan_offset if state else 0
-            os.kill(child.pid, signal.SIGKILL)
-        finally:
-            child.wait(30)
-        assert child.returncode == -signal.SIGKILL
+    sim = start_sim(config)
+    sim.call(sim.sim.faults.update, {"delay_ms": 60})
+    child = subprocess.Popen([sys.executable, "-c", CHILD, store_target, sim.base_url, store_id, key])
+    try:
 
-        # Consistent: exactly the committed pages are stored, roll-up included.
-        state = SyncState.get_by_id("btcpay:main")
-        stored = Invoice.select().count()
-        assert not state.backfill_done and state.running and 500 <= stored == state.scan_offset < COUNT
-        killed_rollup = rollup()
-        daystats.rebuild()
-        assert rollup() == killed_rollup
+        def past_500() -> bool:
+            assert child.poll() is None, "the child finished before it could be killed"
+            state = SyncState.get_or_none(SyncState.source == "btcpay:main")
+            return state is not None and state.scan_offset >= 500
 
-        sim.call(sim.sim.faults.update, {"delay_ms": 0})
-        cfg = StoreConfig(name="main", url=sim.base_url, store_id=store_id, api_key=Secret(key))
-        result = asyncio.run(sync_store(cfg, SyncConfig(page_size=50)))
+        wait_for(past_500, "the backfill to commit 500 invoices", timeout=60)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.wait(30)
+    assert child.returncode == -signal.SIGKILL
+
+    # Consistent: exactly the committed pages are stored, roll-up included.
+    state = SyncState.get_by_id("btcpay:main")
+    stored = Invoice.select().count()
+    assert not state.backfill_done and state.running and 500 <= stored == state.scan_offset < COUNT
+    killed_rollup = rollup()
+    daystats.rebuild()
+    assert rollup() == killed_rollup
+
+    sim.call(sim.sim.faults.update, {"delay_ms": 0})
+    cfg = StoreConfig(name="main", url=sim.base_url, store_id=store_id, api_key=Secret(key))
+    result = asyncio.run(sync_store(cfg, SyncConfig(page_size=50)))
     assert result.ok, result.error
     assert (result.new, result.unchanged) == (COUNT - stored, 0)  # resumed at the next page: nothing re-read
     want = expected_store_totals(StoreGenerator(config, config.stores[0]))

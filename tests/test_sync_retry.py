@@ -10,26 +10,25 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from test_sync_engine import NOW, frozen_clock  # noqa: F401 - fixture: our clock and the simulator's agree
+from waiting import wait_for
 
 from cftui import clock
 from cftui.cli import main
 from cftui.config import Secret, StoreConfig, SyncConfig
 from cftui.sim.config import default_config
 from cftui.sim.generator import StoreGenerator, expected_store_totals
-from cftui.sim.server import SimulatorThread
 from cftui.store.models import Invoice, SkippedInvoice
 from cftui.sync.engine import sync_store
-from test_sync_engine import NOW, frozen_clock  # noqa: F401 - fixture: our clock and the simulator's agree
 
 COUNT = 1000
 EVERY = 50
 
 
 @pytest.fixture
-def sim():
+def sim(start_sim):
     config = default_config(invoices=COUNT, seed=11, now=NOW)
-    with SimulatorThread(config) as thread:
-        yield config, thread
+    return config, start_sim(config)
 
 
 def sync(config, thread):
@@ -88,7 +87,6 @@ def test_two_syncs_listing_the_same_skip_at_once_keep_one_row(db):
     """Two syncs of one store (a daemon's and a dashboard's) meet the same broken record: one row, two attempts,
     no error. (SQLite's single write lock gives this for free; on PostgreSQL the store's lock does.)"""
     import threading
-    import time
 
     from cftui.store import retry
     from cftui.store.models import database
@@ -118,9 +116,7 @@ def test_two_syncs_listing_the_same_skip_at_once_keep_one_row(db):
     second = threading.Thread(target=sync, args=(False,))
     second.start()
     waiting = "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
-    deadline = time.monotonic() + 10
-    while db.execute_sql(waiting).fetchone()[0] == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)  # until the second sync waits on the first
+    wait_for(lambda: db.execute_sql(waiting).fetchone()[0], "the second sync to wait on the first's lock")
     go_on.set()
     first.join(10)
     second.join(10)

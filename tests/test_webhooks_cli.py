@@ -15,13 +15,12 @@ import sys
 import time
 
 import pytest
+from waiting import wait_for
+from webhook_helpers import SECRET, write_receiver_config
 
 from cftui import config as config_mod
 from cftui.cli import main
-from cftui.sim.config import default_config
-from cftui.sim.server import SimulatorThread
 from cftui.sim.webhook_sender import install
-from webhook_helpers import SECRET, write_receiver_config
 
 
 def free_port() -> int:
@@ -122,66 +121,59 @@ def test_replay_sends_the_recorded_bytes_again_and_export_lists_both(setup, list
     assert exported[0]["processed"] is True and exported[0]["is_redelivery"] is False
 
 
-def test_register_and_deliveries_against_the_simulator(setup, capsys):
-    sim_thread = SimulatorThread(default_config(invoices=10, now=1_760_000_000))
-    sender = install(sim_thread.sim, retry_delays=(0.05,))
-    url = sim_thread.start()
+def test_register_and_deliveries_against_the_simulator(setup, capsys, start_sim):
+    senders = []  # its routes (the management API) can only be added before the simulator serves
+    sim_thread = start_sim(invoices=10, now=1_760_000_000,
+                           before_start=lambda sim: senders.append(install(sim, retry_delays=(0.05,))))
+    [sender], url = senders, sim_thread.base_url
+    store = sim_thread.sim.config.stores[0]
+    setup["config"].write_text(
+        f'[[btcpay]]\nname = "main"\nurl = "{url}"\nstore_id = "{store.store_id}"\n'
+        f'api_key = "{sim_thread.sim.config.api_keys[0].key}"\n\n[webhooks]\nport = {setup["port"]}\n'
+    )
+    target = f"http://127.0.0.1:{setup['port']}/webhook/main"
+    assert cli(setup, "webhook", "register", "--store", "main", "--url", target, "--event", "InvoiceCreated") == 0
+    out = capsys.readouterr().out
+    [webhook] = sender.webhooks.values()
+    assert webhook.url == target and webhook.specific_events == ("InvoiceCreated",)
+    assert webhook.secret not in out  # shown never, saved once
+    saved = config_mod.load(setup["config"]).store("main")
+    assert saved.webhook_secret.reveal() == webhook.secret and saved.webhook_id == webhook.id
+    assert stat.S_IMODE(setup["config"].stat().st_mode) == 0o600
+
+    # Nothing listens yet: BTCPay's list shows a failed delivery this receiver never saw.
+    from cftui.sim import lifecycle
+
+    sim_thread.call(lifecycle.create_invoice, sim_thread.sim.state, store.store_id, amount_minor=100)
+    wait_for(lambda: len(sender.deliveries[webhook.id]) >= 2, "the delivery and its retry")
+    assert cli(setup, "webhook", "deliveries", "--store", "main") == 0
+    shown = capsys.readouterr().out
+    assert "Failed" in shown and "NEVER RECEIVED" in shown and "2 never reached this receiver" in shown
+
+
+def test_daemon_receives_syncs_and_stops_cleanly_on_sigterm(setup, start_sim):
+    sim_thread = start_sim(invoices=25, now=1_760_000_000)
+    url = sim_thread.base_url
+    store = sim_thread.sim.config.stores[0]
+    setup["config"].write_text(
+        f'[[btcpay]]\nname = "main"\nurl = "{url}"\nstore_id = "{store.store_id}"\n'
+        f'api_key = "{sim_thread.sim.config.api_keys[0].key}"\nwebhook_secret = "{SECRET}"\n\n'
+        f'[sync]\ninterval = 3600\n\n[webhooks]\nport = {setup["port"]}\n'
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cftui", "--config", str(setup["config"]), *setup["store_args"], "daemon"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
-        store = sim_thread.sim.config.stores[0]
-        setup["config"].write_text(
-            f'[[btcpay]]\nname = "main"\nurl = "{url}"\nstore_id = "{store.store_id}"\n'
-            f'api_key = "{sim_thread.sim.config.api_keys[0].key}"\n\n[webhooks]\nport = {setup["port"]}\n'
-        )
-        target = f"http://127.0.0.1:{setup['port']}/webhook/main"
-        assert cli(setup, "webhook", "register", "--store", "main", "--url", target, "--event", "InvoiceCreated") == 0
-        out = capsys.readouterr().out
-        [webhook] = sender.webhooks.values()
-        assert webhook.url == target and webhook.specific_events == ("InvoiceCreated",)
-        assert webhook.secret not in out  # shown never, saved once
-        saved = config_mod.load(setup["config"]).store("main")
-        assert saved.webhook_secret.reveal() == webhook.secret and saved.webhook_id == webhook.id
-        assert stat.S_IMODE(setup["config"].stat().st_mode) == 0o600
-
-        # Nothing listens yet: BTCPay's list shows a failed delivery this receiver never saw.
-        from cftui.sim import lifecycle
-
-        sim_thread.call(lifecycle.create_invoice, sim_thread.sim.state, store.store_id, amount_minor=100)
-        deadline = time.monotonic() + 5
-        while len(sender.deliveries[webhook.id]) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert cli(setup, "webhook", "deliveries", "--store", "main") == 0
-        shown = capsys.readouterr().out
-        assert "Failed" in shown and "NEVER RECEIVED" in shown and "2 never reached this receiver" in shown
+        assert proc.stdout.readline().startswith("Listening for BTCPay webhooks on")
+        assert "new 25" in read_until(proc, "sync btcpay:main")[-1]  # the first sync runs at once
+        invoice = sim_thread.call(lambda: sim_thread.sim.state.stores[store.store_id].get(3))
+        assert cli(setup, "webhook", "send", "--store", "main", "--invoice", invoice.id) == 0
+        assert "stored" in read_until(proc, f"↳ invoice {invoice.id}")[-1]
+        proc.send_signal(signal.SIGTERM)
+        rest = proc.communicate(timeout=20)[0]
+        assert proc.returncode == 0 and "Stopped." in rest
     finally:
-        sim_thread.stop()
-
-
-def test_daemon_receives_syncs_and_stops_cleanly_on_sigterm(setup):
-    sim_thread = SimulatorThread(default_config(invoices=25, now=1_760_000_000))
-    url = sim_thread.start()
-    try:
-        store = sim_thread.sim.config.stores[0]
-        setup["config"].write_text(
-            f'[[btcpay]]\nname = "main"\nurl = "{url}"\nstore_id = "{store.store_id}"\n'
-            f'api_key = "{sim_thread.sim.config.api_keys[0].key}"\nwebhook_secret = "{SECRET}"\n\n'
-            f'[sync]\ninterval = 3600\n\n[webhooks]\nport = {setup["port"]}\n'
-        )
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cftui", "--config", str(setup["config"]), *setup["store_args"], "daemon"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-        try:
-            assert proc.stdout.readline().startswith("Listening for BTCPay webhooks on")
-            assert "new 25" in read_until(proc, "sync btcpay:main")[-1]  # the first sync runs at once
-            invoice = sim_thread.call(lambda: sim_thread.sim.state.stores[store.store_id].get(3))
-            assert cli(setup, "webhook", "send", "--store", "main", "--invoice", invoice.id) == 0
-            assert "stored" in read_until(proc, f"↳ invoice {invoice.id}")[-1]
-            proc.send_signal(signal.SIGTERM)
-            rest = proc.communicate(timeout=20)[0]
-            assert proc.returncode == 0 and "Stopped." in rest
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-    finally:
-        sim_thread.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from webhook_helpers import CONTRACTS, STORE_ID
 
 from cftui.webhooks import envelope
 from cftui.webhooks.sample import sample_delivery
-from webhook_helpers import CONTRACTS, STORE_ID
 
 
 def _schemas() -> dict:

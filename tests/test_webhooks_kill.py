@@ -8,15 +8,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import aiohttp
+from pg_server import free_port
+from waiting import wait_for
+from webhook_helpers import SECRET, STORE_ID, write_receiver_config
 
 from cftui.store.webhook_models import VERIFIED, WebhookDelivery
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.sample import sample_fields
-from pg_server import free_port
-from webhook_helpers import SECRET, STORE_ID, write_receiver_config
 
 SENDERS = 8
 
@@ -28,10 +28,12 @@ def start_listen(config, store_args, out) -> subprocess.Popen:
             [sys.executable, "-m", "cftui", "--config", str(config), *store_args, "listen"],
             stdout=stream, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip
-    deadline = time.monotonic() + 30
-    while "Listening for BTCPay webhooks on" not in out.read_text():
-        assert proc.poll() is None and time.monotonic() < deadline, out.read_text()
-        time.sleep(0.05)
+
+    def listening() -> bool:
+        assert proc.poll() is None, out.read_text()
+        return "Listening for BTCPay webhooks on" in out.read_text()
+
+    wait_for(listening, "`cftui listen` to listen", timeout=30)
     return proc
 
 
@@ -79,11 +81,8 @@ def test_a_receiver_killed_mid_burst_loses_no_answered_delivery(db, store_args, 
     # A receiver started again finishes what the killed one accepted (here: queues each invoice, the API being down).
     proc = start_listen(config, store_args, tmp_path / "second.out")
     try:
-        deadline = time.monotonic() + 30
         unprocessed = WebhookDelivery.select().where((WebhookDelivery.verdict == VERIFIED) & ~WebhookDelivery.processed)
-        while unprocessed.exists():
-            assert time.monotonic() < deadline, f"{unprocessed.count()} deliveries never processed"
-            time.sleep(0.1)
+        wait_for(lambda: not unprocessed.exists(), "every accepted delivery processed", timeout=30)
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(20) == 0

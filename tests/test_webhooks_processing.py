@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
+from waiting import wait_for_async as wait_for
+from webhook_helpers import SECRET, make_config, store_config
 
 from cftui.sim import lifecycle
 from cftui.sim.config import default_config
@@ -15,7 +16,6 @@ from cftui.store.models import Invoice, InvoicePaymentMethod, Payment, PendingIn
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.sync.service import run_sync_async
 from cftui.webhooks.receiver import WebhookReceiver, webhook_url
-from webhook_helpers import SECRET, make_config, store_config
 
 
 @pytest.fixture
@@ -40,15 +40,6 @@ async def start_pair(sim, *, on_processed=None):
     store_id = sim.config.stores[0].store_id
     sim.sender = attach(sim, {store_id: webhook_url(url, "main")}, {store_id: SECRET}, demo=True)
     return receiver
-
-
-async def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
 
 
 async def test_invoice_events_are_fetched_and_stored_within_a_second(db, sim):

@@ -9,12 +9,13 @@ import time
 
 import aiohttp
 import pytest
+from waiting import wait_for_async as wait_for
+from webhook_helpers import CONTRACTS, SECRET, STORE_ID, make_config, signed, store_config
 
 from cftui.store.models import PendingInvoice
 from cftui.store.webhook_models import WebhookDelivery
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.receiver import WebhookReceiver
-from webhook_helpers import CONTRACTS, SECRET, STORE_ID, make_config, signed, store_config
 
 
 @pytest.fixture
@@ -194,10 +195,7 @@ async def test_client_closing_mid_body_is_recorded(receiver):
     writer.write(head + body[:20])
     await writer.drain()
     writer.close()
-    for _ in range(50):
-        if rows():
-            break
-        await asyncio.sleep(0.05)
+    await wait_for(rows, "the cut-off delivery's row")
     [row] = rows()
     assert row.verdict == "malformed" and "before the body was complete" in row.reason
 
@@ -208,10 +206,8 @@ async def test_same_delivery_on_20_connections_is_claimed_once(receiver):
     assert [status for status, _ in results] == [200] * 20
     verdicts = [r.verdict for r in rows()]
     assert verdicts.count("verified") == 1 and verdicts.count("duplicate") == 19
-    for _ in range(100):  # the API is down: the one claim is queued, once
-        if rows()[0].processed or any(r.processed for r in rows()):
-            break
-        await asyncio.sleep(0.05)
+    # the API is down: the one claim is queued, once
+    await wait_for(lambda: any(r.processed for r in rows()), "the claimed delivery processed")
     assert [r.verdict for r in rows() if r.processed] == ["verified"]
 
 
@@ -222,10 +218,7 @@ async def test_while_the_api_is_down_an_invoice_is_queued_in_its_deliverys_own_c
     try:
         url = rx.url + "/webhook/main"
         assert (await post(url, *signed(invoice_id="INV1")))[0] == 200  # fetch fails (port 9): the store is down
-        for _ in range(100):
-            if PendingInvoice.select().count() == 1:
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: PendingInvoice.select().count() == 1, "INV1 queued")
         body, sig = signed(invoice_id="INV2")
         assert (await post(url, body, sig))[0] == 200
         # Committed before the 200, in one write: the row already processed, the invoice already queued.
@@ -240,10 +233,7 @@ async def test_while_the_api_is_down_an_invoice_is_queued_in_its_deliverys_own_c
         answers = await asyncio.gather(*(post(url, body, sig) for body, sig in burst))
         assert {status for status, _ in answers} == {200}
         assert all(r.processed for r in rows()[-20:]) and PendingInvoice.select().count() == 12
-        for _ in range(100):
-            if any(n.invoice_id == "INV2" for n in processed):
-                break
-            await asyncio.sleep(0.05)
+        await wait_for(lambda: any(n.invoice_id == "INV2" for n in processed), "INV2's notice")
         [notice] = [n for n in processed if n.invoice_id == "INV2"]
         assert notice.queued and notice.delivery_ids == (second.id,) and notice.result == second.process_result
         assert rx.health()["counts"]["invoices_queued"] >= 2

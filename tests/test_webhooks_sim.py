@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
+from collections.abc import Callable
 
 import pytest
 from aiohttp import web
+from waiting import wait_for_async as wait_for
 
 from cftui.btcpay.client import GreenfieldClient
 from cftui.btcpay.errors import ValidationError
@@ -66,12 +67,18 @@ def new_invoice(sim):
     return lifecycle.create_invoice(sim.state, store_id(sim), amount_minor=2500)
 
 
-async def wait_for(predicate, timeout=5.0):
-    for _ in range(int(timeout / 0.02)):
-        if predicate():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("condition not met in time")
+def invoice_ids(bodies) -> list[str]:
+    return [json.loads(body)["invoiceId"] for body in bodies]
+
+
+async def then_a_marker(sim, sent: Callable[[], list[bytes]]) -> str:
+    """Send one more event on the same webhook and wait until it is sent; returns its invoice id.
+
+    A webhook's deliveries go one at a time, each with its retries, in order: once this later one is sent,
+    nothing of the earlier ones is left to come (no need to sleep through a window)."""
+    marker = new_invoice(sim)
+    await wait_for(lambda: marker.id in invoice_ids(sent()), "the marker event's delivery")
+    return marker.id
 
 
 def test_retry_conditions_follow_btcpay_2_3_4():
@@ -85,9 +92,10 @@ async def test_retryable_answers_are_redelivered_with_a_new_id(sim, status):
         webhook = sim.sender.add_webhook(store_id(sim), target.url, secret="s3cret", events=["InvoiceCreated"])
         invoice = new_invoice(sim)
         await wait_for(lambda: len(target.received) == 3)
-        await asyncio.sleep(0.2)  # and nothing after the success
-    assert len(target.received) == 3
-    first, second, third = (r[0] for r in target.received)
+        marker = await then_a_marker(sim, lambda: [body for _, body, _ in target.received])
+    # and nothing after the success
+    assert invoice_ids(body for _, body, _ in target.received) == [invoice.id] * 3 + [marker]
+    first, second, third = (r[0] for r in target.received[:3])
     assert first["deliveryId"] == first["originalDeliveryId"] and first["isRedelivery"] is False
     for retry in (second, third):
         assert retry["isRedelivery"] is True
@@ -96,29 +104,30 @@ async def test_retryable_answers_are_redelivered_with_a_new_id(sim, status):
     for _, body, sig in target.received:
         assert signing.check("s3cret", body, sig) is None
     statuses = [d.status for d in sim.sender.deliveries[webhook.id]]
-    assert statuses == ["HttpError", "HttpError", "HttpSuccess"]
+    assert statuses == ["HttpError", "HttpError", "HttpSuccess", "HttpSuccess"]  # the last one the marker's
 
 
 @pytest.mark.parametrize("status", [400, 401, 404, 410, 301])
 async def test_other_4xx_and_3xx_are_not_retried(sim, status):
     async with Target([status]) as target:
         webhook = sim.sender.add_webhook(store_id(sim), target.url, secret="s", events=["InvoiceCreated"])
-        new_invoice(sim)
+        invoice = new_invoice(sim)
         await wait_for(lambda: len(target.received) == 1)
-        await asyncio.sleep(0.3)
-    assert len(target.received) == 1
-    [delivery] = sim.sender.deliveries[webhook.id]
+        marker = await then_a_marker(sim, lambda: [body for _, body, _ in target.received])
+    assert invoice_ids(body for _, body, _ in target.received) == [invoice.id, marker]
+    delivery, _ = sim.sender.deliveries[webhook.id]
     assert (delivery.status, delivery.http_code) == ("HttpError", status)
 
 
 async def test_network_errors_are_retried_then_given_up(sim, unused_tcp_port):
     webhook = sim.sender.add_webhook(store_id(sim), f"http://127.0.0.1:{unused_tcp_port}/hook", secret="s",
                                      events=["InvoiceCreated"])
-    new_invoice(sim)
+    invoice = new_invoice(sim)
     await wait_for(lambda: len(sim.sender.deliveries[webhook.id]) == 1 + len(FAST))
-    await asyncio.sleep(0.3)
+    marker = await then_a_marker(sim, lambda: [d.body for d in sim.sender.deliveries[webhook.id]])
     deliveries = sim.sender.deliveries[webhook.id]
-    assert len(deliveries) == 1 + len(FAST)  # one attempt plus each retry, then it gives up
+    # one attempt plus each retry, then it gives up (and goes on to the next event)
+    assert invoice_ids(d.body for d in deliveries) == [invoice.id] * (1 + len(FAST)) + [marker]
     assert all(d.status == "Failed" and d.http_code is None and d.error_message for d in deliveries)
 
 
@@ -135,10 +144,10 @@ async def test_deliveries_are_sequential_per_webhook(sim):
 async def test_automatic_redelivery_off_sends_once(sim):
     async with Target([500]) as target:
         sim.sender.add_webhook(store_id(sim), target.url, secret="s", automatic_redelivery=False)
-        new_invoice(sim)
+        invoice = new_invoice(sim)
         await wait_for(lambda: len(target.received) == 1)
-        await asyncio.sleep(0.3)
-    assert len(target.received) == 1
+        marker = await then_a_marker(sim, lambda: [body for _, body, _ in target.received])
+    assert invoice_ids(body for _, body, _ in target.received) == [invoice.id, marker]
 
 
 async def test_management_api(sim):
@@ -162,7 +171,9 @@ async def test_management_api(sim):
         assert raw == target.received[0][1]  # the exact bytes that were POSTed
 
         new_id = await client._request(
-            "POST", f"/api/v1/stores/{store_id(sim)}/webhooks/{created['id']}/deliveries/{deliveries[1]['id']}/redeliver")
+            "POST",
+            f"/api/v1/stores/{store_id(sim)}/webhooks/{created['id']}/deliveries/{deliveries[1]['id']}/redeliver",
+        )
         await wait_for(lambda: len(target.received) == 3)
         again = target.received[2][0]
         assert again["deliveryId"] == new_id and again["isRedelivery"] is True

@@ -7,23 +7,27 @@ import dataclasses
 import random
 
 import pytest
+from test_writer import make_record, rollup
 
 from cftui.config import StoreConfig
 from cftui.store import daystats
 from cftui.store.db import open_database
 from cftui.store.models import Invoice, InvoiceDayStat, InvoicePaymentMethod, Payment
 from cftui.store.writer import ensure_store, upsert_invoices
-from test_writer import make_record, rollup
 
 
 def snapshot() -> tuple[set, set, set, set]:
     """Everything stored, keyed by invoice id instead of row ids."""
-    invoices = set(Invoice.select(Invoice.invoice_id, Invoice.status, Invoice.btc_paid_sats, Invoice.synced_time).tuples())
+    invoices = set(
+        Invoice.select(Invoice.invoice_id, Invoice.status, Invoice.btc_paid_sats, Invoice.synced_time).tuples()
+    )
     methods = set(
         InvoicePaymentMethod.select(Invoice.invoice_id, InvoicePaymentMethod.method, InvoicePaymentMethod.paid_sats)
         .join(Invoice).tuples()
     )
-    payments = set(Payment.select(Invoice.invoice_id, Payment.payment_id, Payment.value, Payment.value_msat).join(Invoice).tuples())
+    payments = set(
+        Payment.select(Invoice.invoice_id, Payment.payment_id, Payment.value, Payment.value_msat).join(Invoice).tuples()
+    )
     return invoices, methods, payments, rollup()
 
 
@@ -33,8 +37,7 @@ def open_store(new_store_target):
         open_database(new_store_target(name))
         return ensure_store(StoreConfig(name="main", url="http://127.0.0.1:1", store_id="S1"))
 
-    yield opener
-    Invoice._meta.database.close()
+    return opener
 
 
 def write_rounds(store, rounds, assume_new: bool) -> list[tuple]:

@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from time import monotonic
 from typing import TypeVar
 
+import data
 import pytest
 from textual.message import Message
 from textual.notifications import Notification, Notify
@@ -31,7 +32,6 @@ from textual.widgets import Input
 
 from cftui import clock
 from cftui.store.db import open_database
-import data
 
 M = TypeVar("M", bound=Message)
 WAIT_SECONDS = 20.0  # a bound on a failure, not a pause: waits end as soon as the state is there
@@ -69,23 +69,16 @@ def filled(store) -> data.Filled:
 
 
 @pytest.fixture
-def sim_factory():
-    """Start BTCPay simulators on loopback: sim_factory(invoices=20, faults=None, **config) -> (thread, url)."""
-    from cftui.sim.config import default_config
-    from cftui.sim.server import SimulatorThread
-
-    started: list = []
+def sim_factory(start_sim):
+    """Start BTCPay simulators on loopback at the UI's frozen clock: sim_factory(invoices=20, faults=None, **config)
+    -> (thread, url)."""
 
     def start(*, invoices: int = 20, faults=None, **config):
         config.setdefault("now", data.NOW)
-        thread = SimulatorThread(default_config(invoices=invoices, **config), faults=faults)
-        url = thread.start()
-        started.append(thread)
-        return thread, url
+        thread = start_sim(invoices=invoices, faults=faults, **config)
+        return thread, thread.base_url
 
-    yield start
-    for thread in started:
-        thread.stop()
+    return start
 
 
 def store_on(thread, url: str, name: str = "main", *, key: str | None = None):

@@ -258,8 +258,8 @@ def _campaign_invoice(store_cfg: StoreConfig, n: int, app_id: str, status: str, 
 def fill_campaigns() -> None:
     """On top of fill_invoices: pending contributions and perks for the main crowdfund, an open-ended EUR
     crowdfund in shop and an ended one without a goal; what BTCPay reports each perk sold."""
-    from cftui.store.records import PerkRecord
     from cftui.store.perks import replace_perks
+    from cftui.store.records import PerkRecord
 
     main, shop = store_config("main"), store_config("shop")
     main_store, shop_store = writer.ensure_store(main), writer.ensure_store(shop)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 
 import data
 import pytest
-from conftest import settle
+from conftest import settle, wait_for
 
 from cftui.config import Config
 from cftui.ui.app import CftuiApp
@@ -40,7 +39,5 @@ async def test_the_dashboard_pages_a_postgresql_store_and_hears_another_writer(d
                 " 'verified', 200, false, false)",
                 (data.NOW * 1000,),
             )
-        deadline = time.monotonic() + 5
-        while not any("webhooks" in m.sources for m in seen) and time.monotonic() < deadline:
-            await pilot.pause(0.1)
+        await wait_for(pilot, lambda: any("webhooks" in m.sources for m in seen), "the change feed to report it")
         assert any({"webhooks", "invoices"} <= m.sources for m in seen)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import pytest
-from conftest import settle, toast_texts
+import waiting
+from conftest import settle, toast_texts, wait_for
 from textual.widgets import DataTable, Static
 
 from cftui.config import Config, from_dict
 from cftui.sim import lifecycle
-from cftui.sim.config import default_config
-from cftui.sim.server import SimulatorThread
 from cftui.sim.webhook_sender import install
 from cftui.store.webhook_models import VERIFIED, WebhookDelivery
 from cftui.ui.screens.btcpay_deliveries import NOT_RECEIVED, BtcpayDeliveriesScreen
@@ -29,40 +27,39 @@ class Scenario:
 
 
 @pytest.fixture
-def scenario(store):
+def scenario(store, start_sim):
     """BTCPay (the simulator) sent 3 events to a URL nobody answers, each tried twice; one reached us anyway."""
-    sim_thread = SimulatorThread(default_config(invoices=5, now=1_760_000_000))
-    sender = install(sim_thread.sim, retry_delays=(0.01,))  # one quick retry, then BTCPay gives up
-    url = sim_thread.start()
-    try:
-        sim_store = sim_thread.sim.config.stores[0]
-        webhook = sim_thread.call(sender.add_webhook, sim_store.store_id, NOBODY_LISTENS)
-        for _ in range(3):
-            sim_thread.call(lifecycle.create_invoice, sim_thread.sim.state, sim_store.store_id, amount_minor=100)
-        deadline = time.monotonic() + 10
-        while len([d for d in sender.deliveries[webhook.id] if d.error_message]) < 6:
-            assert time.monotonic() < deadline, "the simulator did not try its deliveries"
-            time.sleep(0.05)
-        sent = [d.id for d in sender.deliveries[webhook.id]]
-        # One did reach us after all (say, through a tunnel that came back): recorded and verified.
-        WebhookDelivery.create(received_ms=1, remote="127.0.0.1", path="/webhook/main", store_name="main",
-                               headers="{}", verdict=VERIFIED, http_status=200, delivery_id=sent[0])
-        api_key = sim_thread.sim.config.api_keys[0].key
-        config = from_dict({
-            "btcpay": [
-                {"name": "main", "url": url, "store_id": sim_store.store_id, "api_key": api_key,
-                 "webhook_id": webhook.id},
-                {"name": "shop", "url": url, "store_id": "Fq2yTzW1", "api_key": "k"},  # no webhook registered
-            ]
-        })
-        yield Scenario(config, sent, sent[0], api_key)
-    finally:
-        sim_thread.stop()
+    senders = []  # one quick retry, then BTCPay gives up
+    sim_thread = start_sim(invoices=5, now=1_760_000_000,
+                           before_start=lambda sim: senders.append(install(sim, retry_delays=(0.01,))))
+    [sender], url = senders, sim_thread.base_url
+    sim_store = sim_thread.sim.config.stores[0]
+    webhook = sim_thread.call(sender.add_webhook, sim_store.store_id, NOBODY_LISTENS)
+    for _ in range(3):
+        sim_thread.call(lifecycle.create_invoice, sim_thread.sim.state, sim_store.store_id, amount_minor=100)
+    waiting.wait_for(lambda: len([d for d in sender.deliveries[webhook.id] if d.error_message]) >= 6,
+                     "the simulator to try its deliveries")
+    sent = [d.id for d in sender.deliveries[webhook.id]]
+    # One did reach us after all (say, through a tunnel that came back): recorded and verified.
+    WebhookDelivery.create(received_ms=1, remote="127.0.0.1", path="/webhook/main", store_name="main",
+                           headers="{}", verdict=VERIFIED, http_status=200, delivery_id=sent[0])
+    api_key = sim_thread.sim.config.api_keys[0].key
+    config = from_dict({
+        "btcpay": [
+            {"name": "main", "url": url, "store_id": sim_store.store_id, "api_key": api_key,
+             "webhook_id": webhook.id},
+            {"name": "shop", "url": url, "store_id": "Fq2yTzW1", "api_key": "k"},  # no webhook registered
+        ]
+    })
+    return Scenario(config, sent, sent[0], api_key)
 
 
 async def open_btcpay_view(app, pilot) -> BtcpayDeliveriesScreen:
-    await pilot.press("4", "b")
+    # Each key once the one before is handled: under load "b" could otherwise reach the tab before it is shown.
     await settle(pilot)
+    for key in ("4", "b"):
+        await pilot.press(key)
+        await settle(pilot)
     assert isinstance(app.screen, BtcpayDeliveriesScreen)
     return app.screen
 
@@ -91,10 +88,14 @@ async def test_the_view_marks_what_btcpay_sent_and_we_never_received(make_app, s
 async def test_without_stores_the_key_explains_instead_of_opening_an_empty_screen(make_app, store):
     app = make_app(from_dict({}))
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("4", "b")
-        await pilot.pause()
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("b")
+        # The toast says the key was handled: only then is "no screen opened" a finding.
+        await wait_for(pilot, lambda: any("No BTCPay store is configured" in text for text in toast_texts(app)),
+                       "the toast explaining why")
         assert not isinstance(app.screen, BtcpayDeliveriesScreen)
-        assert any("No BTCPay store is configured" in text for text in toast_texts(app))
 
 
 def test_snapshot(snap_compare, make_app, scenario):

@@ -94,6 +94,7 @@ def hostile_invoice() -> str:
     import dataclasses
 
     import data
+
     from cftui.store import writer
 
     cfg = data.store_config("main")

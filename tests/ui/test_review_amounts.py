@@ -8,7 +8,6 @@ from decimal import Decimal
 import pytest
 from conftest import settle
 
-from cftui.store import queries
 from cftui.store.currency_totals import currency_totals
 from cftui.ui import ranges
 from cftui.ui.formatting import NBSP

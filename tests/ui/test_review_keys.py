@@ -6,10 +6,10 @@ review gives and asserts what a k9s/lazygit user expects.
 
 from __future__ import annotations
 
-import pytest
 import data
+import pytest
 from conftest import settle, toast_texts
-from data_extra import add_delivery, fill_angor, fill_deliveries, project_id, sample_config
+from data_extra import add_delivery, fill_angor, fill_deliveries, sample_config
 from textual.widgets import DataTable, Input
 
 from cftui.ui.screens.delivery_detail import DeliveryDetailScreen

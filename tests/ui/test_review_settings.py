@@ -13,8 +13,6 @@ from textual.widgets import Button, Input, Label, OptionList, Select, Switch
 from cftui.config import save
 
 
-
-
 @pytest.fixture
 def config_file(paths):
     config = sample_config()

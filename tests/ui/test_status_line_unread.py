@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 
 import data
 from conftest import WAIT_SECONDS, settle, wait_for
+from test_store_changes import elsewhere
 
-from cftui.store_location import is_postgres
 from cftui.store.models import SkippedInvoice, SyncState, database
 from cftui.store.writer import ensure_store
+from cftui.store_location import is_postgres
 from cftui.sync.events import SyncFinished, SyncResult
 from cftui.ui.app import CftuiApp
 from cftui.ui.messages import SyncEventPosted
 from cftui.ui.widgets.status_line import SPINNER, SyncStatusLine
-from test_store_changes import elsewhere
 
 IDS = ("Fq7UnreadA1", "Fq7UnreadB2", "Fq7UnreadC3")
 
@@ -50,10 +49,8 @@ async def test_unread_invoices_show_with_a_count_and_their_ids(make_app, filled)
 
 
 async def until_shown(pilot, line: SyncStatusLine, text: str) -> str:
-    """The line once it shows ``text`` (the change feed is read about once a second), or as it is after 10 s."""
-    deadline = time.monotonic() + 10
-    while text not in str(line.render()) and time.monotonic() < deadline:
-        await pilot.pause(0.05)
+    """The line once it shows ``text`` (the change feed is read about once a second)."""
+    await wait_for(pilot, lambda: text in str(line.render()), f"the status line to show {text!r}")
     return str(line.render())
 
 

@@ -12,7 +12,7 @@ from cftui.store.webhook_models import ACCEPTED_VERDICTS, VERIFIED
 from cftui.store.webhook_queries import DeliveryLine
 from cftui.ui.messages import DataChanged, Source
 from cftui.ui.screens.delivery_detail import DeliveryDetailScreen
-from cftui.ui.tabs.webhooks import DeliveriesLoaded, WebhooksTab
+from cftui.ui.tabs.webhooks import WebhooksTab
 from cftui.ui.widgets.delivery_log import DeliveryLog
 
 
