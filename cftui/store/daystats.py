@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from peewee import SQL, Function, fn
 
 from cftui.store import sql
-from cftui.store.models import Invoice, InvoiceDayStat, database
+from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, InvoiceDayStat, database
 
 DAY = 86_400
 
@@ -73,18 +73,22 @@ def key_of(store_id: int, created_time: int, status: str, additional_status: str
     )
 
 
-def invoice_sums(*, contributions: bool = True) -> list[Function]:
-    """The aggregates over invoices that make a roll-up row's sums, in :class:`DaySums` order.
+def sum_fields(*, contributions: bool = True) -> tuple[str, ...]:
+    """:data:`SUM_FIELDS`, or without the crowdfund contribution columns (the last six)."""
+    return SUM_FIELDS if contributions else tuple(name for name in SUM_FIELDS if name not in CONTRIBUTION_FIELDS)
 
-    ``contributions=False`` leaves out the crowdfund contribution columns (the last six)."""
-    aggregates = {
-        "count": fn.COUNT(Invoice.id),
-        "amount_e8": fn.SUM(Invoice.amount_e8),
-        "paid_e8": fn.COALESCE(fn.SUM(Invoice.paid_e8), 0),
-        "btc_paid_sats": fn.COALESCE(fn.SUM(Invoice.btc_paid_sats), 0),
-    }
-    names = SUM_FIELDS if contributions else tuple(aggregates)
-    return [aggregates[name] if name in aggregates else fn.SUM(getattr(Invoice, name)) for name in names]
+
+def invoice_sums(*, contributions: bool = True) -> list[Function]:
+    """The aggregates over invoices that make a roll-up row's sums, in :func:`sum_fields` order.
+
+    The one list of them: the roll-up is rebuilt with it and a range's partial days are summed with it."""
+    nulls_as_zero = {"paid_e8", "btc_paid_sats"}  # nullable on an invoice, 0 in the roll-up
+    return [
+        fn.COUNT(Invoice.id) if name == "count"
+        else fn.COALESCE(fn.SUM(getattr(Invoice, name)), 0) if name in nulls_as_zero
+        else fn.SUM(getattr(Invoice, name))
+        for name in sum_fields(contributions=contributions)
+    ]  # fmt: skip
 
 
 class Delta:
