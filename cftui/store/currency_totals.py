@@ -22,14 +22,16 @@ import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from typing import Final
 
+from cftui.domain import InvoiceStatus
 from cftui.money import E8
 from cftui.store import sql
 from cftui.store.models import Store
 from cftui.store.rollup import GroupKey, Sums, rollup
 
-SETTLED = "Settled"
-PROCESSING = "Processing"
+SETTLED: Final[InvoiceStatus] = "Settled"
+PROCESSING: Final[InvoiceStatus] = "Processing"
 BTC = "BTC"
 
 
@@ -83,7 +85,7 @@ class _Nearest:
 
 
 def _value(
-    groups: dict[GroupKey, Sums], status: str, currency: str, rate: _Nearest | None
+    groups: dict[GroupKey, Sums], status: InvoiceStatus, currency: str, rate: _Nearest | None
 ) -> tuple[Decimal | None, int, int, int]:
     """(total in ``currency`` e8, invoices, converted, not converted) for one status."""
     total = Decimal(0)

@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Final
 
 from peewee import Expression, Field, fn
 
 from cftui import clock
-from cftui.domain import ACCEPTED_VERDICTS, ALL_STATUSES
+from cftui.domain import ACCEPTED_VERDICTS, ALL_STATUSES, InvoiceStatus
 from cftui.money import E8
 from cftui.store import sql
 from cftui.store.angor_models import AngorProject
@@ -26,8 +27,8 @@ from cftui.store.models import Invoice
 from cftui.store.rollup import rollup
 from cftui.store.webhook_models import WebhookDelivery
 
-SETTLED = "Settled"
-PROCESSING = "Processing"
+SETTLED: Final[InvoiceStatus] = "Settled"
+PROCESSING: Final[InvoiceStatus] = "Processing"
 RATIO_PLACES = Decimal("0.0001")
 
 
@@ -157,7 +158,7 @@ class _Tally:
     counts: dict[str, dict[str, int]]
     sats: dict[str, int]
 
-    def totals(self, status: str) -> Totals:
+    def totals(self, status: InvoiceStatus) -> Totals:
         fiat = {c: Decimal(v) / E8 for c, v in sorted(self.fiat_e8[status].items())}
         return Totals(sum(self.counts[status].values()), self.sats[status], fiat)
 
