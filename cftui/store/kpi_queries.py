@@ -198,7 +198,7 @@ def _settled_everywhere(narrowed: bool, settled_counts: dict[str, int]) -> dict[
     """Settled invoices per currency in the whole store (what a value-order walk passes through)."""
     if not narrowed:
         return dict(settled_counts)
-    return {key[0]: s.count for key, s in rollup(("currency",), statuses=(SETTLED,)).items()}
+    return {currency: s.count for (currency,), s in rollup(("currency",), statuses=(SETTLED,)).items()}
 
 
 def _median_fiat(
