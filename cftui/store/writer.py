@@ -272,8 +272,8 @@ def _stored_pm_rows(row_ids: list[int]) -> dict[int, _StoredMethods]:
     pm_select = f"SELECT {pm_invoice}, {sql.columns(InvoicePaymentMethod, MethodColumns._fields)}"
     pm_head = f"{pm_select} FROM {sql.table(InvoicePaymentMethod)} WHERE {pm_invoice}"
     for invoice_pk, *values in sql.select_in(pm_head, row_ids):
-        stored = MethodColumns._make(values)
-        out[invoice_pk].methods.add(stored._replace(activated=bool(stored.activated)))  # SQLite stores 0/1
+        # SQLite gives `activated` as 0/1: equal to False/True, and hashed alike, so the sets compare right.
+        out[invoice_pk].methods.add(MethodColumns._make(values))
     pay_invoice = sql.column(Payment, "invoice")
     pay_select = f"SELECT {pay_invoice}, {sql.columns(Payment, PaymentColumns._fields)}"
     for invoice_pk, *values in sql.select_in(f"{pay_select} FROM {sql.table(Payment)} WHERE {pay_invoice}", row_ids):
