@@ -26,9 +26,9 @@ from urllib.parse import urlparse
 
 import platformdirs
 
+from cftui import store_location as location
 from cftui.errors import ConfigError, did_you_mean
 from cftui.private_files import shared_mode, write_private
-from cftui import store_location as location
 
 APP_NAME = "cftui"
 ENV_CONFIG = "CFTUI_CONFIG"
@@ -130,7 +130,9 @@ class StoreConfig:
         example="main",
     )
     url: str = setting(doc="required", example="https://btcpay.example.com")
-    store_id: str = setting(doc="required (Store settings > General)", example="9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776")
+    store_id: str = setting(
+        doc="required (Store settings > General)", example="9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776"
+    )
     api_key: Secret | None = setting(
         None, "set one of api_key, api_key_env (name of an env var) or api_key_file (a path)", example="..."
     )
@@ -219,7 +221,9 @@ class WebhooksConfig:
     host: str = setting("127.0.0.1", "loopback by default; a warning is printed for any other address")
     port: int = setting(8765, "the TCP port BTCPay delivers to")
     max_body_bytes: int = setting(1_048_576, "larger bodies get 413")
-    read_timeout: int = setting(10, "seconds a client may take to send its request line and headers, and again its body")
+    read_timeout: int = setting(
+        10, "seconds a client may take to send its request line and headers, and again its body"
+    )
     rejected_retention: int = setting(10_000, "rejected requests kept; accepted ones are all kept")
     rate_limit: int = setting(60, "rejected requests a minute from one address before answering 429")
 
@@ -337,8 +341,8 @@ class Paths:
 
 
 def resolve_paths(
-    config: str | os.PathLike | None = None,
-    db: str | os.PathLike | None = None,
+    config: str | os.PathLike[str] | None = None,
+    db: str | os.PathLike[str] | None = None,
     db_url: str | None = None,
 ) -> Paths:
     """Flags beat environment variables, which beat the XDG defaults (and ``[store] url``, see
@@ -351,7 +355,7 @@ def resolve_paths(
                (os.environ.get(ENV_DB), ENV_DB)]  # fmt: skip
     chosen, where = next(((value, name) for value, name in choices if value), (None, None))
     url = None
-    if chosen is not None and (location.is_url(chosen) or where in ("--db-url", ENV_DB_URL)):
+    if chosen is not None and where is not None and (location.is_url(chosen) or where in ("--db-url", ENV_DB_URL)):
         problem = location.check(chosen, where=where)
         if problem:
             raise ConfigError(f"{problem}.")
@@ -535,7 +539,9 @@ def _check_values(config: Config, where: str) -> None:
             if problem:
                 raise ConfigError(f"{where}: {problem}.")
     if config.angor.network not in NETWORKS:
-        raise ConfigError(f"{where}: 'angor.network' must be one of {', '.join(NETWORKS)}, not {config.angor.network!r}.")
+        raise ConfigError(
+            f"{where}: 'angor.network' must be one of {', '.join(NETWORKS)}, not {config.angor.network!r}."
+        )
     for relay in config.angor.relays:
         problem = url_problem(relay, ("ws", "wss"))
         if problem:

@@ -55,12 +55,17 @@ def _line(code: str, comment: str) -> list[str]:
     return [f"{code}{' ' * pad}# {first}"] + [f"{' ' * max(COMMENT_COLUMN, len(code) + 1)}# {m}" for m in more]
 
 
-def _doc(section: str, f: dataclasses.Field) -> str:
-    doc = f.metadata.get("doc", "")
+def _doc(section: str, f: dataclasses.Field[object]) -> str:
+    doc = str(f.metadata.get("doc", ""))
     limits = config.RANGES.get(f"{section}.{f.name}")
     if limits is not None:
         doc = f"{doc} ({limits[0]}-{limits[1]})" if doc else f"({limits[0]}-{limits[1]})"
     return doc
+
+
+def _made_default(f: dataclasses.Field[object]) -> object:
+    """The value the field's default factory makes (None for a field with neither default nor factory)."""
+    return None if f.default_factory is dataclasses.MISSING else f.default_factory()
 
 
 def _key_lines(section: str, cls: type) -> tuple[list[str], list[str]]:
@@ -74,7 +79,7 @@ def _key_lines(section: str, cls: type) -> tuple[list[str], list[str]]:
             sub += [f"# {k} = {_value(v)}" for k, v in example.items()]
             continue
         has_default = f.default is not dataclasses.MISSING and f.default is not None
-        shown = example if example is not None else (f.default if has_default else f.default_factory())
+        shown = example if example is not None else (f.default if has_default else _made_default(f))
         code = f"{'# ' if f.metadata.get('commented') else ''}{f.name} = {_value(shown)}"
         lines += _line(code, _doc(section, f))
     return lines, sub

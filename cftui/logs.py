@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+from io import TextIOWrapper
 from pathlib import Path
+from types import TracebackType
 
 from cftui.printable import printable
 from cftui.private_files import make_private_dir, open_private
+
+# What sys.exc_info() returns (logging.Formatter.formatException's argument).
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None]
 
 _secrets: set[str] = set()
 _MASK = "••••••••"
@@ -48,7 +53,7 @@ class SafeFormatter(logging.Formatter):
         record.message = printable(record.message)
         return super().formatMessage(record)
 
-    def formatException(self, ei) -> str:  # noqa: N802
+    def formatException(self, ei: ExcInfo) -> str:  # noqa: N802
         return printable(super().formatException(ei), multiline=True)
 
     def formatStack(self, stack_info: str) -> str:  # noqa: N802
@@ -67,7 +72,7 @@ class _PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """Creates each file (the live one and, on rotation, the next) readable by its owner only:
     the log holds invoice ids, request paths and client addresses."""
 
-    def _open(self):
+    def _open(self) -> TextIOWrapper:
         return open_private(Path(self.baseFilename), "a", encoding=self.encoding or "utf-8")
 
 
@@ -75,9 +80,9 @@ def setup(log_dir: Path, *, debug: bool = False) -> Path | None:
     """Log to ``log_dir/cftui.log`` (1 MB × 5 files). Returns the file, or None if unwritable."""
     root = logging.getLogger("cftui")
     root.setLevel(logging.DEBUG if debug else logging.INFO)
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+        old.close()
     try:
         make_private_dir(log_dir)
         path = log_dir / "cftui.log"

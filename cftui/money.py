@@ -64,10 +64,15 @@ def to_msat(value: Decimal, *, field: str = "amount") -> int:
 
     Lightning amounts are msat (BTCPay's LightMoney), so nothing real is finer.
     """
-    return _to_units(value, 11, field) if value.as_tuple().exponent < -8 else to_e8(value, field=field) * MSAT_PER_SAT
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int):  # "n", "N" or "F": a NaN or an infinity
+        raise AmountError(f"{field} {value} is not a finite amount")
+    return _to_units(value, 11, field) if exponent < -8 else to_e8(value, field=field) * MSAT_PER_SAT
 
 
 def _to_units(value: Decimal, places: int, field: str) -> int:
+    if not value.is_finite():
+        raise AmountError(f"{field} {value} is not a finite amount")
     scaled = value.scaleb(places, context=_EXACT)
     integral = scaled.to_integral_value(rounding=ROUND_DOWN, context=_EXACT)
     if scaled != integral:

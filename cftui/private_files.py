@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import errno
 import os
+from io import TextIOWrapper
 from pathlib import Path
-from typing import IO
+from typing import Literal
 
 FILE_MODE = 0o600
 DIR_MODE = 0o700
@@ -33,7 +34,9 @@ def make_private_dir(path: Path) -> None:
         raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path))
 
 
-def open_private(path: Path, mode: str = "w", *, encoding: str = "utf-8", newline: str | None = None) -> IO:
+def open_private(
+    path: Path, mode: Literal["w", "a"] = "w", *, encoding: str = "utf-8", newline: str | None = None
+) -> TextIOWrapper:
     """Open ``path`` for writing (``"w"``) or appending (``"a"``), creating it 0600.
 
     An existing file is made 0600 too: one left by an older cftui keeps its mode otherwise.

@@ -11,12 +11,8 @@ import cftui
 LIMIT = 60
 PACKAGE = Path(cftui.__file__).parent
 
-# issue 12: store layer being reworked. These two are split on the branches that port the store to
-# PostgreSQL; the lead empties this list once they are merged. Each may be at most as long as it is now.
-# (store/writer.py::_upsert is 60 lines: within the rule, so not listed.)
-ALLOWED = {
-    "store/kpi_queries.py::kpis": 67,
-}
+# Functions allowed over the limit for now, each at most as long as it is (name -> lines). Empty: keep it so.
+ALLOWED: dict[str, int] = {}
 
 
 def _functions(tree: ast.AST, prefix: str = "") -> Iterator[tuple[str, int]]:

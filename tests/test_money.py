@@ -43,3 +43,11 @@ def test_formatting():
     assert money.format_fiat(Decimal("1000"), "JPY") == "1,000 JPY"
     assert money.format_fiat(Decimal("0.125"), "EUR") == "0.125 EUR"  # never hides precision
     assert money.format_e8(150_000_000, "EUR") == "1.50 EUR"
+
+
+@pytest.mark.parametrize("bad", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_a_number_that_is_not_finite_is_refused_in_msat_and_e8(bad):
+    with pytest.raises(money.AmountError, match="not a finite"):
+        money.to_msat(Decimal(bad))
+    with pytest.raises(money.AmountError, match="not a finite"):
+        money.to_e8(Decimal(bad))

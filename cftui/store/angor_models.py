@@ -5,7 +5,7 @@ Amounts are integer satoshis, times UTC unix seconds (ProjectInfo uses both).
 
 from __future__ import annotations
 
-from peewee import BigIntegerField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
+from peewee import AutoField, BigIntegerField, BooleanField, CharField, ForeignKeyField, IntegerField, TextField
 
 from cftui.store.models import BaseModel
 
@@ -51,8 +51,10 @@ class AngorProject(BaseModel):
 
 
 class AngorStage(BaseModel):
+    id = AutoField()
     project = ForeignKeyField(AngorProject, backref="stages", on_delete="CASCADE")
-    index = IntegerField()
+    # The stage's number; as a field it hides Model.index() (building an index), which no stage needs.
+    index = IntegerField()  # type: ignore[assignment]  # the column's name, kept (a schema change otherwise)
     release_time = BigIntegerField()
     percent = CharField()  # decimal text, 0-100
     amount_sats = BigIntegerField(default=0)
@@ -64,6 +66,7 @@ class AngorStage(BaseModel):
 
 
 class AngorInvestment(BaseModel):
+    id = AutoField()
     project = ForeignKeyField(AngorProject, backref="investments", on_delete="CASCADE")
     investor_key = CharField()
     txid = CharField()

@@ -28,7 +28,7 @@ def campaigns(stores: tuple[int, ...] = (), *, include_archived: bool = False) -
     return sorted(shown, key=lambda c: _order(c, now))
 
 
-def _order(campaign: CrowdfundProgress, now: int) -> tuple:
+def _order(campaign: CrowdfundProgress, now: int) -> tuple[bool, bool, int, str, str]:
     ended = campaign.end_time is not None and campaign.end_time <= now
     end = campaign.end_time or 0
     return ended, campaign.end_time is None, end, campaign.title_or_name.lower(), campaign.app_id

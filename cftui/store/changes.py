@@ -26,8 +26,9 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from peewee import Database, fn
+from peewee import Database, SelectBase, fn
 
+from cftui.store import sql as store_sql
 from cftui.store.angor_models import ANGOR_MODELS, AngorProject
 from cftui.store.models import CORE_MODELS, RETRY_MODELS, Invoice, Meta, PendingInvoice, SyncState, database
 from cftui.store.webhook_models import WEBHOOK_MODELS, WebhookDelivery
@@ -70,7 +71,7 @@ class ChangeFeed(Protocol):
 class Marks:
     delivery_id: int
     invoice_id: int
-    sync_states: tuple  # every SyncState row's progress fields
+    sync_states: tuple[tuple[Any, ...], ...]  # every SyncState row's progress fields
     angor_synced: int
 
     def changed_sources(self, before: Marks) -> frozenset[str]:
@@ -84,7 +85,7 @@ class Marks:
         return _widen(changed)
 
 
-def _max(query) -> int:
+def _max(query: SelectBase) -> int:
     return int(query.scalar() or 0)
 
 
@@ -99,12 +100,11 @@ def read_marks() -> Marks:
             SyncState.newest_seen_time,
         )
         .order_by(SyncState.source)
-        .tuples()
     )
     return Marks(
         delivery_id=_max(WebhookDelivery.select(fn.MAX(WebhookDelivery.id))),
         invoice_id=_max(Invoice.select(fn.MAX(Invoice.id))),
-        sync_states=tuple(states),
+        sync_states=tuple(store_sql.tuples(states)),
         angor_synced=_max(AngorProject.select(fn.MAX(AngorProject.synced_time))),
     )
 

@@ -32,11 +32,12 @@ from typing import Any
 
 from peewee import AutoField, BooleanField, Database, IntegerField, fn
 
-from cftui.errors import DataError
 from cftui import store_location as location
+from cftui.errors import DataError
 from cftui.store.db import ALL_MODELS, open_database
 from cftui.store.engine import engine_of
 from cftui.store.models import Meta
+from cftui.store.sql import Row, execute
 
 BATCH = 5_000
 # In an order every foreign key is satisfied in (ALL_MODELS is), minus Meta: the target keeps its own.
@@ -54,7 +55,7 @@ class Tally:
     sums: dict[str, int] = field(default_factory=dict)
     digest: Any = field(default_factory=lambda: hashlib.blake2b(digest_size=16), repr=False, compare=False)
 
-    def add(self, rows: list[tuple], integer_positions: dict[str, int]) -> None:
+    def add(self, rows: list[Row], integer_positions: dict[str, int]) -> None:
         self.rows += len(rows)
         for name, position in integer_positions.items():
             self.sums[name] = self.sums.get(name, 0) + sum(row[position] or 0 for row in rows)
@@ -78,7 +79,7 @@ def _integer_positions(model: Any) -> dict[str, int]:
     return {f.name: i for i, f in enumerate(model._meta.sorted_fields) if isinstance(f, IntegerField)}
 
 
-def _with_bools(row: tuple, flags: list[int]) -> tuple:
+def _with_bools(row: Row, flags: list[int]) -> Row:
     values = list(row)
     for i in flags:
         if values[i] is not None:
@@ -86,7 +87,7 @@ def _with_bools(row: tuple, flags: list[int]) -> tuple:
     return tuple(values)
 
 
-def _batches(db: Database, model: Any) -> Iterator[list[tuple]]:
+def _batches(db: Database, model: Any) -> Iterator[list[Row]]:
     """Every row of ``model`` in ``db`` in primary-key order, ``BATCH`` at a time.
 
     Plain driver rows (peewee's per-value conversion would cost as much as the
@@ -101,8 +102,8 @@ def _batches(db: Database, model: Any) -> Iterator[list[tuple]]:
         query = model.select(*fields).order_by(key).limit(BATCH)
         if last is not None:
             query = query.where(key > last)
-        sql, params = query.bind(db).sql()
-        rows = db.execute_sql(sql, params).fetchall()
+        text, params = query.bind(db).sql()
+        rows = execute(text, params, db=db).fetchall()
         if not rows:
             return
         if flags:
@@ -152,7 +153,7 @@ def _check(source_tally: Tally, target_tally: Tally) -> None:
 
 
 @contextmanager
-def _snapshot(db: Database):
+def _snapshot(db: Database) -> Iterator[None]:
     """A read transaction: every batch sees the store as it was when the copy began."""
     if engine_of(db).name == "postgresql":
         with db.atomic(isolation_level="REPEATABLE READ"):

@@ -28,13 +28,15 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
 from peewee import SQL, fn
 
 from cftui import clock
 from cftui.money import currency_places
+from cftui.store import sql
 from cftui.store.contributions import EXACT, from_units
 from cftui.store.daystats import DAY
 from cftui.store.models import CONTRIBUTION_FIELDS, CrowdfundApp, Invoice, Store
@@ -103,7 +105,8 @@ class CrowdfundProgress:
     def _share(self, amount: Decimal) -> Decimal | None:
         if not self.target:
             return None
-        return EXACT.divide(EXACT.multiply(amount, Decimal(100)), self.target).quantize(_PERCENT, rounding=ROUND_HALF_EVEN, context=EXACT)
+        percent = EXACT.divide(EXACT.multiply(amount, Decimal(100)), self.target)
+        return percent.quantize(_PERCENT, rounding=ROUND_HALF_EVEN, context=EXACT)
 
 
 def crowdfund_progress(stores: tuple[int, ...] = (), *, app_id: str | None = None) -> list[CrowdfundProgress]:
@@ -111,7 +114,7 @@ def crowdfund_progress(stores: tuple[int, ...] = (), *, app_id: str | None = Non
 
     ``app_id``: only that app (a campaign view).
     """
-    names = dict(Store.select(Store.id, Store.name).tuples())
+    names: dict[int, str] = {pk: name for pk, name in sql.tuples(Store.select(Store.id, Store.name))}
     apps = CrowdfundApp.select().order_by(CrowdfundApp.store, CrowdfundApp.name, CrowdfundApp.id)
     if stores:
         apps = apps.where(CrowdfundApp.store.in_(list(stores)))
@@ -144,7 +147,7 @@ def _days_left(end_time: int | None, now: int) -> int | None:
 
 # ---------------------------------------------------------------- the sums
 
-Row = tuple  # status, currency, count, amount_e8, btc_paid_sats, then the contribution columns
+Row = tuple[Any, ...]  # status, currency, count, amount_e8, btc_paid_sats, then the contribution columns
 
 
 def _app_rows(app: CrowdfundApp, since: int | None) -> Iterable[Row]:
@@ -156,12 +159,14 @@ def _app_rows(app: CrowdfundApp, since: int | None) -> Iterable[Row]:
     ).where(Invoice.app_id == app.app_id, Invoice.store == app.store_id)  # fmt: skip
     if since is not None:
         query = query.where(Invoice.created_time >= since)
-    return query.group_by(Invoice.status, Invoice.currency).tuples()
+    return sql.tuples(query.group_by(Invoice.status, Invoice.currency))
 
 
 def _all_store_rows(app: CrowdfundApp, since: int | None) -> Iterable[Row]:
     sums = rollup(("status", "currency"), stores=(app.store_id,), since=since, contributions=True)
-    return [(status, currency, s.count, s.amount_e8, s.sats, *s.contributions) for (status, currency), s in sums.items()]
+    return [
+        (status, currency, s.count, s.amount_e8, s.sats, *s.contributions) for (status, currency), s in sums.items()
+    ]
 
 
 def _tally(rows: Iterable[Row], target: str | None, hardcap: bool) -> tuple[Decimal, Decimal, int, int]:
@@ -180,8 +185,8 @@ def _tally(rows: Iterable[Row], target: str | None, hardcap: bool) -> tuple[Deci
         if hardcap and status == "New":
             new_prices_e8 += int(amount_e8 or 0)
             continue
-        settled = [a + b for a, b in zip(settled, units[:_UNITS])]
-        pending = [a + b for a, b in zip(pending, units[_UNITS:])]
+        settled = [a + b for a, b in zip(settled, units[:_UNITS], strict=True)]
+        pending = [a + b for a, b in zip(pending, units[_UNITS:], strict=True)]
     pending_total = EXACT.add(from_units(*pending), Decimal(new_prices_e8).scaleb(-8))
     return from_units(*settled), pending_total, contributions, btc
 
@@ -211,7 +216,7 @@ def reset_period(start: int | None, every: str, amount: int, now: int) -> tuple[
 
 def _add_months(ts: int, months: int) -> int:
     """.NET's DateTime.AddMonths: the same day of month, clamped to the month's length."""
-    moment = datetime.fromtimestamp(ts, timezone.utc)
+    moment = datetime.fromtimestamp(ts, UTC)
     year, month0 = divmod(moment.month - 1 + months, 12)
     year += moment.year
     day = min(moment.day, calendar.monthrange(year, month0 + 1)[1])

@@ -22,13 +22,16 @@ import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
+from typing import Final
 
+from cftui.domain import InvoiceStatus
 from cftui.money import E8
+from cftui.store import sql
 from cftui.store.models import Store
-from cftui.store.rollup import Sums, rollup
+from cftui.store.rollup import GroupKey, Sums, rollup
 
-SETTLED = "Settled"
-PROCESSING = "Processing"
+SETTLED: Final[InvoiceStatus] = "Settled"
+PROCESSING: Final[InvoiceStatus] = "Processing"
 BTC = "BTC"
 
 
@@ -53,11 +56,11 @@ def default_currency(stores: tuple[int, ...] = ()) -> str | None:
     query = Store.select(Store.default_currency).where(Store.default_currency.is_null(False))
     if stores:
         query = query.where(Store.id.in_(list(stores)))
-    found = Counter(currency for (currency,) in query.tuples())
+    found = Counter[str](currency for (currency,) in sql.tuples(query))
     return max(found, key=lambda c: (found[c], c == "USD")) if found else None
 
 
-def _day_rates(groups: dict[tuple, Sums], currency: str) -> dict[int, Decimal]:
+def _day_rates(groups: dict[GroupKey, Sums], currency: str) -> dict[int, Decimal]:
     """``currency`` e8 per sat, per day, from that day's cleanly settled invoices in ``currency``."""
     amount: dict[int, int] = defaultdict(int)
     sats: dict[int, int] = defaultdict(int)
@@ -81,7 +84,9 @@ class _Nearest:
         return self.rates[min(candidates, key=lambda d: (abs(d - day), d))]
 
 
-def _value(groups, status: str, currency: str, rate: _Nearest | None) -> tuple[Decimal | None, int, int, int]:
+def _value(
+    groups: dict[GroupKey, Sums], status: InvoiceStatus, currency: str, rate: _Nearest | None
+) -> tuple[Decimal | None, int, int, int]:
     """(total in ``currency`` e8, invoices, converted, not converted) for one status."""
     total = Decimal(0)
     count = converted = missing = 0
@@ -103,9 +108,9 @@ def _value(groups, status: str, currency: str, rate: _Nearest | None) -> tuple[D
     return total, count, converted, missing
 
 
-def _most_used(groups: dict[tuple, Sums]) -> str:
+def _most_used(groups: dict[GroupKey, Sums]) -> str:
     """The invoice currency of most settled invoices (BTC when there are none)."""
-    counts: Counter = Counter()
+    counts: Counter[str] = Counter()
     for (_, status, _, invoice_currency), sums in groups.items():
         if status == SETTLED:
             counts[invoice_currency] += sums.count
@@ -132,7 +137,7 @@ def currency_totals(
         ctx.prec = 60  # sums of e8 values times rates: exact until the final rounding on screen
         settled, count, converted, missing = _value(groups, SETTLED, currency, rate)
         pending, _, pending_converted, _ = _value(groups, PROCESSING, currency, rate)
-        counts: Counter = Counter()
+        counts: Counter[str] = Counter()
         for (_, status, _, invoice_currency), sums in groups.items():
             if status == SETTLED:
                 counts[invoice_currency] += sums.count

@@ -14,17 +14,45 @@ it to prove the incremental path matches).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
-from peewee import SQL, fn
+from peewee import SQL, Function, fn
 
+from cftui.store import sql
 from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, InvoiceDayStat, database
 
 DAY = 86_400
 
-Key = tuple[int, int, str, str, str]  # store id, day, status, additional_status, currency
-# The summed columns, in this order in every delta row and statement below.
-SUM_FIELDS = ("count", "amount_e8", "paid_e8", "btc_paid_sats", *CONTRIBUTION_FIELDS)
+
+class DayKey(NamedTuple):
+    """The roll-up row an invoice counts in; the names are ``InvoiceDayStat``'s key columns."""
+
+    store: int
+    day: int  # unix seconds of 00:00 UTC
+    status: str
+    additional_status: str
+    currency: str
+
+
+class DaySums(NamedTuple):
+    """What one invoice adds to its roll-up row; the names are ``InvoiceDayStat``'s summed columns."""
+
+    # The column's name; as a field it hides tuple.count(), which nothing calls on these.
+    count: int  # type: ignore[assignment]  # see above
+    amount_e8: int
+    paid_e8: int  # a null counts as 0
+    btc_paid_sats: int  # a null counts as 0
+    cf_settled_e8: int
+    cf_settled_e18: int
+    cf_settled_e28: int
+    cf_pending_e8: int
+    cf_pending_e18: int
+    cf_pending_e28: int
+
+
+# The summed columns, in the order of every delta row and statement below.
+SUM_FIELDS: tuple[str, ...] = DaySums._fields
+_KEY_FIELDS: tuple[str, ...] = DayKey._fields
 
 
 def day_of(ts: int) -> int:
@@ -39,18 +67,38 @@ def day_start(column: Any) -> Any:
     return (column / SQL(str(DAY))) * SQL(str(DAY))
 
 
-def key_of(store_id: int, created_time: int, status: str, additional_status: str, currency: str) -> Key:
-    return (store_id, day_of(created_time), status, additional_status, currency)
+def key_of(store_id: int, created_time: int, status: str, additional_status: str, currency: str) -> DayKey:
+    return DayKey(
+        store=store_id, day=day_of(created_time), status=status, additional_status=additional_status, currency=currency
+    )
+
+
+def sum_fields(*, contributions: bool = True) -> tuple[str, ...]:
+    """:data:`SUM_FIELDS`, or without the crowdfund contribution columns (the last six)."""
+    return SUM_FIELDS if contributions else tuple(name for name in SUM_FIELDS if name not in CONTRIBUTION_FIELDS)
+
+
+def invoice_sums(*, contributions: bool = True) -> list[Function]:
+    """The aggregates over invoices that make a roll-up row's sums, in :func:`sum_fields` order.
+
+    The one list of them: the roll-up is rebuilt with it and a range's partial days are summed with it."""
+    nulls_as_zero = {"paid_e8", "btc_paid_sats"}  # nullable on an invoice, 0 in the roll-up
+    return [
+        fn.COUNT(Invoice.id) if name == "count"
+        else fn.COALESCE(fn.SUM(getattr(Invoice, name)), 0) if name in nulls_as_zero
+        else fn.SUM(getattr(Invoice, name))
+        for name in sum_fields(contributions=contributions)
+    ]  # fmt: skip
 
 
 class Delta:
     """Accumulates +/- contributions, then writes them in one pass."""
 
     def __init__(self) -> None:
-        self._rows: dict[Key, list[int]] = {}
+        self._rows: dict[DayKey, list[int]] = {}
 
-    def add(self, key: Key, sums: tuple[int, ...], sign: int = 1) -> None:
-        """``sums``: one invoice's values of :data:`SUM_FIELDS` (its count, 1, first)."""
+    def add(self, key: DayKey, sums: DaySums, sign: int = 1) -> None:
+        """Count one invoice's ``sums`` in the row ``key`` (``sign`` -1: take them out)."""
         row = self._rows.get(key)
         if row is None:
             self._rows[key] = [sign * value for value in sums]
@@ -58,7 +106,7 @@ class Delta:
         for i, value in enumerate(sums):
             row[i] += sign * value
 
-    def remove(self, key: Key, sums: tuple[int, ...]) -> None:
+    def remove(self, key: DayKey, sums: DaySums) -> None:
         self.add(key, sums, sign=-1)
 
     def __bool__(self) -> bool:
@@ -73,39 +121,29 @@ class Delta:
         those are looked at for deletion (not the whole table).
         """
         rows = [(*key, *v) for key, v in self._rows.items() if any(v)]
-        emptied = [key for key, v in self._rows.items() if v[0] < 0]
+        emptied = [key for key, v in self._rows.items() if v[0] < 0]  # v[0]: the count (DaySums order)
         self._rows.clear()
-        if rows:
-            database.cursor().executemany(_upsert_sql(), rows)
-        if emptied:
-            database.cursor().executemany(_delete_empty_sql(), emptied)
-
-
-_KEY_FIELDS = ("store", "day", "status", "additional_status", "currency")
+        sql.executemany(_upsert_sql(), rows)
+        sql.executemany(_delete_empty_sql(), emptied)
 
 
 def _column(field: str) -> str:
-    q = database.quote
-    return f"{q[0]}{InvoiceDayStat._meta.fields[field].column_name}{q[1]}"
+    return sql.column(InvoiceDayStat, field)
 
 
 def _upsert_sql() -> str:
-    q = database.quote
-    table = f"{q[0]}{InvoiceDayStat._meta.table_name}{q[1]}"
+    table = sql.table(InvoiceDayStat)
     fields = (*_KEY_FIELDS, *SUM_FIELDS)
-    params = ", ".join([database.param] * len(fields))
     sums = ", ".join(f"{_column(f)} = {table}.{_column(f)} + EXCLUDED.{_column(f)}" for f in SUM_FIELDS)
     return (
-        f"INSERT INTO {table} ({', '.join(_column(f) for f in fields)}) VALUES ({params}) "
-        f"ON CONFLICT ({', '.join(_column(f) for f in _KEY_FIELDS)}) DO UPDATE SET {sums}"
+        f"INSERT INTO {table} ({sql.columns(InvoiceDayStat, fields)}) VALUES ({sql.params(len(fields))}) "
+        f"ON CONFLICT ({sql.columns(InvoiceDayStat, _KEY_FIELDS)}) DO UPDATE SET {sums}"
     )
 
 
 def _delete_empty_sql() -> str:
-    q = database.quote
-    table = f"{q[0]}{InvoiceDayStat._meta.table_name}{q[1]}"
-    where = " AND ".join(f"{_column(f)} = {database.param}" for f in _KEY_FIELDS)
-    return f"DELETE FROM {table} WHERE {where} AND {_column('count')} = 0"
+    where = " AND ".join(f"{_column(f)} = {sql.params(1)}" for f in _KEY_FIELDS)
+    return f"DELETE FROM {sql.table(InvoiceDayStat)} WHERE {where} AND {_column('count')} = 0"
 
 
 def rebuild(store_ids: Iterable[int] | None = None) -> None:
@@ -117,11 +155,7 @@ def rebuild(store_ids: Iterable[int] | None = None) -> None:
         Invoice.status,
         Invoice.additional_status,
         Invoice.currency,
-        fn.COUNT(Invoice.id),
-        fn.SUM(Invoice.amount_e8),
-        fn.COALESCE(fn.SUM(Invoice.paid_e8), 0),
-        fn.COALESCE(fn.SUM(Invoice.btc_paid_sats), 0),
-        *(fn.SUM(getattr(Invoice, name)) for name in CONTRIBUTION_FIELDS),
+        *invoice_sums(),
     ).group_by(Invoice.store, day, Invoice.status, Invoice.additional_status, Invoice.currency)
     delete = InvoiceDayStat.delete()
     if store_ids is not None:

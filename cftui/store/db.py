@@ -33,13 +33,13 @@ import os
 import sqlite3
 from collections.abc import Callable
 
-from peewee import SQL, Database, Field, ProgrammingError
+from peewee import SQL, Database, Field, Model, ProgrammingError
 from peewee import DatabaseError as PeeweeDatabaseError
 from playhouse.migrate import SchemaMigrator, migrate
 
-from cftui.errors import DataError
 from cftui import store_location as location
-from cftui.store import daystats, migrate_6
+from cftui.errors import DataError
+from cftui.store import daystats, migrate_6, sql
 from cftui.store.angor_models import ANGOR_MODELS, AngorInvestment, AngorProject
 from cftui.store.engine import engine_of
 from cftui.store.models import (
@@ -76,7 +76,7 @@ def _migrate_3(db: Database, migrator: SchemaMigrator) -> None:
     db.create_tables(ANGOR_MODELS, safe=True)
 
 
-def _add_missing_columns(db: Database, migrator: SchemaMigrator, model: type, names: tuple[str, ...]) -> None:
+def _add_missing_columns(db: Database, migrator: SchemaMigrator, model: type[Model], names: tuple[str, ...]) -> None:
     # A store whose tables create_tables made at a later version already has them (the model has them).
     table = model._meta.table_name
     present = _columns(db, model)
@@ -106,8 +106,8 @@ def _migrate_6(db: Database, migrator: SchemaMigrator) -> None:
     if payments_were_sats:
         migrate_6.payments_to_msat(db)
     migrate_6.fill_contributions(db)
-    db.execute_sql(f'DROP INDEX IF EXISTS "{migrate_6.OLD_CROWDFUND_INDEX}"')
-    Invoice._schema.create_indexes(safe=True)
+    sql.execute(f'DROP INDEX IF EXISTS "{migrate_6.OLD_CROWDFUND_INDEX}"', db=db)
+    db.create_tables([Invoice], safe=True)  # its indexes: the crowdfund one under its new definition
     daystats.rebuild()
     # Older versions skipped invoices with msat payments or long rates; a fresh walk fetches them.
     SyncState.update(backfill_done=False, scan_end_time=None, scan_offset=0).where(
@@ -115,11 +115,11 @@ def _migrate_6(db: Database, migrator: SchemaMigrator) -> None:
     ).execute()
 
 
-def _columns(db: Database, model) -> set[str]:
+def _columns(db: Database, model: type[Model]) -> set[str]:
     return {column.name for column in db.get_columns(model._meta.table_name)}
 
 
-def _add_columns(db: Database, migrator: SchemaMigrator, model, defaults: dict[str, str]) -> None:
+def _add_columns(db: Database, migrator: SchemaMigrator, model: type[Model], defaults: dict[str, str]) -> None:
     """Add the model's columns ``defaults`` names that the table lacks, each NOT NULL with a SQL default:
     one ALTER TABLE each and no rewrite of the rows (adding NOT NULL later would copy the table)."""
     present = _columns(db, model)
@@ -158,7 +158,7 @@ MIGRATIONS: list[Callable[[Database, SchemaMigrator], None]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def open_database(target: str | os.PathLike, *, migrate: bool = True) -> Database:
+def open_database(target: str | os.PathLike[str], *, migrate: bool = True) -> Database:
     """Open the store at ``target`` and bring its schema up to date.
 
     ``target``: a SQLite file (created if missing; ``":memory:"`` for
@@ -239,7 +239,7 @@ def _storage_message(kind: str, path: str, detail: str) -> tuple[str, str]:
     }[kind]
 
 
-def storage_error(exc: BaseException, path: str | os.PathLike | None = None) -> DataError | None:
+def storage_error(exc: BaseException, path: str | os.PathLike[str] | None = None) -> DataError | None:
     """The one clear :class:`DataError` for a store that cannot be used, or None if ``exc`` is something else.
 
     The whole chain of causes is read: after "database or disk is full" a

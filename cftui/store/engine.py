@@ -50,7 +50,7 @@ class Engine(Protocol):
     def inserted_id(self, cursor: Any) -> int | None:
         """The id of the row the cursor's INSERT just made; None when a conflict left it out."""
 
-    def pipeline(self, conn: Any) -> AbstractContextManager:
+    def pipeline(self, conn: Any) -> AbstractContextManager[object]:
         """Statements run on ``conn`` inside it may be sent together, their results read after it ends."""
 
     def lock(self, db: Database, key: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 
-from peewee import Expression, Field, ForeignKeyField, IntegerField, fn
+from peewee import ColumnBase, Expression, Field, ForeignKeyField, IntegerField, fn
 
 from cftui.store.models import Invoice
 
@@ -62,7 +62,7 @@ def prefix_successor(prefix: str) -> str | None:
     return None
 
 
-def _prefix(column, prefix: str) -> Expression:
+def _prefix(column: ColumnBase, prefix: str) -> Expression:
     upper = prefix_successor(prefix)
     condition = column >= prefix
     return condition if upper is None else condition & (column < upper)
@@ -73,6 +73,9 @@ def text_condition(text: str, *, indexable: bool = True) -> Expression | None:
     text = text.strip()
     if not text:
         return None
+    invoice_id: ColumnBase
+    order_id: ColumnBase
+    email: ColumnBase
     if indexable:
         invoice_id, order_id, email = Invoice.invoice_id, Invoice.order_id, fn.LOWER(Invoice.buyer_email)
     else:
@@ -81,7 +84,7 @@ def text_condition(text: str, *, indexable: bool = True) -> Expression | None:
     return _prefix(invoice_id, text) | _prefix(order_id, text) | _prefix(email, text.lower())
 
 
-def _in(field: Field, values: tuple, indexable: bool) -> Expression:
+def _in(field: Field, values: tuple[object, ...], indexable: bool) -> Expression:
     column = field if indexable else no_index(field)
     return column == values[0] if len(values) == 1 else column.in_(list(values))
 

@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Final
 
 from peewee import Expression, Field, fn
 
 from cftui import clock
-from cftui.domain import ACCEPTED_VERDICTS, ALL_STATUSES
+from cftui.domain import ACCEPTED_VERDICTS, ALL_STATUSES, InvoiceStatus
 from cftui.money import E8
+from cftui.store import sql
 from cftui.store.angor_models import AngorProject
 from cftui.store.daystats import DAY, day_of
 from cftui.store.filters import no_index
@@ -25,8 +27,8 @@ from cftui.store.models import Invoice
 from cftui.store.rollup import rollup
 from cftui.store.webhook_models import WebhookDelivery
 
-SETTLED = "Settled"
-PROCESSING = "Processing"
+SETTLED: Final[InvoiceStatus] = "Settled"
+PROCESSING: Final[InvoiceStatus] = "Processing"
 RATIO_PLACES = Decimal("0.0001")
 
 
@@ -79,10 +81,14 @@ class WebhookSummary:
     last_received_ms: int | None
 
 
-def _ratio(numerator: int, denominator: int, places: Decimal) -> Decimal | None:
-    if not denominator:
-        return None
+def _quotient(numerator: int, denominator: int, places: Decimal) -> Decimal:
+    """``numerator / denominator`` (not 0) to ``places``, half to even."""
     return (Decimal(numerator) / Decimal(denominator)).quantize(places, rounding=ROUND_HALF_EVEN)
+
+
+def _ratio(numerator: int, denominator: int, places: Decimal) -> Decimal | None:
+    """:func:`_quotient`, or None for a 0 denominator."""
+    return _quotient(numerator, denominator, places) if denominator else None
 
 
 def _nth_values(
@@ -107,10 +113,12 @@ def _nth_values(
         .limit(count)
         .offset(first or None)
     )
-    return [value for (value,) in query.tuples()]
+    return [value for (value,) in sql.tuples(query)]
 
 
-def _median(column, fixed, ranged, n: int, nulls: int, walk: bool) -> Decimal | None:
+def _median(
+    column: Field, fixed: list[Expression], ranged: list[Expression], n: int, nulls: int, walk: bool
+) -> Decimal | None:
     """Median of ``column`` over ``n`` matches of which ``nulls`` are null (read as 0)."""
     if n <= 0:
         return None
@@ -122,7 +130,7 @@ def _median(column, fixed, ranged, n: int, nulls: int, walk: bool) -> Decimal | 
     return (Decimal(values[0]) + Decimal(values[-1])) / 2
 
 
-def _range_terms(stores, since, until, indexable: bool) -> list[Expression]:
+def _range_terms(stores: tuple[int, ...], since: int | None, until: int | None, indexable: bool) -> list[Expression]:
     created = Invoice.created_time if indexable else no_index(Invoice.created_time)
     terms = [no_index(Invoice.store).in_(list(stores))] if stores else []
     if since is not None:
@@ -138,72 +146,113 @@ def _walk_is_cheaper(matches: int, everywhere: int) -> bool:
     return everywhere < 6 * matches
 
 
-def kpis(stores: tuple[int, ...] = (), since: int | None = None, until: int | None = None) -> Kpis:
-    """Overview KPIs for invoices created in [since, until) (None = unbounded) in ``stores`` (empty = all)."""
+@dataclass
+class _Tally:
+    """The roll-up's groups of a range, summed the ways the KPIs read them."""
+
+    status_counts: dict[str, int]  # every status, 0 when none
+    extra_counts: dict[str, int]  # by additional status
+    abandoned: int  # expired unpaid
+    # Settled and Processing only: amounts (e8) and counts per currency, BTC paid.
+    fiat_e8: dict[str, dict[str, int]]
+    counts: dict[str, dict[str, int]]
+    sats: dict[str, int]
+
+    def totals(self, status: InvoiceStatus) -> Totals:
+        fiat = {c: Decimal(v) / E8 for c, v in sorted(self.fiat_e8[status].items())}
+        return Totals(sum(self.counts[status].values()), self.sats[status], fiat)
+
+    def average_fiat(self) -> dict[str, Decimal]:
+        """Per settled invoice, per currency, to the e8."""
+        settled = self.fiat_e8[SETTLED]
+        return {c: _quotient(settled[c], n, Decimal(1)) / E8 for c, n in sorted(self.counts[SETTLED].items()) if n}
+
+    def conversion(self) -> Decimal | None:
+        final = self.status_counts[SETTLED] + self.status_counts["Expired"] + self.status_counts["Invalid"]
+        return _ratio(self.status_counts[SETTLED], final, RATIO_PLACES)
+
+
+def _tally(stores: tuple[int, ...], since: int | None, until: int | None) -> _Tally:
     groups = rollup(("status", "additional_status", "currency"), stores=stores, since=since, until=until)
-    status_counts: dict[str, int] = dict.fromkeys(ALL_STATUSES, 0)
-    extra_counts: dict[str, int] = defaultdict(int)
-    fiat_e8: dict[str, dict[str, int]] = {SETTLED: defaultdict(int), PROCESSING: defaultdict(int)}
-    counts = {SETTLED: defaultdict(int), PROCESSING: defaultdict(int)}
-    sats = {SETTLED: 0, PROCESSING: 0}
-    abandoned = 0
-    for (status, extra, currency), sums in groups.items():
-        status_counts[status] = status_counts.get(status, 0) + sums.count
-        extra_counts[extra] += sums.count
-        if status == "Expired" and extra == "None":
-            abandoned += sums.count
-        if status in fiat_e8:
-            fiat_e8[status][currency] += sums.amount_e8
-            counts[status][currency] += sums.count
-            sats[status] += sums.sats
-
-    def totals(status: str) -> Totals:
-        fiat = {c: Decimal(v) / E8 for c, v in sorted(fiat_e8[status].items())}
-        return Totals(sum(counts[status].values()), sats[status], fiat)
-
-    settled = totals(SETTLED)
-    narrowed = bool(stores) or since is not None or until is not None
-    everywhere = (
-        {key[0]: s.count for key, s in rollup(("currency",), statuses=(SETTLED,)).items()}
-        if narrowed
-        else dict(counts[SETTLED])
+    tally = _Tally(
+        status_counts=dict.fromkeys(ALL_STATUSES, 0),
+        extra_counts=defaultdict(int),
+        abandoned=0,
+        fiat_e8={SETTLED: defaultdict(int), PROCESSING: defaultdict(int)},
+        counts={SETTLED: defaultdict(int), PROCESSING: defaultdict(int)},
+        sats={SETTLED: 0, PROCESSING: 0},
     )
-    seek = [Invoice.status == SETTLED]
-    median_fiat = {}
-    for currency, n in sorted(counts[SETTLED].items()):
+    for (status, extra, currency), sums in groups.items():
+        tally.status_counts[status] = tally.status_counts.get(status, 0) + sums.count
+        tally.extra_counts[extra] += sums.count
+        if status == "Expired" and extra == "None":
+            tally.abandoned += sums.count
+        if status in tally.fiat_e8:
+            tally.fiat_e8[status][currency] += sums.amount_e8
+            tally.counts[status][currency] += sums.count
+            tally.sats[status] += sums.sats
+    return tally
+
+
+def _settled_everywhere(narrowed: bool, settled_counts: dict[str, int]) -> dict[str, int]:
+    """Settled invoices per currency in the whole store (what a value-order walk passes through)."""
+    if not narrowed:
+        return dict(settled_counts)
+    return {currency: s.count for (currency,), s in rollup(("currency",), statuses=(SETTLED,)).items()}
+
+
+def _median_fiat(
+    settled_counts: dict[str, int], everywhere: dict[str, int], stores: tuple[int, ...], since: int | None,
+    until: int | None,
+) -> dict[str, Decimal]:
+    """The median settled amount per currency, exact (the mean of the middle two for an even count)."""
+    medians = {}
+    for currency, n in sorted(settled_counts.items()):
         walk = _walk_is_cheaper(n, everywhere.get(currency, n))
-        fixed = [*seek, Invoice.currency == currency if walk else no_index(Invoice.currency) == currency]
+        same_currency = Invoice.currency == currency if walk else no_index(Invoice.currency) == currency
+        fixed = [Invoice.status == SETTLED, same_currency]
         ranged = _range_terms(stores, since, until, indexable=not walk)
         median = _median(Invoice.amount_e8, fixed, ranged, n, 0, walk)
         if median is not None:
-            median_fiat[currency] = median / E8  # exact: a half e8 at most
-    walk = _walk_is_cheaper(settled.count, sum(everywhere.values()))
+            medians[currency] = median / E8  # exact: a half e8 at most
+    return medians
+
+
+def _median_sats(
+    settled: int, everywhere: int, stores: tuple[int, ...], since: int | None, until: int | None
+) -> Decimal | None:
+    """The median BTC paid per settled invoice (a null ``btc_paid_sats`` counts as 0, as in the roll-up)."""
+    walk = _walk_is_cheaper(settled, everywhere)
+    seek = [Invoice.status == SETTLED]
     ranged = _range_terms(stores, since, until, indexable=not walk)
     null_sats = (
         Invoice.select(fn.COUNT(Invoice.id)).where(*seek, Invoice.btc_paid_sats.is_null(), *ranged).scalar()
-        if settled.count
+        if settled
         else 0
     )
+    return _median(Invoice.btc_paid_sats, seek, ranged, settled, null_sats, walk)
+
+
+def kpis(stores: tuple[int, ...] = (), since: int | None = None, until: int | None = None) -> Kpis:
+    """Overview KPIs for invoices created in [since, until) (None = unbounded) in ``stores`` (empty = all)."""
+    tally = _tally(stores, since, until)
+    settled = tally.totals(SETTLED)
+    narrowed = bool(stores) or since is not None or until is not None
+    everywhere = _settled_everywhere(narrowed, tally.counts[SETTLED])
     return Kpis(
-        total=sum(status_counts.values()),
+        total=sum(tally.status_counts.values()),
         settled=settled,
-        pending=totals(PROCESSING),
+        pending=tally.totals(PROCESSING),
         average_sats=_ratio(settled.sats, settled.count, Decimal(1)),
-        median_sats=_median(Invoice.btc_paid_sats, seek, ranged, settled.count, null_sats, walk),
-        average_fiat={
-            c: _ratio(fiat_e8[SETTLED][c], n, Decimal(1)) / E8 for c, n in sorted(counts[SETTLED].items()) if n
-        },
-        median_fiat=median_fiat,
-        conversion=_ratio(
-            status_counts[SETTLED],
-            status_counts[SETTLED] + status_counts["Expired"] + status_counts["Invalid"],
-            RATIO_PLACES,
-        ),
-        abandoned=abandoned,
-        partial=extra_counts["PaidPartial"],
-        late=extra_counts["PaidLate"],
-        overpaid=extra_counts["PaidOver"],
-        status_counts=status_counts,
+        median_sats=_median_sats(settled.count, sum(everywhere.values()), stores, since, until),
+        average_fiat=tally.average_fiat(),
+        median_fiat=_median_fiat(tally.counts[SETTLED], everywhere, stores, since, until),
+        conversion=tally.conversion(),
+        abandoned=tally.abandoned,
+        partial=tally.extra_counts["PaidPartial"],
+        late=tally.extra_counts["PaidLate"],
+        overpaid=tally.extra_counts["PaidOver"],
+        status_counts=tally.status_counts,
     )
 
 
@@ -242,11 +291,10 @@ def angor_summary() -> AngorSummary:
             fn.SUM(AngorProject.investor_count),
         )
         .group_by(AngorProject.status)
-        .tuples()
     )
     by_status: dict[str, int] = {}
     raised = target = investors = 0
-    for status, count, raised_sats, target_sats, investor_count in rows:
+    for status, count, raised_sats, target_sats, investor_count in sql.tuples(rows):
         by_status[status] = count
         raised += int(raised_sats or 0)  # PostgreSQL sums BIGINTs as NUMERIC
         target += int(target_sats or 0)
@@ -261,10 +309,9 @@ def webhook_summary(now: int) -> WebhookSummary:
         WebhookDelivery.select(WebhookDelivery.verdict, fn.COUNT(WebhookDelivery.id))
         .where(WebhookDelivery.received_ms >= since_ms)
         .group_by(WebhookDelivery.verdict)
-        .tuples()
     )
     received = rejected = 0
-    for verdict, count in rows:
+    for verdict, count in sql.tuples(rows):
         received += count
         if verdict not in ACCEPTED_VERDICTS:
             rejected += count

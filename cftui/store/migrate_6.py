@@ -11,6 +11,7 @@ from collections import defaultdict
 from peewee import Database
 
 from cftui.money import MSAT_PER_SAT, SATS_PER_BTC
+from cftui.store import sql
 from cftui.store.contributions import Share, contribution
 from cftui.store.models import CONTRIBUTION_FIELDS, Invoice, InvoicePaymentMethod, Payment
 
@@ -29,23 +30,24 @@ def _btc_text(sats: int) -> str:
 def payments_to_msat(db: Database) -> None:
     """Schema 4 kept whole sats (renamed to *_msat by the migration): scale them and write the text."""
     table = Payment._meta.table_name
-    db.execute_sql(f'UPDATE "{table}" SET "value_msat" = "value_msat" * {MSAT_PER_SAT}, '
-                   f'"fee_msat" = "fee_msat" * {MSAT_PER_SAT}')
+    sql.execute(f'UPDATE "{table}" SET "value_msat" = "value_msat" * {MSAT_PER_SAT}, '
+                f'"fee_msat" = "fee_msat" * {MSAT_PER_SAT}', db=db)
     last = 0
     while True:
-        rows = db.execute_sql(
+        rows = sql.execute(
             f'SELECT "id", "value_msat", "fee_msat" FROM "{table}" WHERE "id" > {db.param} ORDER BY "id" '
             f"LIMIT {CHUNK}",
             (last,),
+            db=db,
         ).fetchall()
         if not rows:
             return
-        db.cursor().executemany(
+        sql.cursor(db).executemany(
             f'UPDATE "{table}" SET "value" = {db.param}, "fee" = {db.param} WHERE "id" = {db.param}',
             [(_btc_text(value // MSAT_PER_SAT), "0" if not fee else _btc_text(fee // MSAT_PER_SAT), pk)
              for pk, value, fee in rows],
         )
-        last = rows[-1][0]
+        last, _, _ = rows[-1]  # rows come in id order
 
 
 def fill_contributions(db: Database) -> None:
@@ -54,35 +56,34 @@ def fill_contributions(db: Database) -> None:
     update = f'UPDATE "{Invoice._meta.table_name}" SET {assignments} WHERE "id" = {db.param}'
     last = 0
     while True:
-        invoices = list(
+        invoices = list(sql.tuples(
             Invoice.select(Invoice.id, Invoice.status, Invoice.additional_status, Invoice.amount,
                            Invoice.expiration_time)
-            .where(Invoice.id > last).order_by(Invoice.id).limit(CHUNK).tuples()
-        )  # fmt: skip
+            .where(Invoice.id > last).order_by(Invoice.id).limit(CHUNK)
+        ))  # fmt: skip
         if not invoices:
             return
-        shares = _shares(invoices[0][0], invoices[-1][0])
+        (first, *_), (last, *_) = invoices[0], invoices[-1]  # in id order
+        shares = _shares(first, last)
         rows = []
         for pk, status, additional, amount, expiration in invoices:
             units = contribution(status, additional, amount, expiration, shares.get(pk, ())).units()
             if any(units):
                 rows.append((*units, pk))
-        if rows:
-            db.cursor().executemany(update, rows)
-        last = invoices[-1][0]
+        sql.executemany(update, rows, db=db)
 
 
 def _shares(first: int, last: int) -> dict[int, list[Share]]:
     """The payments of invoices ``first``..``last`` (row ids), with their method's rate."""
     rates = {
         (pk, method): rate
-        for pk, method, rate in InvoicePaymentMethod.select(
+        for pk, method, rate in sql.tuples(InvoicePaymentMethod.select(
             InvoicePaymentMethod.invoice, InvoicePaymentMethod.method, InvoicePaymentMethod.rate
-        ).where(InvoicePaymentMethod.invoice.between(first, last)).tuples()
+        ).where(InvoicePaymentMethod.invoice.between(first, last)))
     }
     found: dict[int, list[Share]] = defaultdict(list)
-    for pk, method, value, fee, status, received in Payment.select(
+    for pk, method, value, fee, status, received in sql.tuples(Payment.select(
         Payment.invoice, Payment.method, Payment.value, Payment.fee, Payment.status, Payment.received_time
-    ).where(Payment.invoice.between(first, last)).tuples():
+    ).where(Payment.invoice.between(first, last))):
         found[pk].append(Share(value, fee, rates.get((pk, method)), status, received))
     return found

@@ -18,15 +18,16 @@ at a real database.
 from __future__ import annotations
 
 from peewee import (
+    SQL,
+    AutoField,
     BigIntegerField,
     BooleanField,
     CharField,
     DatabaseProxy,
     ForeignKeyField,
-    IntegerField,
     Index,
+    IntegerField,
     Model,
-    SQL,
     Table,
     TextField,
     fn,
@@ -39,6 +40,11 @@ database = DatabaseProxy()
 
 
 class BaseModel(Model):
+    """The models' base. A model with no primary key of its own declares ``id = AutoField()``: peewee
+    would add that same column by itself, but its stubs only know a field declared in the class. A foreign
+    key ``store`` also reads as ``store_id`` (the row id, without a query); those are declared as bare
+    annotations, which peewee does not see."""
+
     class Meta:
         database = database
         legacy_table_names = False
@@ -54,6 +60,7 @@ class Meta(BaseModel):
 class Store(BaseModel):
     """A configured BTCPay store. ``name`` is the config name, ``store_id`` BTCPay's id."""
 
+    id = AutoField()
     name = CharField(unique=True)
     url = TextField()
     store_id = CharField()
@@ -78,6 +85,7 @@ class ContributionColumns(BaseModel):
     more digits (cftui/store/contributions.py says why and how). An invoice has
     them, and the daily roll-up sums them."""
 
+    id = AutoField()
     cf_settled_e8 = BigIntegerField(default=0)
     cf_settled_e18 = BigIntegerField(default=0)
     cf_settled_e28 = BigIntegerField(default=0)
@@ -89,6 +97,7 @@ class ContributionColumns(BaseModel):
 class Invoice(ContributionColumns):
     # No index of its own: the unique (store, invoice_id) index serves store lookups.
     store = ForeignKeyField(Store, backref="invoices", on_delete="CASCADE", index=False)
+    store_id: int
     invoice_id = CharField()
     status = CharField()  # New | Processing | Settled | Expired | Invalid
     additional_status = CharField()  # None | PaidPartial | PaidLate | PaidOver | Marked
@@ -150,6 +159,7 @@ class Invoice(ContributionColumns):
 class InvoicePaymentMethod(BaseModel):
     """One payment method of an invoice (``BTC-CHAIN``, ``BTC-LN``, ...)."""
 
+    id = AutoField()
     invoice = ForeignKeyField(Invoice, backref="payment_methods", on_delete="CASCADE")
     method = CharField()
     currency = CharField()
@@ -169,6 +179,7 @@ class InvoicePaymentMethod(BaseModel):
 class Payment(BaseModel):
     """One payment. On-chain ``payment_id`` is ``txid-vout``; Lightning, the payment hash."""
 
+    id = AutoField()
     invoice = ForeignKeyField(Invoice, backref="payments", on_delete="CASCADE")
     method = CharField()
     payment_id = CharField()
@@ -204,7 +215,9 @@ class Payment(BaseModel):
 
 
 class CrowdfundApp(BaseModel):
+    id = AutoField()
     store = ForeignKeyField(Store, backref="apps", on_delete="CASCADE")
+    store_id: int
     app_id = CharField()
     name = CharField()
     title = TextField(null=True)
@@ -237,7 +250,9 @@ class CrowdfundPerk(BaseModel):
     it sends, in the app's target currency.
     """
 
+    id = AutoField()
     store = ForeignKeyField(Store, on_delete="CASCADE")
+    store_id: int
     app_id = CharField()
     item_code = CharField()
     title = TextField(null=True)
@@ -260,6 +275,7 @@ class InvoiceDayStat(ContributionColumns):
     """
 
     store = ForeignKeyField(Store, on_delete="CASCADE")
+    store_id: int
     day = BigIntegerField()  # unix seconds of 00:00 UTC
     status = CharField()
     additional_status = CharField()
@@ -303,7 +319,9 @@ class SyncState(BaseModel):
 class PendingInvoice(BaseModel):
     """An invoice to re-fetch on the next sync (a webhook arrived while the API was down)."""
 
+    id = AutoField()
     store = ForeignKeyField(Store, on_delete="CASCADE")
+    store_id: int
     invoice_id = CharField()
     reason = TextField()
     queued_time = BigIntegerField()
@@ -319,7 +337,9 @@ class SkippedInvoice(BaseModel):
     by its ``created_time`` (a list request for that one second).
     """
 
+    id = AutoField()
     store = ForeignKeyField(Store, on_delete="CASCADE")
+    store_id: int
     invoice_id = CharField(null=True)
     created_time = BigIntegerField(null=True)
     reason = TextField()

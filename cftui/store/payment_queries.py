@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from peewee import JOIN, Tuple
 
 from cftui.money import MSAT_PER_SAT, SATS_PER_BTC
+from cftui.store import sql
 from cftui.store.models import CrowdfundApp, Invoice, InvoicePaymentMethod, Payment, Store
 
 MSAT_PER_BTC = Decimal(MSAT_PER_SAT * SATS_PER_BTC)
@@ -87,16 +88,17 @@ def recent_payments(
         query = query.where(Invoice.store.in_(list(stores)))
     if older_than is not None:
         query = query.where(Tuple(Payment.received_time, Payment.id) < Tuple(older_than.received_time, older_than.pk))
-    names = dict(Store.select(Store.id, Store.name).tuples())
+    names: dict[int, str] = {pk: name for pk, name in sql.tuples(Store.select(Store.id, Store.name))}
     titles = {
         (store, app_id): title or name
-        for store, app_id, title, name in CrowdfundApp.select(
+        for store, app_id, title, name in sql.tuples(CrowdfundApp.select(
             CrowdfundApp.store, CrowdfundApp.app_id, CrowdfundApp.title, CrowdfundApp.name
-        ).tuples()
+        ))
     }
     rows = [
         PaymentRow(pk, received, method, msat, status, names.get(store, "?"), invoice_pk, invoice_id, currency,
                    _value(msat, rate), titles.get((store, app_id)) if app_id else None)
-        for pk, received, method, msat, status, invoice_pk, invoice_id, currency, app_id, store, rate in query.tuples()
+        for (pk, received, method, msat, status, invoice_pk, invoice_id, currency, app_id, store,
+             rate) in sql.tuples(query)
     ]  # fmt: skip
     return PaymentPage(rows[:limit], has_older=len(rows) > limit)

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cftui import clock
+from cftui.store import sql
 from cftui.store.models import CrowdfundPerk, Store, database
 from cftui.store.records import PerkRecord
 from cftui.store.writer import lock_store
@@ -45,6 +46,5 @@ def perks_sold(store_pk: int, app_id: str) -> list[PerkSold]:
                              CrowdfundPerk.total_e8)
         .where((CrowdfundPerk.store == store_pk) & (CrowdfundPerk.app_id == app_id))
         .order_by(CrowdfundPerk.rank)
-        .tuples()
     )  # fmt: skip
-    return [PerkSold(code, title or code, count, total) for code, title, count, total in query]
+    return [PerkSold(code, title or code, count, total) for code, title, count, total in sql.tuples(query)]

@@ -30,8 +30,9 @@ from typing import Any
 
 from peewee import Database, OperationalError, PostgresqlDatabase
 
-from cftui.errors import AuthError, ConfigError, DataError, UnreachableError
 from cftui import store_location as location
+from cftui.errors import AuthError, ConfigError, DataError, UnreachableError
+from cftui.store import sql
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +66,16 @@ class PostgresStore(PostgresqlDatabase):
     are gone, and its caller reports or retries it as for any other error.)
     """
 
+    _state: Any  # peewee's per-thread connection state (not in its stubs)
+
+    # peewee's stubs declare connection() and cursor() without types: hence the two ignores below.
     def connection(self) -> Any:
         self._replace_broken()
-        return super().connection()
+        return super().connection()  # type: ignore[no-untyped-call]  # see above
 
     def cursor(self, named_cursor: Any = None) -> Any:
         self._replace_broken()
-        return super().cursor(named_cursor)
+        return super().cursor(named_cursor)  # type: ignore[no-untyped-call]  # see above
 
     def _replace_broken(self) -> None:
         conn = self._state.conn
@@ -91,7 +95,7 @@ def _driver() -> Any:
     return psycopg
 
 
-def connect_params(url: str) -> dict[str, str]:
+def connect_params(url: str) -> dict[str, Any]:
     """:data:`CONNECT_DEFAULTS` minus what the URL sets itself."""
     given = _driver().conninfo.conninfo_to_dict(url)
     return {key: value for key, value in CONNECT_DEFAULTS.items() if key not in given}
@@ -134,12 +138,15 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _check_database(db: Database, url: str) -> None:
-    version, encoding, collate, binary_order, schema = db.execute_sql(
+    row = sql.execute(
         "SELECT current_setting('server_version_num')::int, pg_encoding_to_char(encoding), datcollate, "
         # Code-point order, as SQLite sorts: '-' (0x2D) before 'b', 'B' before 'a'.
         "'a-c' < 'ab' AND 'B' < 'a', current_schema() "
-        "FROM pg_database WHERE datname = current_database()"
+        "FROM pg_database WHERE datname = current_database()",
+        db=db,
     ).fetchone()
+    assert row is not None  # the database we are connected to is in pg_database
+    version, encoding, collate, binary_order, schema = row
     shown = location.masked(url)
     if version < MIN_SERVER_VERSION:
         raise DataError(f"The PostgreSQL server of {shown} is version {version // 10000}; cftui needs 11 or newer.")
@@ -198,8 +205,8 @@ class PostgresEngine:
     def reserve_ids(self, db: Database, table: str, count: int) -> Sequence[int]:
         if count <= 0:
             return []
-        cursor = db.execute_sql(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (f'"{table}"', count)
+        cursor = sql.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", (f'"{table}"', count), db=db
         )
         return [value for (value,) in cursor.fetchall()]
 
@@ -208,17 +215,19 @@ class PostgresEngine:
         row = cursor.fetchone() if cursor.description is not None else None
         return row[0] if row else None
 
-    def pipeline(self, conn: Any) -> AbstractContextManager:
-        return conn.pipeline()  # psycopg's pipeline mode: one round trip for the statements inside
+    def pipeline(self, conn: Any) -> AbstractContextManager[object]:
+        pipeline: AbstractContextManager[object] = conn.pipeline()
+        return pipeline  # psycopg's pipeline mode: one round trip for the statements inside
 
     def lock(self, db: Database, key: str) -> None:
         # Scoped to the schema, so two stores in one database never wait on each other.
-        db.execute_sql("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || %s, 0))", (key,))
+        sql.execute("SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':' || %s, 0))", (key,), db=db)
 
     def bulk_insert(self, db: Database, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         # COPY: one stream instead of a statement per row (several times faster than executemany).
         names = ", ".join(f'"{c}"' for c in columns)
-        with db.cursor().copy(f'COPY "{table}" ({names}) FROM STDIN') as stream:
+        cursor: Any = sql.cursor(db)  # psycopg's, whose COPY is no part of the DB-API
+        with cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as stream:
             for row in rows:
                 stream.write_row(row)
 
@@ -227,35 +236,40 @@ class PostgresEngine:
         visibility map that lets the medians' value-order walks read only the index (on a million freshly
         copied invoices the all-time KPIs took 1.2 s before it, 66 ms after). Outside any transaction."""
         tables = ", ".join(f'"{table}"' for table in db.get_tables())  # the store's own: the role owns those
-        db.execute_sql(f"VACUUM ANALYZE {tables}")
+        sql.execute(f"VACUUM ANALYZE {tables}", db=db)
 
     def ids_copied(self, db: Database, table: str) -> None:
         # The sequence would hand out ids the copied rows already have.
-        db.execute_sql(
+        sql.execute(
             f"SELECT setval(pg_get_serial_sequence(%s, 'id'), MAX(\"id\")) FROM \"{table}\" HAVING COUNT(*) > 0",
             (f'"{table}"',),
+            db=db,
         )
 
     def after_upgrade(self, db: Database) -> None:
         from cftui.store.changes import notifying_tables
 
         with db.atomic():
-            db.execute_sql(
+            sql.execute(
                 f"CREATE OR REPLACE FUNCTION {TRIGGER}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                f"PERFORM pg_notify('{CHANNEL_PREFIX}' || TG_TABLE_SCHEMA, TG_ARGV[0]); RETURN NULL; END $$"
+                f"PERFORM pg_notify('{CHANNEL_PREFIX}' || TG_TABLE_SCHEMA, TG_ARGV[0]); RETURN NULL; END $$",
+                db=db,
             )
             for table, source in notifying_tables().items():
-                db.execute_sql(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{table}"')
-                db.execute_sql(
+                sql.execute(f'DROP TRIGGER IF EXISTS {TRIGGER} ON "{table}"', db=db)
+                sql.execute(
                     f'CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" '
-                    f"FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}('{source}')"
+                    f"FOR EACH STATEMENT EXECUTE FUNCTION {TRIGGER}('{source}')",
+                    db=db,
                 )
 
 
 def channel(db: Database) -> str:
     """The notification channel of the store ``db`` opened (its schema's)."""
-    (schema,) = db.execute_sql("SELECT current_schema()").fetchone()
-    return CHANNEL_PREFIX + schema
+    row = sql.execute("SELECT current_schema()", db=db).fetchone()
+    assert row is not None  # a SELECT without FROM returns one row
+    (schema,) = row  # never null: open_postgres refuses a role without a schema
+    return f"{CHANNEL_PREFIX}{schema}"
 
 
 ENGINE = PostgresEngine()

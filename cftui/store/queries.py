@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from peewee import Expression, Field, Tuple, fn
+from peewee import Expression, Field, ModelSelect, Tuple, fn
 
 from cftui.domain import InvoiceSort
+from cftui.store import sql
 from cftui.store.crowdfund import CrowdfundProgress, crowdfund_progress
 from cftui.store.filters import InvoiceFilter, filter_conditions, no_index, prefix_successor
 from cftui.store.kpi_queries import (
@@ -62,12 +64,30 @@ _SERVED_BY_SORT = {
     "status": {"status=", "status"},
 }
 
-_ROW_FIELDS = (
-    Invoice.id, Invoice.invoice_id, Invoice.store, Invoice.status, Invoice.additional_status,
-    Invoice.currency, Invoice.amount, Invoice.amount_e8, Invoice.btc_paid_sats, Invoice.created_time,
-    Invoice.order_id, Invoice.buyer_email, Invoice.archived, Invoice.app_id, Invoice.type,
-    Invoice.paid_amount, Invoice.checkout_link,
-)  # fmt: skip
+class _ListColumns(NamedTuple):
+    """The invoice columns an :class:`InvoiceRow` is made of. The names are ``Invoice``'s fields and the
+    SELECT lists its columns from them, so a value can never land in another's place."""
+
+    id: int
+    invoice_id: str
+    store: int  # the store's row id
+    status: str
+    additional_status: str
+    currency: str
+    amount: str
+    amount_e8: int
+    btc_paid_sats: int | None
+    created_time: int
+    order_id: str | None
+    buyer_email: str | None
+    archived: bool
+    app_id: str | None
+    type: str
+    paid_amount: str | None
+    checkout_link: str | None
+
+
+_ROW_FIELDS: tuple[Field, ...] = tuple(Invoice._meta.fields[name] for name in _ListColumns._fields)
 
 
 @dataclass(frozen=True)
@@ -145,16 +165,25 @@ class InvoiceDetail:
 
 
 def store_names() -> dict[int, str]:
-    return dict(Store.select(Store.id, Store.name).order_by(Store.id).tuples())
+    """Each store's name by its row id."""
+    return {pk: name for pk, name in sql.tuples(Store.select(Store.id, Store.name).order_by(Store.id))}
 
 
-def _row(values: tuple, names: dict[int, str]) -> InvoiceRow:
-    (pk, invoice_id, store, status, extra, currency, amount, amount_e8, sats, created, order_id, email,
-     archived, app_id, kind, paid_amount, link) = values  # fmt: skip
+def _row(values: sql.Row, names: dict[int, str]) -> InvoiceRow:
+    """An :class:`InvoiceRow` from a row selected with ``_ROW_FIELDS``."""
+    c = _ListColumns._make(values)
     return InvoiceRow(
-        pk, invoice_id, names.get(store, "?"), status, extra, currency, amount, amount_e8, sats, created,
-        order_id, email, bool(archived), app_id, store, kind, paid_amount, link,
+        pk=c.id, invoice_id=c.invoice_id, store_name=names.get(c.store, "?"), status=c.status,
+        additional_status=c.additional_status, currency=c.currency, amount=c.amount, amount_e8=c.amount_e8,
+        btc_paid_sats=c.btc_paid_sats, created_time=c.created_time, order_id=c.order_id, buyer_email=c.buyer_email,
+        archived=bool(c.archived), app_id=c.app_id, store_pk=c.store, type=c.type, paid_amount=c.paid_amount,
+        checkout_link=c.checkout_link,
     )  # fmt: skip
+
+
+def _rows(query: ModelSelect[Invoice], names: dict[int, str]) -> list[InvoiceRow]:
+    """The rows of a query selecting ``_ROW_FIELDS``."""
+    return [_row(values, names) for values in sql.tuples(query)]
 
 
 def _keys(sort: InvoiceSort) -> tuple[Field, ...]:
@@ -248,23 +277,41 @@ def _where(f: InvoiceFilter, sort: InvoiceSort, by_filter: bool) -> list[Express
     return filter_conditions(f, indexable=_seek_filters(f) if by_filter else _served(f, sort))
 
 
-def _segment_query(f, sort, by_filter, segment, ascending, cursor, limit, offset=0):
+def _segment_query(
+    f: InvoiceFilter,
+    sort: InvoiceSort,
+    by_filter: bool,
+    segment: _Segment,
+    ascending: bool,
+    cursor: Cursor | None,
+    limit: int,
+    offset: int = 0,
+) -> ModelSelect[Invoice]:
     terms = _where(f, sort, by_filter)
     extra = segment.condition(indexable=not by_filter)
     if extra is not None:
         terms.append(extra)
     columns = [*(no_index(k) if by_filter else k for k in segment.keys), Invoice.id + 0 if by_filter else Invoice.id]
     if cursor is not None and segment.holds(cursor):
-        values = () if segment.nulls else (cursor.value if len(segment.keys) > 1 else (cursor.value,))
+        # A two-column sort key's cursor value is a tuple of both.
+        values = () if segment.nulls else (cursor.value if isinstance(cursor.value, tuple) else (cursor.value,))
         position = Tuple(*columns) if len(columns) > 1 else columns[0]
         bound = Tuple(*values, cursor.id) if len(columns) > 1 else cursor.id
         terms.append(position > bound if ascending else position < bound)
     query = Invoice.select(*_ROW_FIELDS).where(*terms) if terms else Invoice.select(*_ROW_FIELDS)
     order = [c.asc() if ascending else c.desc() for c in columns]
-    return query.order_by(*order).limit(limit).offset(offset or None).tuples()
+    return query.order_by(*order).limit(limit).offset(offset or None)
 
 
-def _walk(f, sort, descending, cursor, limit, by_filter, names) -> list[InvoiceRow]:
+def _walk(
+    f: InvoiceFilter,
+    sort: InvoiceSort,
+    descending: bool,
+    cursor: Cursor | None,
+    limit: int,
+    by_filter: bool,
+    names: dict[int, str],
+) -> list[InvoiceRow]:
     """Up to ``limit`` rows after ``cursor`` in the order (sort, descending), across segments."""
     ascending = not descending
     segments = _segments(sort) if ascending else _segments(sort)[::-1]
@@ -274,7 +321,7 @@ def _walk(f, sort, descending, cursor, limit, by_filter, names) -> list[InvoiceR
     rows: list[InvoiceRow] = []
     for segment in segments:
         query = _segment_query(f, sort, by_filter, segment, ascending, cursor, limit - len(rows))
-        rows.extend(_row(values, names) for values in query)
+        rows.extend(_rows(query, names))
         if len(rows) >= limit:
             break
     return rows
@@ -370,7 +417,7 @@ def page_at_offset(
         query = _segment_query(
             f, sort, by_filter, segment, not walk_descending, None, take - len(rows), offset=position
         )
-        rows.extend(_row(values, names) for values in query)
+        rows.extend(_rows(query, names))
         position = 0
         if len(rows) >= take:
             break
@@ -380,7 +427,7 @@ def page_at_offset(
 
 
 def _segment_size(f: InvoiceFilter, segment: _Segment, total: int, segments: list[_Segment]) -> int:
-    if len(segments) == 1:
+    if len(segments) == 1 or segment.only is None:
         return total
     nulls = (
         Invoice.select(fn.COUNT(Invoice.id))
@@ -412,9 +459,9 @@ def find_invoice(invoice_id: str) -> InvoiceRow | None:
     text = invoice_id.strip()
     if not text:
         return None
-    exact = Invoice.select(*_ROW_FIELDS).where(Invoice.invoice_id == text).order_by(Invoice.id).limit(1).tuples()
-    for values in exact:
-        return _row(values, store_names())
+    exact = Invoice.select(*_ROW_FIELDS).where(Invoice.invoice_id == text).order_by(Invoice.id).limit(1)
+    for row in _rows(exact, store_names()):
+        return row
     matches = match_invoice_ids(text, limit=2)
     return matches[0] if len(matches) == 1 else None
 
@@ -429,13 +476,12 @@ def match_invoice_ids(prefix: str, *, limit: int = 10) -> list[InvoiceRow]:
     if upper is not None:
         terms.append(Invoice.invoice_id < upper)
     query = Invoice.select(*_ROW_FIELDS).where(*terms).order_by(Invoice.invoice_id, Invoice.id).limit(limit)
-    names = store_names()
-    return [_row(values, names) for values in query.tuples()]
+    return _rows(query, store_names())
 
 
 def invoice_detail(pk: int) -> InvoiceDetail | None:
     """Everything about one invoice: its fields, payment methods and payments."""
-    values = Invoice.select(*_ROW_FIELDS).where(Invoice.id == pk).tuples().first()
+    values = sql.first_tuple(Invoice.select(*_ROW_FIELDS).where(Invoice.id == pk))
     if values is None:
         return None
     invoice = Invoice.get_by_id(pk)
@@ -458,7 +504,9 @@ def invoice_detail(pk: int) -> InvoiceDetail | None:
     ]
     app = None
     if invoice.app_id:
-        app = CrowdfundApp.get_or_none((CrowdfundApp.store == invoice.store_id) & (CrowdfundApp.app_id == invoice.app_id))
+        app = CrowdfundApp.get_or_none(
+            (CrowdfundApp.store == invoice.store_id) & (CrowdfundApp.app_id == invoice.app_id)
+        )
     return InvoiceDetail(
         app_title=(app.title or app.name) if app else None,
         row=_row(values, {store.id: store.name}),
@@ -502,15 +550,14 @@ def sync_states(sources: Iterable[str] | None = None) -> list[SourceSync]:
 
 def newest_invoice_id(store_name: str) -> str | None:
     """The id of the store's newest invoice (``cftui webhook send`` names it in a sample delivery)."""
-    values = (
+    newest = (
         Invoice.select(Invoice.invoice_id)
         .join(Store)
         .where(Store.name == store_name)
         .order_by(Invoice.created_time.desc(), Invoice.id.desc())
-        .tuples()
         .first()
     )
-    return values[0] if values else None
+    return None if newest is None else newest.invoice_id
 
 
 __all__ = [

@@ -110,7 +110,7 @@ class UpsertResult:
     # Invoices that became Settled in this write (for "new settled" toasts).
     newly_settled: list[str] = field(default_factory=list)
 
-    def add(self, other: "UpsertResult") -> None:
+    def add(self, other: UpsertResult) -> None:
         self.new += other.new
         self.updated += other.updated
         self.unchanged += other.unchanged

@@ -18,6 +18,7 @@ from typing import Any
 from peewee import Database, SqliteDatabase
 
 from cftui.private_files import make_private_dir
+from cftui.store import sql
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ BULK_WRITER_PRAGMAS = {"wal_autocheckpoint": 20_000}
 LATENCY_WRITER_PRAGMAS = {"wal_autocheckpoint": 16_000}
 
 
-def open_sqlite(path: str | os.PathLike) -> SqliteDatabase:
+def open_sqlite(path: str | os.PathLike[str]) -> SqliteDatabase:
     """The database of the file at ``path`` (created owner-only if missing), or ``":memory:"``."""
     if str(path) != ":memory:":
         file = Path(path)
@@ -63,12 +64,12 @@ def open_sqlite(path: str | os.PathLike) -> SqliteDatabase:
 def _set_pragmas(db: Database, pragmas: dict[str, int]) -> None:
     """On the calling thread's connection only (peewee keeps one per thread)."""
     for pragma, value in pragmas.items():
-        db.execute_sql(f"PRAGMA {pragma} = {value}")
+        sql.execute(f"PRAGMA {pragma} = {value}", db=db)
 
 
 def checkpoint(db: Database) -> None:
     """Fold the WAL back into the file without waiting for readers (after a bulk write)."""
-    db.execute_sql("PRAGMA wal_checkpoint(PASSIVE)")
+    sql.execute("PRAGMA wal_checkpoint(PASSIVE)", db=db)
 
 
 class WalCheckpointer:
@@ -151,14 +152,16 @@ class SqliteEngine:
         Valid until the caller's write transaction ends: BEGIN IMMEDIATE holds
         the write lock, so no other connection inserts meanwhile.
         """
-        largest = db.execute_sql(f'SELECT MAX("id") FROM "{table}"').fetchone()[0]
+        row = sql.execute(f'SELECT MAX("id") FROM "{table}"', db=db).fetchone()
+        assert row is not None  # an aggregate without GROUP BY returns one row
+        (largest,) = row
         return range((largest or 0) + 1, (largest or 0) + 1 + count)
 
     def inserted_id(self, cursor: Any) -> int | None:
         """The id of the row the cursor's INSERT just made; None when it made none (a conflict ignored)."""
         return cursor.lastrowid if cursor.rowcount == 1 else None
 
-    def pipeline(self, conn: Any) -> AbstractContextManager:
+    def pipeline(self, conn: Any) -> AbstractContextManager[object]:
         return nullcontext()  # in-process: nothing to save by sending statements together
 
     def lock(self, db: Database, key: str) -> None:
@@ -167,7 +170,7 @@ class SqliteEngine:
     def bulk_insert(self, db: Database, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         names = ", ".join(f'"{c}"' for c in columns)
         params = ", ".join("?" * len(columns))
-        db.cursor().executemany(f'INSERT INTO "{table}" ({names}) VALUES ({params})', rows)
+        sql.cursor(db).executemany(f'INSERT INTO "{table}" ({names}) VALUES ({params})', rows)
 
     def after_bulk_load(self, db: Database) -> None:
         """Nothing: the queries choose their plans without statistics on SQLite (see cftui.store.queries)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peewee import BigIntegerField, BlobField, BooleanField, CharField, IntegerField, TextField
+from peewee import AutoField, BigIntegerField, BlobField, BooleanField, CharField, IntegerField, TextField
 
 # The verdicts are defined in cftui.domain (no peewee there); still importable from here for older imports.
 from cftui.domain import (  # noqa: F401
@@ -20,6 +20,7 @@ from cftui.store.models import BaseModel
 
 
 class WebhookDelivery(BaseModel):
+    id = AutoField()
     received_ms = BigIntegerField(index=True)  # UTC unix milliseconds
     remote = CharField()  # client address
     method = CharField(default="POST")

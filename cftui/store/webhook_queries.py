@@ -122,7 +122,7 @@ def event_types() -> list[str]:
         .distinct()
         .order_by(WebhookDelivery.event_type)
     )
-    return [row.event_type for row in query]
+    return [row.event_type for row in query if row.event_type is not None]  # none is, by the WHERE
 
 
 def delivery(delivery_pk: int) -> DeliveryDetail | None:

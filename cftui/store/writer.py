@@ -26,16 +26,16 @@ style, so it stays portable like the models.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import NamedTuple
 
-from peewee import IntegrityError, __exception_wrapper__
+from peewee import IntegrityError, Model
 
 from cftui import clock
 from cftui.config import StoreConfig
-from cftui.store import contributions, engine
-from cftui.store.daystats import Delta, key_of
+from cftui.store import contributions, engine, sql
+from cftui.store.chunking import IN_LIST_LIMIT, chunks
+from cftui.store.daystats import DaySums, Delta, key_of
 from cftui.store.models import (
-    CONTRIBUTION_FIELDS,
     CrowdfundApp,
     Invoice,
     InvoicePaymentMethod,
@@ -44,98 +44,100 @@ from cftui.store.models import (
     Store,
     database,
 )
-from cftui.store.records import AppRecord, InvoiceRecord, PaymentMethodRecord, UpsertResult
-
-# Invoice columns written from a record, in this order everywhere below.
-_INVOICE_FIELDS = (
-    "status",
-    "additional_status",
-    "type",
-    "currency",
-    "amount",
-    "amount_e8",
-    "paid_amount",
-    "paid_e8",
-    "btc_paid_sats",
-    "created_time",
-    "expiration_time",
-    "monitoring_time",
-    "archived",
-    "order_id",
-    "buyer_email",
-    "item_code",
-    "item_desc",
-    "checkout_link",
-    "metadata",
-    "app_id",
-    *CONTRIBUTION_FIELDS,
-)
-_STATUS, _ADDITIONAL, _CURRENCY, _AMOUNT_E8, _PAID_E8, _BTC, _CREATED = 0, 1, 3, 5, 7, 8, 9
-_APP_ID = _INVOICE_FIELDS.index("app_id")
-_CONTRIBUTIONS = slice(_APP_ID + 1, _APP_ID + 1 + len(CONTRIBUTION_FIELDS))
-_PM_FIELDS = (
-    "method",
-    "currency",
-    "destination",
-    "payment_link",
-    "rate",
-    "amount_sats",
-    "paid_sats",
-    "due_sats",
-    "fee_sats",
-    "activated",
-)
-_PAYMENT_FIELDS = (
-    "method", "payment_id", "value", "value_msat", "fee", "fee_msat", "status", "received_time", "destination",
-)
-# Bound on parameters per statement (SQLite allows 32766; stay far below).
-_CHUNK = 500
+from cftui.store.records import AppRecord, InvoiceRecord, PaymentMethodRecord, PaymentRecord, UpsertResult
 
 
-# ------------------------------------------------------------------ SQL helpers
+class InvoiceColumns(NamedTuple):
+    """The invoice columns written from a record. The names are ``Invoice``'s fields: every statement below
+    lists its columns from them, so the values and the columns cannot drift apart."""
+
+    status: str
+    additional_status: str
+    type: str
+    currency: str
+    amount: str
+    amount_e8: int
+    paid_amount: str | None
+    paid_e8: int | None
+    btc_paid_sats: int | None
+    created_time: int
+    expiration_time: int
+    monitoring_time: int
+    archived: bool
+    order_id: str | None
+    buyer_email: str | None
+    item_code: str | None
+    item_desc: str | None
+    checkout_link: str | None
+    metadata: str
+    app_id: str | None
+    # The crowdfund contribution (cftui/store/contributions.py): settled, then pending.
+    cf_settled_e8: int
+    cf_settled_e18: int
+    cf_settled_e28: int
+    cf_pending_e8: int
+    cf_pending_e18: int
+    cf_pending_e28: int
+
+    def contribution_units(self) -> tuple[int, int, int, int, int, int]:
+        return (
+            self.cf_settled_e8, self.cf_settled_e18, self.cf_settled_e28,
+            self.cf_pending_e8, self.cf_pending_e18, self.cf_pending_e28,
+        )  # fmt: skip
 
 
-def _name(model: Any, field: str | None = None) -> str:
-    q = database.quote
-    name = model._meta.table_name if field is None else model._meta.fields[field].column_name
-    return f"{q[0]}{name}{q[1]}"
+class MethodColumns(NamedTuple):
+    """A payment method's columns (``InvoicePaymentMethod``'s fields, its invoice aside)."""
+
+    method: str
+    currency: str
+    destination: str | None
+    payment_link: str | None
+    rate: str | None
+    amount_sats: int | None
+    paid_sats: int
+    due_sats: int | None
+    fee_sats: int | None
+    activated: bool
 
 
-def _params(count: int) -> str:
-    return ", ".join([database.param] * count)
+class PaymentColumns(NamedTuple):
+    """A payment's columns (``Payment``'s fields, its invoice aside)."""
+
+    method: str
+    payment_id: str
+    value: str
+    value_msat: int
+    fee: str
+    fee_msat: int
+    status: str
+    received_time: int
+    destination: str | None
 
 
-def _executemany(sql: str, rows: list[tuple]) -> None:
-    if rows:
-        # The driver's cursor, for speed; its errors mapped to peewee's portable ones.
-        with __exception_wrapper__:
-            database.cursor().executemany(sql, rows)
+class _Stored(NamedTuple):
+    """An invoice as stored: its row id and the columns a record would write."""
+
+    row_id: int
+    columns: InvoiceColumns
 
 
-def _insert_many(model: Any, fields: Sequence[str], rows: list[tuple]) -> None:
+class _StoredMethods(NamedTuple):
+    methods: set[MethodColumns]
+    payments: set[PaymentColumns]
+
+
+_INVOICE_FIELDS = InvoiceColumns._fields
+
+
+def _insert_many(model: type[Model], fields: Sequence[str], rows: list[Sequence[object]]) -> None:
     """Insert ``rows`` the engine's fastest way (executemany on SQLite, COPY on PostgreSQL).
 
     A row already stored raises peewee's IntegrityError either way (the insert-only path relies on it)."""
     if rows:
-        columns = [model._meta.fields[f].column_name for f in fields]
-        with __exception_wrapper__:
-            engine.current().bulk_insert(database.obj, model._meta.table_name, columns, rows)
-
-
-def _select_in(sql_head: str, values: Sequence[Any], *head_params: Any) -> list[tuple]:
-    """Run ``sql_head + IN (...)`` over ``values`` in chunks; all rows."""
-    out: list[tuple] = []
-    for start in range(0, len(values), _CHUNK):
-        chunk = list(values[start : start + _CHUNK])
-        cursor = database.execute_sql(f"{sql_head} IN ({_params(len(chunk))})", (*head_params, *chunk))
-        out.extend(cursor.fetchall())
-    return out
-
-
-def _delete_in(model: Any, field: str, values: Sequence[Any]) -> None:
-    for start in range(0, len(values), _CHUNK):
-        chunk = list(values[start : start + _CHUNK])
-        database.execute_sql(f"DELETE FROM {_name(model)} WHERE {_name(model, field)} IN ({_params(len(chunk))})", chunk)
+        column_names = [model._meta.fields[f].column_name for f in fields]
+        with sql.portable_errors:
+            engine.current().bulk_insert(database.obj, model._meta.table_name, column_names, rows)
 
 
 # ------------------------------------------------------------------ stores
@@ -167,102 +169,128 @@ def lock_store(store_pk: int) -> None:
     engine.current().lock(database.obj, f"store:{store_pk}")
 
 
-def _row(record: InvoiceRecord, stored: tuple | None) -> tuple:
+def _columns(record: InvoiceRecord, stored: InvoiceColumns | None) -> InvoiceColumns:
     """The invoice columns for ``record``; unknowns (None) keep the stored value."""
     btc = record.btc_paid_sats
     app_id = record.app_id
     contribution = contributions.of_record(record)
-    shares = contributions.ZERO_UNITS * 2 if contribution is None else contribution.units()
+    units = contributions.ZERO_UNITS * 2 if contribution is None else contribution.units()
     if stored is not None:
         if btc is None:
-            btc = stored[_BTC]
+            btc = stored.btc_paid_sats
         if app_id is None:
-            app_id = stored[_APP_ID]
+            app_id = stored.app_id
         if contribution is None:  # payment methods not read in this pass
-            shares = stored[_CONTRIBUTIONS]
-    return (
-        record.status,
-        record.additional_status,
-        record.type,
-        record.currency,
-        record.amount,
-        record.amount_e8,
-        record.paid_amount,
-        record.paid_e8,
-        btc,
-        record.created_time,
-        record.expiration_time,
-        record.monitoring_time,
-        record.archived,
-        record.order_id,
-        record.buyer_email,
-        record.item_code,
-        record.item_desc,
-        record.checkout_link,
-        record.metadata,
-        app_id,
-        *shares,
+            units = stored.contribution_units()
+    settled_e8, settled_e18, settled_e28, pending_e8, pending_e18, pending_e28 = units
+    return InvoiceColumns(
+        status=record.status,
+        additional_status=record.additional_status,
+        type=record.type,
+        currency=record.currency,
+        amount=record.amount,
+        amount_e8=record.amount_e8,
+        paid_amount=record.paid_amount,
+        paid_e8=record.paid_e8,
+        btc_paid_sats=btc,
+        created_time=record.created_time,
+        expiration_time=record.expiration_time,
+        monitoring_time=record.monitoring_time,
+        archived=record.archived,
+        order_id=record.order_id,
+        buyer_email=record.buyer_email,
+        item_code=record.item_code,
+        item_desc=record.item_desc,
+        checkout_link=record.checkout_link,
+        metadata=record.metadata,
+        app_id=app_id,
+        cf_settled_e8=settled_e8,
+        cf_settled_e18=settled_e18,
+        cf_settled_e28=settled_e28,
+        cf_pending_e8=pending_e8,
+        cf_pending_e18=pending_e18,
+        cf_pending_e28=pending_e28,
     )
 
 
-def _contribute(delta: Delta, store_id: int, row: tuple, sign: int) -> None:
-    delta.add(
-        key_of(store_id, row[_CREATED], row[_STATUS], row[_ADDITIONAL], row[_CURRENCY]),
-        (1, row[_AMOUNT_E8], row[_PAID_E8] or 0, row[_BTC] or 0, *row[_CONTRIBUTIONS]),
-        sign,
+def _contribute(delta: Delta, store_id: int, row: InvoiceColumns, sign: int) -> None:
+    settled_e8, settled_e18, settled_e28, pending_e8, pending_e18, pending_e28 = row.contribution_units()
+    sums = DaySums(
+        count=1,
+        amount_e8=row.amount_e8,
+        paid_e8=row.paid_e8 or 0,
+        btc_paid_sats=row.btc_paid_sats or 0,
+        cf_settled_e8=settled_e8,
+        cf_settled_e18=settled_e18,
+        cf_settled_e28=settled_e28,
+        cf_pending_e8=pending_e8,
+        cf_pending_e18=pending_e18,
+        cf_pending_e28=pending_e28,
+    )
+    delta.add(key_of(store_id, row.created_time, row.status, row.additional_status, row.currency), sums, sign)
+
+
+def _method_columns(m: PaymentMethodRecord) -> MethodColumns:
+    return MethodColumns(
+        method=m.method,
+        currency=m.currency,
+        destination=m.destination,
+        payment_link=m.payment_link,
+        rate=m.rate,
+        amount_sats=m.amount_sats,
+        paid_sats=m.paid_sats,
+        due_sats=m.due_sats,
+        fee_sats=m.fee_sats,
+        activated=bool(m.activated),
     )
 
 
-def _pm_rows(methods: tuple[PaymentMethodRecord, ...]) -> tuple[frozenset, frozenset]:
+def _payment_columns(p: PaymentRecord) -> PaymentColumns:
+    return PaymentColumns(
+        method=p.method,
+        payment_id=p.payment_id,
+        value=p.value,
+        value_msat=p.value_msat,
+        fee=p.fee,
+        fee_msat=p.fee_msat,
+        status=p.status,
+        received_time=p.received_time,
+        destination=p.destination,
+    )
+
+
+def _pm_rows(methods: tuple[PaymentMethodRecord, ...]) -> tuple[frozenset[MethodColumns], frozenset[PaymentColumns]]:
     """Comparable (payment methods, payments) of an invoice, without row ids."""
-    pms = frozenset(
-        (m.method, m.currency, m.destination, m.payment_link, m.rate, m.amount_sats, m.paid_sats,
-         m.due_sats, m.fee_sats, bool(m.activated))
-        for m in methods
-    )
-    payments = frozenset(
-        (p.method, p.payment_id, p.value, p.value_msat, p.fee, p.fee_msat, p.status, p.received_time, p.destination)
-        for m in methods
-        for p in m.payments
-    )
+    pms = frozenset(_method_columns(m) for m in methods)
+    payments = frozenset(_payment_columns(p) for m in methods for p in m.payments)
     return pms, payments
 
 
-def _stored_pm_rows(row_ids: list[int]) -> dict[int, tuple[set, set]]:
-    out: dict[int, tuple[set, set]] = {i: (set(), set()) for i in row_ids}
-    pm_cols = ", ".join(_name(InvoicePaymentMethod, f) for f in _PM_FIELDS)
-    for row in _select_in(
-        f"SELECT {_name(InvoicePaymentMethod, 'invoice')}, {pm_cols} FROM {_name(InvoicePaymentMethod)} "
-        f"WHERE {_name(InvoicePaymentMethod, 'invoice')}",
-        row_ids,
-    ):
-        out[row[0]][0].add((*row[1:10], bool(row[10])))
-    pay_cols = ", ".join(_name(Payment, f) for f in _PAYMENT_FIELDS)
-    for row in _select_in(
-        f"SELECT {_name(Payment, 'invoice')}, {pay_cols} FROM {_name(Payment)} WHERE {_name(Payment, 'invoice')}",
-        row_ids,
-    ):
-        out[row[0]][1].add(row[1:])
+def _stored_pm_rows(row_ids: list[int]) -> dict[int, _StoredMethods]:
+    out = {i: _StoredMethods(set(), set()) for i in row_ids}
+    pm_invoice = sql.column(InvoicePaymentMethod, "invoice")
+    pm_select = f"SELECT {pm_invoice}, {sql.columns(InvoicePaymentMethod, MethodColumns._fields)}"
+    pm_head = f"{pm_select} FROM {sql.table(InvoicePaymentMethod)} WHERE {pm_invoice}"
+    for invoice_pk, *values in sql.select_in(pm_head, row_ids):
+        # SQLite gives `activated` as 0/1: equal to False/True, and hashed alike, so the sets compare right.
+        out[invoice_pk].methods.add(MethodColumns._make(values))
+    pay_invoice = sql.column(Payment, "invoice")
+    pay_select = f"SELECT {pay_invoice}, {sql.columns(Payment, PaymentColumns._fields)}"
+    for invoice_pk, *values in sql.select_in(f"{pay_select} FROM {sql.table(Payment)} WHERE {pay_invoice}", row_ids):
+        out[invoice_pk].payments.add(PaymentColumns._make(values))
     return out
 
 
 def _write_payment_methods(pairs: list[tuple[int, InvoiceRecord]]) -> None:
     """Insert the payment methods and payments of (invoice row id, record) pairs."""
-    pm_rows = []
-    payment_rows = []
+    pm_rows: list[Sequence[object]] = []
+    payment_rows: list[Sequence[object]] = []
     for row_id, record in pairs:
         for m in record.payment_methods or ():
-            pm_rows.append(
-                (row_id, m.method, m.currency, m.destination, m.payment_link, m.rate, m.amount_sats,
-                 m.paid_sats, m.due_sats, m.fee_sats, m.activated)
-            )
-            for p in m.payments:
-                payment_rows.append(
-                    (row_id, p.method, p.payment_id, p.value, p.value_msat, p.fee, p.fee_msat, p.status,
-                     p.received_time, p.destination)
-                )
-    _insert_many(InvoicePaymentMethod, ("invoice", *_PM_FIELDS), pm_rows)
-    _insert_many(Payment, ("invoice", *_PAYMENT_FIELDS), payment_rows)
+            pm_rows.append((row_id, *_method_columns(m)))
+            payment_rows.extend((row_id, *_payment_columns(p)) for p in m.payments)
+    _insert_many(InvoicePaymentMethod, ("invoice", *MethodColumns._fields), pm_rows)
+    _insert_many(Payment, ("invoice", *PaymentColumns._fields), payment_rows)
 
 
 def upsert_invoices(
@@ -311,10 +339,10 @@ def _insert(
     methods can point at them without a query reading the new ids back.
     """
     ids = engine.current().reserve_ids(database.obj, Invoice._meta.table_name, len(records))
-    rows = []
+    rows: list[Sequence[object]] = []
     with_methods = []
     for row_id, record in zip(ids, records, strict=True):
-        row = _row(record, None)
+        row = _columns(record, None)
         rows.append((row_id, store_pk, record.invoice_id, *row, synced_time))
         _contribute(delta, store_pk, row, 1)
         if record.payment_methods:
@@ -326,60 +354,61 @@ def _insert(
     return with_methods
 
 
+def _stored_invoices(store_pk: int, invoice_ids: list[str]) -> dict[str, _Stored]:
+    """The stored invoices of the store among ``invoice_ids``, by invoice id."""
+    head = (
+        f"SELECT {sql.columns(Invoice, ('id', 'invoice_id', *_INVOICE_FIELDS))} FROM {sql.table(Invoice)} "
+        f"WHERE {sql.column(Invoice, 'store')} = {sql.params(1)} AND {sql.column(Invoice, 'invoice_id')}"
+    )
+    return {
+        invoice_id: _Stored(row_id, InvoiceColumns._make(values))
+        for row_id, invoice_id, *values in sql.select_in(head, invoice_ids, store_pk)
+    }
+
+
 def _upsert(store_pk: int, by_id: dict[str, InvoiceRecord], synced_time: int) -> UpsertResult:
     """Compare each record with its stored row; write only what changed."""
     result = UpsertResult()
-    columns = ", ".join(_name(Invoice, f) for f in _INVOICE_FIELDS)
-    stored = {
-        row[1]: (row[0], tuple(row[2:]))
-        for row in _select_in(
-            f"SELECT {_name(Invoice, 'id')}, {_name(Invoice, 'invoice_id')}, {columns} FROM {_name(Invoice)} "
-            f"WHERE {_name(Invoice, 'store')} = {database.param} AND {_name(Invoice, 'invoice_id')}",
-            list(by_id),
-            store_pk,
-        )
-    }
+    stored = _stored_invoices(store_pk, list(by_id))
     stored_pms = _stored_pm_rows(
-        [stored[i][0] for i, r in by_id.items() if i in stored and r.payment_methods is not None]
+        [stored[i].row_id for i, r in by_id.items() if i in stored and r.payment_methods is not None]
     )
     delta = Delta()
     new: list[InvoiceRecord] = []
-    updates: list[tuple] = []
+    updates: list[Sequence[object]] = []
     replace_methods: list[tuple[int, InvoiceRecord]] = []
     for invoice_id, record in by_id.items():
         old = stored.get(invoice_id)
         if old is None:
             new.append(record)
             continue
-        row_id, old_row = old
-        row = _row(record, old_row)
+        row = _columns(record, old.columns)
         methods_changed = False
         if record.payment_methods is not None:
             pms, payments = _pm_rows(record.payment_methods)
-            old_pms, old_payments = stored_pms[row_id]
-            methods_changed = pms != old_pms or payments != old_payments
-        if row == old_row and not methods_changed:
+            methods_changed = pms != stored_pms[old.row_id].methods or payments != stored_pms[old.row_id].payments
+        if row == old.columns and not methods_changed:
             result.unchanged += 1
             continue
         result.updated += 1
         # A change in payment details alone still refreshes synced_time.
-        updates.append((*row, synced_time, row_id))
-        _contribute(delta, store_pk, old_row, -1)
+        updates.append((*row, synced_time, old.row_id))
+        _contribute(delta, store_pk, old.columns, -1)
         _contribute(delta, store_pk, row, 1)
-        if record.status == "Settled" and old_row[_STATUS] != "Settled":
+        if record.status == "Settled" and old.columns.status != "Settled":
             result.newly_settled.append(invoice_id)
         if methods_changed:
-            replace_methods.append((row_id, record))
+            replace_methods.append((old.row_id, record))
 
     if updates:
-        assignments = ", ".join(f"{_name(Invoice, f)} = {database.param}" for f in (*_INVOICE_FIELDS, "synced_time"))
-        _executemany(
-            f"UPDATE {_name(Invoice)} SET {assignments} WHERE {_name(Invoice, 'id')} = {database.param}", updates
-        )
+        fields = (*_INVOICE_FIELDS, "synced_time")
+        assignments = ", ".join(f"{sql.column(Invoice, f)} = {sql.params(1)}" for f in fields)
+        where = f"{sql.column(Invoice, 'id')} = {sql.params(1)}"
+        sql.executemany(f"UPDATE {sql.table(Invoice)} SET {assignments} WHERE {where}", updates)
     if replace_methods:
         row_ids = [row_id for row_id, _ in replace_methods]
-        _delete_in(Payment, "invoice", row_ids)
-        _delete_in(InvoicePaymentMethod, "invoice", row_ids)
+        sql.delete_in(Payment, "invoice", row_ids)
+        sql.delete_in(InvoicePaymentMethod, "invoice", row_ids)
     if new:
         replace_methods.extend(_insert(store_pk, new, synced_time, delta, result))
     _write_payment_methods(replace_methods)
@@ -452,10 +481,10 @@ def clear_pending(store: Store, invoice_ids: Iterable[str]) -> int:
     if not ids:
         return 0
     deleted = 0
-    for start in range(0, len(ids), _CHUNK):
+    for chunk in chunks(ids, IN_LIST_LIMIT):
         deleted += (
             PendingInvoice.delete()
-            .where((PendingInvoice.store == store) & PendingInvoice.invoice_id.in_(ids[start : start + _CHUNK]))
+            .where((PendingInvoice.store == store) & PendingInvoice.invoice_id.in_(list(chunk)))
             .execute()
         )
     return deleted
