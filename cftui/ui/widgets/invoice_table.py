@@ -20,6 +20,7 @@ from cftui import clock
 from cftui.domain import InvoiceSort
 from cftui.money import AmountError, format_fiat, format_sats, parse_decimal
 from cftui.printable import printable
+from cftui.store.queries import InvoiceRow
 from cftui.ui.formatting import cut
 from cftui.ui.widgets.list_table import PagedTable
 
@@ -34,11 +35,11 @@ STATUS_COLOURS = {"Settled": "success", "Processing": "warning", "New": "primary
 RECENT_DAYS = 180
 
 
-def _created(row) -> str:
+def _created(row: InvoiceRow) -> str:
     return clock.to_datetime(row.created_time).strftime("%Y-%m-%d %H:%M")
 
 
-def _created_short(row) -> str:
+def _created_short(row: InvoiceRow) -> str:
     """``05-28 20:14`` this half-year, ``2025-12-06`` before (review M1: no date that reads as tomorrow)."""
     moment = clock.to_datetime(row.created_time)
     recent = clock.now_s() - row.created_time < RECENT_DAYS * 86_400
@@ -55,16 +56,16 @@ def amount_text(row) -> str:
         return f"{row.amount} {row.currency}"
 
 
-def _amount(row) -> Text:
+def _amount(row: InvoiceRow) -> Text:
     return Text(amount_text(row), justify="right", no_wrap=True, overflow="ellipsis")
 
 
-def _sats(row) -> Text:
+def _sats(row: InvoiceRow) -> Text:
     text = "—" if row.btc_paid_sats is None else format_sats(row.btc_paid_sats).removesuffix(" sat")
     return Text(text, justify="right", no_wrap=True, overflow="ellipsis")
 
 
-def _status_note(row) -> str:
+def _status_note(row: InvoiceRow) -> str:
     note = SHORT_NOTES.get(row.additional_status)
     return f"{row.status} {note}" if note else row.status
 
@@ -74,7 +75,7 @@ class ColumnSpec:
     key: str
     label: str
     width: int
-    cell: Callable[[object], object]
+    cell: Callable[[InvoiceRow], object]
     sort: InvoiceSort | None = None
 
 
