@@ -305,7 +305,9 @@ class GreenfieldClient:
             "GET", f"/api/v1/stores/{_q(store_id)}/invoices", params=params, what="listing invoices"
         )
         if not isinstance(page, list):
-            raise DataError(f"BTCPay store '{self.store_name}' answered the invoice list with something other than a list.")
+            raise DataError(
+                f"BTCPay store '{self.store_name}' answered the invoice list with something other than a list."
+            )
         return page
 
     async def get_invoice(

@@ -20,9 +20,9 @@ from functools import cached_property
 
 from cftui import __version__, logs
 from cftui import config as config_mod
+from cftui import store_location as location
 from cftui.cli import dashboard
 from cftui.errors import CftuiError, ConfigError, DataError, ExitCode, UsageError
-from cftui import store_location as location
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,9 @@ class Context:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cftui",
-        description="A terminal dashboard for Bitcoin crowdfunding: BTCPay Server stores, live webhooks and Angor projects.",
+        description=(
+            "A terminal dashboard for Bitcoin crowdfunding: BTCPay Server stores, live webhooks and Angor projects."
+        ),
         epilog="Run `cftui demo` to try it with no account anywhere. Docs: README.md.",
     )
     parser.add_argument("--version", action="version", version=f"cftui {__version__}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import sys
 
+from cftui.cli.args import OUTPUT_HELP
 from cftui.domain import EXPORT_FORMATS
 from cftui.errors import ExitCode
 
@@ -14,7 +15,7 @@ from cftui.errors import ExitCode
 def register(sub, export_sub) -> None:
     projects = export_sub.add_parser("projects", help="the synced Angor projects as CSV or JSON")
     projects.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="csv (default) or json")
-    projects.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
+    projects.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     projects.add_argument("--network", choices=("Main", "Angornet"), help="only this network (default: all stored)")
     projects.set_defaults(func=cmd_export_projects)
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from cftui import config as config_mod
 
+OUTPUT_HELP = "file to write ('-' for stdout; default: a new file here)"
+
 
 def int_in(low: int, high: int) -> Callable[[str], int]:
     """An argparse ``type`` accepting integers from ``low`` to ``high``."""

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cftui import clock
 from cftui import config as config_mod
-from cftui.cli.args import int_in
+from cftui.cli.args import OUTPUT_HELP, int_in
 from cftui.domain import ALL_STATUSES, EXPORT_FORMATS, btcpay_source, source_kind
 from cftui.errors import ConfigError, DataError, ExitCode, UsageError
 from cftui.printable import printable
@@ -22,22 +22,27 @@ def register(sub, export_sub) -> None:
     config_sub = config.add_subparsers(dest="config_cmd", metavar="ACTION", required=True)
     config_sub.add_parser("show", help="print the config with every secret masked").set_defaults(func=cmd_config_show)
     config_sub.add_parser("init", help="write a commented starter config (0600)").set_defaults(func=cmd_config_init)
-    config_sub.add_parser("path", help="print the config, store and log paths in use").set_defaults(func=cmd_config_path)
+    config_path = config_sub.add_parser("path", help="print the config, store and log paths in use")
+    config_path.set_defaults(func=cmd_config_path)
 
     sync = sub.add_parser("sync", help="pull invoices (and Angor projects) into the store")
     sync.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
     sync.add_argument("--source", metavar="SRC", choices=("btcpay", "angor", "all"), default="all",
                       help="btcpay, angor or all (default)")
-    sync.add_argument("--once", action="store_true", help="sync once and exit (default: every [sync] interval until ctrl+c)")
+    sync.add_argument(
+        "--once", action="store_true", help="sync once and exit (default: every [sync] interval until ctrl+c)"
+    )
     sync.set_defaults(func=cmd_sync)
 
     invoices = export_sub.add_parser("invoices", help="the synced invoices as CSV or JSON")
     invoices.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="csv (default) or json")
     invoices.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
-    invoices.add_argument("--status", metavar="S", nargs="+", help="only these statuses (New Processing Settled Expired Invalid)")
+    invoices.add_argument(
+        "--status", metavar="S", nargs="+", help="only these statuses (New Processing Settled Expired Invalid)"
+    )
     invoices.add_argument("--since", metavar="DATE", help="created on or after (YYYY-MM-DD or ISO-8601, UTC)")
     invoices.add_argument("--until", metavar="DATE", help="created before (YYYY-MM-DD or ISO-8601, UTC)")
-    invoices.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
+    invoices.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     invoices.set_defaults(func=cmd_export_invoices)
 
     doctor = sub.add_parser("doctor", help="check each store: reachable, version, key, permissions")
@@ -45,8 +50,13 @@ def register(sub, export_sub) -> None:
     doctor.set_defaults(func=cmd_doctor)
 
     demo = sub.add_parser("demo", help="the dashboard on a built-in BTCPay/Angor simulator (no account needed)")
-    demo.add_argument("--invoices", type=int_in(0, 10_000_000), default=3000, metavar="N", help="invoices per simulated store (default 3000)")
-    demo.add_argument("--headless", action="store_true", help="sync the demo and print a summary instead of opening the dashboard")
+    demo.add_argument(
+        "--invoices", type=int_in(0, 10_000_000), default=3000, metavar="N",
+        help="invoices per simulated store (default 3000)",
+    )
+    demo.add_argument(
+        "--headless", action="store_true", help="sync the demo and print a summary instead of opening the dashboard"
+    )
     from cftui.cli.dashboard import add_ui_flags
 
     add_ui_flags(demo, after_command=True)
@@ -204,7 +214,9 @@ def open_output(target: str | None, default: Path):
         handle = open_private(tmp, newline="")
     except OSError as exc:
         flag = f"-o {path}" if target else str(path)
-        raise UsageError(f"Cannot write {flag}: {exc.strerror}.", hint="Give a path in a directory you can write.") from None
+        raise UsageError(
+            f"Cannot write {flag}: {exc.strerror}.", hint="Give a path in a directory you can write."
+        ) from None
     try:
         with handle:
             yield handle, path
@@ -236,7 +248,9 @@ def cmd_export_invoices(ctx, args) -> int:
         rows = {name: pk for pk, name in store_names().items()}
         missing = [n for n in args.store if n not in rows]
         if missing:
-            raise UsageError(f"No synced store named {', '.join(missing)}.", hint="Run `cftui sync` first, or check the name.")
+            raise UsageError(
+                f"No synced store named {', '.join(missing)}.", hint="Run `cftui sync` first, or check the name."
+            )
         store_ids = tuple(rows[n] for n in args.store)
     statuses: tuple[str, ...] = ()
     if args.status:

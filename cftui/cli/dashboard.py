@@ -25,10 +25,12 @@ def add_ui_flags(parser: argparse.ArgumentParser, *, after_command: bool = False
     """--theme and --no-mouse. ``after_command``: the same flags on a subcommand that opens the dashboard
     (``cftui demo --theme nord``); they leave the value given before the command alone when absent."""
     keep = {"default": argparse.SUPPRESS} if after_command else {}
-    parser.add_argument("--theme", help="Textual theme (e.g. textual-dark, nord, ansi-dark); NO_COLOR gives ansi-dark",
-                        **keep)
-    parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (native text selection)",
-                        **keep)
+    parser.add_argument(
+        "--theme", help="Textual theme (e.g. textual-dark, nord, ansi-dark); NO_COLOR gives ansi-dark", **keep
+    )
+    parser.add_argument(
+        "--no-mouse", action="store_true", help="leave the mouse to the terminal (native text selection)", **keep
+    )
 
 
 def register(sub, export_sub) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from cftui import logs
-from cftui.errors import ConfigError, ExitCode
 from cftui import store_location as location
+from cftui.errors import ConfigError, ExitCode
 
 # The sums shown per table: money and counts (every integer column is checked; these are the ones worth reading).
 SHOWN_SUMS = ("_sats", "_e8", "count")

@@ -13,7 +13,7 @@ from typing import Any
 
 from cftui import clock
 from cftui import config as config_mod
-from cftui.cli.args import in_config_range, int_in
+from cftui.cli.args import OUTPUT_HELP, in_config_range, int_in
 from cftui.domain import EXPORT_FORMATS
 from cftui.errors import ConfigError, DataError, ExitCode, UnreachableError, UsageError
 from cftui.printable import printable
@@ -58,7 +58,7 @@ def register(sub, export_sub) -> None:
     export = export_sub.add_parser("deliveries", help="the recorded webhook requests as CSV or JSON")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="csv (default) or json")
     export.add_argument("--store", metavar="NAME", help="only this store")
-    export.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
+    export.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     export.set_defaults(func=cmd_export_deliveries)
 
 
@@ -392,7 +392,8 @@ def cmd_deliveries(ctx, args) -> int:
         ours = row.our_verdict or "NEVER RECEIVED"
         lag = f"{row.lag_s}s" if row.lag_s is not None else "-"
         flag = "  <-- missed" if row.missed else ""
-        print(f"{row.delivery_id:<26} {sent:<20} {row.btcpay_status:<12} {row.http_code or '-':>4}  {lag:>5}  {ours}{flag}")
+        code = row.http_code or "-"
+        print(f"{row.delivery_id:<26} {sent:<20} {row.btcpay_status:<12} {code:>4}  {lag:>5}  {ours}{flag}")
     missed = sum(1 for r in rows if r.missed)
     print(f"{len(rows)} deliveries; {missed} never reached this receiver.")
     return ExitCode.OK

@@ -317,7 +317,9 @@ class AngorWorld:
         impostor = events.sign(secret(self.seed, "impostor"), 3030, json.dumps(raised_target, default=str),
                                created_at=base.event.created_at + 60)
         forged_id = events.compute_id(base.event.pubkey, impostor.created_at, 3030, [], impostor.content)
-        forged = events.NostrEvent(forged_id, base.event.pubkey, impostor.created_at, 3030, [], impostor.content, impostor.sig)
+        forged = events.NostrEvent(
+            forged_id, base.event.pubkey, impostor.created_at, 3030, [], impostor.content, impostor.sig
+        )
         wrong_id = events.NostrEvent(**{**base.event.to_json(), "id": hashlib.sha256(b"wrong").hexdigest()})
         other_net = dict(base.info, networkName="Main" if self.network != "Main" else "Angornet")
         key = secret(self.seed, "nostr", "bad")
@@ -416,7 +418,8 @@ class AngorWorld:
                 penalty = scripts.penalty_script(bytes.fromhex(inv.investor_key), project.info["penaltyDays"])
                 paid_to, kind = scripts.p2wsh(penalty), "v0_p2wsh"
             else:  # the investor's release address (a P2WPKH wallet address in the app)
-                paid_to, kind = scripts.p2wpkh(hashlib.sha256(inv.investor_secret + b"release").digest()[:20]), "v0_p2wpkh"
+                release_key_hash = hashlib.sha256(inv.investor_secret + b"release").digest()[:20]
+                paid_to, kind = scripts.p2wpkh(release_key_hash), "v0_p2wpkh"
             vout = [self._script_out(value, paid_to, kind) for value in values]
             vin.append({"txid": txid_of(txid, "fee input"), "vout": 0, "witness": ["30" * 71, "02" + "55" * 32]})
             vout.append(self._script_out(4_000, scripts.p2wpkh(b"\x66" * 20), "v0_p2wpkh"))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 # The invoice event types BTCPay sends (contract §5.4).
 INVOICE_EVENT_TYPES = (

@@ -17,8 +17,8 @@ import calendar
 import math
 import random
 from collections.abc import Callable
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal
 
 from cftui.sim.config import (
@@ -759,7 +759,7 @@ def _last_reset(app: SimCrowdfund, now: int) -> int | None:
     last = following = app.start_date
     while now >= following:
         last = following
-        moment = datetime.fromtimestamp(last, timezone.utc)
+        moment = datetime.fromtimestamp(last, UTC)
         if app.reset_every in ("Hour", "Day"):
             following = last + app.reset_every_amount * (3600 if app.reset_every == "Hour" else DAY)
             continue
