@@ -42,7 +42,8 @@ def _slug(name: str) -> str:
 def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]  # an IP socket's address is (host, port); typeshed says Any
+        return port
 
 
 class Demo:

@@ -64,12 +64,13 @@ def write_records(
 
 
 def _invoice_records(f: InvoiceFilter, sort: InvoiceSort, descending: bool) -> Iterable[dict[str, object]]:
-    btcpay_ids = dict(Store.select(Store.id, Store.store_id).tuples())
+    # BTCPay's id of each store, by its config name (unique, as each invoice row carries it).
+    btcpay_ids = {store.name: store.store_id for store in Store.select(Store.name, Store.store_id)}
     for row in queries.iter_invoices(f, sort=sort, descending=descending):
         yield {
             "id": row.invoice_id,
             "store": row.store_name,
-            "store_id": btcpay_ids.get(row.store_pk),
+            "store_id": btcpay_ids.get(row.store_name),
             "status": row.status,
             "additional_status": row.additional_status,
             "type": row.type,
