@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Any, TextIO
+from typing import IO, Any
 
 from peewee import fn
 
@@ -65,7 +65,7 @@ def rows(network: str | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def write(stream: TextIO, fmt: ExportFormat, network: str | None = None) -> int:
+def write(stream: IO[str], fmt: ExportFormat, network: str | None = None) -> int:
     """Write every stored project to ``stream``; return how many."""
     data = rows(network)
     if fmt == "json":

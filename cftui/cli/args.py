@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TypeAlias
 
 from cftui import config as config_mod
+
+# What add_subparsers() returns, to which each area adds its subcommands (argparse names the class privately).
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 OUTPUT_HELP = "file to write ('-' for stdout; default: a new file here)"
 
