@@ -91,16 +91,18 @@ class SimProject:
 
     @property
     def project_id(self) -> str:
-        return self.info["projectIdentifier"]
+        project_id: str = self.info["projectIdentifier"]  # set by ProjectBuilder, always a string
+        return project_id
 
     @property
     def is_dynamic(self) -> bool:
         """A Fund or Subscribe project: each investment carries its own stage schedule."""
-        return self.info.get("projectType", 0) != 0
+        return bool(self.info.get("projectType", 0) != 0)
 
     @property
     def founder_key(self) -> str:
-        return self.info["founderKey"]
+        founder_key: str = self.info["founderKey"]  # set by ProjectBuilder, always a string
+        return founder_key
 
     @property
     def net_sats(self) -> int:
@@ -138,7 +140,7 @@ _SHAPES = [
 # no networkName before 2026-03-19 (angor a1ae989eb), so every older Angornet project has none; readers also
 # accept other spellings (InvestView.razor NormalizeNetworkName) and any letter case (LatestProjects.cs).
 LEGACY = None
-NETWORK_NAMES = {
+NETWORK_NAMES: dict[str, dict[int, str | None]] = {
     "Angornet": {2: LEGACY, 5: LEGACY, 3: "angornet", 4: "testnet", 0: "test"},
     "Main": {2: "main", 3: "MAINNET", 4: "bitcoin"},
 }
@@ -157,7 +159,8 @@ def stage_values(gross: int, stages: list[dict[str, Any]]) -> list[int]:
 def investment_start(project: SimProject, inv: SimInvestment) -> int:
     """A Fund/Subscribe investment's schedule start (a UTC midnight: the chain carries a day number):
     the project's start day, then a day later per earlier investment."""
-    return project.info["startDate"] // DAY * DAY + project.investments.index(inv) * DAY
+    start: int = project.info["startDate"]  # unix seconds, set by ProjectBuilder
+    return start // DAY * DAY + project.investments.index(inv) * DAY
 
 
 def dynamic_info(project: SimProject, inv: SimInvestment) -> bytes:
@@ -346,6 +349,8 @@ class AngorWorld:
 
     def _program(self, project: SimProject) -> str:
         _, program = bech32.decode(identity.PROJECT_HRP, project.project_id)
+        if program is None:  # bech32 answers (None, None) for an address it cannot decode
+            raise ValueError(f"not a project address: {project.project_id}")
         return bytes(program).hex()
 
     def creation_tx(self, project: SimProject) -> dict[str, Any]:
@@ -371,10 +376,11 @@ class AngorWorld:
         """When an investment confirmed: an hour apart from the start of the project's window (a
         Fund/Subscribe one on the day its schedule starts), never after now (review L7)."""
         n = project.investments.index(inv)
+        start: int = project.info["startDate"]  # unix seconds, set by ProjectBuilder
         if project.is_dynamic:
-            at = max(investment_start(project, inv), project.info["startDate"]) + 3600
+            at = max(investment_start(project, inv), start) + 3600
         else:
-            at = max(project.info["startDate"], project.event.created_at) + (n + 1) * 3600
+            at = max(start, project.event.created_at) + (n + 1) * 3600
         return min(at, self.now - 60)
 
     @staticmethod
