@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 from peewee import fn
 
@@ -19,6 +19,9 @@ from cftui.angor.status import is_released, status_of
 from cftui.store import engine
 from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 from cftui.store.models import database
+
+# What storing a project did (the sync counts projects by it).
+UpsertOutcome = Literal["new", "updated", "unchanged"]
 
 # Columns that change on every sync without the project changing.
 _VOLATILE = {"synced_time", "stats_time"}
@@ -125,7 +128,7 @@ def _lock() -> None:
     engine.current().lock(database.obj, "angor")
 
 
-def upsert(record: ProjectRecord, *, known: bool = True) -> str:
+def upsert(record: ProjectRecord, *, known: bool = True) -> UpsertOutcome:
     """Store ``record``; return ``"new"``, ``"updated"`` or ``"unchanged"``.
 
     ``known=False`` says the caller found it not stored (then only an index probe checks that still holds).

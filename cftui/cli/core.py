@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING
 
 from cftui import clock
 from cftui import config as config_mod
-from cftui.cli.args import OUTPUT_HELP, Subcommands, int_in
+from cftui.cli.args import OUTPUT_HELP, SOURCE_CHOICES, SourceChoice, Subcommands, int_in
 from cftui.domain import ALL_STATUSES, EXPORT_FORMATS, btcpay_source, source_kind
 from cftui.errors import ConfigError, DataError, ExitCode, UsageError
 from cftui.printable import printable
@@ -34,7 +34,7 @@ def register(sub: Subcommands, export_sub: Subcommands) -> None:
 
     sync = sub.add_parser("sync", help="pull invoices (and Angor projects) into the store")
     sync.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
-    sync.add_argument("--source", metavar="SRC", choices=("btcpay", "angor", "all"), default="all",
+    sync.add_argument("--source", metavar="SRC", choices=SOURCE_CHOICES, default="all",
                       help="btcpay, angor or all (default)")
     sync.add_argument(
         "--once", action="store_true", help="sync once and exit (default: every [sync] interval until ctrl+c)"
@@ -117,7 +117,7 @@ def cmd_config_path(ctx: Context, args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- sync
 
 
-def _selected_sources(ctx: Context, stores: list[str] | None, source: str) -> list[str]:
+def _selected_sources(ctx: Context, stores: list[str] | None, source: SourceChoice) -> list[str]:
     from cftui.sync.service import sources
 
     config = ctx.config
