@@ -42,7 +42,8 @@ def _slug(name: str) -> str:
 def _free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as probe:
         probe.bind((host, 0))
-        return probe.getsockname()[1]
+        port: int = probe.getsockname()[1]  # an IP socket's address is (host, port); typeshed says Any
+        return port
 
 
 class Demo:
@@ -53,8 +54,15 @@ class Demo:
         self.config_path = db_path.with_name("demo-config.toml")
         self.invoices = invoices
         self.live = live
-        self.config: Config | None = None
+        self._config: Config | None = None
         self._thread: SimulatorThread | None = None
+
+    @property
+    def config(self) -> Config:
+        """The config pointing at the running simulator; there is none before :meth:`start`."""
+        if self._config is None:
+            raise RuntimeError("the demo has not started: use `with Demo(...) as demo:`")
+        return self._config
 
     def __enter__(self) -> Demo:
         self.start()
@@ -64,7 +72,6 @@ class Demo:
         self.stop()
 
     def sources(self) -> list[str]:
-        assert self.config is not None
         return sources(self.config)
 
     def start(self) -> Config:
@@ -90,15 +97,15 @@ class Demo:
         webhook_ids = {webhook.store_id: webhook.id for webhook in sender.webhooks.values()}
         base_url = thread.start()
         self._thread = thread
-        self.config = _demo_config(
+        config = self._config = _demo_config(
             base_url, stores, webhook_ids, webhook_port, api_key=sim_config.api_keys[0].key, path=self.config_path
         )
         # A fresh store and config file each run: the simulator's clock starts now.
         for stale in (self.db_path, *self.db_path.parent.glob(self.db_path.name + "-*")):
             stale.unlink(missing_ok=True)
         self.config_path.unlink(missing_ok=True)
-        config_mod.save(self.config, self.config_path)
-        return self.config
+        config_mod.save(config, self.config_path)
+        return config
 
     def stop(self) -> None:
         if self._thread is not None:

@@ -12,7 +12,7 @@ import csv
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import IO
 
 from cftui import clock
 from cftui.domain import EXPORT_FORMATS, ExportFormat, InvoiceSort
@@ -41,7 +41,7 @@ def _csv_text(value: object) -> object:
 
 
 def write_records(
-    records: Iterable[Mapping[str, object]], fields: tuple[str, ...], fmt: ExportFormat, out: TextIO
+    records: Iterable[Mapping[str, object]], fields: tuple[str, ...], fmt: ExportFormat, out: IO[str]
 ) -> int:
     """Write ``records`` (JSON-ready values) as CSV or a JSON array; return how many."""
     if fmt not in EXPORT_FORMATS:
@@ -64,12 +64,13 @@ def write_records(
 
 
 def _invoice_records(f: InvoiceFilter, sort: InvoiceSort, descending: bool) -> Iterable[dict[str, object]]:
-    btcpay_ids = dict(Store.select(Store.id, Store.store_id).tuples())
+    # BTCPay's id of each store, by its config name (unique, as each invoice row carries it).
+    btcpay_ids = {store.name: store.store_id for store in Store.select(Store.name, Store.store_id)}
     for row in queries.iter_invoices(f, sort=sort, descending=descending):
         yield {
             "id": row.invoice_id,
             "store": row.store_name,
-            "store_id": btcpay_ids.get(row.store_pk),
+            "store_id": btcpay_ids.get(row.store_name),
             "status": row.status,
             "additional_status": row.additional_status,
             "type": row.type,
@@ -87,7 +88,7 @@ def _invoice_records(f: InvoiceFilter, sort: InvoiceSort, descending: bool) -> I
 
 
 def export_invoices(
-    f: InvoiceFilter, fmt: ExportFormat, out: TextIO, *, sort: InvoiceSort = "created", descending: bool = True
+    f: InvoiceFilter, fmt: ExportFormat, out: IO[str], *, sort: InvoiceSort = "created", descending: bool = True
 ) -> int:
     """Write the invoices matching ``f`` to ``out``; return how many were written."""
     return write_records(_invoice_records(f, sort, descending), INVOICE_FIELDS, fmt, out)

@@ -191,3 +191,12 @@ def test_retry_after_and_version_parsing():
     assert parse_version("1.13.0-rc1") == (1, 13, 0)
     assert parse_version("2.3.6") >= (2, 3, 6) > parse_version("2.3.5")
     assert parse_version(None) == ()
+
+
+@pytest.mark.parametrize("body", ['{"version": 2}', '{"version": null}', '["2.4.1"]', '{}'])
+async def test_a_server_version_that_is_not_text_reads_as_unknown(server, body):
+    # The webhook receiver asks this to choose how to read an invoice: a server answering a version
+    # number must not crash it (an unknown version takes the way every server supports).
+    server.script = [(200, body, {})]
+    async with client(server.url) as c:
+        assert await c.server_version() == ()

@@ -213,11 +213,11 @@ class Esplora:
             if investment:
                 result.investments.append(investment)
         if result.founder_key:
-            await self._classify_spends(result)
+            await self._classify_spends(result, result.founder_key)
         return result
 
-    async def _classify_spends(self, project: OnchainProject) -> None:
-        founder_prefix = founder_leaf_prefix(project.founder_key)
+    async def _classify_spends(self, project: OnchainProject, founder_key: str) -> None:
+        founder_prefix = founder_leaf_prefix(founder_key)
         spending: dict[str, dict[str, Any] | None] = {}
         outspends = await asyncio.gather(*(self._get(f"/tx/{i.txid}/outspends") for i in project.investments))
         for investment, spends in zip(project.investments, outspends, strict=True):
@@ -240,14 +240,16 @@ def founder_leaf_prefix(founder_key: str) -> str:
 
 
 def is_recover_leaf(script: str, investor_key: str) -> bool:
-    """``<recovery key 32B> OP_CHECKSIGVERIFY <the investor's tweaked key 32B> ...``: the investor's own recover leaf."""
+    """``<recovery key 32B> OP_CHECKSIGVERIFY <the investor's tweaked key 32B> ...``: the investor's own recover
+    leaf."""
     return (len(script) > 134 and script[:2] == PUSH_32 and script[66:70] == OP_CHECKSIGVERIFY + PUSH_32
             and script[70:134] == tweaked_key(investor_key))
 
 
 def spend_kind(tx: dict[str, Any] | None, prev_txid: str, prev_vout: int, founder_prefix: str,
                investor_key: str) -> str | None:
-    """FOUNDER, PENALTY or REFUND for the input of ``tx`` that spends a stage output; None for an investor's own exit."""
+    """FOUNDER, PENALTY or REFUND for the input of ``tx`` that spends a stage output; None for an investor's own
+    exit."""
     position, witness = _input(tx, prev_txid, prev_vout)
     if len(witness) < 2:
         return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 from coincurve import PrivateKey, PublicKeyXOnly
 
@@ -68,6 +68,11 @@ def _is_hex(value: Any, length: int) -> bool:
     return isinstance(value, str) and len(value) == length and set(value) <= _HEX
 
 
+def _is_int(value: object) -> TypeGuard[int]:
+    # bool is an int subclass: refuse it explicitly.
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def parse(raw: Any) -> NostrEvent:
     """Shape-check a relay's event object (no crypto yet)."""
     if not isinstance(raw, dict):
@@ -75,8 +80,7 @@ def parse(raw: Any) -> NostrEvent:
     if not (_is_hex(raw.get("id"), 64) and _is_hex(raw.get("pubkey"), 64) and _is_hex(raw.get("sig"), 128)):
         raise EventError("malformed event")
     created_at, kind, tags, content = raw.get("created_at"), raw.get("kind"), raw.get("tags"), raw.get("content")
-    # bool is an int subclass: refuse it explicitly.
-    if not isinstance(created_at, int) or isinstance(created_at, bool) or not isinstance(kind, int) or isinstance(kind, bool):
+    if not _is_int(created_at) or not _is_int(kind):
         raise EventError("malformed event")
     if not isinstance(content, str) or not isinstance(tags, list):
         raise EventError("malformed event")
@@ -115,5 +119,7 @@ def sign(secret: bytes, kind: int, content: str, *, created_at: int, tags: list[
     pubkey = key.public_key_xonly.format().hex()
     tags = tags or []
     event_id = compute_id(pubkey, created_at, kind, tags, content)
-    sig = key.sign_schnorr(bytes.fromhex(event_id), None).hex()
+    # None, not coincurve's default b"" (fresh randomness): no auxiliary randomness, so a signature is
+    # deterministic. coincurve accepts None (it passes NULL to libsecp256k1) but annotates only bytes.
+    sig = key.sign_schnorr(bytes.fromhex(event_id), None).hex()  # type: ignore[arg-type]  # see above
     return NostrEvent(event_id, pubkey, created_at, kind, tags, content, sig)

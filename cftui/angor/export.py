@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
-from typing import Any, TextIO
+from typing import IO, Any
 
 from peewee import fn
 
@@ -30,7 +30,9 @@ PROJECT_TYPES = {0: "invest", 1: "fund", 2: "subscribe"}
 
 def rows(network: str | None = None) -> list[dict[str, Any]]:
     stage_count = AngorStage.select(fn.COUNT(AngorStage.id)).where(AngorStage.project == AngorProject.project_id)
-    query = AngorProject.select(AngorProject, stage_count.alias("stage_count")).order_by(AngorProject.start_time.desc(nulls="LAST"), AngorProject.project_id)
+    query = AngorProject.select(AngorProject, stage_count.alias("stage_count")).order_by(
+        AngorProject.start_time.desc(nulls="LAST"), AngorProject.project_id
+    )
     if network:
         query = query.where(AngorProject.network == network)
     now = clock.now_s()
@@ -54,7 +56,8 @@ def rows(network: str | None = None) -> list[dict[str, Any]]:
             "end": clock.iso(p.end_time),
             "expiry": clock.iso(p.expiry_time),
             "days_left": days_left(now=now, end_time=p.end_time, expiry_time=p.expiry_time),
-            "stages": p.stage_count,
+            # The subquery selected above: peewee sets it on the row, the stubs know only declared fields.
+            "stages": p.stage_count,  # type: ignore[attr-defined]  # see above
             "verified": p.verified,
             "flags": [f for f in p.flags.split(",") if f],
         }
@@ -62,7 +65,7 @@ def rows(network: str | None = None) -> list[dict[str, Any]]:
     ]
 
 
-def write(stream: TextIO, fmt: ExportFormat, network: str | None = None) -> int:
+def write(stream: IO[str], fmt: ExportFormat, network: str | None = None) -> int:
     """Write every stored project to ``stream``; return how many."""
     data = rows(network)
     if fmt == "json":

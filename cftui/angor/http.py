@@ -41,7 +41,9 @@ async def get_json(
                     try:
                         return await response.json(content_type=None), response.headers
                     except ValueError:
-                        raise UnreachableError(f"{origin} sent a body that is not JSON for {response.url.path}.") from None
+                        raise UnreachableError(
+                            f"{origin} sent a body that is not JSON for {response.url.path}."
+                        ) from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             if attempt == RETRIES:
                 raise UnreachableError(

@@ -13,7 +13,7 @@ stage sum; callers say which with :data:`RAISED_SOURCE`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -104,8 +104,9 @@ def parse_investment(data: Any) -> IndexedInvestment:
 
 def _items(body: Any) -> list[Any]:
     # [B] wraps pages in {offset,limit,total,items} when asked with ?envelope.
-    if isinstance(body, dict) and isinstance(body.get("items"), list):
-        return body["items"]
+    items = body.get("items") if isinstance(body, dict) else None
+    if isinstance(items, list):
+        return items
     if not isinstance(body, list):
         raise IndexerDataError("expected a JSON array")
     return body
@@ -166,7 +167,7 @@ class AngorIndexer:
         return list(found.values())
 
 
-def _oldest_based_offsets(newest_offset: int):
+def _oldest_based_offsets(newest_offset: int) -> Iterator[tuple[int, int]]:
     """(limit, offset) pairs below the newest page of a server counting from the oldest (the old hub's walk)."""
     offset = newest_offset - PAGE
     while offset > 0:

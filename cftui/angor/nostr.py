@@ -53,7 +53,7 @@ MAX_EVENTS_PER_RELAY = 100_000  # new events kept from one relay in one fetch (A
 @dataclass
 class FetchReport:
     events: dict[str, NostrEvent] = field(default_factory=dict)  # verified, by id
-    invalid: Counter = field(default_factory=Counter)  # reason -> count
+    invalid: Counter[str] = field(default_factory=Counter)  # reason -> count
     rejected: set[tuple[Any, Any]] = field(default_factory=set)  # (id, sig) of invalid events, counted once
     duplicates: int = 0
     relays_ok: list[str] = field(default_factory=list)
@@ -117,7 +117,8 @@ class RelayPool:
         connect = aiohttp.ClientTimeout(connect=self.timeout, sock_connect=self.timeout)
         async with aiohttp.ClientSession(timeout=connect) as session:
             tasks = {
-                asyncio.create_task(self._fetch_relay(session, url, filters, report, backing_off)): url for url in relays
+                asyncio.create_task(self._fetch_relay(session, url, filters, report, backing_off)): url
+                for url in relays
             }
             pending = set(tasks)
             while pending:
@@ -127,7 +128,8 @@ class RelayPool:
                     for task in pending:
                         task.cancel()
                     await asyncio.gather(*pending, return_exceptions=True)
-                    report.relay_errors.update((url, "unreachable (gave up after the others answered)") for url in waiting)
+                    gave_up = "unreachable (gave up after the others answered)"
+                    report.relay_errors.update((url, gave_up) for url in waiting)
                     break
         self.dead.update((url, report.relay_errors[url]) for url in relays if url in report.relay_errors)
         return report
@@ -142,7 +144,8 @@ class RelayPool:
     ) -> None:
         # A filter with ids or its own limit is complete in one answer; others are paged.
         subs = {
-            f"cftui-{i}": _Subscription(dict(f), paged="ids" not in f and "limit" not in f) for i, f in enumerate(filters)
+            f"cftui-{i}": _Subscription(dict(f), paged="ids" not in f and "limit" not in f)
+            for i, f in enumerate(filters)
         }
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout * 10

@@ -172,7 +172,8 @@ def _stages(raw: Any) -> tuple[Stage, ...]:
 
 
 # DynamicStagePattern (contract §3.4): how a Fund or Subscribe investment's stages are dated.
-FREQUENCIES = {0: "weekly", 1: "every 2 weeks", 2: "monthly", 3: "every 2 months", 4: "quarterly"}
+# Keyed by object: a pattern's "frequency" is looked up as the JSON has it, whatever its type.
+FREQUENCIES: dict[object, str] = {0: "weekly", 1: "every 2 weeks", 2: "monthly", 3: "every 2 months", 4: "quarterly"}
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
@@ -192,7 +193,8 @@ def pattern_by_id(content: str) -> dict[int, dict[str, Any]]:
 
 
 def schedule_patterns(content: str) -> list[str]:
-    """One line per pattern, for people to read; one this reader does not understand is described as far as it can be."""
+    """One line per pattern, for people to read; one this reader does not understand is described as far as it
+    can be."""
     return [_describe_pattern(p) for p in _patterns(content)]
 
 
@@ -207,7 +209,8 @@ def _describe_pattern(pattern: dict[str, Any]) -> str:
         when = f"on {WEEKDAYS[day]}s"
     else:
         when = "counted from the day of the investment"
-    parts = [f"{name}: {count} stages, {frequency}, {when}" if isinstance(count, int) else f"{name}: {frequency}, {when}"]
+    stages = f"{count} stages, " if isinstance(count, int) else ""
+    parts = [f"{name}: {stages}{frequency}, {when}"]
     amount = pattern.get("amount")
     if isinstance(amount, int) and not isinstance(amount, bool) and amount > 0:
         parts.append(f"{amount:,} sats")

@@ -31,7 +31,9 @@ INVESTMENTS_SHOWN = 500
 
 _NAME = fn.COALESCE(AngorProject.name, AngorProject.project_id)
 # Basis points funded, in integer SQL arithmetic (no REAL); -1 sorts "no target" first.
-_FUNDED_BP = Case(None, [(AngorProject.target_sats > 0, AngorProject.raised_sats * 10_000 / AngorProject.target_sats)], -1)
+_FUNDED_BP = Case(
+    None, [(AngorProject.target_sats > 0, AngorProject.raised_sats * 10_000 / AngorProject.target_sats)], -1
+)
 
 SORT_COLUMNS: dict[ProjectSort, Any] = {
     "name": fn.LOWER(_NAME),

@@ -63,7 +63,12 @@ def stage_times(pattern: dict[str, Any], start_time: int, stage_count: int) -> l
     elif day_type == DAY_OF_MONTH and frequency in _MONTHS_BY_FREQUENCY and isinstance(payout_day, int):
         first = _first_day_of_month_on_or_after(start, payout_day)
         days = [_add_months(first, i * _MONTHS_BY_FREQUENCY[frequency], payout_day) for i in range(count)]
-    elif day_type == DAY_OF_WEEK and frequency in _WEEKS_BY_FREQUENCY and isinstance(payout_day, int) and 0 <= payout_day <= 6:
+    elif (
+        day_type == DAY_OF_WEEK
+        and frequency in _WEEKS_BY_FREQUENCY
+        and isinstance(payout_day, int)
+        and 0 <= payout_day <= 6
+    ):
         first = start + timedelta(days=(payout_day - _sunday_based_weekday(start)) % 7)
         days = [first + timedelta(days=i * _WEEKS_BY_FREQUENCY[frequency]) for i in range(count)]
     else:

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Literal
 
 from peewee import fn
 
 from cftui.angor.profiles import Profile
 from cftui.angor.status import is_released, status_of
-from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 from cftui.store import engine
+from cftui.store.angor_models import AngorInvestment, AngorProfile, AngorProject, AngorStage
 from cftui.store.models import database
+
+# What storing a project did (the sync counts projects by it).
+UpsertOutcome = Literal["new", "updated", "unchanged"]
 
 # Columns that change on every sync without the project changing.
 _VOLATILE = {"synced_time", "stats_time"}
@@ -26,7 +29,8 @@ _VOLATILE = {"synced_time", "stats_time"}
 
 @dataclass(frozen=True, slots=True)
 class ProjectRow:
-    """An ``AngorProject`` row as a sync builds it: one field per column (tests/test_angor_store.py keeps them equal)."""
+    """An ``AngorProject`` row as a sync builds it: one field per column (tests/test_angor_store.py keeps them
+    equal)."""
 
     project_id: str
     network: str
@@ -90,19 +94,28 @@ class ProjectRecord:
     investments: list[dict[str, Any]] = field(default_factory=list)  # AngorInvestment columns without `project`
 
 
-def _snapshot(project_id: str) -> tuple[dict[str, Any], list[tuple], list[tuple]] | None:
+# One stage's or investment's columns (but its id and project) as sorted (name, value) pairs.
+_ChildColumns = tuple[tuple[str, Any], ...]
+# A stored project as _same compares it: its columns (but the volatile ones), its stages', its investments'.
+_Snapshot = tuple[dict[str, Any], list[_ChildColumns], list[_ChildColumns]]
+
+
+def _child_columns(rows: Iterable[AngorStage | AngorInvestment]) -> list[_ChildColumns]:
+    # Sorted: the database returns the rows in no particular order.
+    return sorted(tuple(sorted((k, v) for k, v in r.__data__.items() if k not in ("id", "project"))) for r in rows)
+
+
+def _snapshot(project_id: str) -> _Snapshot | None:
     row = AngorProject.get_or_none(AngorProject.project_id == project_id)
     if row is None:
         return None
     columns = {name: getattr(row, name) for name in AngorProject._meta.fields if name not in _VOLATILE}
-    stages = sorted(tuple(sorted((k, v) for k, v in s.__data__.items() if k not in ("id", "project"))) for s in row.stages)
-    investments = sorted(
-        tuple(sorted((k, v) for k, v in i.__data__.items() if k not in ("id", "project"))) for i in row.investments
-    )
+    stages = _child_columns(AngorStage.select().where(AngorStage.project == project_id))
+    investments = _child_columns(AngorInvestment.select().where(AngorInvestment.project == project_id))
     return columns, stages, investments
 
 
-def _same(before: tuple[dict[str, Any], list[tuple], list[tuple]], record: ProjectRecord) -> bool:
+def _same(before: _Snapshot, record: ProjectRecord) -> bool:
     columns, stages, investments = before
     if any(columns.get(k) != v for k, v in record.project.columns().items() if k not in _VOLATILE):
         return False
@@ -115,7 +128,7 @@ def _lock() -> None:
     engine.current().lock(database.obj, "angor")
 
 
-def upsert(record: ProjectRecord, *, known: bool = True) -> str:
+def upsert(record: ProjectRecord, *, known: bool = True) -> UpsertOutcome:
     """Store ``record``; return ``"new"``, ``"updated"`` or ``"unchanged"``.
 
     ``known=False`` says the caller found it not stored (then only an index probe checks that still holds).
@@ -165,7 +178,8 @@ def upsert_profiles(profiles: Iterable[Profile]) -> None:
         for profile in profiles:
             row = stored.get(profile.pubkey)
             if row is not None:
-                AngorProfile.update(event_created=max(row.event_created, profile.event_created), **profile.values).where(
+                event_created = max(row.event_created, profile.event_created)
+                AngorProfile.update(event_created=event_created, **profile.values).where(
                     AngorProfile.pubkey == profile.pubkey
                 ).execute()
 
@@ -174,8 +188,9 @@ def refresh_statuses(now: int) -> int:
     """Recompute status and stage release from what is stored (time moves even offline); return rows changed."""
     changed = 0
     stages: dict[str, list[AngorStage]] = {}
-    for stage in AngorStage.select():
-        stages.setdefault(stage.project_id, []).append(stage)
+    # Joined for the project's id only: stage.project then needs no query of its own.
+    for stage in AngorStage.select(AngorStage, AngorProject.project_id).join(AngorProject):
+        stages.setdefault(stage.project.project_id, []).append(stage)
     with database.atomic():
         _lock()
         for project in AngorProject.select():
@@ -188,7 +203,8 @@ def refresh_statuses(now: int) -> int:
                 now=now,
             )
             if status != project.status:
-                changed += AngorProject.update(status=status).where(AngorProject.project_id == project.project_id).execute()
+                update = AngorProject.update(status=status).where(AngorProject.project_id == project.project_id)
+                changed += update.execute()
             for stage in own:
                 if stage.released != is_released(stage.release_time, now):
                     stage.released = not stage.released
@@ -198,13 +214,15 @@ def refresh_statuses(now: int) -> int:
 
 def profile_names() -> dict[str, str | None]:
     """nostrPubKey -> the name to show (display name first)."""
-    query = AngorProfile.select(AngorProfile.pubkey, AngorProfile.display_name, AngorProfile.name).tuples()
-    return {pubkey: display or name for pubkey, display, name in query}
+    query = AngorProfile.select(AngorProfile.pubkey, AngorProfile.display_name, AngorProfile.name)
+    return {profile.pubkey: profile.display_name or profile.name for profile in query}
 
 
 def stored_project_ids() -> set[str]:
-    return {pid for (pid,) in AngorProject.select(AngorProject.project_id).tuples()}
+    return {project.project_id for project in AngorProject.select(AngorProject.project_id)}
 
 
 def newest_event_time(network: str) -> int | None:
-    return AngorProject.select(fn.MAX(AngorProject.event_created)).where(AngorProject.network == network).scalar()
+    # peewee's stubs leave scalar() untyped; MAX of a BIGINT column is an int, or NULL for no rows.
+    newest = AngorProject.select(fn.MAX(AngorProject.event_created)).where(AngorProject.network == network).scalar()
+    return None if newest is None else int(newest)

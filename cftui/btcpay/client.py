@@ -1,9 +1,11 @@
 """An async client for the BTCPay Server Greenfield API (read side).
 
-One instance talks to one server with one API key::
+One instance talks to one server with one API key; a configured store gets
+its client from :meth:`GreenfieldClient.for_store`, the one place that reads a
+store's url, key, TLS setting and timeout::
 
-    async with GreenfieldClient(url, key, store_name="main") as client:
-        page = await client.list_invoices(store_id, skip=0, take=1000)
+    async with GreenfieldClient.for_store(store) as client:
+        page = await client.list_invoices(store.store_id, skip=0, take=1000)
 
 Facts it relies on (contract §0-§3, §6, §9):
 
@@ -39,6 +41,7 @@ import httpx
 
 from cftui import __version__, clock
 from cftui.btcpay.errors import error_for
+from cftui.btcpay.jsontypes import JsonObject, JsonValue
 from cftui.config import Secret, StoreConfig
 from cftui.errors import DataError, UnreachableError
 
@@ -161,7 +164,7 @@ class GreenfieldClient:
         params: dict[str, Any] | list[tuple[str, Any]] | None = None,
         json: Any = None,
         what: str | None = None,
-    ) -> Any:
+    ) -> JsonValue:
         """Send one request (retrying transient failures) and return the parsed JSON body.
 
         ``what`` describes the request in error messages ("listing invoices").
@@ -244,10 +247,10 @@ class GreenfieldClient:
     def _backoff(self, attempt: int) -> float:
         # "Equal jitter": half fixed, half random, so retries from many
         # clients spread out but never collapse to zero wait.
-        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** (attempt - 1))
         return ceiling / 2 + self._jitter.uniform(0, ceiling / 2)
 
-    def _decode(self, response: httpx.Response, what: str) -> Any:
+    def _decode(self, response: httpx.Response, what: str) -> JsonValue:
         if not response.content:
             return None
         try:
@@ -260,17 +263,19 @@ class GreenfieldClient:
 
     # ------------------------------------------------------------ server
 
-    async def health(self) -> dict[str, Any]:
+    async def health(self) -> JsonValue:
         return await self._request("GET", "/api/v1/health", what="checking health")
 
-    async def server_info(self) -> dict[str, Any]:
+    async def server_info(self) -> JsonValue:
         return await self._request("GET", "/api/v1/server/info", what="reading the server info")
 
     async def server_version(self) -> tuple[int, ...]:
+        """The server's version as numbers; () when it does not say (then every version gate is closed)."""
         info = await self.server_info()
-        return parse_version(info.get("version") if isinstance(info, dict) else None)
+        text = info.get("version") if isinstance(info, dict) else None
+        return parse_version(text if isinstance(text, str) else None)
 
-    async def current_key(self) -> dict[str, Any]:
+    async def current_key(self) -> JsonValue:
         """``{apiKey, label, permissions: [...]}`` of the key in use."""
         return await self._request("GET", "/api/v1/api-keys/current", what="reading the API key's permissions")
 
@@ -287,7 +292,7 @@ class GreenfieldClient:
         include_payment_methods: bool = False,
         include_archived: bool = True,
         text_search: str | None = None,
-    ) -> list[dict[str, Any]]:
+    ) -> list[JsonValue]:
         """One page of invoices, newest first (contract §2.1).
 
         ``take`` is required on purpose: the server has no default page size.
@@ -305,12 +310,15 @@ class GreenfieldClient:
             "GET", f"/api/v1/stores/{_q(store_id)}/invoices", params=params, what="listing invoices"
         )
         if not isinstance(page, list):
-            raise DataError(f"BTCPay store '{self.store_name}' answered the invoice list with something other than a list.")
+            raise DataError(
+                f"BTCPay store '{self.store_name}' answered the invoice list with something other than a list."
+            )
         return page
 
     async def get_invoice(
         self, store_id: str, invoice_id: str, *, include_payment_methods: bool = False
-    ) -> dict[str, Any]:
+    ) -> JsonValue:
+        """The invoice as the server sent it (:func:`cftui.btcpay.parse.parse_invoice` checks it)."""
         params = {"includePaymentMethods": "true"} if include_payment_methods else None
         return await self._request(
             "GET",
@@ -319,7 +327,7 @@ class GreenfieldClient:
             what=f"reading invoice {invoice_id}",
         )
 
-    async def payment_methods(self, store_id: str, invoice_id: str) -> list[dict[str, Any]]:
+    async def payment_methods(self, store_id: str, invoice_id: str) -> list[JsonValue]:
         result = await self._request(
             "GET",
             f"/api/v1/stores/{_q(store_id)}/invoices/{_q(invoice_id)}/payment-methods",
@@ -334,17 +342,17 @@ class GreenfieldClient:
 
     # ------------------------------------------------------------ apps
 
-    async def list_apps(self, store_id: str) -> list[dict[str, Any]]:
+    async def list_apps(self, store_id: str) -> list[JsonValue]:
         """Apps of the store, archived included (needs ``canmodifystoresettings``)."""
         result = await self._request("GET", f"/api/v1/stores/{_q(store_id)}/apps", what="listing apps")
         return result if isinstance(result, list) else []
 
-    async def crowdfund_app(self, app_id: str) -> dict[str, Any]:
+    async def crowdfund_app(self, app_id: str) -> JsonValue:
         return await self._request(
             "GET", f"/api/v1/apps/crowdfund/{_q(app_id)}", what=f"reading crowdfund app {app_id}"
         )
 
-    async def top_items(self, app_id: str, *, count: int = 100) -> list[dict[str, Any]]:
+    async def top_items(self, app_id: str, *, count: int = 100) -> list[JsonValue]:
         """What each item of an app sold, best seller first (needs ``canmodifystoresettings``)."""
         result = await self._request(
             "GET", f"/api/v1/apps/{_q(app_id)}/top-items", params={"offset": 0, "count": count},
@@ -354,13 +362,13 @@ class GreenfieldClient:
 
     # ------------------------------------------------------------ store
 
-    async def store(self, store_id: str) -> dict[str, Any]:
+    async def store(self, store_id: str) -> JsonObject:
         """The store's settings, ``defaultCurrency`` among them (needs ``canviewstoresettings``)."""
         result = await self._request("GET", f"/api/v1/stores/{_q(store_id)}", what="reading the store's settings")
         return result if isinstance(result, dict) else {}
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _json_or_none(response: httpx.Response) -> JsonValue:
     try:
         return json.loads(response.content, parse_float=Decimal) if response.content else None
     except (ValueError, RecursionError):

@@ -31,7 +31,9 @@ IMPLIED: dict[str, tuple[str, ...]] = {
     ),
     _STORE + "canviewstoresettings": tuple(
         _STORE + p
-        for p in ("canviewinvoices", "canviewpaymentrequests", "canviewreports", "canviewpullpayments", "canviewpayouts")
+        for p in (
+            "canviewinvoices", "canviewpaymentrequests", "canviewreports", "canviewpullpayments", "canviewpayouts"
+        )
     ),
     _STORE + "canmodifyinvoices": tuple(
         _STORE + p for p in ("canviewinvoices", "cancreateinvoice", "cancreatelightninginvoice")
@@ -204,7 +206,8 @@ def format_report(report: DoctorReport) -> str:
         "" if report.synchronized is None else f" (nodes {'synchronized' if report.synchronized else 'syncing'})"
     ))
     if report.reachable:
-        lines.append(f"  {mark(report.key_valid)} API key valid" + (f" ('{report.key_label}')" if report.key_label else ""))
+        label = f" ('{report.key_label}')" if report.key_label else ""
+        lines.append(f"  {mark(report.key_valid)} API key valid{label}")
     if report.version:
         lines.append(f"  info BTCPay Server {report.version}")
     for check in report.features:

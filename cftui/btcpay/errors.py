@@ -7,8 +7,6 @@ statuses, ``missingPermission`` added on 403, and a JSON *array* of
 
 from __future__ import annotations
 
-from typing import Any
-
 from cftui.errors import AuthError, CftuiError, DataError
 
 
@@ -45,13 +43,12 @@ class RequestError(CftuiError):
         self.code = code
 
 
-def _field(body: Any, key: str) -> str | None:
-    if isinstance(body, dict) and isinstance(body.get(key), str):
-        return body[key]
-    return None
+def _field(body: object, key: str) -> str | None:
+    value = body.get(key) if isinstance(body, dict) else None
+    return value if isinstance(value, str) else None
 
 
-def error_for(status: int, body: Any, *, store: str, what: str) -> CftuiError:
+def error_for(status: int, body: object, *, store: str, what: str) -> CftuiError:
     """The exception for a non-retryable error answer.
 
     ``store`` is the config name of the store, ``what`` a short description of
@@ -87,7 +84,7 @@ def error_for(status: int, body: Any, *, store: str, what: str) -> CftuiError:
     )
 
 
-def _validation_errors(body: Any) -> list[tuple[str, str]]:
+def _validation_errors(body: object) -> list[tuple[str, str]]:
     if not isinstance(body, list):
         return []
     out = []

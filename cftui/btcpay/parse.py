@@ -26,6 +26,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from cftui.btcpay.jsontypes import JsonObject
 from cftui.domain import ADDITIONAL_STATUSES, ALL_STATUSES
 from cftui.errors import DataError
 from cftui.money import AmountError, btc_to_sats, parse_decimal, to_e8, to_msat
@@ -81,7 +82,8 @@ def _e8_of_plain_decimal(text: str, places: int = 8) -> int | None:
         return None
     if dot and not frac:
         return None
-    units = int(whole) * 10**places + (int(frac.ljust(places, "0")) if frac else 0)
+    scale: int = 10**places  # typeshed types int ** int as Any (a negative power is a float)
+    units = int(whole) * scale + (int(frac.ljust(places, "0")) if frac else 0)
     return -units if digits is not text else units
 
 
@@ -159,7 +161,7 @@ def _optional_sats(value: Any) -> int | None:
         return None
 
 
-def _time(obj: dict, key: str, invoice_id: str | None) -> int:
+def _time(obj: JsonObject, key: str, invoice_id: str | None) -> int:
     value = obj.get(key)
     if type(value) is not int or value < 0:
         raise RecordError(f"{key} is not a unix time", invoice_id, repr(value)[:40])
@@ -185,7 +187,7 @@ def _text(value: Any) -> str | None:
 _METADATA_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def metadata_json(metadata: dict) -> str:
+def metadata_json(metadata: JsonObject) -> str:
     """Compact JSON text of metadata, keeping JSON numbers exactly as numbers."""
     try:
         return _METADATA_ENCODER.encode(metadata)
@@ -204,7 +206,7 @@ def metadata_json(metadata: dict) -> str:
     return re.sub('"\ue000(\\d+)\ue000"', lambda m: marked[int(m.group(1))], text)
 
 
-def crowdfund_app_id(metadata: dict) -> str | None:
+def crowdfund_app_id(metadata: JsonObject) -> str | None:
     """The crowdfund app an invoice came from, if its metadata says so (contract §4)."""
     url = metadata.get("orderUrl")
     if type(url) is str:
@@ -272,7 +274,7 @@ def parse_invoice(obj: Any, *, payment_methods: Any = None) -> InvoiceRecord:
     )
 
 
-def _statuses(obj: dict, invoice_id: str) -> tuple[str, str]:
+def _statuses(obj: JsonObject, invoice_id: str) -> tuple[str, str]:
     """``status`` and ``additionalStatus`` (absent on old servers: "None")."""
     status = obj.get("status")
     if status not in _STATUSES:
@@ -291,7 +293,7 @@ def _paid_amount(raw: Any, invoice_id: str) -> tuple[str | None, int | None]:
     return _decimal_text(raw, "paidAmount", invoice_id)
 
 
-def _archived_and_type(obj: dict, invoice_id: str) -> tuple[bool, str]:
+def _archived_and_type(obj: JsonObject, invoice_id: str) -> tuple[bool, str]:
     archived = obj.get("archived", False)
     if type(archived) is not bool:
         raise RecordError("archived is not true or false", invoice_id)
@@ -301,7 +303,7 @@ def _archived_and_type(obj: dict, invoice_id: str) -> tuple[bool, str]:
     return archived, kind
 
 
-def _metadata(obj: dict, invoice_id: str) -> dict:
+def _metadata(obj: JsonObject, invoice_id: str) -> JsonObject:
     metadata = obj.get("metadata")
     if metadata is None:
         return {}
@@ -336,7 +338,7 @@ def parse_payment_methods(items: Any, invoice_id: str | None = None) -> tuple[Pa
     return tuple(out)
 
 
-def _payment_method(pm: dict, method: str, currency: str, invoice_id: str | None) -> PaymentMethodRecord:
+def _payment_method(pm: JsonObject, method: str, currency: str, invoice_id: str | None) -> PaymentMethodRecord:
     payments_raw = pm.get("payments") or []
     if type(payments_raw) is not list:
         raise RecordError("payments is not a list", invoice_id)

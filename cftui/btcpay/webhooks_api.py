@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 from cftui.btcpay.client import GreenfieldClient
+from cftui.btcpay.jsontypes import JsonObject, JsonValue
 from cftui.errors import DataError
 
 
@@ -25,7 +26,7 @@ async def create_webhook(
     *,
     events: list[str] | None = None,
     secret: str | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """Create a webhook; the answer holds ``secret``, the only time BTCPay returns it.
 
     No ``events`` means every event (``authorizedEvents.everything``).
@@ -44,20 +45,24 @@ async def create_webhook(
     return created
 
 
-async def list_webhooks(client: GreenfieldClient, store_id: str) -> list[dict[str, Any]]:
-    result = await client._request("GET", _path(store_id), what="listing webhooks")
-    return result if isinstance(result, list) else []
+def _objects(result: JsonValue) -> list[JsonObject]:
+    """The objects of a JSON array; anything else in it, or an answer that is no array, is left out."""
+    return [item for item in result if isinstance(item, dict)] if isinstance(result, list) else []
+
+
+async def list_webhooks(client: GreenfieldClient, store_id: str) -> list[JsonObject]:
+    return _objects(await client._request("GET", _path(store_id), what="listing webhooks"))
 
 
 async def list_deliveries(
     client: GreenfieldClient, store_id: str, webhook_id: str, *, count: int | None = None
-) -> list[dict[str, Any]]:
+) -> list[JsonObject]:
     """BTCPay's own record of its deliveries, newest first (all of them unless ``count``)."""
     params = {"count": count} if count is not None else None
     result = await client._request(
         "GET", _path(store_id, webhook_id, "deliveries"), params=params, what="listing webhook deliveries"
     )
-    return result if isinstance(result, list) else []
+    return _objects(result)
 
 
 async def delivery_request(client: GreenfieldClient, store_id: str, webhook_id: str, delivery_id: str) -> bytes:

@@ -17,12 +17,16 @@ import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from cftui import __version__, logs
 from cftui import config as config_mod
+from cftui import store_location as location
 from cftui.cli import dashboard
 from cftui.errors import CftuiError, ConfigError, DataError, ExitCode, UsageError
-from cftui import store_location as location
+
+if TYPE_CHECKING:
+    from peewee import Database
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +54,7 @@ class Context:
             return self.paths  # no need to read the config for it
         return self.paths.with_config(self.config)
 
-    def open_store(self):
+    def open_store(self) -> Database:
         from cftui.store.db import open_database
 
         self.opened = self.store_paths.store
@@ -61,7 +65,7 @@ class Context:
         store = self.store_paths.store
         return location.is_postgres(store) or os.path.exists(location.sqlite_path(store))
 
-    def open_existing_store(self, what: str, doing: str = "export"):
+    def open_existing_store(self, what: str, doing: str = "export") -> Database:
         """Open the store to read ``what`` from (to export or replay it): never create an empty one to read
         nothing from. (A PostgreSQL store is a server's: it is opened, and an empty one has nothing to read.)"""
         if not self.has_store():
@@ -88,7 +92,9 @@ class Context:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cftui",
-        description="A terminal dashboard for Bitcoin crowdfunding: BTCPay Server stores, live webhooks and Angor projects.",
+        description=(
+            "A terminal dashboard for Bitcoin crowdfunding: BTCPay Server stores, live webhooks and Angor projects."
+        ),
         epilog="Run `cftui demo` to try it with no account anywhere. Docs: README.md.",
     )
     parser.add_argument("--version", action="version", version=f"cftui {__version__}")

@@ -5,21 +5,28 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import TYPE_CHECKING
 
+from cftui import config as config_mod
+from cftui.cli.args import OUTPUT_HELP, Subcommands
 from cftui.domain import EXPORT_FORMATS
 from cftui.errors import ExitCode
 
+if TYPE_CHECKING:
+    from cftui.cli import Context  # the package imports this module
 
-def register(sub, export_sub) -> None:
+
+def register(sub: Subcommands, export_sub: Subcommands) -> None:
     projects = export_sub.add_parser("projects", help="the synced Angor projects as CSV or JSON")
     projects.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="csv (default) or json")
-    projects.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
-    projects.add_argument("--network", choices=("Main", "Angornet"), help="only this network (default: all stored)")
+    projects.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
+    projects.add_argument("--network", choices=config_mod.NETWORKS, help="only this network (default: all stored)")
     projects.set_defaults(func=cmd_export_projects)
 
 
-def cmd_export_projects(ctx, args) -> int:
+def cmd_export_projects(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.angor.export import write
     from cftui.cli.core import open_output
     from cftui.export import default_export_path

@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Literal, TypeAlias, get_args
 
 from cftui import config as config_mod
+from cftui.domain import SourceKind
+
+# What add_subparsers() returns, to which each area adds its subcommands (argparse names the class privately).
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+
+# `cftui sync --source`: one kind of source, or every configured one.
+SourceChoice = Literal[SourceKind, "all"]
+SOURCE_CHOICES: tuple[SourceChoice, ...] = get_args(SourceChoice)
+
+OUTPUT_HELP = "file to write ('-' for stdout; default: a new file here)"
 
 
 def int_in(low: int, high: int) -> Callable[[str], int]:

@@ -2,42 +2,54 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, TYPE_CHECKING
 
 from cftui import clock
 from cftui import config as config_mod
-from cftui.cli.args import int_in
+from cftui.cli.args import OUTPUT_HELP, SOURCE_CHOICES, SourceChoice, Subcommands, int_in
 from cftui.domain import ALL_STATUSES, EXPORT_FORMATS, btcpay_source, source_kind
 from cftui.errors import ConfigError, DataError, ExitCode, UsageError
 from cftui.printable import printable
 from cftui.private_files import open_private
 
+if TYPE_CHECKING:
+    from cftui.cli import Context  # the package imports this module
+    from cftui.sync.events import SyncEvent, SyncResult
 
-def register(sub, export_sub) -> None:
+
+def register(sub: Subcommands, export_sub: Subcommands) -> None:
     config = sub.add_parser("config", help="show, create or locate the config file")
     config_sub = config.add_subparsers(dest="config_cmd", metavar="ACTION", required=True)
     config_sub.add_parser("show", help="print the config with every secret masked").set_defaults(func=cmd_config_show)
     config_sub.add_parser("init", help="write a commented starter config (0600)").set_defaults(func=cmd_config_init)
-    config_sub.add_parser("path", help="print the config, store and log paths in use").set_defaults(func=cmd_config_path)
+    config_path = config_sub.add_parser("path", help="print the config, store and log paths in use")
+    config_path.set_defaults(func=cmd_config_path)
 
     sync = sub.add_parser("sync", help="pull invoices (and Angor projects) into the store")
     sync.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
-    sync.add_argument("--source", metavar="SRC", choices=("btcpay", "angor", "all"), default="all",
+    sync.add_argument("--source", metavar="SRC", choices=SOURCE_CHOICES, default="all",
                       help="btcpay, angor or all (default)")
-    sync.add_argument("--once", action="store_true", help="sync once and exit (default: every [sync] interval until ctrl+c)")
+    sync.add_argument(
+        "--once", action="store_true", help="sync once and exit (default: every [sync] interval until ctrl+c)"
+    )
     sync.set_defaults(func=cmd_sync)
 
     invoices = export_sub.add_parser("invoices", help="the synced invoices as CSV or JSON")
     invoices.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="csv (default) or json")
     invoices.add_argument("--store", metavar="NAME", action="append", help="only this store (repeatable)")
-    invoices.add_argument("--status", metavar="S", nargs="+", help="only these statuses (New Processing Settled Expired Invalid)")
+    invoices.add_argument(
+        "--status", metavar="S", nargs="+", help="only these statuses (New Processing Settled Expired Invalid)"
+    )
     invoices.add_argument("--since", metavar="DATE", help="created on or after (YYYY-MM-DD or ISO-8601, UTC)")
     invoices.add_argument("--until", metavar="DATE", help="created before (YYYY-MM-DD or ISO-8601, UTC)")
-    invoices.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
+    invoices.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     invoices.set_defaults(func=cmd_export_invoices)
 
     doctor = sub.add_parser("doctor", help="check each store: reachable, version, key, permissions")
@@ -45,8 +57,13 @@ def register(sub, export_sub) -> None:
     doctor.set_defaults(func=cmd_doctor)
 
     demo = sub.add_parser("demo", help="the dashboard on a built-in BTCPay/Angor simulator (no account needed)")
-    demo.add_argument("--invoices", type=int_in(0, 10_000_000), default=3000, metavar="N", help="invoices per simulated store (default 3000)")
-    demo.add_argument("--headless", action="store_true", help="sync the demo and print a summary instead of opening the dashboard")
+    demo.add_argument(
+        "--invoices", type=int_in(0, 10_000_000), default=3000, metavar="N",
+        help="invoices per simulated store (default 3000)",
+    )
+    demo.add_argument(
+        "--headless", action="store_true", help="sync the demo and print a summary instead of opening the dashboard"
+    )
     from cftui.cli.dashboard import add_ui_flags
 
     add_ui_flags(demo, after_command=True)
@@ -63,7 +80,7 @@ def warn_if_shared(config: config_mod.Config) -> None:
         print(f"cftui: warning: {warning}", file=sys.stderr)
 
 
-def cmd_config_show(ctx, args) -> int:
+def cmd_config_show(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config
     warn_if_shared(config)
     if config.path is None:
@@ -74,19 +91,19 @@ def cmd_config_show(ctx, args) -> int:
     return ExitCode.OK
 
 
-def cmd_config_init(ctx, args) -> int:
+def cmd_config_init(ctx: Context, args: argparse.Namespace) -> int:
     config_mod.write_starter(ctx.paths.config)
     print(f"Wrote {ctx.paths.config} (mode 0600). Add a [[btcpay]] store, then run `cftui doctor`.")
     return ExitCode.OK
 
 
-def cmd_config_path(ctx, args) -> int:
+def cmd_config_path(ctx: Context, args: argparse.Namespace) -> int:
     paths = ctx.paths
     try:
         store = ctx.store_paths
     except ConfigError:  # an invalid config file: `config show` says why; the file is still shown here
         store = paths
-    rows = [
+    rows: list[tuple[str, Path | str, str]] = [
         ("config", paths.config, "CFTUI_CONFIG or --config"),
         ("store", store.store_shown, "CFTUI_DB or --db, CFTUI_DB_URL or --db-url, [store] url"),
         ("logs", paths.log_file, "CFTUI_LOG_DIR"),
@@ -100,7 +117,7 @@ def cmd_config_path(ctx, args) -> int:
 # ---------------------------------------------------------------- sync
 
 
-def _selected_sources(ctx, stores: list[str] | None, source: str) -> list[str]:
+def _selected_sources(ctx: Context, stores: list[str] | None, source: SourceChoice) -> list[str]:
     from cftui.sync.service import sources
 
     config = ctx.config
@@ -130,10 +147,18 @@ def ctx_config_name(config: config_mod.Config) -> str:
     return str(config.path) if config.path else "the config (no file yet)"
 
 
-def _run_sources(config: config_mod.Config, chosen: list[str], *, quiet: bool = False) -> list:
+def _run_sources(config: config_mod.Config, chosen: list[str], *, quiet: bool = False) -> list[SyncResult]:
     """Sync each source once, with a progress bar per source; return the results."""
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TaskID,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     from cftui.sync.events import SyncFinished, SyncProgress
     from cftui.sync.service import run_sync
@@ -147,7 +172,7 @@ def _run_sources(config: config_mod.Config, chosen: list[str], *, quiet: bool = 
         for source in chosen:
             task = progress.add_task(source, total=None)
 
-            def report(event, task=task):
+            def report(event: SyncEvent, task: TaskID = task) -> None:
                 if isinstance(event, SyncProgress):
                     progress.update(task, completed=event.fetched, total=event.total)
                 elif isinstance(event, SyncFinished):
@@ -161,7 +186,7 @@ def _run_sources(config: config_mod.Config, chosen: list[str], *, quiet: bool = 
     return results
 
 
-def sync_exit_code(results: list) -> int:
+def sync_exit_code(results: list[SyncResult]) -> int:
     """0 when every sync succeeded; else the most telling code of the failures (6 for a store that
     cannot be written, before 5 for everything else a sync meets)."""
     failed = [r for r in results if not r.ok]
@@ -170,7 +195,7 @@ def sync_exit_code(results: list) -> int:
     return max((r.error_code or ExitCode.UNREACHABLE) for r in failed)
 
 
-def cmd_sync(ctx, args) -> int:
+def cmd_sync(ctx: Context, args: argparse.Namespace) -> int:
     config = ctx.config
     chosen = _selected_sources(ctx, args.store, args.source)
     ctx.open_store()
@@ -186,7 +211,7 @@ def cmd_sync(ctx, args) -> int:
 
 
 @contextmanager
-def open_output(target: str | None, default: Path):
+def open_output(target: str | None, default: Path) -> Iterator[tuple[IO[str], Path | None]]:
     """Yield (stream, shown_path). '-' is stdout; a file is written whole or not at all.
 
     A path that cannot be opened is a usage error (2); a disk that fills up
@@ -204,7 +229,9 @@ def open_output(target: str | None, default: Path):
         handle = open_private(tmp, newline="")
     except OSError as exc:
         flag = f"-o {path}" if target else str(path)
-        raise UsageError(f"Cannot write {flag}: {exc.strerror}.", hint="Give a path in a directory you can write.") from None
+        raise UsageError(
+            f"Cannot write {flag}: {exc.strerror}.", hint="Give a path in a directory you can write."
+        ) from None
     try:
         with handle:
             yield handle, path
@@ -226,7 +253,7 @@ def _date_arg(value: str | None, flag: str) -> int | None:
         raise UsageError(f"{flag}: {exc}.") from None
 
 
-def cmd_export_invoices(ctx, args) -> int:
+def cmd_export_invoices(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.export import default_export_path, export_invoices
     from cftui.store import InvoiceFilter, store_names
 
@@ -236,7 +263,9 @@ def cmd_export_invoices(ctx, args) -> int:
         rows = {name: pk for pk, name in store_names().items()}
         missing = [n for n in args.store if n not in rows]
         if missing:
-            raise UsageError(f"No synced store named {', '.join(missing)}.", hint="Run `cftui sync` first, or check the name.")
+            raise UsageError(
+                f"No synced store named {', '.join(missing)}.", hint="Run `cftui sync` first, or check the name."
+            )
         store_ids = tuple(rows[n] for n in args.store)
     statuses: tuple[str, ...] = ()
     if args.status:
@@ -260,7 +289,7 @@ def cmd_export_invoices(ctx, args) -> int:
 # ---------------------------------------------------------------- doctor
 
 
-def cmd_doctor(ctx, args) -> int:
+def cmd_doctor(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.btcpay.doctor import check_store, format_report
 
     config = ctx.config
@@ -289,7 +318,7 @@ def cmd_doctor(ctx, args) -> int:
 # ---------------------------------------------------------------- demo
 
 
-def cmd_demo(ctx, args) -> int:
+def cmd_demo(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.demo import Demo
 
     db_path = Path(args.db) if getattr(args, "db", None) else ctx.paths.db.with_name("demo.sqlite3")

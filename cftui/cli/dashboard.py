@@ -7,9 +7,14 @@ the headless core) starts without it.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING, Any
 
+from cftui.cli.args import Subcommands
 from cftui.config import Config, Paths
 from cftui.errors import ExitCode
+
+if TYPE_CHECKING:
+    from cftui.cli import Context  # the package imports this module
 
 NOTHING_CONFIGURED = """\
 cftui: nothing is configured yet (no BTCPay store, Angor off).
@@ -24,18 +29,21 @@ Config file: {path}
 def add_ui_flags(parser: argparse.ArgumentParser, *, after_command: bool = False) -> None:
     """--theme and --no-mouse. ``after_command``: the same flags on a subcommand that opens the dashboard
     (``cftui demo --theme nord``); they leave the value given before the command alone when absent."""
-    keep = {"default": argparse.SUPPRESS} if after_command else {}
-    parser.add_argument("--theme", help="Textual theme (e.g. textual-dark, nord, ansi-dark); NO_COLOR gives ansi-dark",
-                        **keep)
-    parser.add_argument("--no-mouse", action="store_true", help="leave the mouse to the terminal (native text selection)",
-                        **keep)
+    # No default after a command: argparse then leaves the value parsed before the command in place.
+    keep: dict[str, Any] = {"default": argparse.SUPPRESS} if after_command else {}
+    parser.add_argument(
+        "--theme", help="Textual theme (e.g. textual-dark, nord, ansi-dark); NO_COLOR gives ansi-dark", **keep
+    )
+    parser.add_argument(
+        "--no-mouse", action="store_true", help="leave the mouse to the terminal (native text selection)", **keep
+    )
 
 
-def register(sub, export_sub) -> None:
+def register(sub: Subcommands, export_sub: Subcommands) -> None:
     """The dashboard is the default command: nothing to add."""
 
 
-def run_dashboard(ctx, args) -> int:
+def run_dashboard(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.cli.core import warn_if_shared
 
     config = ctx.config

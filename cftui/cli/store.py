@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from cftui import logs
-from cftui.errors import ConfigError, ExitCode
 from cftui import store_location as location
+from cftui.cli.args import Subcommands
+from cftui.errors import ConfigError, ExitCode
+
+if TYPE_CHECKING:
+    from cftui.cli import Context  # the package imports this module
 
 # The sums shown per table: money and counts (every integer column is checked; these are the ones worth reading).
 SHOWN_SUMS = ("_sats", "_e8", "count")
 
 
-def register(sub, export_sub) -> None:
+def register(sub: Subcommands, export_sub: Subcommands) -> None:
     store = sub.add_parser("store", help="copy the store into another one (e.g. a team's PostgreSQL)")
     store_sub = store.add_subparsers(dest="store_cmd", metavar="ACTION", required=True)
     migrate = store_sub.add_parser(
@@ -26,7 +32,7 @@ def register(sub, export_sub) -> None:
     migrate.set_defaults(func=cmd_store_migrate)
 
 
-def cmd_store_migrate(ctx, args) -> int:
+def cmd_store_migrate(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.store.copy import copy_store
 
     problem = location.check(args.to, where="--to")

@@ -9,17 +9,23 @@ import sys
 from collections.abc import Callable, Coroutine
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cftui import clock
 from cftui import config as config_mod
-from cftui.cli.args import in_config_range, int_in
+from cftui.cli.args import OUTPUT_HELP, Subcommands, in_config_range, int_in
 from cftui.domain import EXPORT_FORMATS
 from cftui.errors import ConfigError, DataError, ExitCode, UnreachableError, UsageError
 from cftui.printable import printable
 
+if TYPE_CHECKING:
+    from cftui.btcpay.jsontypes import JsonObject
+    from cftui.cli import Context  # the package imports this module
+    from cftui.webhooks.notices import DeliveryNotice, ProcessedNotice
+    from cftui.webhooks.sending import SendResult
 
-def register(sub, export_sub) -> None:
+
+def register(sub: Subcommands, export_sub: Subcommands) -> None:
     listen = sub.add_parser("listen", help="receive BTCPay webhooks and print one line per delivery")
     _receiver_flags(listen)
     listen.set_defaults(func=cmd_listen)
@@ -58,7 +64,7 @@ def register(sub, export_sub) -> None:
     export = export_sub.add_parser("deliveries", help="the recorded webhook requests as CSV or JSON")
     export.add_argument("--format", choices=EXPORT_FORMATS, default="csv", help="csv (default) or json")
     export.add_argument("--store", metavar="NAME", help="only this store")
-    export.add_argument("-o", "--output", metavar="FILE", help="file to write ('-' for stdout; default: a new file here)")
+    export.add_argument("-o", "--output", metavar="FILE", help=OUTPUT_HELP)
     export.set_defaults(func=cmd_export_deliveries)
 
 
@@ -67,7 +73,7 @@ def _receiver_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=in_config_range("webhooks.port"), help="port (default [webhooks] port, 8765)")
 
 
-def _receiver_config(ctx, args) -> config_mod.Config:
+def _receiver_config(ctx: Context, args: argparse.Namespace) -> config_mod.Config:
     from cftui.cli.core import warn_if_shared
 
     config = ctx.config
@@ -167,7 +173,7 @@ def _time_of_day(received_ms: int) -> str:
     return _shown_second[1]
 
 
-def format_delivery(notice) -> str:
+def format_delivery(notice: DeliveryNotice) -> str:
     """One `listen` line: time, HTTP status, verdict, store, event, invoice, delivery id (or why rejected).
 
     Every field a request chose (most of them, verified or not) goes through
@@ -187,7 +193,7 @@ def format_delivery(notice) -> str:
     return "  ".join(parts)
 
 
-def format_processed(notice) -> str:
+def format_processed(notice: ProcessedNotice) -> str:
     return f"         ↳ invoice {printable(notice.invoice_id)} ({notice.store_name}): {printable(notice.result)}"
 
 
@@ -205,7 +211,7 @@ def _print_urls(url: str, config: config_mod.Config) -> None:
         _line(f"  (POST {url}/webhook works too: one store is configured)")
 
 
-def cmd_listen(ctx, args) -> int:
+def cmd_listen(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.webhooks.receiver import WebhookReceiver
 
     config = _receiver_config(ctx, args)
@@ -228,7 +234,7 @@ def cmd_listen(ctx, args) -> int:
     return ExitCode.OK
 
 
-def cmd_daemon(ctx, args) -> int:
+def cmd_daemon(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.webhooks.daemon import run_daemon
 
     config = _receiver_config(ctx, args)
@@ -254,7 +260,7 @@ def cmd_daemon(ctx, args) -> int:
 # ---------------------------------------------------------------- register
 
 
-def cmd_register(ctx, args) -> int:
+def cmd_register(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.btcpay.client import GreenfieldClient
     from cftui.btcpay.webhooks_api import create_webhook
 
@@ -266,7 +272,7 @@ def cmd_register(ctx, args) -> int:
             hint="Run `cftui config init` and add the store first.",
         )
 
-    async def create() -> dict:
+    async def create() -> JsonObject:
         async with GreenfieldClient.for_store(store) as client:
             return await create_webhook(client, store.store_id, args.url, events=args.event)
 
@@ -293,7 +299,7 @@ def _local_url(config: config_mod.Config, path: str) -> str:
     return f"http://{shown}:{config.webhooks.port}{path}"
 
 
-async def _post(url: str, body: bytes, signature: str | None):
+async def _post(url: str, body: bytes, signature: str | None) -> SendResult:
     import aiohttp
 
     from cftui.webhooks.sending import post_delivery
@@ -302,14 +308,14 @@ async def _post(url: str, body: bytes, signature: str | None):
         return await post_delivery(session, url, body, signature, timeout=30)
 
 
-def _report(result, url: str, what: str) -> None:
+def _report(result: SendResult, url: str, what: str) -> None:
     if result.status is None:
         raise UnreachableError(f"Could not deliver {what} to {url}: {result.text}.",
                                hint="Is `cftui listen` (or the dashboard with [webhooks] enabled) running?")
     print(f"{what} → {url}: HTTP {result.status} {result.text.strip()}")
 
 
-def cmd_send(ctx, args) -> int:
+def cmd_send(ctx: Context, args: argparse.Namespace) -> int:
     import secrets as random_ids
 
     from cftui.webhooks import signing
@@ -350,7 +356,7 @@ def cmd_send(ctx, args) -> int:
     return ExitCode.OK if expected else ExitCode.FAILURE
 
 
-def cmd_replay(ctx, args) -> int:
+def cmd_replay(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.store import webhook_queries
 
     ctx.open_existing_store("webhook deliveries", doing="replay")
@@ -376,7 +382,7 @@ def cmd_replay(ctx, args) -> int:
 # ---------------------------------------------------------------- BTCPay's view
 
 
-def cmd_deliveries(ctx, args) -> int:
+def cmd_deliveries(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.webhooks.btcpay_view import btcpay_deliveries, compare
 
     store = ctx.store_named(args.store)
@@ -392,7 +398,8 @@ def cmd_deliveries(ctx, args) -> int:
         ours = row.our_verdict or "NEVER RECEIVED"
         lag = f"{row.lag_s}s" if row.lag_s is not None else "-"
         flag = "  <-- missed" if row.missed else ""
-        print(f"{row.delivery_id:<26} {sent:<20} {row.btcpay_status:<12} {row.http_code or '-':>4}  {lag:>5}  {ours}{flag}")
+        code = row.http_code or "-"
+        print(f"{row.delivery_id:<26} {sent:<20} {row.btcpay_status:<12} {code:>4}  {lag:>5}  {ours}{flag}")
     missed = sum(1 for r in rows if r.missed)
     print(f"{len(rows)} deliveries; {missed} never reached this receiver.")
     return ExitCode.OK
@@ -401,7 +408,7 @@ def cmd_deliveries(ctx, args) -> int:
 # ---------------------------------------------------------------- export
 
 
-def cmd_export_deliveries(ctx, args) -> int:
+def cmd_export_deliveries(ctx: Context, args: argparse.Namespace) -> int:
     from cftui.cli.core import open_output
     from cftui.webhooks.export import export_deliveries
 

@@ -91,16 +91,18 @@ class SimProject:
 
     @property
     def project_id(self) -> str:
-        return self.info["projectIdentifier"]
+        project_id: str = self.info["projectIdentifier"]  # set by ProjectBuilder, always a string
+        return project_id
 
     @property
     def is_dynamic(self) -> bool:
         """A Fund or Subscribe project: each investment carries its own stage schedule."""
-        return self.info.get("projectType", 0) != 0
+        return bool(self.info.get("projectType", 0) != 0)
 
     @property
     def founder_key(self) -> str:
-        return self.info["founderKey"]
+        founder_key: str = self.info["founderKey"]  # set by ProjectBuilder, always a string
+        return founder_key
 
     @property
     def net_sats(self) -> int:
@@ -138,7 +140,7 @@ _SHAPES = [
 # no networkName before 2026-03-19 (angor a1ae989eb), so every older Angornet project has none; readers also
 # accept other spellings (InvestView.razor NormalizeNetworkName) and any letter case (LatestProjects.cs).
 LEGACY = None
-NETWORK_NAMES = {
+NETWORK_NAMES: dict[str, dict[int, str | None]] = {
     "Angornet": {2: LEGACY, 5: LEGACY, 3: "angornet", 4: "testnet", 0: "test"},
     "Main": {2: "main", 3: "MAINNET", 4: "bitcoin"},
 }
@@ -157,7 +159,8 @@ def stage_values(gross: int, stages: list[dict[str, Any]]) -> list[int]:
 def investment_start(project: SimProject, inv: SimInvestment) -> int:
     """A Fund/Subscribe investment's schedule start (a UTC midnight: the chain carries a day number):
     the project's start day, then a day later per earlier investment."""
-    return project.info["startDate"] // DAY * DAY + project.investments.index(inv) * DAY
+    start: int = project.info["startDate"]  # unix seconds, set by ProjectBuilder
+    return start // DAY * DAY + project.investments.index(inv) * DAY
 
 
 def dynamic_info(project: SimProject, inv: SimInvestment) -> bytes:
@@ -317,7 +320,9 @@ class AngorWorld:
         impostor = events.sign(secret(self.seed, "impostor"), 3030, json.dumps(raised_target, default=str),
                                created_at=base.event.created_at + 60)
         forged_id = events.compute_id(base.event.pubkey, impostor.created_at, 3030, [], impostor.content)
-        forged = events.NostrEvent(forged_id, base.event.pubkey, impostor.created_at, 3030, [], impostor.content, impostor.sig)
+        forged = events.NostrEvent(
+            forged_id, base.event.pubkey, impostor.created_at, 3030, [], impostor.content, impostor.sig
+        )
         wrong_id = events.NostrEvent(**{**base.event.to_json(), "id": hashlib.sha256(b"wrong").hexdigest()})
         other_net = dict(base.info, networkName="Main" if self.network != "Main" else "Angornet")
         key = secret(self.seed, "nostr", "bad")
@@ -344,6 +349,8 @@ class AngorWorld:
 
     def _program(self, project: SimProject) -> str:
         _, program = bech32.decode(identity.PROJECT_HRP, project.project_id)
+        if program is None:  # bech32 answers (None, None) for an address it cannot decode
+            raise ValueError(f"not a project address: {project.project_id}")
         return bytes(program).hex()
 
     def creation_tx(self, project: SimProject) -> dict[str, Any]:
@@ -369,10 +376,11 @@ class AngorWorld:
         """When an investment confirmed: an hour apart from the start of the project's window (a
         Fund/Subscribe one on the day its schedule starts), never after now (review L7)."""
         n = project.investments.index(inv)
+        start: int = project.info["startDate"]  # unix seconds, set by ProjectBuilder
         if project.is_dynamic:
-            at = max(investment_start(project, inv), project.info["startDate"]) + 3600
+            at = max(investment_start(project, inv), start) + 3600
         else:
-            at = max(project.info["startDate"], project.event.created_at) + (n + 1) * 3600
+            at = max(start, project.event.created_at) + (n + 1) * 3600
         return min(at, self.now - 60)
 
     @staticmethod
@@ -416,7 +424,8 @@ class AngorWorld:
                 penalty = scripts.penalty_script(bytes.fromhex(inv.investor_key), project.info["penaltyDays"])
                 paid_to, kind = scripts.p2wsh(penalty), "v0_p2wsh"
             else:  # the investor's release address (a P2WPKH wallet address in the app)
-                paid_to, kind = scripts.p2wpkh(hashlib.sha256(inv.investor_secret + b"release").digest()[:20]), "v0_p2wpkh"
+                release_key_hash = hashlib.sha256(inv.investor_secret + b"release").digest()[:20]
+                paid_to, kind = scripts.p2wpkh(release_key_hash), "v0_p2wpkh"
             vout = [self._script_out(value, paid_to, kind) for value in values]
             vin.append({"txid": txid_of(txid, "fee input"), "vout": 0, "witness": ["30" * 71, "02" + "55" * 32]})
             vout.append(self._script_out(4_000, scripts.p2wpkh(b"\x66" * 20), "v0_p2wpkh"))

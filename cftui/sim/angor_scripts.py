@@ -80,7 +80,9 @@ def founder_leaf(founder_secret: bytes, release_time: int) -> bytes:
 
 
 def recover_leaf(recovery_secret: bytes, investor_secret: bytes, secret_hash: bytes | None = None) -> bytes:
-    script = push_data(output_key(recovery_secret)) + bytes([OP_CHECKSIGVERIFY]) + push_data(output_key(investor_secret))
+    script = (
+        push_data(output_key(recovery_secret)) + bytes([OP_CHECKSIGVERIFY]) + push_data(output_key(investor_secret))
+    )
     if secret_hash is None:
         return script + bytes([OP_CHECKSIG])
     return script + bytes([OP_CHECKSIGVERIFY, OP_HASH256]) + push_data(secret_hash) + bytes([OP_EQUAL])
@@ -94,7 +96,9 @@ def end_of_project_leaf(investor_secret: bytes, expiry_time: int) -> bytes:
 def penalty_script(investor_key: bytes, penalty_days: int) -> bytes:
     """``GetInvestorPenaltyTransactionScript``: the investor's own 33-byte key, locked ``penalty_days``."""
     sequence = SEQUENCE_TYPE_FLAG | (penalty_days * 86_400 >> SEQUENCE_GRANULARITY)
-    return push_data(investor_key) + bytes([OP_CHECKSIGVERIFY]) + push_number(sequence) + bytes([OP_CHECKSEQUENCEVERIFY])
+    return (
+        push_data(investor_key) + bytes([OP_CHECKSIGVERIFY]) + push_number(sequence) + bytes([OP_CHECKSEQUENCEVERIFY])
+    )
 
 
 def p2wsh(script: bytes) -> bytes:

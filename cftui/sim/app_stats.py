@@ -17,6 +17,7 @@ from aiohttp import web
 
 from cftui.sim.auth import CAN_MODIFY_STORE
 from cftui.sim.config import SimCrowdfund
+from cftui.sim.jsontypes import JsonObject
 from cftui.sim.query import InvoiceQuery, select
 from cftui.sim.state import StoreState
 
@@ -27,7 +28,7 @@ PAID = frozenset({"Processing", "Settled"})
 DEFAULT_COUNT = 10
 
 
-def top_items(store: StoreState, app: SimCrowdfund) -> list[dict]:
+def top_items(store: StoreState, app: SimCrowdfund) -> list[JsonObject]:
     """Every perk sold through ``app``, best seller first (ties by total, then code)."""
     counts: dict[str, int] = defaultdict(int)
     totals: dict[str, Decimal] = defaultdict(Decimal)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from cftui.sim.config import SimApiKey
+from cftui.sim.jsontypes import JsonObject
 
 CAN_VIEW_INVOICES = "btcpay.store.canviewinvoices"
 CAN_VIEW_STORE = "btcpay.store.canviewstoresettings"
@@ -64,7 +65,7 @@ class KeyRing:
         # key -> list of (permission, store scope or None)
         self._grants: dict[str, list[tuple[str, str | None]]] = {}
         for key in keys:
-            grants = []
+            grants: list[tuple[str, str | None]] = []
             for text in key.permissions:
                 name, _, scope = text.partition(":")
                 grants.extend((perm, scope or None) for perm in _closure(name))
@@ -89,7 +90,7 @@ class KeyRing:
         return False
 
 
-def missing_permission_body(permission: str) -> dict:
+def missing_permission_body(permission: str) -> JsonObject:
     return {
         "missingPermission": permission,
         "code": "missing-permission",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from cftui import clock
 
@@ -128,7 +129,7 @@ def demo_crowdfunds(seed: int, store_id: str, now: int, count: int) -> tuple[Sim
     The first three (the default) are a plain goal, one that resets every month, and one with an
     enforced target that counts every invoice of the store.
     """
-    campaigns = (
+    campaigns: tuple[tuple[str, str, Decimal | None, dict[str, Any]], ...] = (
         ("Open source node", "USD", Decimal("150000"), {}),
         ("Community garden", "EUR", Decimal("1500"), {"reset_every": "Month"}),
         ("Lightning lab", "BTC", Decimal("5"), {"enforce_target": True, "tag_all_invoices": True}),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+
+from cftui.sim.jsontypes import JsonObject
 
 # The invoice event types BTCPay sends (contract §5.4).
 INVOICE_EVENT_TYPES = (
@@ -27,9 +29,9 @@ class SimEvent:
     store_id: str
     type: str
     invoice_id: str
-    extra: dict = field(default_factory=dict)
+    extra: JsonObject = field(default_factory=dict)
     timestamp: int = 0
-    metadata: dict = field(default_factory=dict)
+    metadata: JsonObject = field(default_factory=dict)
 
 
 Listener = Callable[[SimEvent], None]

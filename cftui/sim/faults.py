@@ -11,6 +11,8 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from cftui.sim.jsontypes import JsonObject
+
 MALFORMED_KINDS = ("bad_amount", "missing_id", "wrong_types")
 
 
@@ -40,7 +42,7 @@ class Faults:
     # Matching requests seen so far (drives the *_every switches).
     requests: int = field(default=0)
 
-    def update(self, changes: dict) -> None:
+    def update(self, changes: JsonObject) -> None:
         """Apply a JSON-style dict of changes; unknown fields raise ValueError (nothing is applied then)."""
         known = {f.name: f for f in dataclasses.fields(self)}
         unknown = sorted(set(changes) - set(known) - {"reset"})
@@ -62,7 +64,7 @@ class Faults:
                 raise ValueError(f"{name} must be {expected.__name__}")
             setattr(self, name, value)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> JsonObject:
         data = dataclasses.asdict(self)
         data["malformed_kinds"] = list(self.malformed_kinds)
         return data
@@ -89,7 +91,7 @@ class Faults:
         return self.malformed_kinds[(index // every) % len(self.malformed_kinds)]
 
 
-def break_record(record: dict, kind: str) -> dict:
+def break_record(record: JsonObject, kind: str) -> JsonObject:
     """A copy of an invoice record broken the way ``kind`` says."""
     broken = dict(record)
     if kind == "bad_amount":

@@ -17,8 +17,8 @@ import calendar
 import math
 import random
 from collections.abc import Callable
-from datetime import datetime, timezone
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import ROUND_CEILING, ROUND_HALF_EVEN, Context, Decimal
 
 from cftui.sim.config import (
@@ -31,6 +31,7 @@ from cftui.sim.config import (
     base58_like,
     digest,
 )
+from cftui.sim.jsontypes import JsonObject
 
 ONCHAIN = "BTC-CHAIN"
 LIGHTNING = "BTC-LN"
@@ -141,7 +142,7 @@ class SimInvoice:
     status: str
     additional_status: str
     archived: bool
-    metadata: dict
+    metadata: JsonObject
     rate: str  # invoice currency per BTC, decimal text as BTCPay writes it ("1" for BTC invoices)
     due_sats: int  # the invoice amount in sats
     chain_destination: str
@@ -278,12 +279,12 @@ class StoreGenerator:
             if 0 <= i < self.count:
                 found.append(i)
         if len(order_id) == 16:
-            i = self._decode_index(order_id[10:])
-            if i is not None and i < self.count:
-                found.append(i)
+            decoded = self._decode_index(order_id[10:])
+            if decoded is not None and decoded < self.count:
+                found.append(decoded)
         return found
 
-    def crowdfund_indexes_desc(self, hi: int, lo: int):
+    def crowdfund_indexes_desc(self, hi: int, lo: int) -> range:
         """Generated indexes in [lo, hi) that may belong to a crowdfund, newest first."""
         top = hi - 1 - ((hi - 1 - CROWDFUND_SLOT) % CROWDFUND_EVERY)
         return range(top, lo - 1, -CROWDFUND_EVERY)
@@ -316,7 +317,7 @@ class StoreGenerator:
     def rng(self, i: int) -> random.Random:
         return FastRandom(int.from_bytes(digest(self.seed, self.store.store_id, i, size=16)))
 
-    def contents(self, rng: random.Random, i: int, created: int) -> tuple[str, int, dict, str | None]:
+    def contents(self, rng: random.Random, i: int, created: int) -> tuple[str, int, JsonObject, str | None]:
         """What invoice ``i`` is for: (currency, amount in minor units, metadata, crowdfund app id)."""
         app = self.app_of(i, created)
         if app is not None:
@@ -344,8 +345,8 @@ class StoreGenerator:
         roll = rng.randrange(self._currency_cum[-1])
         return self._currencies[bisect.bisect_right(self._currency_cum, roll)]
 
-    def _shop_metadata(self, rng: random.Random, i: int) -> dict:
-        metadata: dict = {}
+    def _shop_metadata(self, rng: random.Random, i: int) -> JsonObject:
+        metadata: JsonObject = {}
         if rng.randrange(10) < 7:
             metadata["orderId"] = str(ORDER_BASE + i)
         if rng.randrange(10) < 6:
@@ -363,9 +364,9 @@ class StoreGenerator:
             metadata["taxIncluded"] = rng.randrange(1, 9)
         return metadata
 
-    def _crowdfund_metadata(self, rng: random.Random, i: int, app: SimCrowdfund, perk: SimPerk | None) -> dict:
+    def _crowdfund_metadata(self, rng: random.Random, i: int, app: SimCrowdfund, perk: SimPerk | None) -> JsonObject:
         order_id = base58_like(rng.getrandbits(64).to_bytes(8), 10) + self._encode_index(i)
-        metadata: dict = {"orderId": order_id, "orderUrl": f"{self.base_url}/apps/{app.app_id}/crowdfund"}
+        metadata: JsonObject = {"orderId": order_id, "orderUrl": f"{self.base_url}/apps/{app.app_id}/crowdfund"}
         if perk is not None:
             metadata["itemCode"] = perk.id
             metadata["itemDesc"] = perk.title
@@ -436,7 +437,7 @@ def new_invoice(
     created: int,
     currency: str,
     amount_minor: int,
-    metadata: dict,
+    metadata: JsonObject,
     app_id: str | None,
 ) -> SimInvoice:
     """An unpaid New invoice (used by the generator and by live mode)."""
@@ -687,7 +688,7 @@ def expected_paid_amount(gen: StoreGenerator, i: int) -> Decimal:
     return Decimal(gen.invoice(i).paid_amount())
 
 
-def expected_store_totals(gen: StoreGenerator) -> dict:
+def expected_store_totals(gen: StoreGenerator) -> JsonObject:
     """Whole-store figures: counts by status, BTC paid in sats, paid amounts per currency (exact)."""
     by_status: dict[str, int] = {}
     paid_by_currency: dict[str, Decimal] = {}
@@ -709,7 +710,7 @@ def expected_store_totals(gen: StoreGenerator) -> dict:
     }
 
 
-def expected_crowdfund(gen: StoreGenerator, app: SimCrowdfund) -> dict:
+def expected_crowdfund(gen: StoreGenerator, app: SimCrowdfund) -> JsonObject:
     """What BTCPay's crowdfund page shows for ``app`` at the generator's ``now``: settled, pending
     and contributors, by CrowdfundPlugin.GetInfo and InvoiceRepository.GetContributionsByPaymentMethodId,
     worked out here from the simulator's own facts (msat and rates), for tests to compare with.
@@ -759,7 +760,7 @@ def _last_reset(app: SimCrowdfund, now: int) -> int | None:
     last = following = app.start_date
     while now >= following:
         last = following
-        moment = datetime.fromtimestamp(last, timezone.utc)
+        moment = datetime.fromtimestamp(last, UTC)
         if app.reset_every in ("Hour", "Day"):
             following = last + app.reset_every_amount * (3600 if app.reset_every == "Hour" else DAY)
             continue

@@ -12,6 +12,7 @@ import random
 from cftui import clock
 from cftui.sim.events import SimEvent
 from cftui.sim.generator import LIGHTNING, ONCHAIN, SimInvoice, make_payment, new_invoice
+from cftui.sim.jsontypes import JsonObject
 from cftui.sim.render import payment_json
 from cftui.sim.state import SimState
 
@@ -35,7 +36,7 @@ def create_invoice(
     *,
     amount_minor: int,
     currency: str = "USD",
-    metadata: dict | None = None,
+    metadata: JsonObject | None = None,
     app_id: str | None = None,
     invoice_type: str = "Standard",
 ) -> SimInvoice:

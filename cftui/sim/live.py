@@ -34,7 +34,7 @@ class LiveMode:
         self.state = state
         self.config = config
         self._rng = random.Random(f"live/{state.config.seed}")
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self._timers: set[asyncio.TimerHandle] = set()
         self._store_ids = list(state.stores)
         self.created = 0

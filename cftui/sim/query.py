@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from multidict import MultiMapping
 
 from cftui.sim.generator import SimInvoice
+from cftui.sim.jsontypes import JsonObject
 from cftui.sim.state import StoreState
 
 # Legacy aliases BTCPay still accepts (InvoiceRepository.NormalizeStatus).
@@ -71,14 +72,14 @@ def version_tuple(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
-def _invalid(path: str, value: str) -> dict:
+def _invalid(path: str, value: str) -> JsonObject:
     # ASP.NET model binding's wording for a value it cannot convert.
     return {"path": path, "message": f"The value '{value}' is not valid."}
 
 
-def parse_query(params: MultiMapping[str], version: str) -> InvoiceQuery | list[dict]:
+def parse_query(params: MultiMapping[str], version: str) -> InvoiceQuery | list[JsonObject]:
     """An :class:`InvoiceQuery`, or the 422 error list BTCPay would answer."""
-    errors: list[dict] = []
+    errors: list[JsonObject] = []
 
     def integer(name: str, *, unix_time: bool = False) -> int | None:
         raw = params.get(name)

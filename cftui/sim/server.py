@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from cftui.sim import app_stats
 from cftui.sim.auth import (
@@ -39,6 +40,7 @@ from cftui.sim.config import SimApiKey, SimConfig
 from cftui.sim.events import Listener
 from cftui.sim.faults import Faults, break_record
 from cftui.sim.generator import SimInvoice
+from cftui.sim.jsontypes import JsonObject
 from cftui.sim.query import parse_query, select, version_tuple
 from cftui.sim.render import (
     api_key_json,
@@ -165,7 +167,7 @@ class Simulator:
         r.add_get("/_sim/info", self._info)
 
     @web.middleware
-    async def _faults_middleware(self, request: web.Request, handler: Callable) -> web.StreamResponse:
+    async def _faults_middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         faults = self.faults
         action = faults.next_action(request.path)
         if faults.delay_ms and request.path.startswith(faults.path_prefix):
@@ -328,7 +330,7 @@ class Simulator:
         )
 
 
-def _with_number(data: dict, key: str) -> bytes:
+def _with_number(data: JsonObject, key: str) -> bytes:
     """JSON bytes where ``data[key]`` (a Decimal or None) is written as a JSON number, exactly."""
     value = data[key]
     if value is None:

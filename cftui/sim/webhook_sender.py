@@ -36,6 +36,7 @@ from cftui import clock
 from cftui.sim.auth import CAN_MODIFY_WEBHOOKS
 from cftui.sim.config import base58_like, digest
 from cftui.sim.events import SimEvent
+from cftui.sim.jsontypes import JsonObject
 from cftui.sim.server import ApiError, Simulator, json_response, not_found
 from cftui.webhooks import envelope, signing
 from cftui.webhooks.sending import post_delivery
@@ -90,8 +91,8 @@ class _Event:
     store_id: str
     invoice_id: str
     timestamp: int
-    metadata: dict = field(default_factory=dict)
-    fields: dict = field(default_factory=dict)
+    metadata: JsonObject = field(default_factory=dict)
+    fields: JsonObject = field(default_factory=dict)
     original_delivery_id: str | None = None  # set for a manual redelivery
 
 
@@ -127,7 +128,7 @@ class WebhookSender:
         self.webhooks: dict[str, SimWebhook] = {}
         self.deliveries: dict[str, list[SimDelivery]] = {}  # webhook id -> oldest first
         self._queues: dict[str, asyncio.Queue[tuple[_Event, str | None]]] = {}
-        self._workers: dict[str, asyncio.Task] = {}
+        self._workers: dict[str, asyncio.Task[None]] = {}
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count()
 

@@ -174,7 +174,7 @@ class _StoreSync:
             update = Store.update(default_currency=currency.strip()).where(Store.id == self.ctx.store.id)
             await self.ctx.db(update.execute)
 
-    async def _fetch_page(self, offset: int, *, start: int | None, end: int) -> list[dict[str, Any]]:
+    async def _fetch_page(self, offset: int, *, start: int | None, end: int) -> list[object]:
         return await self.ctx.client.list_invoices(
             self.ctx.cfg.store_id,
             skip=offset,
