@@ -32,9 +32,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import suppress
 from functools import partial
 from typing import Any
 
@@ -70,7 +70,9 @@ FundingOf = Callable[[ProjectInfo], Funding]
 CANCELLED = "Angor sync was cancelled; what was read so far is stored."
 
 
-async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel: CancelFlag | None = None) -> SyncResult:
+async def sync_angor(
+    config: AngorConfig, *, reporter: Reporter = ignore, cancel: CancelFlag | None = None
+) -> SyncResult:
     """Sync the configured network's Angor projects into the open store; never raises for sync failures.
 
     ``cancel`` is anything with ``is_set()`` (a ``threading.Event``); it is
@@ -142,7 +144,8 @@ class _Run:
         for url, reason in report.relay_errors.items():
             log.info("angor %s: relay %s %s", step, url, reason)
         if report.all_failed and step == "discovery":
-            self.errors.append(f"No Angor relay answered ({'; '.join(f'{u}: {r}' for u, r in report.relay_errors.items())}).")
+            answers = "; ".join(f"{url}: {reason}" for url, reason in report.relay_errors.items())
+            self.errors.append(f"No Angor relay answered ({answers}).")
         for event in report.events.values():
             if event.kind in projectinfo.PROJECT_KINDS:
                 self._add_candidate(event)
@@ -172,7 +175,9 @@ class _Run:
 
     async def _second_round(self, onchain: dict[str, Onchain | None]) -> None:
         missing = [
-            o.event_id for pid, o in onchain.items() if o and o.event_id and o.event_id not in self.candidates.get(pid, {})
+            o.event_id
+            for pid, o in onchain.items()
+            if o and o.event_id and o.event_id not in self.candidates.get(pid, {})
         ]
         pubkeys = sorted({c.info.nostr_pubkey for cands in self.candidates.values() for c in cands.values()})
         filters = chunked_filters({}, "ids", missing)

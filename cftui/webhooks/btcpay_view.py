@@ -7,8 +7,9 @@ BTCPay marked failed and we never saw stands out (``missed``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cftui.btcpay.client import GreenfieldClient
 from cftui.btcpay.webhooks_api import list_deliveries
@@ -57,7 +58,8 @@ def compare(store_name: str, deliveries: list[dict[str, Any]]) -> list[DeliveryC
         query = WebhookDelivery.select(WebhookDelivery.delivery_id, WebhookDelivery.verdict).where(
             (WebhookDelivery.store_name == store_name) & WebhookDelivery.delivery_id.in_(ids)
         )
-        for delivery_id, verdict in query.tuples():
+        # The stubs type .tuples() as the query itself; its rows are (delivery_id, verdict), both non-null here.
+        for delivery_id, verdict in cast("Iterable[tuple[str, str]]", query.tuples()):
             ours.setdefault(delivery_id, verdict)
     return [
         DeliveryComparison(

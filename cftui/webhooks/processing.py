@@ -19,6 +19,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from cftui import clock
 from cftui.btcpay.client import GreenfieldClient
@@ -350,4 +351,5 @@ def _unprocessed(store_names: list[str]) -> list[tuple[int, str, str]]:
         .order_by(WebhookDelivery.id)
         .tuples()
     )
-    return list(query)
+    # The stubs type .tuples() as the query itself; its rows are these three columns, the last two non-null here.
+    return list(cast("Iterable[tuple[int, str, str]]", query))

@@ -217,8 +217,8 @@ class WebhookReceiver:
                 f"Cannot listen for webhooks on {self.host}:{self.port}: {exc.strerror}.",
                 hint="Pick another port under [webhooks] (or --port), or stop what uses it.",
             ) from None
-        sockets = site._server.sockets if site._server else []
-        bound_port = sockets[0].getsockname()[1] if sockets else self.port
+        addresses = self._runner.addresses
+        bound_port = addresses[0][1] if addresses else self.port
         shown_host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{shown_host}:{bound_port}"
         self._started = clock.now()
@@ -252,9 +252,8 @@ class WebhookReceiver:
         return None
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        conn = request.protocol
-        guarded = isinstance(conn, connections.Connection)
-        if guarded:
+        conn = request.protocol if isinstance(request.protocol, connections.Connection) else None
+        if conn is not None:
             conn.request_started()
         try:
             if request.path == "/health":
@@ -271,7 +270,7 @@ class WebhookReceiver:
                 return await self._reject(intake, _Rejected(429, RATE_LIMITED, LIMITED_REASON) if limited else rejected)
             return await self._accept(intake, store, event)
         finally:
-            if guarded:
+            if conn is not None:
                 conn.request_done()
 
     async def _verify(
