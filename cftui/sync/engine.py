@@ -214,9 +214,11 @@ class _StoreSync:
                 if embedded:
                     pms = obj.get("paymentMethods") if type(obj) is dict else None
                 else:
-                    pms = methods.get(obj.get("id")) if type(obj) is dict else None
+                    invoice_id = obj.get("id") if type(obj) is dict else None
+                    # Only a string id was asked for; any other (a list is not even hashable) is the parser's to refuse.
+                    pms = methods.get(invoice_id) if type(invoice_id) is str else None
                     if isinstance(pms, NotFoundError):
-                        raise RecordError(NOT_FOUND, obj.get("id"), "payment methods")
+                        raise RecordError(NOT_FOUND, invoice_id, "payment methods")
                 records.append(parse_invoice(obj, payment_methods=pms))
             except RecordError as exc:
                 self._skipped(exc, _skip_of(obj, exc.reason), skips)
