@@ -36,7 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from contextlib import suppress
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -59,6 +59,9 @@ from cftui.sync.events import Reporter, SyncResult, ignore
 from cftui.sync.reported import CancelFlag, SyncRun, begin_state, finish_state, keep_outcome, run_reported
 
 log = logging.getLogger(__name__)
+
+# The two rounds of reading the relays: projects first, then the profiles of their founders.
+FetchStep = Literal["discovery", "profiles"]
 
 OVERLAP = 3600  # seconds re-read behind the newest event kept: relays receive events late
 CONCURRENCY = 16  # projects whose stats are read at once
@@ -136,7 +139,7 @@ class _Run:
 
     # ------------------------------------------------------------ nostr
 
-    def _absorb(self, report: FetchReport, step: str) -> None:
+    def _absorb(self, report: FetchReport, step: FetchStep) -> None:
         # Every event read, valid or not: the skipped ones are among them.
         self.result.fetched += len(report.events) + sum(report.invalid.values())
         for reason, count in report.invalid.items():
