@@ -7,7 +7,7 @@ the invoice is queued (``PendingInvoice``) and the next sync fetches it:
 nothing is lost. Events for an invoice that is already waiting to be fetched
 join that fetch, so a burst of events costs one read per invoice. Once a
 store's API has failed, its invoices are queued without trying again for
-:data:`DOWN_PAUSE_S`, each in the same commit as its delivery (see
+:data:`~cftui.webhooks.outages.DOWN_PAUSE_S`, each in the same commit as its delivery (see
 :meth:`InvoiceProcessor.plan`), so a burst of webhooks during an outage
 costs no network round trips, no retry waits and no second write.
 """
@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import cast
 
 from cftui import clock
@@ -34,6 +33,7 @@ from cftui.store.webhook_models import WebhookDelivery
 from cftui.store.writer import ensure_store, upsert_invoices
 from cftui.webhooks.envelope import Envelope
 from cftui.webhooks.notices import OnProcessed, ProcessedNotice
+from cftui.webhooks.outages import Batch, Outages, Rows
 from cftui.webhooks.recorder import QUEUE_CHUNK, QueuedInvoice, Recorder, queue_invoices_query
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,6 @@ WORKERS = 4
 # A webhook must not wait a minute of retries for a server that is down: the
 # queue and the next sync cover it.
 RETRY_BUDGET_S = 5
-DOWN_PAUSE_S = 30
-# While a store is down, wait this long to gather a batch before queueing it.
-DOWN_BATCH_WAIT_S = 0.25
-
-Rows = dict[str, list[int]]  # invoice id -> the delivery rows that named it
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +52,6 @@ class Plan:
     result: str | None = None  # the row's process_result when its own commit is the whole of its processing
     queue: QueuedInvoice | None = None  # the invoice, queued in that commit because the store's API is down
     down: str | None = None  # why the store's API is down
-
-    @property
-    def processed(self) -> bool:
-        return self.result is not None
 
 
 class _StoreApi:
@@ -108,80 +99,6 @@ class _Waiting:
         return {key[1]: self._rows.pop(key) for key in keys}
 
 
-@dataclass(slots=True)
-class _Batch:
-    reason: str  # why the store is down; the latest stands for the batch
-    rows: Rows = field(default_factory=dict)
-
-
-class _Gathering:
-    """Rows of a down store gathered for DOWN_BATCH_WAIT_S, then handed to ``flush`` together."""
-
-    def __init__(self, what: str, flush: Callable[[str, _Batch], Awaitable[None]]) -> None:
-        self._what = what
-        self._flush = flush
-        self._batches: dict[str, _Batch] = {}
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-
-    def add(self, store_name: str, invoice_id: str, row_ids: Iterable[int], reason: str) -> None:
-        batch = self._batches.get(store_name)
-        if batch is None:
-            batch = self._batches[store_name] = _Batch(reason)
-        batch.reason = reason
-        batch.rows.setdefault(invoice_id, []).extend(row_ids)
-        if store_name not in self._tasks:
-            self._tasks[store_name] = asyncio.create_task(self._after_wait(store_name))
-
-    async def _after_wait(self, store_name: str) -> None:
-        try:
-            await asyncio.sleep(DOWN_BATCH_WAIT_S)
-        finally:
-            # Before the flush, not after: rows added while it writes start the next batch.
-            del self._tasks[store_name]
-        batch = self._batches.pop(store_name)
-        try:
-            await self._flush(store_name, batch)
-        except Exception:  # the rows stay unprocessed and are resumed on the next start
-            log.exception("%s for store %s failed", self._what, store_name)
-
-    async def stop(self) -> None:
-        tasks = list(self._tasks.values())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        self._tasks.clear()  # a task cancelled before it ran never removed itself
-
-
-class _Outages:
-    """Stores whose API failed moments ago: not tried again for DOWN_PAUSE_S, their rows handled in batches."""
-
-    def __init__(
-        self, queue: Callable[[str, _Batch], Awaitable[None]], announce: Callable[[str, _Batch], Awaitable[None]]
-    ) -> None:
-        self._until: dict[str, tuple[float, str]] = {}  # store name -> (monotonic time, why it is down)
-        self.to_queue = _Gathering("queueing invoices", queue)  # rows still to be queued
-        self.to_announce = _Gathering("announcing queued invoices", announce)  # rows queued in their own commits
-
-    def down(self, store_name: str, reason: str) -> None:
-        self._until[store_name] = (time.monotonic() + DOWN_PAUSE_S, reason)
-
-    def up(self, store_name: str) -> None:
-        self._until.pop(store_name, None)
-
-    def reason(self, store_name: str) -> str | None:
-        """Why the store's API is not tried now (it failed moments ago), or None."""
-        down = self._until.get(store_name)
-        if down is None:
-            return None
-        if time.monotonic() < down[0]:
-            return down[1]
-        del self._until[store_name]  # time to try the API again
-        return None
-
-    async def stop(self) -> None:
-        await asyncio.gather(self.to_queue.stop(), self.to_announce.stop())
-
-
 class InvoiceProcessor:
     def __init__(self, config: Config, recorder: Recorder, *, on_processed: OnProcessed | None = None) -> None:
         self._config = config
@@ -190,7 +107,7 @@ class InvoiceProcessor:
         self._waiting = _Waiting()
         self._workers: list[asyncio.Task[None]] = []
         self._apis: dict[str, _StoreApi] = {}
-        self._outages = _Outages(self._queue_batch, self._announce_batch)
+        self._outages = Outages(self._queue_batch, self._announce_batch)
         self.processed = 0
         self.queued = 0
 
@@ -261,7 +178,7 @@ class InvoiceProcessor:
         except (UnreachableError, AuthError, ConfigError) as exc:
             # The sync will need the same server and key: queue it for then.
             self._outages.down(store.name, exc.message)
-            await self._queue_batch(store.name, _Batch(exc.message, {invoice_id: row_ids}))
+            await self._queue_batch(store.name, Batch(exc.message, {invoice_id: row_ids}))
             return
         except DataError as exc:  # not found, or a record that does not fit the contract
             result = f"not stored: {exc.message}"
@@ -275,14 +192,14 @@ class InvoiceProcessor:
         log.info("webhook: invoice %s of store %s: %s", invoice_id, store.name, outcome)
         self._notify(row_ids, store.name, invoice_id, outcome, queued=False)
 
-    async def _queue_batch(self, store_name: str, batch: _Batch) -> None:
+    async def _queue_batch(self, store_name: str, batch: Batch) -> None:
         """Queue ``batch`` and every other invoice of the store waiting now, in one write."""
         for invoice_id, row_ids in self._waiting.take_store(store_name).items():
             batch.rows.setdefault(invoice_id, []).extend(row_ids)
         await self._recorder.call(_queue, self._config.store(store_name), batch.rows, batch.reason)
         await self._announce_batch(store_name, batch)
 
-    async def _announce_batch(self, store_name: str, batch: _Batch) -> None:
+    async def _announce_batch(self, store_name: str, batch: Batch) -> None:
         """Tell the host about a batch of queued invoices, one notice per invoice."""
         self.queued += len(batch.rows)
         log.info("webhook: %d invoice(s) of store %s queued for the next sync: %s", len(batch.rows), store_name,
