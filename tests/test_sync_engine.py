@@ -321,3 +321,18 @@ def test_the_store_currency_and_each_perk_sold_are_read(sim, db):
     ranks = [p.sales_count for p in CrowdfundPerk.select().where(CrowdfundPerk.app_id == next(iter(want))[0])
              .order_by(CrowdfundPerk.rank)]
     assert ranks == sorted(ranks, reverse=True)
+
+
+def test_an_old_servers_record_whose_id_is_not_a_string_is_skipped(db, monkeypatch):
+    """Payment methods are looked up by invoice id (servers before 2.4): an id that is a JSON list must
+    make its record a skipped misfit, not end the sync."""
+    monkeypatch.setattr("cftui.sim.server.break_record", lambda record, kind: {**record, "id": [record["id"]]})
+    config, thread = start_sim(invoices=300, version="2.3.0")
+    try:
+        thread.call(thread.sim.faults.update, {"malformed_every": 100})
+        result = run(store_cfg(config, thread.base_url), concurrency=4)
+    finally:
+        thread.stop()
+    assert result.ok, result.error
+    assert result.skipped_total == 3
+    assert Invoice.select().count() == 300 - 3

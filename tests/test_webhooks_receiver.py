@@ -255,7 +255,7 @@ async def test_redelivery_is_recorded_and_marked_not_processed_again(receiver):
 
 
 async def test_unknown_event_type_is_200_and_logged(receiver, caplog):
-    caplog.set_level(logging.INFO, logger="cftui.webhooks.receiver")
+    caplog.set_level(logging.INFO, logger="cftui.webhooks")
     body, sig = signed("SubscriberFutureThing")
     status, _ = await post(receiver.url + "/webhook/main", body, sig)
     assert status == 200

@@ -32,11 +32,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from contextlib import suppress
 from collections import defaultdict
 from collections.abc import Callable
+from contextlib import suppress
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -60,6 +60,9 @@ from cftui.sync.reported import CancelFlag, SyncRun, begin_state, finish_state, 
 
 log = logging.getLogger(__name__)
 
+# The two rounds of reading the relays: projects first, then the profiles of their founders.
+FetchStep = Literal["discovery", "profiles"]
+
 OVERLAP = 3600  # seconds re-read behind the newest event kept: relays receive events late
 CONCURRENCY = 16  # projects whose stats are read at once
 
@@ -70,7 +73,9 @@ FundingOf = Callable[[ProjectInfo], Funding]
 CANCELLED = "Angor sync was cancelled; what was read so far is stored."
 
 
-async def sync_angor(config: AngorConfig, *, reporter: Reporter = ignore, cancel: CancelFlag | None = None) -> SyncResult:
+async def sync_angor(
+    config: AngorConfig, *, reporter: Reporter = ignore, cancel: CancelFlag | None = None
+) -> SyncResult:
     """Sync the configured network's Angor projects into the open store; never raises for sync failures.
 
     ``cancel`` is anything with ``is_set()`` (a ``threading.Event``); it is
@@ -134,7 +139,7 @@ class _Run:
 
     # ------------------------------------------------------------ nostr
 
-    def _absorb(self, report: FetchReport, step: str) -> None:
+    def _absorb(self, report: FetchReport, step: FetchStep) -> None:
         # Every event read, valid or not: the skipped ones are among them.
         self.result.fetched += len(report.events) + sum(report.invalid.values())
         for reason, count in report.invalid.items():
@@ -142,7 +147,8 @@ class _Run:
         for url, reason in report.relay_errors.items():
             log.info("angor %s: relay %s %s", step, url, reason)
         if report.all_failed and step == "discovery":
-            self.errors.append(f"No Angor relay answered ({'; '.join(f'{u}: {r}' for u, r in report.relay_errors.items())}).")
+            answers = "; ".join(f"{url}: {reason}" for url, reason in report.relay_errors.items())
+            self.errors.append(f"No Angor relay answered ({answers}).")
         for event in report.events.values():
             if event.kind in projectinfo.PROJECT_KINDS:
                 self._add_candidate(event)
@@ -172,7 +178,9 @@ class _Run:
 
     async def _second_round(self, onchain: dict[str, Onchain | None]) -> None:
         missing = [
-            o.event_id for pid, o in onchain.items() if o and o.event_id and o.event_id not in self.candidates.get(pid, {})
+            o.event_id
+            for pid, o in onchain.items()
+            if o and o.event_id and o.event_id not in self.candidates.get(pid, {})
         ]
         pubkeys = sorted({c.info.nostr_pubkey for cands in self.candidates.values() for c in cands.values()})
         filters = chunked_filters({}, "ids", missing)

@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -55,14 +54,14 @@ from cftui.store import retry
 from cftui.store.chunking import chunks
 from cftui.store.models import Invoice, SkippedInvoice, Store, SyncState, database
 from cftui.store.perks import replace_perks
-from cftui.store.records import InvoiceRecord, UpsertResult
+from cftui.store.records import AppRecord, InvoiceRecord, UpsertResult
 from cftui.store.retry import Skip
 from cftui.store.writer import clear_pending, ensure_store, pending_invoices, upsert_apps, upsert_invoices
 from cftui.sync.batches import Batch, BatchWriter, ScanPosition
 from cftui.sync.dbthread import DbThread
 from cftui.sync.events import Reporter, SyncResult, ignore
 from cftui.sync.gc_tuning import fewer_collections
-from cftui.sync.reported import SyncRun, begin_state, finish_state, keep_outcome, run_reported
+from cftui.sync.reported import CancelFlag, SyncRun, begin_state, finish_state, keep_outcome, run_reported
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +91,7 @@ async def sync_store(
     sync_cfg: SyncConfig,
     *,
     reporter: Reporter = ignore,
-    cancel: threading.Event | None = None,
+    cancel: CancelFlag | None = None,
 ) -> SyncResult:
     """Sync one store into the already-open store database; never raises for sync failures."""
     source = btcpay_source(store_cfg.name)
@@ -200,7 +199,7 @@ class _StoreSync:
                     return exc
 
         answers = await asyncio.gather(*(one(i) for i in ids))
-        return dict(zip(ids, answers))
+        return dict(zip(ids, answers, strict=True))
 
     async def _parse(self, objs: Sequence[Any], *, embedded: bool) -> tuple[list[InvoiceRecord], list[Skip]]:
         """Records of ``objs``; each misfit is skipped, counted, logged and returned for the retry list."""
@@ -215,9 +214,11 @@ class _StoreSync:
                 if embedded:
                     pms = obj.get("paymentMethods") if type(obj) is dict else None
                 else:
-                    pms = methods.get(obj.get("id")) if type(obj) is dict else None
+                    invoice_id = obj.get("id") if type(obj) is dict else None
+                    # Only a string id was asked for; any other (a list is not even hashable) is the parser's to refuse.
+                    pms = methods.get(invoice_id) if type(invoice_id) is str else None
                     if isinstance(pms, NotFoundError):
-                        raise RecordError(NOT_FOUND, obj.get("id"), "payment methods")
+                        raise RecordError(NOT_FOUND, invoice_id, "payment methods")
                 records.append(parse_invoice(obj, payment_methods=pms))
             except RecordError as exc:
                 self._skipped(exc, _skip_of(obj, exc.reason), skips)
@@ -269,7 +270,8 @@ class _StoreSync:
         """
         take = self.ctx.sync.page_size
         cursor = _Cursor(offset)
-        writer = BatchWriter(partial(self._commit, assume_new=backfill), self._count, label=f"store {self.ctx.cfg.name}")
+        commit = partial(self._commit, assume_new=backfill)
+        writer = BatchWriter(commit, self._count, label=f"store {self.ctx.cfg.name}")
         label = "backfill" if backfill else "new invoices"
         pending = asyncio.ensure_future(self._fetch_page(offset, start=start, end=end))
         try:
@@ -381,7 +383,7 @@ class _StoreSync:
             records: list[InvoiceRecord] = []
             skips: list[Skip] = []
             gone: list[str] = []
-            for invoice_id, answer in zip(chunk, answers):
+            for invoice_id, answer in zip(chunk, answers, strict=True):
                 if isinstance(answer, NotFoundError):
                     self.ctx.result.skipped[NOT_FOUND] += 1
                     log.warning("store %s: invoice %s is %s", self.ctx.cfg.name, invoice_id, NOT_FOUND)
@@ -440,7 +442,7 @@ class _StoreSync:
             if app.app_type == "Crowdfund":
                 await self._sync_perks(app.app_id)
 
-    def _store_apps(self, apps: list) -> None:
+    def _store_apps(self, apps: list[AppRecord]) -> None:
         upsert_apps(self.ctx.store, apps, all_store_invoices=frozenset(self.ctx.cfg.crowdfund_all_invoices))
 
     async def _sync_perks(self, app_id: str) -> None:
@@ -481,19 +483,19 @@ def _fresh_objects(
     ids: set[str] = set()
     oldest: int | None = None
     for obj in page:
-        invoice_id = obj.get("id") if type(obj) is dict else None
-        created = obj.get("createdTime") if type(obj) is dict else None
-        known_id = type(invoice_id) is str and bool(invoice_id)
-        known_time = type(created) is int
-        if known_id:
+        raw_id = obj.get("id") if type(obj) is dict else None
+        raw_created = obj.get("createdTime") if type(obj) is dict else None
+        invoice_id = raw_id if type(raw_id) is str and raw_id else None
+        created = raw_created if type(raw_created) is int else None  # not a bool
+        if invoice_id is not None:
             if invoice_id in previous_ids or invoice_id in ids:
                 continue
             ids.add(invoice_id)
-        if known_time:
+        if created is not None:
             if frontier is not None and created > frontier:
                 continue
             oldest = created if oldest is None else min(oldest, created)
-        if known_id and known_time:
+        if invoice_id is not None and created is not None:
             identifiable += 1
         fresh.append(obj)
     return fresh, identifiable, ids, oldest

@@ -37,7 +37,7 @@ class SyncResult:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    skipped: Counter = field(default_factory=Counter)  # reason -> count
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> count
     duration: float = 0.0  # seconds
     error: str | None = None  # one clear sentence when the run failed
     newly_settled: list[str] = field(default_factory=list)

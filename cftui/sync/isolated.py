@@ -69,7 +69,7 @@ def _ensure_resource_tracker() -> None:
                 sys.stderr = saved
 
 
-def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn: Connection, stop) -> None:
+def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn: Connection, stop: EventType) -> None:
     from cftui import logs
     from cftui import store_location as location
     from cftui.store.db import open_database
@@ -102,9 +102,9 @@ def _child(source: str, config: Config, db_path: str, log_dir: str | None, conn:
 def run_sync_isolated(
     source: str,
     config: Config,
-    db_path: str | os.PathLike,
+    db_path: str | os.PathLike[str],
     *,
-    log_dir: str | os.PathLike | None = None,
+    log_dir: str | os.PathLike[str] | None = None,
     reporter: Reporter = ignore,
     cancel: threading.Event | None = None,
 ) -> SyncResult:

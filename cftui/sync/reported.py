@@ -117,7 +117,10 @@ def fail(result: SyncResult, exc: BaseException) -> None:
 def begin_state(source: str) -> SyncState:
     """Mark ``source`` running in the store (its ``SyncState`` row, made on its first run) and return the row."""
     with database.atomic():
-        state, _ = SyncState.get_or_create(source=source)
+        state = SyncState.get_or_none(SyncState.source == source)
+        if state is None:  # its first run; another process may be making the row at this moment too
+            SyncState.insert(source=source).on_conflict_ignore().execute()
+            state = SyncState.get(SyncState.source == source)
         state.running = True
         state.last_started_time = clock.now_s()
         state.save()

@@ -10,12 +10,12 @@ caller opened, and report through the same :class:`~cftui.sync.events` types.
 from __future__ import annotations
 
 import asyncio
-import threading
 
 from cftui.config import Config
 from cftui.domain import ANGOR_SOURCE, btcpay_source, source_store
 from cftui.errors import ConfigError
 from cftui.sync.events import Reporter, SyncResult, ignore
+from cftui.sync.reported import CancelFlag
 
 
 def sources(config: Config) -> list[str]:
@@ -31,7 +31,7 @@ async def run_sync_async(
     config: Config,
     *,
     reporter: Reporter = ignore,
-    cancel: threading.Event | None = None,
+    cancel: CancelFlag | None = None,
 ) -> SyncResult:
     """Sync ``source`` once. Sync failures come back in ``SyncResult.error``;
     an unknown source name is a :class:`~cftui.errors.ConfigError`."""
@@ -54,7 +54,7 @@ def run_sync(
     config: Config,
     *,
     reporter: Reporter = ignore,
-    cancel: threading.Event | None = None,
+    cancel: CancelFlag | None = None,
 ) -> SyncResult:
     """Blocking :func:`run_sync_async`, on a fresh event loop (call it from a worker thread)."""
     return asyncio.run(run_sync_async(source, config, reporter=reporter, cancel=cancel))

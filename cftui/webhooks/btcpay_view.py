@@ -7,12 +7,14 @@ BTCPay marked failed and we never saw stands out (``missed``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from cftui.btcpay.client import GreenfieldClient
 from cftui.btcpay.webhooks_api import list_deliveries
 from cftui.config import StoreConfig
+from cftui.domain import Verdict
 from cftui.errors import ConfigError
 from cftui.store.webhook_models import WebhookDelivery
 
@@ -25,7 +27,7 @@ class DeliveryComparison:
     error_message: str | None
     timestamp: int | None  # when the event was created (unix s)
     delivery_time: int | None  # when BTCPay sent it (v2.3.4+)
-    our_verdict: str | None  # None: we have no record of it
+    our_verdict: Verdict | None  # None: we have no record of it
 
     @property
     def missed(self) -> bool:
@@ -52,12 +54,14 @@ async def btcpay_deliveries(store: StoreConfig, *, count: int = 50) -> list[dict
 def compare(store_name: str, deliveries: list[dict[str, Any]]) -> list[DeliveryComparison]:
     """Join BTCPay's deliveries (newest first) with our records of the same ids."""
     ids = [d["id"] for d in deliveries if isinstance(d, dict) and isinstance(d.get("id"), str)]
-    ours: dict[str, str] = {}
+    ours: dict[str, Verdict] = {}
     if ids:
         query = WebhookDelivery.select(WebhookDelivery.delivery_id, WebhookDelivery.verdict).where(
             (WebhookDelivery.store_name == store_name) & WebhookDelivery.delivery_id.in_(ids)
         )
-        for delivery_id, verdict in query.tuples():
+        # The stubs type .tuples() as the query itself; its rows are (delivery_id, verdict), both non-null here,
+        # and the verdict column holds only what the receiver wrote, a Verdict.
+        for delivery_id, verdict in cast("Iterable[tuple[str, Verdict]]", query.tuples()):
             ours.setdefault(delivery_id, verdict)
     return [
         DeliveryComparison(

@@ -133,7 +133,8 @@ class Connection(web_protocol.RequestHandler):
 
     def cut_if_late(self, now: float) -> None:
         """Close the connection if its request line and headers are past the deadline."""
-        if self.state == IDLE and self.headers_since is not None and now - self.headers_since > self.guard.header_timeout:
+        since = self.headers_since
+        if self.state == IDLE and since is not None and now - since > self.guard.header_timeout:
             self.guard.timed_out += 1
             self.guard.closed(self)
             self.force_close()

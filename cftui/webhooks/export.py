@@ -76,7 +76,7 @@ def export_deliveries(stream: IO[str], fmt: ExportFormat, *, store: str | None =
 def _iso_ms(received_ms: int) -> str:
     """ISO-8601 UTC with milliseconds: deliveries often share a second."""
     seconds, millis = divmod(received_ms, 1000)
-    return f"{clock.iso(seconds)[:-1]}.{millis:03d}Z"
+    return f"{clock.to_datetime(seconds):%Y-%m-%dT%H:%M:%S}.{millis:03d}Z"
 
 
 def _csv_value(value: Any) -> Any:

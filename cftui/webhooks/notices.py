@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cftui.domain import Verdict
+
 
 @dataclass(frozen=True, slots=True)
 class DeliveryNotice:
@@ -15,7 +17,7 @@ class DeliveryNotice:
     remote: str
     path: str
     store_name: str | None
-    verdict: str
+    verdict: Verdict
     reason: str | None
     http_status: int
     event_type: str | None = None

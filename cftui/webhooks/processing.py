@@ -7,8 +7,8 @@ the invoice is queued (``PendingInvoice``) and the next sync fetches it:
 nothing is lost. Events for an invoice that is already waiting to be fetched
 join that fetch, so a burst of events costs one read per invoice. Once a
 store's API has failed, its invoices are queued without trying again for
-:data:`DOWN_PAUSE_S`, each in the same commit as its delivery (see
-:meth:`InvoiceProcessor.queue_now`), so a burst of webhooks during an outage
+:data:`~cftui.webhooks.outages.DOWN_PAUSE_S`, each in the same commit as its delivery (see
+:meth:`InvoiceProcessor.plan`), so a burst of webhooks during an outage
 costs no network round trips, no retry waits and no second write.
 """
 
@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from cftui import clock
 from cftui.btcpay.client import GreenfieldClient
@@ -29,9 +30,11 @@ from cftui.store.chunking import IN_LIST_LIMIT, chunks
 from cftui.store.models import database
 from cftui.store.records import InvoiceRecord
 from cftui.store.webhook_models import WebhookDelivery
-from cftui.store.writer import ensure_store, queue_invoice, upsert_invoices
+from cftui.store.writer import ensure_store, upsert_invoices
+from cftui.webhooks.envelope import Envelope
 from cftui.webhooks.notices import OnProcessed, ProcessedNotice
-from cftui.webhooks.recorder import QueuedInvoice, Recorder
+from cftui.webhooks.outages import Batch, Outages, Rows
+from cftui.webhooks.recorder import QUEUE_CHUNK, QueuedInvoice, Recorder, queue_invoices_query
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +42,16 @@ WORKERS = 4
 # A webhook must not wait a minute of retries for a server that is down: the
 # queue and the next sync cover it.
 RETRY_BUDGET_S = 5
-DOWN_PAUSE_S = 30
-# While a store is down, wait this long to gather a batch before queueing it.
-DOWN_BATCH_WAIT_S = 0.25
 
 
-@dataclass(slots=True)
-class _Announcement:
-    result: str
-    row_ids: list[int]
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What accepting a verified delivery involves, decided before its row is written."""
+
+    invoice_id: str | None = None  # the invoice it names, fetched once the row is written (unless queued)
+    result: str | None = None  # the row's process_result when its own commit is the whole of its processing
+    queue: QueuedInvoice | None = None  # the invoice, queued in that commit because the store's API is down
+    down: str | None = None  # why the store's API is down
 
 
 class _StoreApi:
@@ -65,23 +69,45 @@ class _StoreApi:
         return await fetch_invoice_record(self.client, self.version, self.store_id, invoice_id)
 
 
+class _Waiting:
+    """Invoices waiting to be fetched, each with the rows that named it: one fetch serves them all."""
+
+    def __init__(self) -> None:
+        self._rows: dict[tuple[str, str], list[int]] = {}
+        self._keys: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+
+    def add(self, store_name: str, invoice_id: str, row_id: int) -> None:
+        key = (store_name, invoice_id)
+        rows = self._rows.get(key)
+        if rows is None:
+            self._rows[key] = [row_id]
+            self._keys.put_nowait(key)
+        else:
+            rows.append(row_id)
+
+    async def next(self) -> tuple[str, str, list[int]]:
+        """The next invoice to fetch: store name, invoice id, rows."""
+        while True:
+            key = await self._keys.get()
+            rows = self._rows.pop(key, None)
+            if rows is not None:  # else taken by take_store() already
+                return key[0], key[1], rows
+
+    def take_store(self, store_name: str) -> Rows:
+        """Every invoice of the store waiting now, taken out of the queue."""
+        keys = [key for key in self._rows if key[0] == store_name]
+        return {key[1]: self._rows.pop(key) for key in keys}
+
+
 class InvoiceProcessor:
     def __init__(self, config: Config, recorder: Recorder, *, on_processed: OnProcessed | None = None) -> None:
         self._config = config
         self._recorder = recorder
         self._on_processed = on_processed
-        self._waiting: dict[tuple[str, str], list[int]] = {}
-        self._keys: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
-        self._workers: list[asyncio.Task] = []
+        self._waiting = _Waiting()
+        self._workers: list[asyncio.Task[None]] = []
         self._apis: dict[str, _StoreApi] = {}
-        self._down: dict[str, tuple[float, str]] = {}  # store name -> (until, monotonic; why)
-        # While a store is down: invoice -> rows waiting to be queued together, and the task that will.
-        self._down_batches: dict[str, dict[str, list[int]]] = {}
-        # While a store is down: invoice -> rows queued in their deliveries' own commits (and the result), still
-        # to be announced in one notice per invoice, and the task that will.
-        self._announcements: dict[str, dict[str, _Announcement]] = {}
-        self._announcers: dict[str, asyncio.Task] = {}
-        self._flushers: dict[str, asyncio.Task] = {}
+        self._outages = Outages(self._queue_batch, self._announce_batch)
         self.processed = 0
         self.queued = 0
 
@@ -90,62 +116,45 @@ class InvoiceProcessor:
 
     async def stop(self) -> None:
         """Stop at once; deliveries not processed yet stay unprocessed and are resumed on the next start."""
-        tasks = [*self._workers, *self._flushers.values(), *self._announcers.values()]
-        for task in tasks:
+        for task in self._workers:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*self._workers, self._outages.stop(), return_exceptions=True)
         self._workers = []
-        self._flushers.clear()
-        self._announcers.clear()
         for api in self._apis.values():
             await api.client.aclose()
         self._apis.clear()
 
-    def queue_now(self, store: StoreConfig, invoice_id: str) -> tuple[QueuedInvoice, str] | None:
-        """While the store's API is down: what to queue with the delivery, and its ``process_result``.
-
-        None when the invoice should be fetched (then :meth:`submit` the claimed row).
-        """
-        reason = self._down_reason(store.name)
+    def plan(self, store: StoreConfig, event: Envelope) -> Plan:
+        """What the verified delivery of ``event`` involves; call :meth:`accepted` once its row won the claim."""
+        if not event.is_invoice_event or event.invoice_id is None:
+            if not event.is_known:
+                log.info("webhook: unknown event type %s from store %s (answered 200)", event.type, store.name)
+                return Plan(result=f"unknown event type {event.type}: ignored")
+            return Plan(result=f"no action for {event.type}")  # the claim itself is the whole of processing
+        reason = self._outages.reason(store.name)
         if reason is None:
-            return None
-        return QueuedInvoice(store, invoice_id, _pending_reason(reason)), _queued_result(reason)
+            return Plan(invoice_id=event.invoice_id)
+        # The store's API failed moments ago: queue the invoice in this delivery's own commit.
+        queue = QueuedInvoice(store, event.invoice_id, _pending_reason(reason))
+        return Plan(invoice_id=event.invoice_id, result=_queued_result(reason), queue=queue, down=reason)
 
-    def announce_queued(self, row_id: int, queued: QueuedInvoice, result: str) -> None:
-        """A delivery was queued in its own commit (:meth:`queue_now`): tell the host, with the others of the moment."""
-        store_name = queued.store.name
-        waiting = self._announcements.setdefault(store_name, {})
-        announcement = waiting.get(queued.invoice_id)
-        if announcement is None:
-            waiting[queued.invoice_id] = _Announcement(result, [row_id])
+    def accepted(self, row_id: int, store: StoreConfig, plan: Plan) -> None:
+        """The delivery's row ``row_id`` was written as planned and won its claim: fetch, or announce the queueing."""
+        if plan.invoice_id is None:
+            return
+        if plan.down is not None:
+            # Queued already: told to the host with the others of the moment, one notice per invoice.
+            self._outages.to_announce.add(store.name, plan.invoice_id, [row_id], plan.down)
         else:
-            announcement.result = result  # the latest reason stands for the batch
-            announcement.row_ids.append(row_id)
-        if store_name not in self._announcers:
-            self._announcers[store_name] = asyncio.create_task(self._announce(store_name))
+            self.submit(row_id, store.name, plan.invoice_id)
 
     def submit(self, row_id: int, store_name: str, invoice_id: str) -> None:
-        reason = self._down_reason(store_name)
+        """Fetch the invoice of a delivery row that is not processed yet (or queue it while its store is down)."""
+        reason = self._outages.reason(store_name)
         if reason is not None:
-            self._queue_later(store_name, invoice_id, [row_id], reason)
-            return
-        key = (store_name, invoice_id)
-        waiting = self._waiting.get(key)
-        if waiting is not None:
-            waiting.append(row_id)
-            return
-        self._waiting[key] = [row_id]
-        self._keys.put_nowait(key)
-
-    def _down_reason(self, store_name: str) -> str | None:
-        """Why the store's API is not tried now (it failed moments ago), or None."""
-        down = self._down.get(store_name)
-        if down is None:
-            return None
-        if time.monotonic() < down[0]:
-            return down[1]
-        del self._down[store_name]  # time to try the API again
-        return None
+            self._outages.to_queue.add(store_name, invoice_id, [row_id], reason)
+        else:
+            self._waiting.add(store_name, invoice_id, row_id)
 
     async def resume(self) -> int:
         """Submit verified invoice deliveries a previous run accepted but did not process."""
@@ -157,71 +166,47 @@ class InvoiceProcessor:
 
     async def _work(self) -> None:
         while True:
-            key = await self._keys.get()
-            row_ids = self._waiting.pop(key, None)
-            if row_ids is None:  # already handled in a batch
-                continue
+            store_name, invoice_id, row_ids = await self._waiting.next()
             try:
-                await self._process(self._config.store(key[0]), key[1], row_ids)
+                await self._process(self._config.store(store_name), invoice_id, row_ids)
             except Exception:  # a bug must not stop the worker; the rows stay unprocessed
-                log.exception("processing invoice %s of store %s failed", key[1], key[0])
-
-    def _queue_later(self, store_name: str, invoice_id: str, row_ids: list[int], reason: str) -> None:
-        """Gather rows of a store that is down; one task queues them all after a short wait."""
-        self._down_batches.setdefault(store_name, {}).setdefault(invoice_id, []).extend(row_ids)
-        if store_name not in self._flushers:
-            self._flushers[store_name] = asyncio.create_task(self._flush_down(store_name, reason))
-
-    async def _flush_down(self, store_name: str, reason: str) -> None:
-        try:
-            await asyncio.sleep(DOWN_BATCH_WAIT_S)
-            batch = self._down_batches.pop(store_name, {})
-            await self._queue_all(self._config.store(store_name), batch, reason)
-        except Exception:  # the rows stay unprocessed and are resumed on the next start
-            log.exception("queueing invoices of store %s failed", store_name)
-        finally:
-            self._flushers.pop(store_name, None)
-
-    async def _announce(self, store_name: str) -> None:
-        try:
-            await asyncio.sleep(DOWN_BATCH_WAIT_S)
-        finally:
-            self._announcers.pop(store_name, None)
-        waiting = self._announcements.pop(store_name, {})
-        store = self._config.store(store_name)
-        self.queued += len(waiting)
-        log.info("webhook: %d invoice(s) of store %s queued for the next sync", len(waiting), store_name)
-        for invoice_id, announcement in waiting.items():
-            self._notify(announcement.row_ids, store, invoice_id, announcement.result, queued=True)
-
-    async def _queue_all(self, store: StoreConfig, batch: dict[str, list[int]], reason: str) -> None:
-        """Queue ``batch`` and every other invoice of the store waiting now, in one write."""
-        for other in [k for k in self._waiting if k[0] == store.name]:
-            batch.setdefault(other[1], []).extend(self._waiting.pop(other))
-        await self._recorder.call(_queue, store, batch, reason)
-        self.queued += len(batch)
-        log.info("webhook: %d invoice(s) of store %s queued for the next sync: %s", len(batch), store.name, reason)
-        for invoice_id, row_ids in batch.items():
-            self._notify(row_ids, store, invoice_id, _queued_result(reason), queued=True)
+                log.exception("processing invoice %s of store %s failed", invoice_id, store_name)
 
     async def _process(self, store: StoreConfig, invoice_id: str, row_ids: list[int]) -> None:
         try:
             record = await self._api(store).fetch(invoice_id)
         except (UnreachableError, AuthError, ConfigError) as exc:
             # The sync will need the same server and key: queue it for then.
-            self._down[store.name] = (time.monotonic() + DOWN_PAUSE_S, exc.message)
-            await self._queue_all(store, {invoice_id: row_ids}, exc.message)
+            self._outages.down(store.name, exc.message)
+            await self._queue_batch(store.name, Batch(exc.message, {invoice_id: row_ids}))
             return
         except DataError as exc:  # not found, or a record that does not fit the contract
-            await self._recorder.call(_mark, row_ids, f"not stored: {exc.message}")
-            log.info("webhook: invoice %s of store %s not stored: %s", invoice_id, store.name, exc.message)
-            self._notify(row_ids, store, invoice_id, f"not stored: {exc.message}", queued=False)
+            result = f"not stored: {exc.message}"
+            await self._recorder.call(_mark, row_ids, result)
+            log.info("webhook: invoice %s of store %s %s", invoice_id, store.name, result)
+            self._notify(row_ids, store.name, invoice_id, result, queued=False)
             return
-        self._down.pop(store.name, None)
+        self._outages.up(store.name)
         outcome = await self._recorder.call(_store, store, record, row_ids)
         self.processed += 1
         log.info("webhook: invoice %s of store %s: %s", invoice_id, store.name, outcome)
-        self._notify(row_ids, store, invoice_id, outcome, queued=False)
+        self._notify(row_ids, store.name, invoice_id, outcome, queued=False)
+
+    async def _queue_batch(self, store_name: str, batch: Batch) -> None:
+        """Queue ``batch`` and every other invoice of the store waiting now, in one write."""
+        for invoice_id, row_ids in self._waiting.take_store(store_name).items():
+            batch.rows.setdefault(invoice_id, []).extend(row_ids)
+        await self._recorder.call(_queue, self._config.store(store_name), batch.rows, batch.reason)
+        await self._announce_batch(store_name, batch)
+
+    async def _announce_batch(self, store_name: str, batch: Batch) -> None:
+        """Tell the host about a batch of queued invoices, one notice per invoice."""
+        self.queued += len(batch.rows)
+        log.info("webhook: %d invoice(s) of store %s queued for the next sync: %s", len(batch.rows), store_name,
+                 batch.reason)  # fmt: skip
+        result = _queued_result(batch.reason)
+        for invoice_id, row_ids in batch.rows.items():
+            self._notify(row_ids, store_name, invoice_id, result, queued=True)
 
     def _api(self, store: StoreConfig) -> _StoreApi:
         api = self._apis.get(store.name)
@@ -230,9 +215,9 @@ class InvoiceProcessor:
             api = self._apis[store.name] = _StoreApi(client, store.store_id)
         return api
 
-    def _notify(self, row_ids: list[int], store: StoreConfig, invoice_id: str, result: str, *, queued: bool) -> None:
+    def _notify(self, row_ids: list[int], store_name: str, invoice_id: str, result: str, *, queued: bool) -> None:
         if self._on_processed is not None:
-            self._on_processed(ProcessedNotice(tuple(row_ids), store.name, invoice_id, result, queued))
+            self._on_processed(ProcessedNotice(tuple(row_ids), store_name, invoice_id, result, queued))
 
 
 # ---------------------------------------------------------------- writes (run on the writer thread)
@@ -247,12 +232,13 @@ def _store(store_cfg: StoreConfig, record: InvoiceRecord, row_ids: list[int]) ->
     return outcome
 
 
-def _queue(store_cfg: StoreConfig, batch: dict[str, list[int]], reason: str) -> None:
+def _queue(store_cfg: StoreConfig, rows: Rows, reason: str) -> None:
     with database.atomic():
-        store = ensure_store(store_cfg)
-        for invoice_id in batch:
-            queue_invoice(store, invoice_id, _pending_reason(reason))
-        _mark([row_id for row_ids in batch.values() for row_id in row_ids], _queued_result(reason))
+        store_pk = ensure_store(store_cfg).id
+        now, pending = clock.now_s(), _pending_reason(reason)
+        for chunk in chunks([(store_pk, invoice_id, pending, now) for invoice_id in rows], QUEUE_CHUNK):
+            queue_invoices_query(chunk).execute()
+        _mark([row_id for row_ids in rows.values() for row_id in row_ids], _queued_result(reason))
 
 
 def _pending_reason(reason: str) -> str:
@@ -282,4 +268,5 @@ def _unprocessed(store_names: list[str]) -> list[tuple[int, str, str]]:
         .order_by(WebhookDelivery.id)
         .tuples()
     )
-    return list(query)
+    # The stubs type .tuples() as the query itself; its rows are these three columns, the last two non-null here.
+    return list(cast("Iterable[tuple[int, str, str]]", query))

@@ -30,6 +30,7 @@ import ipaddress
 import json
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -47,14 +48,16 @@ from cftui.domain import (
     UNKNOWN_STORE,
     VERIFIED,
     Rejection,
+    Verdict,
 )
 from cftui.errors import ConfigError
 from cftui.printable import printable
 from cftui.webhooks import connections, envelope, signing
-from cftui.webhooks.notices import DeliveryNotice, OnDelivery, OnProcessed
+from cftui.webhooks.delivery_row import REJECTED_BODY_BYTES, DeliveryRow
+from cftui.webhooks.notices import OnDelivery, OnProcessed
 from cftui.webhooks.processing import InvoiceProcessor
 from cftui.webhooks.ratelimit import WINDOW_S, RejectionLimiter
-from cftui.webhooks.recorder import REJECTED_BODY_BYTES, Recorder
+from cftui.webhooks.recorder import Recorded, Recorder
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +74,73 @@ class _Rejected(Exception):
     def __init__(self, status: int, verdict: Rejection, reason: str) -> None:
         super().__init__(reason)
         self.status, self.verdict, self.reason = status, verdict, reason
+
+
+@dataclass(slots=True)
+class _Intake:
+    """What is learnt of a request while it is checked; its row is built once its verdict is known."""
+
+    received_ms: int
+    remote: str
+    method: str
+    path: str
+    headers: str
+    signature: str | None
+    body_size: int
+    store_name: str | None = None
+    body: bytes | None = None
+    event: envelope.Envelope | None = None
+
+    @classmethod
+    def of(cls, request: web.BaseRequest, received: float) -> _Intake:
+        """What is known before the body is read."""
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in _SKIPPED_HEADERS}
+        headers_json = _encode_json(headers)
+        if len(headers_json) > REJECTED_BODY_BYTES:
+            headers_json = _encode_json({"_truncated": headers_json[:REJECTED_BODY_BYTES]})
+        return cls(
+            received_ms=int(received * 1000),
+            remote=request.remote or "?",
+            method=request.method,
+            path=request.path[:1000],
+            headers=headers_json,
+            signature=request.headers.get(signing.HEADER),  # multidict lookup ignores case
+            body_size=request.content_length or 0,
+        )
+
+    @classmethod
+    def malformed(cls, remote: str, received: float) -> _Intake:
+        """A request aiohttp could not parse: only who sent it and when are known."""
+        return cls(int(received * 1000), remote, method="?", path="?", headers="{}", signature=None, body_size=0)
+
+    def row(self, verdict: Verdict, reason: str | None, http_status: int, *, result: str | None = None) -> DeliveryRow:
+        """The request's row: processed already when ``result`` says what its commit did."""
+        return DeliveryRow(
+            received_ms=self.received_ms,
+            remote=self.remote,
+            method=self.method,
+            path=self.path,
+            headers=self.headers,
+            signature=self.signature,
+            store_name=self.store_name,
+            body=self.body,
+            body_size=self.body_size,
+            verdict=verdict,
+            reason=reason,
+            http_status=http_status,
+            event=self.event,
+            processed=result is not None,
+            process_result=result,
+        )
+
+    def describe(self, body: bytes) -> None:
+        """Best effort: what an unverified body claims to be, so the log can show it (never acted on)."""
+        if len(body) > 65_536:
+            return
+        try:
+            self.event = envelope.parse(body)
+        except envelope.EnvelopeError:
+            pass
 
 
 def is_loopback(host: str) -> bool:
@@ -114,9 +184,9 @@ class WebhookReceiver:
         self._limiter = RejectionLimiter(self.settings.rate_limit)
         self._runner: web.ServerRunner | None = None
         self._server: connections.GuardedServer | None = None
-        self._background: set[asyncio.Task] = set()  # recording malformed requests, answered already
+        self._background: set[asyncio.Task[None]] = set()  # recording malformed requests, answered already
         self._started = 0.0
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[Verdict] = Counter()
         self.url: str | None = None
 
     async def start(self) -> str:
@@ -147,8 +217,8 @@ class WebhookReceiver:
                 f"Cannot listen for webhooks on {self.host}:{self.port}: {exc.strerror}.",
                 hint="Pick another port under [webhooks] (or --port), or stop what uses it.",
             ) from None
-        sockets = site._server.sockets if site._server else []
-        bound_port = sockets[0].getsockname()[1] if sockets else self.port
+        addresses = self._runner.addresses
+        bound_port = addresses[0][1] if addresses else self.port
         shown_host = f"[{self.host}]" if ":" in self.host else self.host
         self.url = f"http://{shown_host}:{bound_port}"
         self._started = clock.now()
@@ -182,9 +252,8 @@ class WebhookReceiver:
         return None
 
     async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
-        conn = request.protocol
-        guarded = isinstance(conn, connections.Connection)
-        if guarded:
+        conn = request.protocol if isinstance(request.protocol, connections.Connection) else None
+        if conn is not None:
             conn.request_started()
         try:
             if request.path == "/health":
@@ -192,74 +261,60 @@ class WebhookReceiver:
                     return web.Response(status=405, headers={"Allow": "GET"})
                 return web.json_response(self.health())
             received = clock.now()
-            row = _request_row(request, received)
+            intake = _Intake.of(request, received)
             # Checked now, applied only to a request that would be rejected anyway (see the module doc).
-            limited = self._limiter.is_limited(row["remote"], received)
+            limited = self._limiter.is_limited(intake.remote, received)
             try:
-                store, event = await self._verify(request, row, limited)
+                store, event = await self._verify(request, intake, limited)
             except _Rejected as rejected:
-                return await self._reject(row, _Rejected(429, RATE_LIMITED, LIMITED_REASON) if limited else rejected)
-            return await self._accept(row, store, event)
+                return await self._reject(intake, _Rejected(429, RATE_LIMITED, LIMITED_REASON) if limited else rejected)
+            return await self._accept(intake, store, event)
         finally:
-            if guarded:
+            if conn is not None:
                 conn.request_done()
 
     async def _verify(
-        self, request: web.BaseRequest, row: dict[str, Any], limited: bool
+        self, request: web.BaseRequest, intake: _Intake, limited: bool
     ) -> tuple[StoreConfig, envelope.Envelope]:
         """The store and envelope of a delivery whose signature holds, or :class:`_Rejected`."""
         store = self._store_for(request.path)
         if store is None:
             raise _Rejected(404, UNKNOWN_STORE, self._unknown_store_reason(request.path))
-        row["store_name"] = store.name
+        intake.store_name = store.name
         if request.method != "POST":
             raise _Rejected(405, MALFORMED, f"method {request.method} not allowed (POST only)")
-        body = await self._read_body(request, row)
+        body = await self._read_body(request, intake)
         if isinstance(request.protocol, connections.Connection):
             request.protocol.body_read()
-        row["body"], row["body_size"] = body, len(body)
+        intake.body, intake.body_size = body, len(body)
         secret = store.webhook_secret.reveal() if store.webhook_secret else None
         if secret is None:
             raise _Rejected(401, BAD_SIGNATURE, f"store '{store.name}' has no webhook_secret configured")
-        problem = signing.check(secret, body, row["signature"])
+        problem = signing.check(secret, body, intake.signature)
         if problem is not None:
             if not limited:
-                _describe(row, body)
+                intake.describe(body)
             raise _Rejected(401, BAD_SIGNATURE, problem)
         try:
             event = envelope.parse(body)
         except envelope.EnvelopeError as exc:
             raise _Rejected(400, MALFORMED, str(exc)) from None
-        _fill_envelope(row, event)
+        intake.event = event
         if event.store_id is not None and event.store_id != store.store_id:
             raise _Rejected(400, MALFORMED, f"storeId {event.store_id} is not the id of store '{store.name}'")
         return store, event
 
-    async def _accept(self, row: dict[str, Any], store: StoreConfig, event: envelope.Envelope) -> web.StreamResponse:
-        row.update(verdict=VERIFIED, reason=None, http_status=200)
-        queue_now = self._processor.queue_now(store, event.invoice_id) if event.is_invoice_event else None
-        if queue_now is not None:
-            # The store's API failed moments ago: queue the invoice in this delivery's own commit.
-            row["processed"], row["process_result"] = True, queue_now[1]
-        elif not event.is_invoice_event:
-            # Nothing to fetch: the claim itself is the whole of processing.
-            row["processed"] = True
-            row["process_result"] = (
-                f"no action for {event.type}" if event.is_known else f"unknown event type {event.type}: ignored"
-            )
-            if not event.is_known:
-                log.info("webhook: unknown event type %s from store %s (answered 200)", event.type, store.name)
+    async def _accept(self, intake: _Intake, store: StoreConfig, event: envelope.Envelope) -> web.StreamResponse:
+        plan = self._processor.plan(store, event)
         try:
-            recorded = await self._recorder.record(row, queue_now[0] if queue_now else None)
+            recorded = await self._recorder.record(intake.row(VERIFIED, None, 200, result=plan.result), plan.queue)
         except Exception:  # the store could not be written: a 5xx makes BTCPay retry later
             log.exception("could not record a verified delivery; answered 503")
             return web.Response(status=503, text="store unavailable: try again later")
         self.counts[recorded.verdict] += 1
-        if recorded.verdict == VERIFIED and queue_now is not None:
-            self._processor.announce_queued(recorded.id, *queue_now)
-        elif recorded.verdict == VERIFIED and event.is_invoice_event:
-            self._processor.submit(recorded.id, store.name, event.invoice_id)
-        self._notify(row, recorded.id, recorded.verdict, recorded.reason)
+        if recorded.verdict == VERIFIED:
+            self._processor.accepted(recorded.id, store, plan)
+        self._notify(recorded)
         text = "duplicate: already received" if recorded.verdict == DUPLICATE else "ok"
         return web.Response(status=200, text=text)
 
@@ -270,11 +325,11 @@ class WebhookReceiver:
             return f"{PATH_PREFIX} needs a store name when {len(self._stores)} stores are configured"
         return f"no store named '{path[len(PATH_PREFIX) + 1:]}'"
 
-    async def _read_body(self, request: web.BaseRequest, row: dict[str, Any]) -> bytes:
+    async def _read_body(self, request: web.BaseRequest, intake: _Intake) -> bytes:
         limit = self.settings.max_body_bytes
         declared = request.content_length
         if declared is not None and declared > limit:
-            row["body_size"] = declared
+            intake.body_size = declared
             raise _Rejected(413, TOO_LARGE, f"body of {declared} bytes is over the {limit}-byte limit")
         content = request.content
         if declared is not None and content.is_eof():
@@ -287,42 +342,42 @@ class WebhookReceiver:
                 while chunk := await request.content.readany():
                     size += len(chunk)
                     if size > limit:
-                        row["body_size"] = size
+                        intake.body_size = size
                         raise _Rejected(413, TOO_LARGE, f"body grew past the {limit}-byte limit")
                     chunks.append(chunk)
         except TimeoutError:
-            row["body"], row["body_size"] = b"".join(chunks), size
+            intake.body, intake.body_size = b"".join(chunks), size
             raise _Rejected(
                 408, MALFORMED, f"client sent {size} bytes of its body, then stalled for {self.settings.read_timeout} s"
             ) from None
         except (ConnectionError, OSError) as exc:  # aiohttp payload errors are OSErrors
-            row["body"], row["body_size"] = b"".join(chunks), size
+            intake.body, intake.body_size = b"".join(chunks), size
             raise _Rejected(400, MALFORMED, f"connection closed before the body was complete ({exc})") from None
         return b"".join(chunks)
 
-    async def _reject(self, row: dict[str, Any], rejected: _Rejected) -> web.StreamResponse:
-        self._count_rejection(row, rejected)
-        await self._record_rejection(row)
+    async def _reject(self, intake: _Intake, rejected: _Rejected) -> web.StreamResponse:
+        await self._record_rejection(self._count_rejection(intake, rejected))
         headers = {"Allow": "POST"} if rejected.status == 405 else None
         if rejected.status == 429:
             headers = {"Retry-After": str(int(WINDOW_S))}
         # A body left unread closes the connection (lingering_time=0).
         return web.Response(status=rejected.status, text=f"{rejected.verdict}: {rejected.reason}", headers=headers)
 
-    def _count_rejection(self, row: dict[str, Any], rejected: _Rejected) -> None:
-        self._limiter.note_rejection(row["remote"], clock.now())
-        row.update(verdict=rejected.verdict, reason=rejected.reason, http_status=rejected.status)
+    def _count_rejection(self, intake: _Intake, rejected: _Rejected) -> DeliveryRow:
+        """The rejected request's row, once counted and logged."""
+        self._limiter.note_rejection(intake.remote, clock.now())
         self.counts[rejected.verdict] += 1
-        log.info("webhook rejected (%d %s) from %s %s: %s", rejected.status, rejected.verdict, row["remote"],
-                 row["path"], rejected.reason)
+        log.info("webhook rejected (%d %s) from %s %s: %s", rejected.status, rejected.verdict, intake.remote,
+                 intake.path, rejected.reason)  # fmt: skip
+        return intake.row(rejected.verdict, rejected.reason, rejected.status)
 
-    async def _record_rejection(self, row: dict[str, Any]) -> None:
+    async def _record_rejection(self, row: DeliveryRow) -> None:
         try:
             recorded = await self._recorder.record(row)
         except Exception as exc:  # the store is full or gone: the answer stands, the log says why
             log.warning("could not record a rejected webhook request (%s: %s)", type(exc).__name__, exc)
             return
-        self._notify(row, recorded.id, recorded.verdict, recorded.reason)
+        self._notify(recorded)
 
     def _bad_request(self, remote: str, exc: HttpProcessingError) -> tuple[int, str]:
         """Malformed HTTP, which aiohttp refused before any handler ran: answered, counted, recorded."""
@@ -331,33 +386,17 @@ class WebhookReceiver:
         rejected = _Rejected(exc.code if 400 <= exc.code < 500 else 400, MALFORMED, reason)
         if self._limiter.is_limited(remote, received):
             rejected = _Rejected(429, RATE_LIMITED, LIMITED_REASON)
-        row = _malformed_row(remote, received)
-        self._count_rejection(row, rejected)
+        row = self._count_rejection(_Intake.malformed(remote, received), rejected)
         task = asyncio.get_running_loop().create_task(self._record_rejection(row))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return rejected.status, f"{rejected.verdict}: {printable(rejected.reason)}"
 
-    def _notify(self, row: dict[str, Any], row_id: int, verdict: str, reason: str | None) -> None:
+    def _notify(self, recorded: Recorded) -> None:
         if self._on_delivery is None:
             return
-        notice = DeliveryNotice(
-            id=row_id,
-            received_ms=row["received_ms"],
-            remote=row["remote"],
-            path=row["path"],
-            store_name=row["store_name"],
-            verdict=verdict,
-            reason=reason,
-            http_status=row["http_status"],
-            event_type=row.get("event_type"),
-            delivery_id=row.get("delivery_id"),
-            original_delivery_id=row.get("original_delivery_id"),
-            is_redelivery=row.get("is_redelivery", False),
-            invoice_id=row.get("invoice_id"),
-        )
         try:
-            self._on_delivery(notice)
+            self._on_delivery(recorded.row.notice(recorded.id))
         except Exception:  # the host's display must not break the receiver
             log.exception("on_delivery callback failed")
 
@@ -388,63 +427,3 @@ class WebhookReceiver:
             "cut_at_header_deadline": server.timed_out if server else 0,
             "closed_to_make_room": server.evicted if server else 0,
         }
-
-
-def _request_row(request: web.BaseRequest, received: float) -> dict[str, Any]:
-    """The columns known before the body is read."""
-    headers = {k: v for k, v in request.headers.items() if k.lower() not in _SKIPPED_HEADERS}
-    headers_json = _encode_json(headers)
-    if len(headers_json) > REJECTED_BODY_BYTES:
-        headers_json = _encode_json({"_truncated": headers_json[:REJECTED_BODY_BYTES]})
-    return {
-        "received_ms": int(received * 1000),
-        "remote": request.remote or "?",
-        "method": request.method,
-        "path": request.path[:1000],
-        "store_name": None,
-        "signature": request.headers.get(signing.HEADER),  # multidict lookup ignores case
-        "headers": headers_json,
-        "body": None,
-        "body_size": request.content_length or 0,
-        "processed": False,
-        "process_result": None,
-    }
-
-
-def _malformed_row(remote: str, received: float) -> dict[str, Any]:
-    """The columns of a request aiohttp could not parse: only who sent it and when are known."""
-    return {
-        "received_ms": int(received * 1000),
-        "remote": remote,
-        "method": "?",
-        "path": "?",
-        "store_name": None,
-        "signature": None,
-        "headers": "{}",
-        "body": None,
-        "body_size": 0,
-        "processed": False,
-        "process_result": None,
-    }
-
-
-def _fill_envelope(row: dict[str, Any], event: envelope.Envelope) -> None:
-    row.update(
-        delivery_id=event.delivery_id,
-        original_delivery_id=event.original_delivery_id,
-        webhook_id=event.webhook_id,
-        is_redelivery=event.is_redelivery,
-        event_type=event.type,
-        event_time=event.timestamp,
-        invoice_id=event.invoice_id,
-    )
-
-
-def _describe(row: dict[str, Any], body: bytes) -> None:
-    """Best effort: what an unverified body claims to be, so the log can show it (never acted on)."""
-    if len(body) > 65_536:
-        return
-    try:
-        _fill_envelope(row, envelope.parse(body))
-    except envelope.EnvelopeError:
-        pass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 import aiohttp
@@ -43,7 +42,7 @@ async def post_delivery(
         ) as response:
             text = (await response.content.read(500)).decode("utf-8", "replace")
             return SendResult(response.status, text)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return SendResult(None, f"no answer within {timeout:g} s")
     except aiohttp.ClientError as exc:
         return SendResult(None, f"{type(exc).__name__}: {exc}")
