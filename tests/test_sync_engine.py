@@ -19,6 +19,7 @@ from cftui.config import Secret, StoreConfig, SyncConfig
 from cftui.money import E8
 from cftui.sim import lifecycle
 from cftui.sim.config import SimApiKey, default_config
+from cftui.sim.faults import Faults
 from cftui.sim.generator import StoreGenerator, expected_crowdfund, expected_store_totals
 from cftui.store import daystats, queries
 from cftui.store.models import CrowdfundApp, Invoice, InvoiceDayStat, InvoicePaymentMethod, Payment, SyncState
@@ -323,16 +324,13 @@ def test_the_store_currency_and_each_perk_sold_are_read(sim, db):
     assert ranks == sorted(ranks, reverse=True)
 
 
-def test_an_old_servers_record_whose_id_is_not_a_string_is_skipped(db, monkeypatch):
+def test_an_old_servers_record_whose_id_is_not_a_string_is_skipped(db, monkeypatch, start_sim):
     """Payment methods are looked up by invoice id (servers before 2.4): an id that is a JSON list must
     make its record a skipped misfit, not end the sync."""
     monkeypatch.setattr("cftui.sim.server.break_record", lambda record, kind: {**record, "id": [record["id"]]})
-    config, thread = start_sim(invoices=300, version="2.3.0")
-    try:
-        thread.call(thread.sim.faults.update, {"malformed_every": 100})
-        result = run(store_cfg(config, thread.base_url), concurrency=4)
-    finally:
-        thread.stop()
+    config = sim_config(invoices=300, version="2.3.0")
+    thread = start_sim(config, faults=Faults(malformed_every=100))
+    result = run(store_cfg(config, thread.base_url), concurrency=4)
     assert result.ok, result.error
     assert result.skipped_total == 3
     assert Invoice.select().count() == 300 - 3
