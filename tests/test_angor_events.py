@@ -48,7 +48,15 @@ def test_pubkey_off_the_curve_is_a_bad_signature_not_a_crash():
 
 @pytest.mark.parametrize(
     "change",
-    [{"id": "zz"}, {"pubkey": 5}, {"sig": "ab"}, {"created_at": "1"}, {"kind": True}, {"tags": [["d", 5]]}, {"content": None}],
+    [
+        {"id": "zz"},
+        {"pubkey": 5},
+        {"sig": "ab"},
+        {"created_at": "1"},
+        {"kind": True},
+        {"tags": [["d", 5]]},
+        {"content": None},
+    ],
 )
 def test_malformed_events_are_refused_before_any_crypto(change):
     raw = {**events.sign(SECRET, 1, "x", created_at=1).to_json(), **change}

@@ -27,7 +27,11 @@ def test_samples_parse():
     assert one.nostr_event_id == "6f3cd1f2f5023f16054591b5cde7f812aa64fd46b16ee9e2457d2aecab346b80"
     assert (one.created_block, one.investment_count, listed.investment_count) == (155587, 3, None)
     stats = indexer.parse_stats(sample("project-stats.json"))
-    assert (stats.investor_count, stats.amount_invested_sats, stats.founder_spent_sats) == (3, 2_600_000_000, 600_000_000)
+    assert (stats.investor_count, stats.amount_invested_sats, stats.founder_spent_sats) == (
+        3,
+        2_600_000_000,
+        600_000_000,
+    )
     assert (stats.penalties_sats, stats.penalties_count) == (2_000_000_000, 3)
     investments = [indexer.parse_investment(i) for i in sample("project-investments.json")]
     assert sum(i.amount_sats for i in investments) == stats.amount_invested_sats

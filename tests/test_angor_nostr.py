@@ -34,7 +34,9 @@ async def test_two_relays_with_the_same_events_and_a_dead_one(nostr_relays, sim)
     elapsed = time.monotonic() - started
 
     kind_3030 = {e.id for e in sim.events if e.kind == 3030}
-    valid = project_events(sim) | {e.id for what, e in sim.world.bad_events if not what.startswith(("bad", "wrong event"))}
+    valid = project_events(sim) | {
+        e.id for what, e in sim.world.bad_events if not what.startswith(("bad", "wrong event"))
+    }
     assert set(report.events) == valid
     assert valid < kind_3030
     # Each invalid event is counted once, though both relays sent it.

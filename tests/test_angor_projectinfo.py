@@ -21,7 +21,10 @@ BASE = {
     "penaltyDays": 30,
     "expiryDate": 1_760_000_000,
     "targetAmount": 2_000_000,
-    "stages": [{"amountToRelease": 33.33, "releaseDate": 1_752_000_000}, {"amountToRelease": 66.67, "releaseDate": 1_753_000_000}],
+    "stages": [
+        {"amountToRelease": 33.33, "releaseDate": 1_752_000_000},
+        {"amountToRelease": 66.67, "releaseDate": 1_753_000_000},
+    ],
     "networkName": "Angornet",
     "version": 2,
     "projectType": 0,
@@ -46,7 +49,8 @@ def test_invest_project_reads_sats_unix_seconds_and_exact_percentages():
 def test_fund_and_subscribe_have_no_end_date_and_no_stages(ptype):
     # C# writes DateTime.MinValue for the missing end date.
     info = projectinfo.parse(
-        content(projectType=ptype, endDate=-62135596800, stages=[], targetAmount=0, penaltyThreshold=0), network="Angornet"
+        content(projectType=ptype, endDate=-62135596800, stages=[], targetAmount=0, penaltyThreshold=0),
+        network="Angornet",
     )
     assert info.project_type == ptype
     assert info.end_time is None and info.stages == ()
@@ -64,9 +68,21 @@ def test_missing_version_and_type_read_as_the_c_sharp_models_defaults():
 # case, in the spellings InvestView.razor's NormalizeNetworkName accepts.
 @pytest.mark.parametrize(
     ("name", "network"),
-    [(..., "Angornet"), ("", "Angornet"), ("  ", "Angornet"), (None, "Angornet"), ("Angornet", "Angornet"),
-     ("angornet", "Angornet"), ("ANGORNET", "Angornet"), ("testnet", "Angornet"), ("test", "Angornet"),
-     ("Main", "Main"), ("main", "Main"), ("MAINNET", "Main"), ("bitcoin", "Main")],
+    [
+        (..., "Angornet"),
+        ("", "Angornet"),
+        ("  ", "Angornet"),
+        (None, "Angornet"),
+        ("Angornet", "Angornet"),
+        ("angornet", "Angornet"),
+        ("ANGORNET", "Angornet"),
+        ("testnet", "Angornet"),
+        ("test", "Angornet"),
+        ("Main", "Main"),
+        ("main", "Main"),
+        ("MAINNET", "Main"),
+        ("bitcoin", "Main"),
+    ],
 )
 def test_network_names_the_app_accepts(name, network):
     assert projectinfo.parse(content(networkName=name), network=network).network == network
@@ -74,8 +90,17 @@ def test_network_names_the_app_accepts(name, network):
 
 @pytest.mark.parametrize(
     ("name", "network"),
-    [(..., "Main"), ("", "Main"), ("Angornet", "Main"), ("testnet", "Main"), ("Main", "Angornet"),
-     ("bitcoin", "Angornet"), ("Liquid", "Angornet"), ("Signet", "Angornet"), ("Testnet4", "Angornet")],
+    [
+        (..., "Main"),
+        ("", "Main"),
+        ("Angornet", "Main"),
+        ("testnet", "Main"),
+        ("Main", "Angornet"),
+        ("bitcoin", "Angornet"),
+        ("Liquid", "Angornet"),
+        ("Signet", "Angornet"),
+        ("Testnet4", "Angornet"),
+    ],
 )
 def test_other_networks_are_skipped(name, network):
     with pytest.raises(ProjectInfoError) as exc:
@@ -113,12 +138,23 @@ def test_bad_content_is_skipped_with_a_reason(raw, reason):
 def test_schedule_patterns_describe_each_dynamic_pattern_and_survive_odd_content():
     from cftui.angor.projectinfo import schedule_patterns
 
-    content = json.dumps({"dynamicStagePatterns": [
-        {"patternId": 5, "name": "Quarterly x4", "frequency": 4, "stageCount": 4, "payoutDayType": 1, "payoutDay": 15,
-         "amount": 250000},
-        {"patternId": 7, "frequency": 99},  # a frequency from a newer app: still listed
-        "not a pattern",
-    ]})
+    content = json.dumps(
+        {
+            "dynamicStagePatterns": [
+                {
+                    "patternId": 5,
+                    "name": "Quarterly x4",
+                    "frequency": 4,
+                    "stageCount": 4,
+                    "payoutDayType": 1,
+                    "payoutDay": 15,
+                    "amount": 250000,
+                },
+                {"patternId": 7, "frequency": 99},  # a frequency from a newer app: still listed
+                "not a pattern",
+            ]
+        }
+    )
     assert schedule_patterns(content) == [
         "Quarterly x4: 4 stages, quarterly, on day 15 of the month; 250,000 sats",
         "pattern 7: on its own schedule, counted from the day of the investment",

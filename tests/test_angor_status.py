@@ -70,7 +70,9 @@ def test_the_target_is_compared_with_the_net_amount_as_the_app_does():
 
 def test_status_of_a_project_reads_its_window_and_nets_a_gross_figure():
     """The one call the sync (a ProjectInfo) and the status refresh (a stored row) both make."""
-    project = SimpleNamespace(start_time=NOW - 50 * DAY, end_time=NOW - 5 * DAY, expiry_time=None, target_sats=1_000_000)
+    project = SimpleNamespace(
+        start_time=NOW - 50 * DAY, end_time=NOW - 5 * DAY, expiry_time=None, target_sats=1_000_000
+    )
     stages = [NOW + 10 * DAY, NOW + 40 * DAY]
 
     def status_at(raised, source):

@@ -223,7 +223,8 @@ async def test_incremental_run_picks_up_a_new_event_and_flags_it_off_chain(nostr
         key = secret("new nostr")
         info.update(nostrPubKey=events.xonly_pubkey(key), founderKey="02" + founder)
         info["projectIdentifier"] = identity.derive_project_id(info["founderKey"], "Angornet")
-        late = events.sign(key, 3030, json.dumps(info, default=str), created_at=NOW + 30 * DAY)  # newer than anything stored
+        # Newer than anything stored.
+        late = events.sign(key, 3030, json.dumps(info, default=str), created_at=NOW + 30 * DAY)
         await publish(url, [late])
         result = await sync_angor(config)
     finally:
@@ -237,8 +238,13 @@ async def test_offline_keeps_what_is_stored_and_moves_statuses_on(nostr_relays, 
     sim = AngorSimulator(seed=5, now=NOW)
     await synced(sim, nostr_relays(1))
     before = {p.project_id: p.raised_sats for p in AngorProject.select()}
-    offline = AngorConfig(enabled=True, network="Angornet", relays=(f"ws://127.0.0.1:{free_port()}/",),
-                          indexer_url=f"http://127.0.0.1:{free_port()}", timeout=2)
+    offline = AngorConfig(
+        enabled=True,
+        network="Angornet",
+        relays=(f"ws://127.0.0.1:{free_port()}/",),
+        indexer_url=f"http://127.0.0.1:{free_port()}",
+        timeout=2,
+    )
     clock.freeze(NOW + 400 * DAY)  # every funding window and stage is over by now
     result = await sync_angor(offline)
     assert not result.ok and "No Angor relay answered" in result.error and "On-chain data unavailable" in result.error
@@ -268,11 +274,31 @@ async def test_export_projects_csv_and_json(nostr_relays, store, capsys):
         assert row["founder_spent_sats"] == project.spent_sats(FOUNDER)
         # Refunds are known on the chain only; the indexer counts them in with the penalties.
         recovered = project.spent_sats(PENALTY) + project.spent_sats(REFUND)
-        assert (row["penalties_sats"], row["refunds_sats"]) == ((recovered, None) if row["raised_source"] == "indexer"
-                                                                else (project.spent_sats(PENALTY), project.spent_sats(REFUND)))
-    required = {"project_id", "name", "status", "network", "target_sats", "raised_sats", "investors", "start", "end",
-                "expiry", "stages", "verified", "flags", "founder_spent_sats", "penalties_count", "penalties_sats",
-                "refunds_count", "refunds_sats"}
+        assert (row["penalties_sats"], row["refunds_sats"]) == (
+            (recovered, None)
+            if row["raised_source"] == "indexer"
+            else (project.spent_sats(PENALTY), project.spent_sats(REFUND))
+        )
+    required = {
+        "project_id",
+        "name",
+        "status",
+        "network",
+        "target_sats",
+        "raised_sats",
+        "investors",
+        "start",
+        "end",
+        "expiry",
+        "stages",
+        "verified",
+        "flags",
+        "founder_spent_sats",
+        "penalties_count",
+        "penalties_sats",
+        "refunds_count",
+        "refunds_sats",
+    }
     assert required <= set(exported[0])
     assert cli_main([*store, "export", "projects", "-o", "-"]) == 0
     table = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))

@@ -17,7 +17,9 @@ from cftui.sim.angor_data import pubkey, secret
 
 DATA = Path(__file__).parent / "data"
 BIP341 = json.loads((DATA / "bip341" / "wallet-test-vectors.json").read_text())["scriptPubKey"]
-VECTOR_FOUNDER = json.loads((DATA / "angor" / "tx-and-id-test-vectors.json").read_text())["projectCreationTx"]["founderKeyHex"]
+VECTOR_FOUNDER = json.loads((DATA / "angor" / "tx-and-id-test-vectors.json").read_text())["projectCreationTx"][
+    "founderKeyHex"
+]
 # docs/reviews 2026-12-contract-review.md §A1: upstream's founder leaf for the vector founder key starts so.
 REVIEW_FOUNDER_LEAF = "2045298475b08ee6680e03e87dfa93fa5bfd9ee92a75d5dc7d8bd1bcf89361081e"
 
@@ -57,8 +59,16 @@ def test_the_simulator_tweaks_secrets_to_the_same_keys_the_client_tweaks_public_
 
 @pytest.mark.parametrize(
     ("value", "pushed"),
-    [(0, "00"), (16, "60"), (-1, "4f"), (17, "0111"), (128, "028000"), (1_800_000_000, "0400d2496b"),
-     (2_200_000_000, "050056218300"), (0x400000 | 5062, "03c61340")],
+    [
+        (0, "00"),
+        (16, "60"),
+        (-1, "4f"),
+        (17, "0111"),
+        (128, "028000"),
+        (1_800_000_000, "0400d2496b"),
+        (2_200_000_000, "050056218300"),
+        (0x400000 | 5062, "03c61340"),
+    ],
 )
 def test_the_simulator_pushes_numbers_as_nbitcoin_does(value, pushed):
     assert angor_scripts.push_number(value).hex() == pushed

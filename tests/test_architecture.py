@@ -60,7 +60,8 @@ def test_importing_the_core_loads_no_textual():
         "import importlib, sys\n"
         f"for name in {core!r}:\n"
         "    importlib.import_module(name)\n"
-        "bad = sorted(n for n in sys.modules if n == 'textual' or n.startswith('textual.') or n.startswith('cftui.ui'))\n"
+        "bad = sorted(n for n in sys.modules\n"
+        "             if n == 'textual' or n.startswith('textual.') or n.startswith('cftui.ui'))\n"
         "print(','.join(bad))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -6,12 +6,11 @@ failure mode is exact; the simulator-based tests cover the full API.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from decimal import Decimal
 
 import pytest
-from aiohttp import web
+from scripted_server import scripted_server
 
 from cftui.btcpay.client import GreenfieldClient, parse_retry_after, parse_version
 from cftui.btcpay.errors import MissingPermissionError, NotFoundError, ValidationError
@@ -21,44 +20,10 @@ from cftui.errors import AuthError, ConfigError, UnreachableError
 KEY = Secret("k3y-very-secret-value")
 
 
-class Scripted:
-    """Answers requests from a queue of (status, body, headers | 'drop' | ('slow', s))."""
-
-    def __init__(self) -> None:
-        self.script: list = []
-        self.requests: list[web.Request] = []
-        self.times: list[float] = []
-
-    async def handle(self, request: web.Request) -> web.StreamResponse:
-        self.requests.append(request)
-        self.times.append(time.monotonic())
-        step = self.script.pop(0) if self.script else (200, "[]", {})
-        if step == "drop":
-            response = web.StreamResponse(status=200, headers={"Content-Length": "1000"})
-            await response.prepare(request)
-            await response.write(b"[{")
-            request.transport.close()
-            return response
-        if step[0] == "slow":
-            await asyncio.sleep(step[1])
-            return web.Response(text="[]", content_type="application/json")
-        status, body, headers = step
-        return web.Response(status=status, text=body, content_type="application/json", headers=headers)
-
-
 @pytest.fixture
 async def server():
-    scripted = Scripted()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", scripted.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    scripted.url = f"http://127.0.0.1:{port}"
-    yield scripted
-    await runner.cleanup()
+    async with scripted_server() as scripted:
+        yield scripted
 
 
 def client(url: str, **kwargs) -> GreenfieldClient:

@@ -3,15 +3,23 @@ real cause and the real number of attempts, a backoff that keeps to the server's
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import pytest
-from test_btcpay_client import KEY, client, server  # noqa: F401 - fixture
+from scripted_server import scripted_server
+from test_btcpay_client import KEY, client
 
 from cftui import config as cfg
 from cftui.errors import ConfigError, DataError, UnreachableError
 
 STORE = '[[btcpay]]\nname = "main"\nurl = "https://btcpay.example.com"\nstore_id = "S"\n'
+
+
+@pytest.fixture
+async def server():
+    async with scripted_server() as scripted:
+        yield scripted
 
 
 def load(tmp_path, text: str) -> cfg.Config:
@@ -87,7 +95,7 @@ async def test_the_backoff_keeps_to_a_short_retry_after(server):
     server.script = [(429, "", {"Retry-After": "1"})] * 7 + [(200, '{"version": "2.4.1"}', {})]
     async with client(server.url, retry_budget=9) as c:
         assert await c.server_version() == (2, 4, 1)
-    gaps = [later - earlier for earlier, later in zip(server.times, server.times[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(server.times)]
     assert len(gaps) == 7 and all(0.95 <= gap < 1.6 for gap in gaps), gaps
 
 

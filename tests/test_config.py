@@ -128,7 +128,8 @@ def test_secrets_never_print(tmp_path):
 def test_save_is_0600_atomic_keeps_comments_and_round_trips(tmp_path):
     path = write(tmp_path, "# my own note\n" + GOOD)
     config = cfg.load(path)
-    changed = cfg.with_store(config, cfg.StoreConfig(name="third", url="https://t", store_id="T", api_key=cfg.Secret("k-third")))
+    third = cfg.StoreConfig(name="third", url="https://t", store_id="T", api_key=cfg.Secret("k-third"))
+    changed = cfg.with_store(config, third)
     cfg.save(changed, path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = path.read_text()
@@ -186,7 +187,9 @@ def test_secrets_from_env_and_file_are_redacted_from_logs(tmp_path, monkeypatch)
     assert sorted(config.secret_values()) == ["env-secret-123456", "file-secret-abcdef", "hook-secret-999"]
     log_file = logs.setup(tmp_path / "logs")
     logs.redact(*config.secret_values())
-    logging.getLogger("cftui.test").warning("keys %s %s %s", "env-secret-123456", "file-secret-abcdef", "hook-secret-999")
+    logging.getLogger("cftui.test").warning(
+        "keys %s %s %s", "env-secret-123456", "file-secret-abcdef", "hook-secret-999"
+    )
     for handler in logging.getLogger("cftui").handlers:
         handler.flush()
     written = log_file.read_text()
@@ -198,10 +201,13 @@ def test_crowdfund_all_invoices_round_trips_and_is_left_out_when_empty(tmp_path)
     path = write(tmp_path, GOOD)
     config = cfg.load(path)
     assert config.store("main").crowdfund_all_invoices == ()
-    named = cfg.StoreConfig(name="third", url="https://t", store_id="T", api_key=cfg.Secret("k"),
-                            crowdfund_all_invoices=("AppX1", "AppY2"))
+    named = cfg.StoreConfig(
+        name="third", url="https://t", store_id="T", api_key=cfg.Secret("k"), crowdfund_all_invoices=("AppX1", "AppY2")
+    )
     cfg.save(cfg.with_store(config, named), path)
     assert path.read_text().count("crowdfund_all_invoices") == 1  # empty lists are not written into every store
     assert cfg.load(path).store("third").crowdfund_all_invoices == ("AppX1", "AppY2")
     with pytest.raises(ConfigError, match=r"btcpay\[0\]\.crowdfund_all_invoices' must be an array of strings"):
-        cfg.from_dict({"btcpay": [{"name": "m", "url": "https://x", "store_id": "s", "crowdfund_all_invoices": "AppX1"}]})
+        cfg.from_dict(
+            {"btcpay": [{"name": "m", "url": "https://x", "store_id": "s", "crowdfund_all_invoices": "AppX1"}]}
+        )

@@ -30,7 +30,14 @@ def test_every_key_of_every_table_is_documented_in_the_reference():
     for section, _cls, f in _all_fields():
         assert f.metadata.get("doc"), f"{section}.{f.name} has no words in config.setting(doc=...)"
         assert f"{f.name} = " in reference or f"[{section}.{f.name}]" in reference, f"{section}.{f.name} not shown"
-    assert set(name for name, *_ in config_reference.sections()) == {"btcpay", "sync", "webhooks", "angor", "ui", "store"}
+    assert set(name for name, *_ in config_reference.sections()) == {
+        "btcpay",
+        "sync",
+        "webhooks",
+        "angor",
+        "ui",
+        "store",
+    }
 
 
 def test_the_reference_is_a_valid_config_whose_values_are_the_defaults():

@@ -77,9 +77,9 @@ def invoice(n: int, *, status: str = "Settled", extra: str = "None", amount: str
     )
 
 
-def write(invoices, *, on=None, apps=(app(),), all_store_invoices=()) -> None:
+def write(invoices, *, on=None, apps=None, all_store_invoices=()) -> None:
     target = on or store()
-    upsert_apps(target, apps, all_store_invoices=frozenset(all_store_invoices))
+    upsert_apps(target, apps if apps is not None else (app(),), all_store_invoices=frozenset(all_store_invoices))
     upsert_invoices(target, invoices, synced_time=T0)
 
 
@@ -110,12 +110,12 @@ def test_msat_payments_at_long_rates_are_summed_exactly(db):
     rates = ["65002.6000026000026000026000026", "0.3333333333333333333333333333", "64351.62500"]
     values = ["0.00015385123", "0.00000000001", "0.00099999999"]
     write([invoice(n, rate=rate, payments=[(value, "0.00000000877", "Settled", 30, "BTC-LN")])
-           for n, (rate, value) in enumerate(zip(rates, values))])
+           for n, (rate, value) in enumerate(zip(rates, values, strict=True))])
     p = progress()
     with localcontext() as ctx:
         ctx.prec = 100  # 30 significant digits: the default 28 would round the expected sum itself
-        expected = sum((net(v, "0.00000000877", r).quantize(Decimal("1e-28")) for v, r in zip(values, rates)),
-                       Decimal(0))
+        terms = (net(v, "0.00000000877", r).quantize(Decimal("1e-28")) for v, r in zip(values, rates, strict=True))
+        expected = sum(terms, Decimal(0))
     assert len(expected.as_tuple().digits) == 30
     assert p.settled == expected
     assert p.settled.as_tuple().exponent == -28  # nothing rounded away: 28 places, as a .NET decimal holds
@@ -206,8 +206,10 @@ def test_reset_periods_of_every_kind(db, every, amount, last, following):
 def test_count_all_store_invoices_when_the_config_says_so(db):
     main, side = store("main"), store("side")
     paid = [("0.0002", "0", "Settled", 30, "BTC-LN")]
-    write([invoice(1, payments=paid), invoice(2, payments=paid, app_id=None), invoice(3, payments=paid, app_id="Other")],
-          on=main)
+    write(
+        [invoice(1, payments=paid), invoice(2, payments=paid, app_id=None), invoice(3, payments=paid, app_id="Other")],
+        on=main,
+    )
     upsert_invoices(side, [invoice(4, payments=paid, app_id=None)], synced_time=T0)
     assert progress().settled == Decimal(10) and not progress().all_store_invoices
     write([], on=main, all_store_invoices={APP})

@@ -38,7 +38,9 @@ from cftui.store.models import (
 from cftui.store.webhook_models import WEBHOOK_MODELS, WebhookDelivery
 
 V1_DUMP = Path(__file__).parent / "data" / "schema_v1.sql"
-V4_CROWDFUND_DUMP = Path(__file__).parent / "data" / "schema_v4_crowdfund.sql"  # by make_schema_v4_crowdfund.py at 979509b
+V4_CROWDFUND_DUMP = (
+    Path(__file__).parent / "data" / "schema_v4_crowdfund.sql"
+)  # by make_schema_v4_crowdfund.py at 979509b
 V4_CROWDFUND_MAKER = Path(__file__).parent / "data" / "make_schema_v4_crowdfund.py"
 OLD_CROWDFUND_INDEX = "invoice_app_id_store_id_status_currency_amount_e8_btc_paid_sats"  # version 5's
 V4_ANGOR_DUMP = Path(__file__).parent / "data" / "schema_v4_angor.sql"  # by make_schema_v4_angor.py at 979509b
@@ -104,7 +106,9 @@ def _as_version(db, version: int) -> None:
         if version < 2:
             db.drop_tables(WEBHOOK_MODELS)
         if 3 <= version < 4:
-            migrate(*(migrator.drop_column("angor_investment", c) for c in ("schedule_start", "pattern_id", "stage_count")))
+            migrate(
+                *(migrator.drop_column("angor_investment", c) for c in ("schedule_start", "pattern_id", "stage_count"))
+            )
         if 3 <= version < 5:
             migrate(*(migrator.drop_column("angor_project", c) for c in ("refunds_count", "refunds_sats")))
         if version < 6:
@@ -260,8 +264,18 @@ def test_a_version_3_store_gains_the_fund_subscribe_schedule_columns_and_keeps_i
 
     path = tmp_path / "v3.sqlite"
     db = open_database(path)
-    AngorProject.create(project_id="angor1qx", network="Angornet", founder_key="k", nostr_pubkey="p", event_id="e",
-                        event_pubkey="p", event_kind=3030, event_created=1, content="{}", synced_time=1)
+    AngorProject.create(
+        project_id="angor1qx",
+        network="Angornet",
+        founder_key="k",
+        nostr_pubkey="p",
+        event_id="e",
+        event_pubkey="p",
+        event_kind=3030,
+        event_created=1,
+        content="{}",
+        synced_time=1,
+    )
     AngorInvestment.create(project="angor1qx", investor_key="03ab", txid="t1", amount_sats=99_000)
     db.close()
     # Make it the file version 3 wrote: angor_investment without the three schedule columns.
@@ -277,8 +291,15 @@ def test_a_version_3_store_gains_the_fund_subscribe_schedule_columns_and_keeps_i
     assert schema_version(db) == SCHEMA_VERSION >= 4
     kept = AngorInvestment.get(AngorInvestment.txid == "t1")
     assert kept.amount_sats == 99_000 and kept.schedule_start is None
-    AngorInvestment.create(project="angor1qx", investor_key="03cd", txid="t2", amount_sats=1, schedule_start=1_735_689_600,
-                           pattern_id=2, stage_count=0)
+    AngorInvestment.create(
+        project="angor1qx",
+        investor_key="03cd",
+        txid="t2",
+        amount_sats=1,
+        schedule_start=1_735_689_600,
+        pattern_id=2,
+        stage_count=0,
+    )
     assert AngorInvestment.get(AngorInvestment.txid == "t2").pattern_id == 2
     db.close()
 
@@ -357,8 +378,11 @@ def test_a_version_4_store_gains_the_dashboard_columns_indexes_and_perk_table(tm
     db = open_database(path)
     assert schema_version(db) == SCHEMA_VERSION == 8
     indexes = {name for (name,) in db.execute_sql("SELECT name FROM sqlite_master WHERE type = 'index'")}
-    assert {"invoice_currency_amount_e8_id", "invoice_additional_status_created_time_id",
-            "payment_received_time_id"} <= indexes
+    assert {
+        "invoice_currency_amount_e8_id",
+        "invoice_additional_status_created_time_id",
+        "payment_received_time_id",
+    } <= indexes
     assert "invoice_amount_e8_id" not in indexes
     investment_columns = {c.name for c in db.get_columns("angor_investment")}
     assert {"recovered_sats", "refunded_sats", "penalty_sats"} <= investment_columns
@@ -367,8 +391,16 @@ def test_a_version_4_store_gains_the_dashboard_columns_indexes_and_perk_table(tm
     assert store.default_currency is None and Invoice.select().count() == 7
     assert queries.crowdfund_progress()[0].settled == Decimal("92.3")
     Store.update(default_currency="USD").execute()
-    CrowdfundPerk.create(store=store, app_id="A", item_code="p", sales_count=2, total="10.50", total_e8=1_050_000_000,
-                         rank=0, synced_time=1)
+    CrowdfundPerk.create(
+        store=store,
+        app_id="A",
+        item_code="p",
+        sales_count=2,
+        total="10.50",
+        total_e8=1_050_000_000,
+        rank=0,
+        synced_time=1,
+    )
     db.close()
     db = open_database(path)  # opening again changes nothing
     assert Store.get_by_id(store.id).default_currency == "USD" and CrowdfundPerk.select().count() == 1

@@ -266,8 +266,8 @@ def test_crowdfund_progress(samples):
 def test_angor_and_webhook_summaries(samples):
     for i, (status, raised) in enumerate([("funding", 1000), ("funding", 500), ("failed", 7)]):
         AngorProject.create(
-            project_id=f"angor1q{i}", network="Angornet", founder_key="k", nostr_pubkey="p", event_id=f"e{i}", event_pubkey="p",
-            event_kind=3030, event_created=T0, status=status, raised_sats=raised, target_sats=2000,
+            project_id=f"angor1q{i}", network="Angornet", founder_key="k", nostr_pubkey="p", event_id=f"e{i}",
+            event_pubkey="p", event_kind=3030, event_created=T0, status=status, raised_sats=raised, target_sats=2000,
             investor_count=i + 1, content="{}", synced_time=T0,
         )  # fmt: skip
     summary = queries.angor_summary()
@@ -297,7 +297,9 @@ def test_invoice_detail(samples):
     assert detail.row.invoice_id == samples[5].invoice_id and detail.store_id in ("StoreA", "StoreB")
     assert detail.metadata == '{"orderId": "x"}'
     assert [(p.txid, p.vout, p.value, p.value_msat, p.fee_msat) for p in detail.payments] == [
-        ("ab" * 32, 1, "0.00001000", 1_000_000, 0), (None, None, "0.00000500123", 500_123, 123)]
+        ("ab" * 32, 1, "0.00001000", 1_000_000, 0),
+        (None, None, "0.00000500123", 500_123, 123),
+    ]
     assert detail.payment_methods[0].paid_sats == 1500
     assert queries.invoice_detail(10**9) is None
 

@@ -109,7 +109,7 @@ def test_malformed_records_in_list_pages(sim):
             assert "id" not in bad
         else:
             assert isinstance(bad["createdTime"], str) and isinstance(bad["archived"], str)
-    assert sum(bad != good for good, bad in zip(clean, broken)) == 10
+    assert sum(bad != good for good, bad in zip(clean, broken, strict=True)) == 10
     assert kinds_seen == set(MALFORMED_KINDS)
     # Same records broken the same way on every fetch.
     assert page(client, store_id, take=100, includeArchived="true").json() == broken

@@ -61,11 +61,18 @@ def test_a_live_standalone_simulator_delivers_to_a_webhook_registered_through_th
             f'api_key = "{coordinates["api_key"]}"\n\n[webhooks]\nport = {port}\n'
         )
         base = ["--config", str(config), "--db", str(tmp_path / "store.sqlite3")]
-        assert main([*base, "webhook", "register", "--store", "main", "--url", f"http://127.0.0.1:{port}/webhook/main"]) == 0
+        assert (
+            main([*base, "webhook", "register", "--store", "main", "--url", f"http://127.0.0.1:{port}/webhook/main"])
+            == 0
+        )
         assert "webhook_secret" in config.read_text()  # the secret BTCPay shows only once was kept
 
-        listen = subprocess.Popen([sys.executable, "-m", "cftui", *base, "listen"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        listen = subprocess.Popen(
+            [sys.executable, "-m", "cftui", *base, "listen"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         lines = []
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and not any("↳ invoice" in line and "stored" in line for line in lines):

@@ -60,7 +60,9 @@ def _more_than_invoices() -> None:
         SkippedInvoice.create(store=1, invoice_id="broken", reason="amount is not a decimal: '☕'", skipped_time=2)
         SkippedInvoice.create(store=1, invoice_id=None, created_time=1_760_000_000, reason="no id", skipped_time=2,
                               attempts=3)  # fmt: skip
-        Invoice.update(buyer_email="zoë@exämple.com", metadata='{"note": "naïve ☕ 𝄞"}').where(Invoice.id == 7).execute()
+        Invoice.update(buyer_email="zoë@exämple.com", metadata='{"note": "naïve ☕ 𝄞"}').where(
+            Invoice.id == 7
+        ).execute()
         for i in range(2_000):
             WebhookDelivery.create(
                 received_ms=1_760_000_000_000 + i, remote="127.0.0.1", path="/webhook/main", store_name="main",
@@ -73,7 +75,8 @@ def _more_than_invoices() -> None:
                          last_result='{"new": 1}')  # fmt: skip
         AngorProject.create(project_id="angor1qcopy", network="Angornet", name="Café ☕", founder_key="02aa",
                             nostr_pubkey="cc", event_id="ee", event_pubkey="cc", event_kind=3030, event_created=1,
-                            content="{}", synced_time=1, raised_sats=2_100_000_000_000_000, refunds_count=None)  # fmt: skip
+                            content="{}", synced_time=1, raised_sats=2_100_000_000_000_000,
+                            refunds_count=None)  # fmt: skip
         AngorStage.create(project="angor1qcopy", index=0, release_time=5, percent="33.33", amount_sats=1)
         AngorInvestment.create(project="angor1qcopy", investor_key="03bb", txid="tx", amount_sats=9, pattern_id=1)
         AngorProfile.create(pubkey="cc", name="Ünïcode", event_created=3)
@@ -103,8 +106,10 @@ def figures(target: str) -> dict:
             "settled_2025": queries.kpis(since=1_735_689_600, until=1_767_225_600),
             "page": [row.pk for row in page.rows],
             "emoji": Invoice.get_by_id(7).metadata,
-            "bodies": [bytes(b) for (b,) in WebhookDelivery.select(WebhookDelivery.body).order_by(
-                WebhookDelivery.id).limit(3).tuples()],
+            "bodies": [
+                bytes(b)
+                for (b,) in WebhookDelivery.select(WebhookDelivery.body).order_by(WebhookDelivery.id).limit(3).tuples()
+            ],
             "refunds": AngorProject.get_by_id("angor1qcopy").refunds_count,
             "crowdfunds": [(p.app_id, p.settled, p.pending, p.contributions) for p in queries.crowdfund_progress()],
         }
@@ -127,7 +132,9 @@ def test_a_100k_store_is_copied_exactly_and_the_copy_works_as_a_store(big_store,
     assert source["rows"]["invoice"] == N and source["rows"]["payment"] > 5_000
     assert target == source
     # The export a user would diff: byte for byte the same.
-    assert export(["--db-url", store_target], tmp_path / "b.csv") == export(["--db", str(big_store)], tmp_path / "a.csv")
+    assert export(["--db-url", store_target], tmp_path / "b.csv") == export(
+        ["--db", str(big_store)], tmp_path / "a.csv"
+    )
 
     # The copy is a working store: new rows get new ids, and the roll-up stays exact.
     open_database(store_target)

@@ -15,7 +15,9 @@ from cftui.sync.reported import Cancelled, SyncRun, run_reported
 
 async def reported(body, *, cancel=None, after=None):
     events = []
-    result = await run_reported("test:src", body, reporter=events.append, cancel=cancel, cancelled="stopped; kept", after=after)
+    result = await run_reported(
+        "test:src", body, reporter=events.append, cancel=cancel, cancelled="stopped; kept", after=after
+    )
     return result, events
 
 
@@ -69,7 +71,9 @@ async def test_failures_become_one_sentence_with_their_exit_code(caplog):
     assert "full" in result.error and result.error_code == ExitCode.DATA
     with caplog.at_level(logging.ERROR, logger="cftui.sync.reported"):
         result, _ = await reported(bug)
-    assert result.error.startswith("Unexpected error while syncing (KeyError") and "details are in the log" in result.error
+    assert (
+        result.error.startswith("Unexpected error while syncing (KeyError") and "details are in the log" in result.error
+    )
     assert any(record.exc_info for record in caplog.records)  # the traceback is in the log, not the result
 
 

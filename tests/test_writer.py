@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
+import peewee
 import pytest
 
 from cftui import clock
@@ -123,7 +124,7 @@ def test_upsert_is_atomic(store):
     rng = random.Random(5)
     good = make_record(1, rng)
     broken = dataclasses.replace(make_record(2, rng), currency=None)  # violates NOT NULL
-    with pytest.raises(Exception):
+    with pytest.raises(peewee.IntegrityError):
         upsert_invoices(store, [good, broken], synced_time=100)
     assert Invoice.select().count() == 0 and InvoiceDayStat.select().count() == 0
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import random
 
+import peewee
 import pytest
 from test_writer import make_record, rollup
 
@@ -83,7 +84,7 @@ def test_a_bad_record_still_rolls_back_everything(open_store):
     store = open_store("bad")
     rng = random.Random(13)
     broken = dataclasses.replace(make_record(2, rng), currency=None)  # violates NOT NULL
-    with pytest.raises(Exception):
+    with pytest.raises(peewee.IntegrityError):
         upsert_invoices(store, [make_record(1, rng), broken], synced_time=100, assume_new=True)
     assert Invoice.select().count() == 0 and InvoiceDayStat.select().count() == 0
 

@@ -27,13 +27,14 @@ import aiohttp
 sys.path.insert(0, str(Path(__file__).parents[1]))  # the relay helper lives beside the tests
 
 from angor_relay import publish, start_relay  # noqa: E402
+
 from cftui import clock  # noqa: E402
 from cftui.angor.nostr import RelayPool  # noqa: E402
-from cftui.sync.angor import sync_angor  # noqa: E402
 from cftui.config import AngorConfig  # noqa: E402
 from cftui.sim.angor import AngorSimulator  # noqa: E402
 from cftui.store.angor_models import AngorProject  # noqa: E402
 from cftui.store.db import open_database  # noqa: E402
+from cftui.sync.angor import sync_angor  # noqa: E402
 
 PROJECTS = 1000
 ROUNDS = 3
@@ -101,7 +102,12 @@ async def _run(sim: AngorSimulator, relay: str, tmp_path: Path) -> None:
     print(f"baseline  bare websocket client, receive {received} kind-3030 events: median {base * 1000:.0f} ms")
     print(f"discovery RelayPool, receive + verify id and signature:     median {statistics.median(pool) * 1000:.0f} ms "
           f"({statistics.median(pool) / base:.1f}x baseline)")
-    print(f"full sync {PROJECTS} projects stored and verified, with stats: median {statistics.median(full) * 1000:.0f} ms "
-          f"({statistics.median(full) / base:.1f}x baseline)")
-    print(f"rounds: bare {[round(x, 3) for x in bare]}, discovery {[round(x, 3) for x in pool]}, "
-          f"sync {[round(x, 3) for x in full]}")
+    print(
+        f"full sync {PROJECTS} projects stored and verified, with stats: "
+        f"median {statistics.median(full) * 1000:.0f} ms "
+        f"({statistics.median(full) / base:.1f}x baseline)"
+    )
+    print(
+        f"rounds: bare {[round(x, 3) for x in bare]}, discovery {[round(x, 3) for x in pool]}, "
+        f"sync {[round(x, 3) for x in full]}"
+    )

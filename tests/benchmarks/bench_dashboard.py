@@ -17,34 +17,38 @@ import asyncio
 import time
 
 import pytest
+from store_fill import BIG, STORES
 
 from cftui import clock
 from cftui.config import Config, Paths, Secret, StoreConfig, SyncConfig
+from cftui.store import changes, queries
 from cftui.store.db import open_database
-from cftui.store import queries
 from cftui.store.models import Invoice
 from cftui.sync.events import SyncFinished
-from cftui.store import changes
 from cftui.ui.app import CftuiApp
 from cftui.ui.messages import SyncEventPosted
 from cftui.ui.tabs.overview import OverviewLoaded
 from cftui.ui.widgets.invoice_table import InvoiceTable
-from store_fill import END, STORES, filled_store
 
 pytestmark = pytest.mark.benchmark
-N = 1_000_000
+N = BIG  # the big_store fixture's invoices
 SYNC_INVOICES = 100_000
 TICK = 0.01  # seconds between loop probes
 
 
 def config_for(stores=STORES) -> Config:
-    return Config(btcpay=tuple(StoreConfig(name=n, url="http://127.0.0.1:9", store_id=s, api_key=Secret("k")) for n, s in stores))
+    return Config(
+        btcpay=tuple(StoreConfig(name=n, url="http://127.0.0.1:9", store_id=s, api_key=Secret("k")) for n, s in stores)
+    )
 
 
 def report(name: str, ms: float, baseline_name: str, baseline_ms: float, target_ms: float) -> None:
     ratio = ms / baseline_ms if baseline_ms else float("inf")
     verdict = "ok" if ms < target_ms else "OVER TARGET"
-    print(f"\n{name}: {ms:.1f} ms (target < {target_ms:.0f} ms, {verdict}); {baseline_name}: {baseline_ms:.1f} ms; ratio {ratio:.2f}")
+    print(
+        f"\n{name}: {ms:.1f} ms (target < {target_ms:.0f} ms, {verdict}); "
+        f"{baseline_name}: {baseline_ms:.1f} ms; ratio {ratio:.2f}"
+    )
 
 
 async def workers_done(app) -> None:
@@ -76,16 +80,6 @@ async def first_paint_ms(config: Config, paths: Paths) -> float:
         return (time.perf_counter() - started) * 1000
 
 
-@pytest.fixture(scope="module")
-def big_store():
-    path = filled_store(N)
-    clock.freeze(END)
-    db = open_database(path)
-    yield path
-    db.close()
-    clock.freeze(None)
-
-
 def test_first_paint(big_store, tmp_path):
     # UI state goes to tmp_path, never next to the cached store.
     paths = Paths(config=tmp_path / "c.toml", db=tmp_path / "ui.sqlite3", log_dir=tmp_path)
@@ -97,7 +91,10 @@ def test_first_paint(big_store, tmp_path):
     report("first paint, 1M invoices", big, "first paint, empty store", empty, 1000)
     started = time.perf_counter()
     changes.read_marks()
-    print(f"change-watch poll on 1M invoices: {(time.perf_counter() - started) * 1000:.1f} ms (in a thread worker, once a second)")
+    print(
+        f"change-watch poll on 1M invoices: {(time.perf_counter() - started) * 1000:.1f} ms "
+        "(in a thread worker, once a second)"
+    )
 
 
 def test_page_move_and_text_filter(big_store, tmp_path):
@@ -118,7 +115,8 @@ def test_page_move_and_text_filter(big_store, tmp_path):
                 offset, last = tab._shown.offset, tab._shown.page.last
                 started = time.perf_counter()
                 table.action_page_down()  # what PageDown does on the last row
-                await until(lambda: tab._shown.offset != offset)  # fetched in a worker, rendered into the table
+                # Fetched in a worker, rendered into the table.
+                await until(lambda offset=offset: tab._shown.offset != offset)
                 moves.append((time.perf_counter() - started) * 1000)
                 started = time.perf_counter()
                 queries.page_invoices(queries.InvoiceFilter(), after=last, limit=app.config.ui.page_size)

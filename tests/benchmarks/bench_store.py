@@ -15,11 +15,11 @@ import sqlite3
 import time
 
 import pytest
+from store_fill import DAY, END, filled_store
 
 from cftui.store import queries
 from cftui.store.db import open_database
 from cftui.store.filters import InvoiceFilter
-from store_fill import DAY, END, filled_store
 
 pytestmark = [pytest.mark.benchmark, pytest.mark.timeout(3600)]  # the PostgreSQL copy of the store takes minutes
 N = 1_000_000

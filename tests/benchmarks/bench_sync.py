@@ -200,7 +200,8 @@ def run_floor(sim: SimProcess, target: str, invoices: int) -> float:
 @pytest.mark.parametrize("engine", ["sqlite", "postgresql"])
 def test_sync_throughput(engine, invoices, tmp_path, request):
     if engine == "sqlite":
-        sync_target, floor_target, how = str(tmp_path / "sync.sqlite3"), str(tmp_path / "floor.sqlite3"), "sqlite3.executemany"
+        sync_target, floor_target = str(tmp_path / "sync.sqlite3"), str(tmp_path / "floor.sqlite3")
+        how = "sqlite3.executemany"
     else:
         pg = request.getfixturevalue("bench_pg")
         sync_target, floor_target, how = pg.schema("bench_sync"), pg.schema("bench_floor"), "psycopg COPY"

@@ -15,11 +15,11 @@ import asyncio
 import time
 
 import pytest
+from bench_dashboard import config_for, until, workers_done
+from store_fill import DAY, END
 
 from cftui.store import campaign_queries, currency_totals, payment_queries, problem_queries
 from cftui.store.models import database
-from bench_dashboard import big_store, config_for, until, workers_done  # noqa: F401  (big_store: the 1M fixture)
-from store_fill import DAY, END
 
 pytestmark = pytest.mark.benchmark
 N = 1_000_000

@@ -211,7 +211,7 @@ def run_two_listens(bodies, tmp: Path, url: str) -> dict:
 
     async def both() -> list[dict]:
         return await asyncio.gather(*(load(listen.url, half, SECONDS, senders=SENDERS // 2)
-                                      for listen, half in zip(listens, halves)))  # fmt: skip
+                                      for listen, half in zip(listens, halves, strict=True)))  # fmt: skip
 
     try:
         parts = asyncio.run(both())

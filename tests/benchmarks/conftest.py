@@ -28,7 +28,6 @@ class BenchPostgres:
     def schema(self, name: str) -> str:
         """An empty schema ``name`` (dropped first if a previous run left it); the URL that uses it."""
         import psycopg
-
         from pg_server import with_schema
 
         with psycopg.connect(self.url, autocommit=True) as conn:
@@ -67,3 +66,19 @@ def server_version(server) -> str:
 
     out = subprocess.run([str(server.bin / "postgres"), "--version"], capture_output=True, text=True).stdout
     return out.split()[2] if out else "?"  # "postgres (PostgreSQL) 15.18 (Debian ...)"
+
+
+@pytest.fixture(scope="module")
+def big_store():
+    """A store of :data:`BIG` invoices (built once, kept between runs), open, with the clock at its end."""
+    from store_fill import BIG, END, filled_store
+
+    from cftui import clock
+    from cftui.store.db import open_database
+
+    path = filled_store(BIG)
+    clock.freeze(END)
+    db = open_database(path)
+    yield path
+    db.close()
+    clock.freeze(None)

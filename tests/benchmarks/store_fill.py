@@ -15,23 +15,30 @@ from __future__ import annotations
 
 import hashlib
 import random
-from decimal import Decimal
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 from peewee import SqliteDatabase
 
 from cftui.store import daystats
-from cftui.store.db import ALL_MODELS, open_database
 from cftui.store.contributions import ZERO_UNITS, to_units
+from cftui.store.db import ALL_MODELS, open_database
 from cftui.store.models import (
-    CONTRIBUTION_FIELDS, CrowdfundApp, Invoice, InvoicePaymentMethod, Payment, Store, database,
+    CONTRIBUTION_FIELDS,
+    CrowdfundApp,
+    Invoice,
+    InvoicePaymentMethod,
+    Payment,
+    Store,
+    database,
 )
 
 # 3: crowdfund contributions; 4: payments and payment methods for every paid invoice, store currencies
 FILL_VERSION = 4
 RESULTS = Path(__file__).parent / ".results"
 DAY = 86_400
+BIG = 1_000_000  # invoices in the store the dashboard and view benchmarks read (the big_store fixture)
 END = 1_767_225_600  # 2026-01-01T00:00:00Z: the newest invoice is just before this
 SPAN_DAYS = 730
 STORES = (("main", "StoreMain111"), ("shop", "StoreShop222"), ("grants", "StoreGrant33"))

@@ -130,7 +130,11 @@ def _record(rng: random.Random, store_cfg: StoreConfig, n: int) -> InvoiceRecord
     )
     invoice_id = _invoice_id(rng, store_cfg.name)
     in_app = n % 5 == 0 and store_cfg.name == "main"
-    metadata = {"orderId": f"order-{store_cfg.name}-{n:04d}", "buyerEmail": f"buyer{n}@example.com", "itemDesc": f"Perk #{n % 7}"}
+    metadata = {
+        "orderId": f"order-{store_cfg.name}-{n:04d}",
+        "buyerEmail": f"buyer{n}@example.com",
+        "itemDesc": f"Perk #{n % 7}",
+    }
     if in_app:
         metadata["appId"] = APP_ID
     return InvoiceRecord(
@@ -230,25 +234,27 @@ def shown_text(widget, width: int = 200) -> str:
     return console.export_text()
 
 
-
 APP_SHOP = "8ZfQwE3rT5yU7iO9pA1sD2fG4hJ"
 APP_ENDED = "5LkJhGfDsA3qWeRtYuIoP7zXcVb"
 
 
-def _campaign_invoice(store_cfg: StoreConfig, n: int, app_id: str, status: str, amount: str, currency: str,
-                      created: int, perk: str) -> InvoiceRecord:
+def _campaign_invoice(
+    store_cfg: StoreConfig, n: int, app_id: str, status: str, amount: str, currency: str, created: int, perk: str
+) -> InvoiceRecord:
     base = extra_invoice(store_cfg, f"CMP{app_id[:4]}{n:015d}", created)
     paid = status in ("Settled", "Processing")
     sats = int(Decimal(amount) * SATS_PER_UNIT[currency])
     methods = tuple(
         dataclasses.replace(m, paid_sats=sats if (paid and m.method == "BTC-LN") else 0,
                             rate=str((Decimal(100_000_000) / SATS_PER_UNIT[currency]).quantize(Decimal("0.01"))),
-                            payments=(PaymentRecord("BTC-LN", f"{n:064x}", _btc(sats), sats * 1000, "0", 0, status, created + 20, None),)
+                            payments=(PaymentRecord("BTC-LN", f"{n:064x}", _btc(sats), sats * 1000, "0", 0, status,
+                                                    created + 20, None),)
                             if (paid and m.method == "BTC-LN") else ())
         for m in base.payment_methods
     )  # fmt: skip
     return dataclasses.replace(
-        base, status=status, additional_status="None", currency=currency, amount=amount, amount_e8=to_e8(Decimal(amount)),
+        base, status=status, additional_status="None", currency=currency, amount=amount,
+        amount_e8=to_e8(Decimal(amount)),
         expiration_time=created + 900, monitoring_time=created + 86_400,  # paid before it expired: it counts
         paid_amount=amount if paid else "0", paid_e8=to_e8(Decimal(amount)) if paid else 0, app_id=app_id,
         item_code=perk, payment_methods=methods,
@@ -276,7 +282,9 @@ def fill_campaigns() -> None:
     ], synced_time=NOW)  # fmt: skip
     writer.upsert_invoices(shop_store, [
         _campaign_invoice(shop, 10 + i, APP_SHOP, "Settled", amount, "EUR", NOW - (i + 1) * 7200, perk)
-        for i, (amount, perk) in enumerate((("25.00", "seed"), ("120.00", "bed"), ("25.00", "seed"), ("500.00", "bench")))
+        for i, (amount, perk) in enumerate(
+            (("25.00", "seed"), ("120.00", "bed"), ("25.00", "seed"), ("500.00", "bench"))
+        )
     ], synced_time=NOW)  # fmt: skip
     replace_perks(main_store, APP_ID, [
         PerkRecord("supporter", "Supporter", 9, "225.00", to_e8(Decimal("225")), 0),

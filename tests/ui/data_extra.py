@@ -32,11 +32,16 @@ API_KEY = "k3yZ9qWvT4sLmN8pXrB2cD7fGhJ5aE1u"  # a realistic 32-char key: must ne
 def sample_config(**sections) -> Config:
     """Two stores (one key in the file, one from an env var) plus any other sections given."""
     stores = [
-        {"name": "main", "url": "https://btcpay.example.com", "store_id": "9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776",
-         "api_key": API_KEY},
+        {
+            "name": "main",
+            "url": "https://btcpay.example.com",
+            "store_id": "9CiNzKoANXxmk5ayZngSXrHTiVvvgCrwrpFQd4m2K776",
+            "api_key": API_KEY,
+        },
         {"name": "shop", "url": "https://shop.example.org", "store_id": "Fq2yTzW1", "api_key_env": "SHOP_KEY"},
     ]
     return from_dict({"btcpay": stores, **sections})
+
 
 # (name, status, target sats, raised sats, investors, start offset days, end offset days, verified, flags)
 PROJECTS = [
@@ -188,14 +193,25 @@ def fill_deliveries() -> list[int]:
                 store_name=store,
                 signature="sha256=" + "ab" * 32,
                 headers=json.dumps(
-                    {"Content-Type": "application/json", "BTCPay-Sig": "sha256=" + "ab" * 32, "User-Agent": "BTCPayServer"}
+                    {
+                        "Content-Type": "application/json",
+                        "BTCPay-Sig": "sha256=" + "ab" * 32,
+                        "User-Agent": "BTCPayServer",
+                    }
                 ),
                 body=body,
                 body_size=len(body),
                 verdict=verdict,
                 reason=REASONS.get(verdict),
-                http_status={VERIFIED: 200, DUPLICATE: 200, BAD_SIGNATURE: 401, MALFORMED: 400, UNKNOWN_STORE: 404,
-                             TOO_LARGE: 413, RATE_LIMITED: 429}[verdict],
+                http_status={
+                    VERIFIED: 200,
+                    DUPLICATE: 200,
+                    BAD_SIGNATURE: 401,
+                    MALFORMED: 400,
+                    UNKNOWN_STORE: 404,
+                    TOO_LARGE: 413,
+                    RATE_LIMITED: 429,
+                }[verdict],
                 delivery_id=f"Dlv{i:04d}abcdefghijkmn" if event_type else None,
                 original_delivery_id=f"Dlv{(i - 1 if redelivery else i):04d}abcdefghijkmn" if event_type else None,
                 webhook_id="Whk1abcdefghijkmnopq" if event_type else None,
@@ -233,11 +249,15 @@ def set_took_back() -> None:
     """The failed project's investors (read on-chain), newest first: one refunded, one recovered part early
     into the penalty lock, one took nothing back."""
     failed = AngorProject.get_by_id(project_id(3))
-    first, second, _ = AngorInvestment.select().where(AngorInvestment.project == failed).order_by(
-        AngorInvestment.time.desc())
+    first, second, _ = (
+        AngorInvestment.select().where(AngorInvestment.project == failed).order_by(AngorInvestment.time.desc())
+    )
     AngorInvestment.update(recovered_sats=0, refunded_sats=0, penalty_sats=0).where(
-        AngorInvestment.project == failed).execute()
+        AngorInvestment.project == failed
+    ).execute()
     AngorInvestment.update(recovered_sats=13_333_333, refunded_sats=13_333_333).where(
-        AngorInvestment.id == first.id).execute()
+        AngorInvestment.id == first.id
+    ).execute()
     AngorInvestment.update(recovered_sats=5_000_000, penalty_sats=8_333_333).where(
-        AngorInvestment.id == second.id).execute()
+        AngorInvestment.id == second.id
+    ).execute()

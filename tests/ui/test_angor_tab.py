@@ -149,7 +149,8 @@ async def test_enter_opens_the_project_with_stages_investors_and_sources(make_ap
         assert "Refunds" in figures and "the indexer counts them among the penalties" in figures
         stages = screen.query_one("#project-stages", DataTable)
         assert stages.row_count == 3
-        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["released", "released", "locked"]  # the indexer: not per stage
+        # The indexer's figures: not per stage.
+        assert [str(stages.get_row_at(i)[4]) for i in range(3)] == ["released", "released", "locked"]
         assert screen.query_one("#project-investors", DataTable).row_count == 7
         assert "Verified" in str(screen.query_one("#project-verification").render())
         await pilot.press("escape")
@@ -210,19 +211,29 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
     from cftui.ui.screens.detail_text import day
 
     fund = project_id(1)
-    patterns = [{"patternId": 2, "name": "Monthly x3", "frequency": 2, "stageCount": 3, "payoutDayType": 0,
-                 "payoutDay": 0},
-                {"patternId": 9, "name": "Weekly x4", "frequency": 0, "stageCount": 4, "payoutDayType": 2,
-                 "payoutDay": 1, "amount": 50_000}]
+    patterns = [
+        {"patternId": 2, "name": "Monthly x3", "frequency": 2, "stageCount": 3, "payoutDayType": 0, "payoutDay": 0},
+        {
+            "patternId": 9,
+            "name": "Weekly x4",
+            "frequency": 0,
+            "stageCount": 4,
+            "payoutDayType": 2,
+            "payoutDay": 1,
+            "amount": 50_000,
+        },
+    ]
     AngorProject.update(project_type=1, content=json.dumps({"projectType": 1, "dynamicStagePatterns": patterns})).where(
-        AngorProject.project_id == fund).execute()
+        AngorProject.project_id == fund
+    ).execute()
     AngorStage.delete().where(AngorStage.project == fund).execute()  # Fund projects publish no fixed stages
     # Each investment's own schedule: monthly from its start, 3 stages (pattern 2); the clock is at NOW.
     investments = list(AngorInvestment.select().where(AngorInvestment.project == fund).order_by(AngorInvestment.id))
     starts = [NOW - 45 * DAY, NOW - 10 * DAY]
-    for inv, start in zip(investments, starts):
+    for inv, start in zip(investments, starts, strict=True):
         AngorInvestment.update(schedule_start=start, pattern_id=2, stage_count=0).where(
-            AngorInvestment.id == inv.id).execute()
+            AngorInvestment.id == inv.id
+        ).execute()
     app = make_app(angor_on())
     async with app.run_test(size=(120, 40)) as pilot:
         table = await open_tab(app, pilot)
@@ -238,7 +249,15 @@ async def test_a_fund_project_explains_its_per_investment_schedules_instead_of_a
         assert "Weekly x4: 4 stages, weekly, on Mondays; 50,000 sats" in text
         investors = screen.query_one("#project-investors", DataTable)
         labels = [str(column.label) for column in investors.columns.values()]
-        assert labels[:7] == ["Investor", "Invested BTC", "Recovered", "Refunded", "Penalty", "Released", "Next release"]
+        assert labels[:7] == [
+            "Investor",
+            "Invested BTC",
+            "Recovered",
+            "Refunded",
+            "Penalty",
+            "Released",
+            "Next release",
+        ]
         assert investors.virtual_size.width <= investors.size.width, "beside a schedule too, every column fits"
         by_key = {str(investors.get_row_at(i)[0]): investors.get_row_at(i) for i in range(investors.row_count)}
         first, second = (by_key[inv.investor_key[:12] + "…"] for inv in investments[:2])

@@ -55,7 +55,9 @@ async def test_sync_events_drive_the_status_line_toasts_bell_and_reload(make_app
     rings: list[int] = []
     app.bell = lambda: rings.append(1)
     seen: list[DataChanged] = []
-    async with app.run_test(size=(120, 40), message_hook=lambda m: seen.append(m) if isinstance(m, DataChanged) else None) as pilot:
+    async with app.run_test(
+        size=(120, 40), message_hook=lambda m: seen.append(m) if isinstance(m, DataChanged) else None
+    ) as pilot:
         await settle(pilot)
         app.post_message(SyncEventPosted(SyncStarted("btcpay:main", "incremental")))
         app.post_message(SyncEventPosted(SyncProgress("btcpay:main", 1200, None)))
@@ -86,7 +88,9 @@ async def test_r_syncs_a_real_store_in_a_worker_and_reschedules(make_app, store,
         await settle(pilot)
         # A second press while the first sync runs never starts a second sync of the store.
         await pilot.press("r", "r")
-        assert toast_texts(app)[-1:] == ["Already syncing: the header shows each source's progress."]  # no toast on a start (L5)
+        assert toast_texts(app)[-1:] == [
+            "Already syncing: the header shows each source's progress."
+        ]  # no toast on a start (L5)
         await settle(pilot)
         assert not app.scheduler.is_running("btcpay:main")
         assert "main ✓ just now" in status_text(app)
@@ -97,14 +101,17 @@ async def test_r_syncs_a_real_store_in_a_worker_and_reschedules(make_app, store,
 async def test_a_write_by_another_process_triggers_data_changed(make_app, filled, paths):
     app = make_app(Config(), autostart=True)  # nothing to sync; only the change watcher runs
     seen: list[DataChanged] = []
-    async with app.run_test(size=(80, 24), message_hook=lambda m: seen.append(m) if isinstance(m, DataChanged) else None) as pilot:
+    async with app.run_test(
+        size=(80, 24), message_hook=lambda m: seen.append(m) if isinstance(m, DataChanged) else None
+    ) as pilot:
         await settle(pilot)
         import sqlite3
 
         other = sqlite3.connect(paths.db)
         other.execute(
             "INSERT INTO webhook_delivery (received_ms, remote, method, path, headers, body_size, verdict, http_status,"
-            " is_redelivery, processed) VALUES (?, '127.0.0.1', 'POST', '/webhook/main', '{}', 0, 'verified', 200, 0, 0)",
+            " is_redelivery, processed)"
+            " VALUES (?, '127.0.0.1', 'POST', '/webhook/main', '{}', 0, 'verified', 200, 0, 0)",
             (data.NOW * 1000,),
         )
         other.commit()
@@ -242,8 +249,10 @@ async def test_a_taken_receiver_port_is_a_clear_warning_not_a_crash(make_app, st
         async with app.run_test(size=(80, 24)) as pilot:
 
             def warned() -> bool:  # the receiver starts on mount (the stores' syncs fail later)
-                return any(f"127.0.0.1:{port}" in m and "already in use" in m and "still show in the Webhooks tab" in m
-                           for m in toast_texts(app))
+                return any(
+                    f"127.0.0.1:{port}" in m and "already in use" in m and "still show in the Webhooks tab" in m
+                    for m in toast_texts(app)
+                )
 
             await wait_for(pilot, warned, "the warning about the taken port")
             assert app.is_running

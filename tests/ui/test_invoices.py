@@ -199,7 +199,8 @@ async def test_data_changed_reloads_the_page_keeping_the_cursor_on_its_invoice(a
         await pilot.press("down", "down")
         kept = tab(app).shown.rows[2].invoice_id
         cfg = data.store_config("main")
-        writer.upsert_invoices(writer.ensure_store(cfg), [data.extra_invoice(cfg, "NEWEST", data.NOW)], synced_time=data.NOW)
+        newest = data.extra_invoice(cfg, "NEWEST", data.NOW)
+        writer.upsert_invoices(writer.ensure_store(cfg), [newest], synced_time=data.NOW)
         app.broadcast(frozenset({Source.INVOICES}))
         await settle(pilot)
         assert shown_ids(app)[0] == "NEWEST"

@@ -34,8 +34,10 @@ async def test_the_problems_are_listed_most_urgent_first_and_fit_80x24(make_app,
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         found = lines(app)
-        assert found[0] == ("sync:btcpay:shop:failing", "✗ Sync of shop failing: BTCPay at shop.btcpay.example is unreachable (connection "
-                                    "refused).")
+        assert found[0] == (
+            "sync:btcpay:shop:failing",
+            "✗ Sync of shop failing: BTCPay at shop.btcpay.example is unreachable (connection refused).",
+        )
         rejected = sum(1 for d in DELIVERIES if d[1] not in ACCEPTED_VERDICTS)
         assert ("rejected", f"⚠ {rejected} webhook deliveries rejected in the last 24 h") in found
         expected = queries.count_invoices(queries.InvoiceFilter(additional=("PaidLate",), since=ranges.since("30d")))
@@ -105,7 +107,8 @@ async def test_two_stores_missing_deliveries_and_a_source_failing_and_skipping_e
 
     # shop's last sync failed and skipped three records.
     SyncState.update(last_error="unreachable", last_result='{"skipped": {"malformed amount": 3}}').where(
-        SyncState.source == "btcpay:shop").execute()
+        SyncState.source == "btcpay:shop"
+    ).execute()
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -113,9 +116,12 @@ async def test_two_stores_missing_deliveries_and_a_source_failing_and_skipping_e
         overview.btcpay_missed = {"main": 2, "shop": 1}  # what asking BTCPay found (test_btcpay_deliveries.py)
         await settle(pilot)
         shown = [text for _, text in lines(app)]
-        assert shown[:4] == ["✗ Sync of shop failing: unreachable", "⚠ 3 records skipped by the last sync of shop",
-                         "⚠ 2 webhook deliveries BTCPay sent to main never arrived",
-                         "⚠ 1 webhook delivery BTCPay sent to shop never arrived"]
+        assert shown[:4] == [
+            "✗ Sync of shop failing: unreachable",
+            "⚠ 3 records skipped by the last sync of shop",
+            "⚠ 2 webhook deliveries BTCPay sent to main never arrived",
+            "⚠ 1 webhook delivery BTCPay sent to shop never arrived",
+        ]
         await choose(app, pilot, lines(app)[3][0])
         assert isinstance(app.screen, BtcpayDeliveriesScreen)
         await pilot.press("escape")

@@ -15,7 +15,10 @@ from cftui.ui.widgets.kpi import Kpi
 
 SIZES = [(80, 24), (120, 40)]
 # An item of a card's small line: an amount with its unit, a count with its noun, or "+N more".
-ITEM = re.compile(rf"^(≈{NBSP})?[\d,]+(\.\d+)?{NBSP}[A-Z]{{3}}$|^[\d,]+ sat$|^\+\d+ more$|^[\d,]+ [a-z][a-z ,-]*$|^[a-z][a-z ,-]*( [\d,]+ [a-z ]+)?$")
+ITEM = re.compile(
+    rf"^(≈{NBSP})?[\d,]+(\.\d+)?{NBSP}[A-Z]{{3}}$|^[\d,]+ sat$|^\+\d+ more$"
+    r"|^[\d,]+ [a-z][a-z ,-]*$|^[a-z][a-z ,-]*( [\d,]+ [a-z ]+)?$"
+)
 
 
 def cards(app) -> dict[str, tuple[str, str, str]]:
@@ -42,7 +45,7 @@ async def test_h4_every_amount_on_the_overview_keeps_its_unit_in_every_range(mak
         for _ in ranges.RANGES:
             await pilot.press("right_square_bracket")
             await settle(pilot)
-            for card_id, (title, value, sub) in cards(app).items():
+            for card_id, (_title, value, sub) in cards(app).items():
                 for line in sub.split("\n"):
                     for item in filter(None, line.split(" · ")):
                         assert ITEM.match(item), (app.tab("overview").range_key, card_id, repr(item))

@@ -93,7 +93,9 @@ async def test_l2_one_style_for_placeholders_sort_marks_headers_and_words(make_a
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         overview = app.tab("overview")
-        conversion = next(kpi for kpi in overview.query("Kpi") if "Conversion" in str(kpi.query_one(".kpi-title").render()))
+        conversion = next(
+            kpi for kpi in overview.query("Kpi") if "Conversion" in str(kpi.query_one(".kpi-title").render())
+        )
         assert str(conversion.query_one(".kpi-sub").render()).startswith("of ended invoices")
         await pilot.press("2", "slash", *"zzzz", "enter")
         await settle(pilot)
