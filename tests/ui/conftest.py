@@ -25,10 +25,12 @@ from typing import TypeVar
 
 import data
 import pytest
+from rich.cells import cell_len
+from rich.text import Text
 from textual.message import Message
 from textual.notifications import Notification, Notify
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import DataTable, Input
 
 from cftui import clock
 from cftui.store.db import open_database
@@ -151,9 +153,25 @@ async def settle(pilot: Pilot) -> None:
     while True:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if all(worker.is_finished for worker in app.workers):
+        if all(worker.is_finished for worker in app.workers) and all(map(_columns_fit, app.screen.query(DataTable))):
             return
-        assert monotonic() < deadline, f"workers still running: {list(app.workers)}"
+        assert monotonic() < deadline, f"workers still running or tables not sized: {list(app.workers)}"
+
+
+def _columns_fit(table: DataTable) -> bool:
+    """Every auto-width column is as wide as its widest cell. A DataTable measures the rows it was given when it
+    is next idle: a screenshot taken before that shows the cells cut to the headers' width."""
+    for key, column in table.columns.items():
+        if not column.auto_width:
+            continue
+        widest = 0
+        for row_key in table.rows:
+            cell = table.get_cell(row_key, key)
+            lines = cell.plain.split("\n") if isinstance(cell, Text) else str(cell).split("\n")
+            widest = max(widest, *(cell_len(line) for line in lines))
+        if column.content_width < widest:
+            return False
+    return True
 
 
 async def wait_for(pilot: Pilot, condition: Callable[[], object], what: str = "") -> None:
