@@ -25,7 +25,9 @@ style, so it stays portable like the models.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
+from operator import attrgetter
 from typing import NamedTuple
 
 from peewee import IntegrityError, Model
@@ -101,18 +103,11 @@ class MethodColumns(NamedTuple):
     activated: bool
 
 
-class PaymentColumns(NamedTuple):
-    """A payment's columns (``Payment``'s fields, its invoice aside)."""
-
-    method: str
-    payment_id: str
-    value: str
-    value_msat: int
-    fee: str
-    fee_msat: int
-    status: str
-    received_time: int
-    destination: str | None
+# A payment's columns are its record's fields (``Payment``'s fields, its invoice aside): stored payments are read
+# back as records, so a record and its row compare as they are.
+_PAYMENT_FIELDS = tuple(f.name for f in dataclasses.fields(PaymentRecord))
+_payment_values = attrgetter(*_PAYMENT_FIELDS)  # a record's values in that order
+_method_values = attrgetter(*MethodColumns._fields)
 
 
 class _Stored(NamedTuple):
@@ -124,7 +119,7 @@ class _Stored(NamedTuple):
 
 class _StoredMethods(NamedTuple):
     methods: set[MethodColumns]
-    payments: set[PaymentColumns]
+    payments: set[PaymentRecord]
 
 
 _INVOICE_FIELDS = InvoiceColumns._fields
@@ -231,38 +226,14 @@ def _contribute(delta: Delta, store_id: int, row: InvoiceColumns, sign: int) -> 
 
 
 def _method_columns(m: PaymentMethodRecord) -> MethodColumns:
-    return MethodColumns(
-        method=m.method,
-        currency=m.currency,
-        destination=m.destination,
-        payment_link=m.payment_link,
-        rate=m.rate,
-        amount_sats=m.amount_sats,
-        paid_sats=m.paid_sats,
-        due_sats=m.due_sats,
-        fee_sats=m.fee_sats,
-        activated=bool(m.activated),
-    )
+    """A payment method's columns: its record's fields but its payments."""
+    return MethodColumns._make(_method_values(m))
 
 
-def _payment_columns(p: PaymentRecord) -> PaymentColumns:
-    return PaymentColumns(
-        method=p.method,
-        payment_id=p.payment_id,
-        value=p.value,
-        value_msat=p.value_msat,
-        fee=p.fee,
-        fee_msat=p.fee_msat,
-        status=p.status,
-        received_time=p.received_time,
-        destination=p.destination,
-    )
-
-
-def _pm_rows(methods: tuple[PaymentMethodRecord, ...]) -> tuple[frozenset[MethodColumns], frozenset[PaymentColumns]]:
+def _pm_rows(methods: tuple[PaymentMethodRecord, ...]) -> tuple[frozenset[MethodColumns], frozenset[PaymentRecord]]:
     """Comparable (payment methods, payments) of an invoice, without row ids."""
     pms = frozenset(_method_columns(m) for m in methods)
-    payments = frozenset(_payment_columns(p) for m in methods for p in m.payments)
+    payments = frozenset(p for m in methods for p in m.payments)
     return pms, payments
 
 
@@ -275,9 +246,9 @@ def _stored_pm_rows(row_ids: list[int]) -> dict[int, _StoredMethods]:
         # SQLite gives `activated` as 0/1: equal to False/True, and hashed alike, so the sets compare right.
         out[invoice_pk].methods.add(MethodColumns._make(values))
     pay_invoice = sql.column(Payment, "invoice")
-    pay_select = f"SELECT {pay_invoice}, {sql.columns(Payment, PaymentColumns._fields)}"
+    pay_select = f"SELECT {pay_invoice}, {sql.columns(Payment, _PAYMENT_FIELDS)}"
     for invoice_pk, *values in sql.select_in(f"{pay_select} FROM {sql.table(Payment)} WHERE {pay_invoice}", row_ids):
-        out[invoice_pk].payments.add(PaymentColumns._make(values))
+        out[invoice_pk].payments.add(PaymentRecord(*values))
     return out
 
 
@@ -288,9 +259,9 @@ def _write_payment_methods(pairs: list[tuple[int, InvoiceRecord]]) -> None:
     for row_id, record in pairs:
         for m in record.payment_methods or ():
             pm_rows.append((row_id, *_method_columns(m)))
-            payment_rows.extend((row_id, *_payment_columns(p)) for p in m.payments)
+            payment_rows.extend((row_id, *_payment_values(p)) for p in m.payments)
     _insert_many(InvoicePaymentMethod, ("invoice", *MethodColumns._fields), pm_rows)
-    _insert_many(Payment, ("invoice", *PaymentColumns._fields), payment_rows)
+    _insert_many(Payment, ("invoice", *_PAYMENT_FIELDS), payment_rows)
 
 
 def upsert_invoices(
